@@ -1,0 +1,1 @@
+"""Audit: a record of every change, by whom, from where, and whether it worked."""

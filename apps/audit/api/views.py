@@ -1,0 +1,59 @@
+"""Audit API: read-only, filterable."""
+
+import django_filters
+from rest_framework import mixins, serializers
+
+from apps.core.api.views import ServiceViewSet
+
+from ..models import AuditEvent
+from ..selectors import events_for
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "timestamp",
+            "actor_id",
+            "actor_name",
+            "interface",
+            "client_address",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "project_id",
+            "outcome",
+            "error_code",
+            "error_message",
+            "details",
+        ]
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "actor_id",
+            "actor_name",
+            "action",
+            "outcome",
+            "object_type",
+            "object_id",
+            "project_id",
+            "interface",
+            "error_code",
+        ]
+
+
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+
+    def get_queryset(self):
+        return events_for(self.principal)

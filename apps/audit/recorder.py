@@ -1,0 +1,71 @@
+"""Record operations: success inside the operation's transaction, failure on its own connection.
+
+Services wrap each change in `audited(...)`:
+
+    with audited(actor, "identity.project.create", target=domain.target()) as op:
+        ...
+        op.object = project
+
+The block runs in a transaction. If it raises, the transaction rolls back and
+the failure is written on the separate `audit` connection, so it survives.
+"""
+
+import logging
+from contextlib import contextmanager
+
+from django.db import transaction
+
+from apps.identity.models import ROOT_PATH
+
+from .models import AuditEvent
+
+log = logging.getLogger(__name__)
+
+
+class Operation:
+    def __init__(self, actor, action, target):
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.object = None
+        self.details = {}
+
+    def event(self, outcome, error=None):
+        obj = self.object
+        target = self.target
+        return AuditEvent(
+            actor_id=self.actor.user.pk if self.actor.user is not None else None,
+            actor_name=self.actor.name,
+            interface=self.actor.interface,
+            client_address=self.actor.client_address,
+            action=self.action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:255] if obj is not None else "",
+            domain_path=target.domain_path if target is not None else ROOT_PATH,
+            project_id=target.project_id if target is not None else None,
+            outcome=outcome,
+            error_code=getattr(error, "code", "") if error else "",
+            error_message=(getattr(error, "message", "") or type(error).__name__)[:1024] if error else "",
+            details=self.details,
+        )
+
+
+@contextmanager
+def audited(actor, action, *, target=None, obj=None):
+    operation = Operation(actor, action, target)
+    operation.object = obj
+    try:
+        with transaction.atomic():
+            yield operation
+            operation.event(AuditEvent.SUCCESS).save()
+    except Exception as error:
+        _record_failure(operation, error)
+        raise
+
+
+def _record_failure(operation, error):
+    try:
+        operation.event(AuditEvent.FAILURE, error).save(using="audit")
+    except Exception:
+        log.exception("could not record the failure of %s", operation.action)

@@ -1,0 +1,1 @@
+"""Shared plumbing of the controller: error types, client addresses, API conventions."""

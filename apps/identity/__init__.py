@@ -1,0 +1,1 @@
+"""Identity: domains, projects, users, roles and rules, tokens, login throttling."""

@@ -1,0 +1,222 @@
+"""Identity data: the domain tree, projects, users, roles, rules, role assignments, tokens."""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+
+# ROOT has a fixed id, so its path is known without a query.
+ROOT_DOMAIN_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+ROOT_PATH = f"/{ROOT_DOMAIN_ID.hex}/"
+
+
+class Target:
+    """Where an object sits in the tree, for the policy: the domain path and, if any, the project."""
+
+    __slots__ = ("domain_path", "project_id")
+
+    def __init__(self, domain_path, project_id=None):
+        self.domain_path = domain_path
+        self.project_id = project_id
+
+    def __repr__(self):
+        return f"Target({self.domain_path!r}, {self.project_id!r})"
+
+
+PLATFORM = Target(ROOT_PATH)
+
+
+class Domain(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=64)
+    description = models.CharField(max_length=255, blank=True, default="")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # "/<root hex>/<child hex>/…/<own hex>/": subtree queries are prefix matches.
+    path = models.CharField(max_length=2048, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="domain_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="domain_single_root"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["path"], name="domain_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["path"], name="domain_disabled", condition=Q(enabled=False)),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_root(self):
+        return self.parent_id is None
+
+    @property
+    def ancestor_ids(self):
+        """Ids from ROOT down to this domain, itself included."""
+        return [uuid.UUID(part) for part in self.path.strip("/").split("/")]
+
+    def target(self):
+        """Reading the domain and acting inside it."""
+        return Target(self.path)
+
+    def admin_target(self):
+        """Changing the domain itself is decided one level up: never by its own admins."""
+        return Target(self.path.rsplit("/", 2)[0] + "/") if self.parent_id else PLATFORM
+
+
+class Project(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=64)
+    description = models.CharField(max_length=255, blank=True, default="")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="projects")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "name"], name="project_unique_name_in_domain")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def target(self):
+        """Reading the project and acting on the resources inside it."""
+        return Target(self.domain.path, self.id)
+
+    def admin_target(self):
+        """Changing the project itself (enable, delete, move, quotas) is for its domain's admins."""
+        return Target(self.domain.path)
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, username):
+        return self.get(username=username)
+
+
+class User(AbstractBaseUser):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(max_length=150, unique=True)
+    full_name = models.CharField(max_length=150, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="users")
+    is_active = models.BooleanField(default=True)
+    source = models.CharField(max_length=16, default="local")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.username
+
+    def target(self):
+        return Target(self.domain.path)
+
+
+class Role(models.Model):
+    name = models.SlugField(max_length=64, unique=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Rule(models.Model):
+    """A role may perform the actions matching `action`: a glob over action names or `@kind`."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="rules")
+    action = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["role__name", "action"]
+        constraints = [models.UniqueConstraint(fields=["role", "action"], name="rule_unique")]
+
+    def __str__(self):
+        return f"{self.role.name}: {self.action}"
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
+    domain = models.ForeignKey(
+        Domain, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(domain__isnull=True) ^ Q(project__isnull=True)),
+                name="assignment_on_domain_xor_project",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "domain"],
+                condition=Q(domain__isnull=False),
+                name="assignment_unique_on_domain",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "project"],
+                condition=Q(project__isnull=False),
+                name="assignment_unique_on_project",
+            ),
+        ]
+
+    def target(self):
+        """Where the assignment applies, which is also where granting it is decided."""
+        if self.project_id:
+            return self.project.target()
+        return self.domain.target()
+
+
+class Token(models.Model):
+    """An API token; only the SHA-256 of the secret is stored."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    scope_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    scope_domain = models.ForeignKey(
+        Domain, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    client_address = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class LoginFailure(models.Model):
+    """Failed-login counter for one account or one address, shared by every controller."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()

@@ -1,0 +1,53 @@
+"""Read queries of the identity app, always scoped to what the principal may see."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+from apps.core.errors import NotFound
+
+from .models import Domain, Project, Role, RoleAssignment, Rule, User
+from .scoping import visible
+
+
+def domains_for(principal):
+    return visible(Domain.objects.all(), principal, "identity.domain.read", domain_path="path", project=None)
+
+
+def projects_for(principal):
+    return visible(Project.objects.select_related("domain"), principal, "identity.project.read", project="id")
+
+
+def users_for(principal):
+    return visible(User.objects.select_related("domain"), principal, "identity.user.read", project=None)
+
+
+def assignments_for(principal):
+    queryset = RoleAssignment.objects.select_related("user", "role", "domain", "project__domain")
+    on_domains = visible(
+        queryset.filter(domain__isnull=False),
+        principal,
+        "identity.role_assignment.read",
+        project=None,
+    )
+    on_projects = visible(
+        queryset.filter(project__isnull=False),
+        principal,
+        "identity.role_assignment.read",
+        domain_path="project__domain__path",
+    )
+    return on_domains | on_projects
+
+
+def roles():
+    return Role.objects.prefetch_related("rules")
+
+
+def rules():
+    return Rule.objects.select_related("role")
+
+
+def get_or_404(queryset, what, **lookup):
+    """One object the principal may see, or NotFound: the same answer whether it exists or not."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, DjangoValidationError, ValueError) as exc:
+        raise NotFound(f"No such {what}.") from exc

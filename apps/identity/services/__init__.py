@@ -1,0 +1,1 @@
+"""Identity operations: each takes the acting Actor, checks the policy, audits, runs in a transaction."""

@@ -1,0 +1,35 @@
+"""First start of a cloud: ROOT, the default roles and rules, a cloud admin. Idempotent."""
+
+from django.db import transaction
+
+from apps.quotas import services as quotas
+
+from .. import policy
+from ..models import ROOT_DOMAIN_ID, ROOT_PATH, Domain, Role, RoleAssignment, Rule, User
+
+
+@transaction.atomic
+def bootstrap(*, admin_username=None, admin_password=None):
+    """Create what is missing and return (root domain, admin user or None).
+
+    An existing admin's password is left alone unless a new one is given.
+    """
+    root, _ = Domain.objects.get_or_create(
+        id=ROOT_DOMAIN_ID,
+        defaults={"name": "ROOT", "path": ROOT_PATH, "depth": 0, "description": "The whole cloud"},
+    )
+    quotas.ensure_rows(domain_ids=[root.pk])
+    for name, description, patterns in policy.default_rules():
+        role, created = Role.objects.get_or_create(name=name, defaults={"description": description})
+        if created:
+            Rule.objects.bulk_create([Rule(role=role, action=p) for p in patterns])
+    admin = None
+    if admin_username:
+        admin, created = User.objects.get_or_create(username=admin_username, defaults={"domain": root})
+        if created or admin_password:
+            admin.set_password(admin_password)
+            admin.save()
+        RoleAssignment.objects.get_or_create(
+            user=admin, role=Role.objects.get(name=policy.CLOUD_ADMIN), domain=root
+        )
+    return root, admin

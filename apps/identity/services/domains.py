@@ -1,0 +1,69 @@
+"""Domains: create in the tree, rename, enable/disable, delete when empty."""
+
+import uuid
+
+from apps.audit.recorder import audited
+from apps.core.errors import Conflict, ValidationFailed
+from apps.quotas import services as quotas
+
+from ..models import Domain
+from ..ownership import owned_by_domain
+from .common import require, save_unique
+from .revocation import revoke_domain_tokens
+
+
+def create_domain(actor, *, parent, name, description="", enabled=True):
+    action = "identity.domain.create"
+    with audited(actor, action, target=parent.target()) as op:
+        require(actor, action, parent.target(), f"You may not create domains in {parent}.")
+        domain_id = uuid.uuid4()
+        domain = Domain(
+            id=domain_id,
+            parent=parent,
+            name=name,
+            description=description,
+            enabled=enabled,
+            path=f"{parent.path}{domain_id.hex}/",
+            depth=parent.depth + 1,
+        )
+        op.object = domain
+        save_unique(domain, f"A domain named '{name}' already exists in {parent}.")
+        quotas.ensure_rows(domain_ids=[domain.pk])
+    return domain
+
+
+def update_domain(actor, domain, *, name=None, description=None, enabled=None):
+    action = "identity.domain.update"
+    with audited(actor, action, target=domain.admin_target(), obj=domain) as op:
+        require(actor, action, domain.admin_target(), f"You may not change domain {domain}.")
+        if domain.is_root and enabled is False:
+            raise ValidationFailed("The ROOT domain cannot be disabled.", code="root_domain")
+        changes = {}
+        for field, value in (("name", name), ("description", description), ("enabled", enabled)):
+            if value is not None and getattr(domain, field) != value:
+                changes[field] = value
+                setattr(domain, field, value)
+        op.details = {"changes": changes}
+        save_unique(domain, f"A domain named '{domain.name}' already exists there.")
+        if changes.get("enabled") is False:
+            op.details["tokens_revoked"] = revoke_domain_tokens(domain)
+    return domain
+
+
+def delete_domain(actor, domain):
+    action = "identity.domain.delete"
+    with audited(actor, action, target=domain.admin_target(), obj=domain):
+        require(actor, action, domain.admin_target(), f"You may not delete domain {domain}.")
+        if domain.is_root:
+            raise ValidationFailed("The ROOT domain cannot be deleted.", code="root_domain")
+        owned = owned_by_domain(domain)
+        if owned:
+            raise Conflict(
+                f"Domain {domain} still owns: "
+                + ", ".join(f"{count} {label}" for label, count in owned.items())
+                + ".",
+                code="domain_not_empty",
+                details={"owned": owned},
+            )
+        domain.quotas.all().delete()
+        domain.delete()

@@ -1,0 +1,100 @@
+"""Roles, their rules, and who holds them where — with delegation limits."""
+
+from apps.audit.recorder import audited
+from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+
+from .. import policy
+from ..models import PLATFORM, Role, RoleAssignment, Rule
+from .common import require, save_unique
+from .revocation import revoke_user_tokens
+
+
+def assign_role(actor, *, user, role, domain=None, project=None):
+    """Give `role` to `user` on a domain or a project.
+
+    Delegated administration: the giver must hold, at that place, every action
+    the role carries, and must administer the user.
+    """
+    if (domain is None) == (project is None):
+        raise ValidationFailed("Give a role on a domain or on a project.", code="bad_target")
+    where = domain or project
+    target = where.target() if domain else project.admin_target()
+    action = "identity.role_assignment.create"
+    with audited(actor, action, target=target) as op:
+        require(actor, action, target, f"You may not give roles on {where}.")
+        if not actor.can("identity.user.read", user.target()):
+            raise NotFound("No such user.")
+        patterns = list(role.rules.values_list("action", flat=True))
+        if not actor.principal.may_grant(patterns, where.target()):
+            raise PermissionDenied(
+                f"You cannot give the role {role.name}: it allows more than you hold on {where}.",
+                code="delegation_exceeded",
+            )
+        assignment = RoleAssignment(user=user, role=role, domain=domain, project=project)
+        op.object = assignment
+        op.details = {"user": user.username, "role": role.name, "on": str(where)}
+        save_unique(assignment, f"{user} already has the role {role.name} on {where}.")
+    return assignment
+
+
+def unassign_role(actor, assignment):
+    where = assignment.domain or assignment.project
+    target = assignment.domain.target() if assignment.domain_id else assignment.project.admin_target()
+    action = "identity.role_assignment.delete"
+    with audited(actor, action, target=target, obj=assignment) as op:
+        require(actor, action, target, f"You may not take roles away on {where}.")
+        op.details = {
+            "user": assignment.user.username,
+            "role": assignment.role.name,
+            "on": str(where),
+        }
+        user = assignment.user
+        assignment.delete()
+        op.details["tokens_revoked"] = revoke_user_tokens(user)
+
+
+def create_role(actor, *, name, description=""):
+    action = "identity.role.create"
+    with audited(actor, action, target=PLATFORM) as op:
+        require(actor, action, PLATFORM, "Only cloud administrators define roles.")
+        role = Role(name=name, description=description)
+        op.object = role
+        save_unique(role, f"A role named '{name}' exists.")
+    return role
+
+
+def delete_role(actor, role):
+    action = "identity.role.delete"
+    with audited(actor, action, target=PLATFORM, obj=role):
+        require(actor, action, PLATFORM, "Only cloud administrators delete roles.")
+        if role.name in policy.DEFAULT_ROLES:
+            raise ValidationFailed(f"{role.name} is a built-in role.", code="builtin_role")
+        if role.assignments.exists():
+            raise ValidationFailed(
+                f"Role {role.name} is still assigned; take it away first.", code="role_in_use"
+            )
+        role.delete()
+
+
+def add_rule(actor, *, role, action_pattern):
+    action = "identity.rule.create"
+    with audited(actor, action, target=PLATFORM) as op:
+        require(actor, action, PLATFORM, "Only cloud administrators edit rules.")
+        if not policy.validate_pattern(action_pattern):
+            raise ValidationFailed(
+                f"'{action_pattern}' matches no action: use an action name, a glob such as"
+                " 'identity.project.*', or a kind: " + ", ".join(f"@{k}" for k in policy.KINDS) + ".",
+                code="unknown_action",
+                details={"action": [f"'{action_pattern}' matches no action."]},
+            )
+        rule = Rule(role=role, action=action_pattern)
+        op.object = rule
+        save_unique(rule, f"Role {role.name} already has the rule '{action_pattern}'.")
+    return rule
+
+
+def remove_rule(actor, rule):
+    action = "identity.rule.delete"
+    with audited(actor, action, target=PLATFORM, obj=rule):
+        require(actor, action, PLATFORM, "Only cloud administrators edit rules.")
+        rule.delete()

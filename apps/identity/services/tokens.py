@@ -1,0 +1,135 @@
+"""Log in for a token, validate a token on each request, revoke it.
+
+A token is 32 random bytes; only its SHA-256 is stored. Validation is one
+query: the token, its user, the user's domain and the token's scope, plus
+whether any domain above them is disabled.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models.lookups import StartsWith
+from django.utils import timezone
+
+from apps.audit.recorder import audited
+from apps.core.errors import NotAuthenticated, PermissionDenied
+
+from .. import policy
+from ..actor import Actor
+from ..models import Domain, Project, Token
+from . import throttle
+
+TOKEN_PREFIX = "cmt_"  # noqa: S105 (a marker, not a secret)
+
+
+def hash_token(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _disabled_above(path_ref):
+    """True when the domain at path_ref, or any domain above it, is disabled."""
+    return Exists(
+        Domain.objects.filter(
+            StartsWith(ExpressionWrapper(path_ref, output_field=CharField()), F("path")),
+            enabled=False,
+        )
+    )
+
+
+def chain_disabled(domain):
+    return Domain.objects.filter(enabled=False, path__in=_prefixes(domain.path)).exists()
+
+
+def _prefixes(path):
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _scope_allowed(user, project, domain):
+    principal = policy.Principal(user)
+    target = project.target() if project else domain.target()
+    return any(grant.covers(target) for grant in principal.grants)
+
+
+def issue_token(*, username, password, client_address="", project_id=None, domain_id=None, interface="api"):
+    """Check the credentials and return (raw token, Token). Failures are audited and throttled."""
+    throttle.check(username, client_address)
+    anonymous = Actor(policy.Principal(None), client_address, interface)
+    with audited(anonymous, "identity.token.create") as op:
+        op.details = {"username": username}
+        user = authenticate(None, username=username, password=password)
+        if user is None:
+            throttle.record_failure(username, client_address)
+            raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
+        op.target = user.target()
+        if chain_disabled(user.domain):
+            raise NotAuthenticated("Your domain is disabled.", code="domain_disabled")
+        project, domain = _resolve_scope(user, project_id, domain_id)
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = Token.objects.create(
+            key_hash=hash_token(raw),
+            user=user,
+            scope_project=project,
+            scope_domain=domain,
+            expires_at=timezone.now() + timedelta(seconds=settings.CLOUDMGR_TOKEN_LIFETIME_SECONDS),
+            client_address=client_address,
+        )
+        op.object = user
+        op.details["scope"] = str(project or domain or "unscoped")
+    throttle.reset_account(username)
+    return raw, token
+
+
+def _resolve_scope(user, project_id, domain_id):
+    project = domain = None
+    if project_id:
+        project = Project.objects.select_related("domain").filter(pk=project_id).first()
+        if project is None or not _scope_allowed(user, project, None):
+            raise PermissionDenied("You have no role on that project.", code="scope_not_allowed")
+        if not project.enabled or chain_disabled(project.domain):
+            raise PermissionDenied("That project is disabled.", code="project_disabled")
+    elif domain_id:
+        domain = Domain.objects.filter(pk=domain_id).first()
+        if domain is None or not _scope_allowed(user, None, domain):
+            raise PermissionDenied("You have no role on that domain.", code="scope_not_allowed")
+        if chain_disabled(domain):
+            raise PermissionDenied("That domain is disabled.", code="domain_disabled")
+    return project, domain
+
+
+def validate(raw):
+    """The Token (user and scope loaded) for a presented secret, or NotAuthenticated with a reason."""
+    token = (
+        Token.objects.select_related("user__domain", "scope_project__domain", "scope_domain")
+        .annotate(
+            user_domain_disabled=_disabled_above(OuterRef("user__domain__path")),
+            scope_domain_disabled=_disabled_above(OuterRef("scope_project__domain__path")),
+            scope_own_domain_disabled=_disabled_above(OuterRef("scope_domain__path")),
+        )
+        .filter(key_hash=hash_token(raw))
+        .first()
+    )
+    if token is None:
+        raise NotAuthenticated("The token is not valid.", code="invalid_token")
+    if token.revoked_at is not None:
+        raise NotAuthenticated("The token has been revoked.", code="token_revoked")
+    if token.expires_at <= timezone.now():
+        raise NotAuthenticated("The token has expired.", code="token_expired")
+    if not token.user.is_active:
+        raise NotAuthenticated("Your account is disabled.", code="user_disabled")
+    if token.user_domain_disabled:
+        raise NotAuthenticated("Your domain is disabled.", code="domain_disabled")
+    if token.scope_project is not None and (not token.scope_project.enabled or token.scope_domain_disabled):
+        raise NotAuthenticated("The token's project is disabled.", code="project_disabled")
+    if token.scope_domain is not None and token.scope_own_domain_disabled:
+        raise NotAuthenticated("The token's domain is disabled.", code="domain_disabled")
+    return token
+
+
+def revoke(actor, token):
+    with audited(actor, "identity.token.delete", target=token.user.target(), obj=token.user):
+        Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

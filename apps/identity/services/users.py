@@ -1,0 +1,83 @@
+"""Users: create, change, disable, set or change passwords, delete."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+from apps.audit.recorder import audited
+from apps.core.errors import PermissionDenied, ValidationFailed
+
+from ..models import User
+from .common import require, save_unique
+from .revocation import revoke_user_tokens
+
+
+def _validated_password(password, user=None):
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(
+            " ".join(exc.messages), code="weak_password", details={"password": exc.messages}
+        ) from exc
+    return password
+
+
+def create_user(actor, *, domain, username, password=None, full_name="", email="", source="local"):
+    action = "identity.user.create"
+    with audited(actor, action, target=domain.target()) as op:
+        require(actor, action, domain.target(), f"You may not create users in {domain}.")
+        user = User(domain=domain, username=username, full_name=full_name, email=email, source=source)
+        op.object = user
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(_validated_password(password, user))
+        save_unique(user, f"The username '{username}' is taken.")
+    return user
+
+
+def update_user(actor, user, *, full_name=None, email=None, is_active=None):
+    action = "identity.user.update"
+    with audited(actor, action, target=user.target(), obj=user) as op:
+        require(actor, action, user.target(), f"You may not change user {user}.")
+        if actor.user is not None and actor.user.pk == user.pk and is_active is False:
+            raise ValidationFailed("You cannot disable yourself.", code="self_disable")
+        changes = {}
+        for field, value in (("full_name", full_name), ("email", email), ("is_active", is_active)):
+            if value is not None and getattr(user, field) != value:
+                changes[field] = value
+                setattr(user, field, value)
+        op.details = {"changes": changes}
+        user.save()
+        if changes.get("is_active") is False:
+            op.details["tokens_revoked"] = revoke_user_tokens(user)
+    return user
+
+
+def set_password(actor, user, new_password, *, old_password=None):
+    """Admins set a user's password; users change their own by giving the old one.
+
+    Either way every token of the user is revoked.
+    """
+    action = "identity.user.update"
+    with audited(actor, "identity.user.set_password", target=user.target(), obj=user):
+        own = actor.user is not None and actor.user.pk == user.pk
+        if own:
+            if old_password is None or not user.check_password(old_password):
+                raise PermissionDenied("The current password is wrong.", code="wrong_password")
+        else:
+            require(actor, action, user.target(), f"You may not set the password of {user}.")
+        if user.source != "local":
+            raise ValidationFailed("This user's password is kept in the directory.", code="external_user")
+        user.set_password(_validated_password(new_password, user))
+        user.save(update_fields=["password"])
+        revoke_user_tokens(user)
+    return user
+
+
+def delete_user(actor, user):
+    action = "identity.user.delete"
+    with audited(actor, action, target=user.target(), obj=user):
+        require(actor, action, user.target(), f"You may not delete user {user}.")
+        if actor.user is not None and actor.user.pk == user.pk:
+            raise ValidationFailed("You cannot delete yourself.", code="self_delete")
+        user.delete()

@@ -1,0 +1,44 @@
+"""Jobs API: status, progress, result or error of long operations."""
+
+from rest_framework import mixins, serializers
+
+from apps.core.api.views import ServiceViewSet
+
+from ..models import Job
+from ..selectors import jobs_for
+
+
+class JobSerializer(serializers.ModelSerializer):
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "progress",
+            "progress_message",
+            "result",
+            "error",
+            "object_type",
+            "object_id",
+            "project_id",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "deadline",
+        ]
+
+    def get_error(self, job) -> dict | None:
+        if not job.error_code:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    serializer_class = JobSerializer
+    filterset_fields = ["state", "kind", "project_id", "object_type", "object_id"]
+
+    def get_queryset(self):
+        return jobs_for(self.principal)

@@ -1,0 +1,15 @@
+"""Job reads, scoped like everything else."""
+
+from apps.identity.scoping import visible
+
+from .models import Job
+
+
+def jobs_for(principal):
+    return visible(
+        Job.objects.all(),
+        principal,
+        "jobs.job.read",
+        domain_path="domain_path",
+        project="project_id",
+    )

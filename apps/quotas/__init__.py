@@ -1,0 +1,1 @@
+"""Quotas: per-resource limits on domains and projects, and race-free claims against them."""

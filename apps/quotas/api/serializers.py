@@ -1,0 +1,38 @@
+"""Serializers of the quotas API."""
+
+from rest_framework import serializers
+
+from ..models import DefaultQuota, QuotaUsage
+
+
+class QuotaSerializer(serializers.ModelSerializer):
+    scope = serializers.SerializerMethodField()
+    scope_id = serializers.SerializerMethodField()
+    scope_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuotaUsage
+        fields = ["id", "scope", "scope_id", "scope_name", "resource", "limit", "used"]
+        read_only_fields = ["id", "scope", "scope_id", "scope_name", "resource", "used"]
+
+    def _owner(self, obj):
+        return obj.project if obj.project_id else obj.domain
+
+    def get_scope(self, obj) -> str:
+        return "project" if obj.project_id else "domain"
+
+    def get_scope_id(self, obj) -> str:
+        return str(self._owner(obj).pk)
+
+    def get_scope_name(self, obj) -> str:
+        return self._owner(obj).name
+
+
+class LimitSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=-1)
+
+
+class DefaultQuotaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DefaultQuota
+        fields = ["resource", "limit"]

@@ -1,0 +1,50 @@
+"""The catalogue of quota resource types. Apps add theirs with `register`.
+
+Storage resources count whole GiB: each object's size is rounded up on its own.
+"""
+
+from dataclasses import dataclass
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str
+    unit: str
+    description: str
+    default_project_limit: int = -1
+
+
+_types = {}
+
+
+def register(name, unit, description, default_project_limit=-1):
+    _types[name] = ResourceType(name, unit, description, default_project_limit)
+
+
+def resource_types():
+    return dict(_types)
+
+
+def get(name):
+    return _types[name]
+
+
+def gib_rounded_up(size_bytes):
+    return -(-int(size_bytes) // GIB)
+
+
+for _args in [
+    ("instances", "count", "Virtual machines", 20),
+    ("vcpus", "count", "Virtual CPUs of all instances", 40),
+    ("ram_mb", "MiB", "Memory of all instances", 81920),
+    ("volume_gb", "GiB", "Size of all volumes", 1000),
+    ("snapshots", "count", "Volume snapshots", 20),
+    ("images", "count", "Images owned", 20),
+    ("image_storage_gb", "GiB", "Storage of all images, each rounded up to a GiB", 200),
+    ("networks", "count", "Networks", 10),
+    ("floating_ips", "count", "Floating IP addresses", 10),
+    ("security_groups", "count", "Security groups", 10),
+]:
+    register(*_args)

@@ -1,0 +1,241 @@
+"""Claims against quota limits, race-free, checked against a project and all its domains.
+
+`claim()` and `release()` run inside the caller's transaction, so the claim
+commits or rolls back with the resource that holds it. Rows are locked in one
+statement in primary-key order, so concurrent claims never deadlock and never
+over-claim: a limit of N admits exactly N claims of 1, whatever the concurrency.
+"""
+
+import uuid
+from collections import defaultdict
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
+
+from apps.audit.recorder import audited
+from apps.core.errors import NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
+from apps.identity.models import PLATFORM, Project
+
+from . import resources
+from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
+
+
+def _project_domain_path_shared(project_id):
+    """The project's current domain path, holding a share lock so a move waits for this claim."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.path FROM identity_project p JOIN identity_domain d ON d.id = p.domain_id"
+            " WHERE p.id = %s FOR SHARE OF p",
+            [project_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("The project does not exist.")
+    return row[0]
+
+
+def _path_ids(path):
+    return [uuid.UUID(part) for part in path.strip("/").split("/")]
+
+
+def _chain_filter(project_id, domain_ids):
+    return Q(project_id=project_id) | Q(domain_id__in=domain_ids)
+
+
+def _lock_rows(condition, resource_names):
+    return list(
+        QuotaUsage.objects.select_for_update(of=("self",))
+        .select_related("domain", "project")
+        .filter(condition, resource__in=resource_names)
+        .order_by("id")
+    )
+
+
+def default_limit(resource):
+    stored = DefaultQuota.objects.filter(resource=resource).values_list("limit", flat=True).first()
+    return stored if stored is not None else resources.get(resource).default_project_limit
+
+
+def ensure_rows(*, domain_ids=(), project_ids=(), resource_names=None):
+    """Create the usage rows that do not exist yet (new scopes, newly registered resources)."""
+    names = list(resource_names or resources.resource_types())
+    defaults = {name: default_limit(name) for name in names}
+    rows = [QuotaUsage(domain_id=d, resource=n) for d in domain_ids for n in names]
+    rows += [QuotaUsage(project_id=p, resource=n, limit=defaults[n]) for p in project_ids for n in names]
+    QuotaUsage.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _check(rows, amounts):
+    for row in rows:
+        amount = amounts[row.resource]
+        if not row.allows(amount):
+            raise _exceeded(row, amount)
+
+
+def _exceeded(row, amount):
+    scope, owner = ("project", row.project) if row.project_id else ("domain", row.domain)
+    return QuotaExceeded(
+        f"Quota exceeded for {row.resource} in {scope} '{owner.name}': limit {row.limit}, "
+        f"used {row.used}, asked for {amount}.",
+        details={
+            "resource": row.resource,
+            "scope": scope,
+            "scope_id": str(owner.pk),
+            "scope_name": owner.name,
+            "limit": row.limit,
+            "used": row.used,
+            "requested": amount,
+        },
+    )
+
+
+def _add_usage(row_ids_by_resource, amounts, sign=1):
+    whens = []
+    ids = []
+    for resource, row_ids in row_ids_by_resource.items():
+        ids += row_ids
+        whens.append(When(id__in=row_ids, then=F("used") + Value(sign * amounts[resource])))
+    if ids:
+        QuotaUsage.objects.filter(id__in=ids).update(used=Case(*whens, default=F("used")))
+
+
+def _group_ids(rows):
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row.resource].append(row.id)
+    return grouped
+
+
+def claim(project, amounts, holder):
+    """Take `amounts` ({resource: n}) for `holder`, an object of `project`, or raise QuotaExceeded."""
+    amounts = {name: int(n) for name, n in amounts.items() if int(n) != 0}
+    for name, n in amounts.items():
+        resources.get(name)
+        if n < 0:
+            raise ValueError("claims are positive; use release()")
+    if not amounts:
+        return
+    holder_type = ContentType.objects.get_for_model(holder)
+    with transaction.atomic():
+        domain_ids = _path_ids(_project_domain_path_shared(project.pk))
+        condition = _chain_filter(project.pk, domain_ids)
+        rows = _lock_rows(condition, amounts)
+        if len(rows) != len(amounts) * (len(domain_ids) + 1):
+            ensure_rows(domain_ids=domain_ids, project_ids=[project.pk], resource_names=amounts)
+            rows = _lock_rows(condition, amounts)
+        _check(rows, amounts)
+        _add_usage(_group_ids(rows), amounts)
+        QuotaClaim.objects.bulk_create(
+            [
+                QuotaClaim(
+                    project_id=project.pk,
+                    resource=name,
+                    amount=n,
+                    holder_type=holder_type,
+                    holder_id=str(holder.pk),
+                )
+                for name, n in amounts.items()
+            ]
+        )
+
+
+def release(holder):
+    """Give back everything `holder` claimed. Releasing twice is harmless."""
+    holder_type = ContentType.objects.get_for_model(holder)
+    with transaction.atomic():
+        claims = list(
+            QuotaClaim.objects.select_for_update().filter(holder_type=holder_type, holder_id=str(holder.pk))
+        )
+        if not claims:
+            return
+        project_id = claims[0].project_id
+        amounts = {c.resource: c.amount for c in claims}
+        domain_ids = _path_ids(_project_domain_path_shared(project_id))
+        rows = _lock_rows(_chain_filter(project_id, domain_ids), amounts)
+        _add_usage(_group_ids(rows), amounts, sign=-1)
+        QuotaClaim.objects.filter(id__in=[c.id for c in claims]).delete()
+
+
+def claimed_by(holder):
+    holder_type = ContentType.objects.get_for_model(holder)
+    return dict(
+        QuotaClaim.objects.filter(holder_type=holder_type, holder_id=str(holder.pk)).values_list(
+            "resource", "amount"
+        )
+    )
+
+
+def move_project_usage(project, new_domain):
+    """Carry a project's usage from its domain chain to new_domain's, or raise naming the limit.
+
+    The caller holds the project row locked FOR UPDATE, so no claim runs meanwhile.
+    """
+    old_ids = set(_path_ids(project.domain.path))
+    new_ids = set(_path_ids(new_domain.path))
+    leaving, joining = old_ids - new_ids, new_ids - old_ids
+    usage = {r: u for r, u in project.quotas.filter(used__gt=0).values_list("resource", "used")}
+    if not usage:
+        return
+    ensure_rows(domain_ids=joining, resource_names=usage)
+    rows = _lock_rows(Q(domain_id__in=leaving | joining), usage)
+    joining_rows = [row for row in rows if row.domain_id in joining]
+    leaving_rows = [row for row in rows if row.domain_id in leaving]
+    _check(joining_rows, usage)
+    _add_usage(_group_ids(joining_rows), usage)
+    _add_usage(_group_ids(leaving_rows), usage, sign=-1)
+
+
+def set_limit(actor, scope, resource, limit):
+    """Set a project's or a domain's limit for one resource (-1: unlimited)."""
+    if resource not in resources.resource_types():
+        raise ValidationFailed(f"Unknown resource {resource!r}.", code="unknown_resource")
+    if int(limit) < UNLIMITED:
+        raise ValidationFailed("A limit is -1 (unlimited) or a number from 0 up.", code="bad_limit")
+    action = "quotas.quota.update"
+    with audited(actor, action, target=scope.admin_target(), obj=scope) as op:
+        if not actor.can(action, scope.admin_target()):
+            raise PermissionDenied(f"You may not change the quotas of {scope}.")
+        op.details = {"resource": resource, "limit": int(limit)}
+        key = {"project": scope} if isinstance(scope, Project) else {"domain": scope}
+        if isinstance(scope, Project):
+            ensure_rows(project_ids=[scope.pk], resource_names=[resource])
+        else:
+            ensure_rows(domain_ids=[scope.pk], resource_names=[resource])
+        QuotaUsage.objects.filter(resource=resource, **key).update(limit=int(limit))
+        return QuotaUsage.objects.get(resource=resource, **key)
+
+
+def set_default_limit(actor, resource, limit):
+    if resource not in resources.resource_types():
+        raise ValidationFailed(f"Unknown resource {resource!r}.", code="unknown_resource")
+    with audited(actor, "quotas.default.update", target=PLATFORM) as op:
+        if not actor.can("quotas.default.update", PLATFORM):
+            raise PermissionDenied("Only cloud administrators set default quotas.")
+        op.details = {"resource": resource, "limit": int(limit)}
+        DefaultQuota.objects.update_or_create(resource=resource, defaults={"limit": int(limit)})
+
+
+def usage_of(scope):
+    """{resource: (limit, used)} for a project or a domain, every registered resource included."""
+    key = {"project": scope} if isinstance(scope, Project) else {"domain": scope}
+    stored = {q.resource: (q.limit, q.used) for q in QuotaUsage.objects.filter(**key)}
+    result = {}
+    for name in resources.resource_types():
+        if name in stored:
+            result[name] = stored[name]
+        elif isinstance(scope, Project):
+            result[name] = (default_limit(name), 0)
+        else:
+            result[name] = (UNLIMITED, 0)
+    return result
+
+
+def owned_claims(project_ids):
+    """{resource: total} of what the given projects still hold."""
+    totals = defaultdict(int)
+    for resource, amount in QuotaClaim.objects.filter(project_id__in=project_ids).values_list(
+        "resource", "amount"
+    ):
+        totals[resource] += amount
+    return dict(totals)

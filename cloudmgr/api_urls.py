@@ -1,0 +1,32 @@
+"""All of /api/v1/: one router, each app's viewsets, the OpenAPI schema and its docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from apps.audit.api.views import AuditEventViewSet
+from apps.identity.api import views as identity
+from apps.jobs.api.views import JobViewSet
+from apps.quotas.api.views import DefaultQuotaViewSet, QuotaViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("domains", identity.DomainViewSet, basename="domain")
+router.register("projects", identity.ProjectViewSet, basename="project")
+router.register("users", identity.UserViewSet, basename="user")
+router.register("roles", identity.RoleViewSet, basename="role")
+router.register("rules", identity.RuleViewSet, basename="rule")
+router.register("role-assignments", identity.RoleAssignmentViewSet, basename="role-assignment")
+router.register("quotas", QuotaViewSet, basename="quota")
+router.register("quota-defaults", DefaultQuotaViewSet, basename="quota-default")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),
+    path("auth/tokens/current/", identity.CurrentTokenView.as_view(), name="token-current"),
+    path("auth/password/", identity.PasswordView.as_view(), name="password-change"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

@@ -1,0 +1,181 @@
+"""Django settings for the cloudmgr controller, read from CLOUDMGR_* environment variables.
+
+Defaults are safe for a single development machine; docs/configuration.md lists
+every variable.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import database_from_url, env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("CLOUDMGR_DEBUG", False)
+SECRET_KEY = env_str("CLOUDMGR_SECRET_KEY")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("CLOUDMGR_SECRET_KEY must be set (make run writes one to var/env)")
+ALLOWED_HOSTS = env_list("CLOUDMGR_ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("CLOUDMGR_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apps.core",
+    "apps.identity",
+    "apps.quotas",
+    "apps.audit",
+    "apps.jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.ClientAddressMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cloudmgr.urls"
+WSGI_APPLICATION = "cloudmgr.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database = database_from_url(env_str("CLOUDMGR_DATABASE_URL", "postgres:///cloudmgr"))
+# Connections are kept between requests; no per-request health check query, so an
+# authenticated request costs only the statements it needs.
+_database["CONN_MAX_AGE"] = env_int("CLOUDMGR_DB_CONN_MAX_AGE", 60)
+DATABASES = {
+    "default": _database,
+    # A second connection to the same database: audit records of failed operations
+    # commit on it, so they survive the rollback of the operation they describe.
+    "audit": dict(_database),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = ["apps.identity.backends.CloudmgrBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+if env_bool("CLOUDMGR_FAST_PASSWORD_HASHER", False):
+    # Tests and benches create thousands of users; PBKDF2 would dominate their run time.
+    PASSWORD_HASHERS.insert(0, "django.contrib.auth.hashers.MD5PasswordHasher")
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# Only for operators who let a web server serve `collectstatic` output; WhiteNoise needs none.
+STATIC_ROOT = env_str("CLOUDMGR_STATIC_ROOT") or None
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves straight from the finders, so no collectstatic step is needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_SECURE = env_bool("CLOUDMGR_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+if env_bool("CLOUDMGR_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Addresses of reverse proxies whose X-Forwarded-For is believed (CIDRs allowed).
+CLOUDMGR_TRUSTED_PROXIES = env_list("CLOUDMGR_TRUSTED_PROXIES", [])
+
+# Identity
+CLOUDMGR_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_TOKEN_LIFETIME_SECONDS", 3600)
+CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS = env_int("CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS", 300)
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+
+# Audit
+CLOUDMGR_AUDIT_RETENTION_DAYS = env_int("CLOUDMGR_AUDIT_RETENTION_DAYS", 365)
+
+# Controller process
+CLOUDMGR_LISTEN = env_str("CLOUDMGR_LISTEN", "127.0.0.1:8000")
+CLOUDMGR_HTTP_THREADS = env_int("CLOUDMGR_HTTP_THREADS", 16)
+CLOUDMGR_JOB_WORKERS = env_int("CLOUDMGR_JOB_WORKERS", 2)
+CLOUDMGR_JOB_POLL_SECONDS = env_float("CLOUDMGR_JOB_POLL_SECONDS", 1.0)
+CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS = env_int("CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS", 3600)
+CLOUDMGR_PERIODIC_TICK_SECONDS = env_float("CLOUDMGR_PERIODIC_TICK_SECONDS", 5.0)
+CLOUDMGR_SHUTDOWN_GRACE_SECONDS = env_float("CLOUDMGR_SHUTDOWN_GRACE_SECONDS", 20.0)
+# Periods of the periodic work, in seconds.
+CLOUDMGR_PERIODS = {
+    "identity.purge_expired_tokens": env_int("CLOUDMGR_PERIOD_PURGE_TOKENS", 300),
+    "identity.purge_login_failures": env_int("CLOUDMGR_PERIOD_PURGE_LOGIN_FAILURES", 300),
+    "audit.purge_old_events": env_int("CLOUDMGR_PERIOD_PURGE_AUDIT", 3600),
+    "jobs.sweep_overdue": env_int("CLOUDMGR_PERIOD_SWEEP_JOBS", 10),
+}
+
+# Celery: the wire to the host agents.
+CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.identity.api.authentication.TokenAuthentication",
+        "apps.identity.api.authentication.PortalSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.api.exceptions.error_envelope_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cloudmgr API",
+    "DESCRIPTION": "The REST API of the cloudmgr IaaS controller.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("CLOUDMGR_LOG_LEVEL", "INFO")},
+}
