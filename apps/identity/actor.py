@@ -17,7 +17,9 @@ class Actor:
 
     @property
     def name(self):
-        return self.user.username if self.user is not None else f"system:{self.interface}"
+        if self.user is not None:
+            return self.user.username
+        return f"system:{self.interface}" if isinstance(self.principal, SystemPrincipal) else "anonymous"
 
     def can(self, action, target):
         return self.principal.can(action, target)

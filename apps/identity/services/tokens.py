@@ -58,14 +58,16 @@ def _scope_allowed(user, project, domain):
 def issue_token(*, username, password, client_address="", project_id=None, domain_id=None, interface="api"):
     """Check the credentials and return (raw token, Token). Failures are audited and throttled."""
     throttle.check(username, client_address)
-    anonymous = Actor(policy.Principal(None), client_address, interface)
-    with audited(anonymous, "identity.token.create") as op:
+    user = authenticate(None, username=username, password=password)
+    if user is None:
+        # Counted outside the audited transaction: the failure must not roll back with it.
+        throttle.record_failure(username, client_address)
+    with audited(Actor(policy.Principal(user), client_address, interface), "identity.token.create") as op:
         op.details = {"username": username}
-        user = authenticate(None, username=username, password=password)
         if user is None:
-            throttle.record_failure(username, client_address)
             raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
         op.target = user.target()
+        op.object = user
         if chain_disabled(user.domain):
             raise NotAuthenticated("Your domain is disabled.", code="domain_disabled")
         project, domain = _resolve_scope(user, project_id, domain_id)
@@ -78,7 +80,6 @@ def issue_token(*, username, password, client_address="", project_id=None, domai
             expires_at=timezone.now() + timedelta(seconds=settings.CLOUDMGR_TOKEN_LIFETIME_SECONDS),
             client_address=client_address,
         )
-        op.object = user
         op.details["scope"] = str(project or domain or "unscoped")
     throttle.reset_account(username)
     return raw, token
