@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 APT_PACKAGES=(
-  redis-server slapd ldap-utils chromium libldap2-dev libsasl2-dev libvirt-dev
+  redis-server slapd ldap-utils chromium libldap2-dev libsasl2-dev libvirt-dev qemu-utils
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
