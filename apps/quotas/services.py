@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 
 from apps.audit.recorder import audited
 from apps.core.errors import NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
@@ -22,11 +22,16 @@ from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
 
 
 def _project_domain_path_shared(project_id):
-    """The project's current domain path, holding a share lock so a move waits for this claim."""
+    """The project's current domain path, holding a share lock so a move waits for this claim.
+
+    The path is a subquery, not a join: when a move commits while this waits for the
+    lock, PostgreSQL re-reads the moved project row but would keep the old joined
+    domain row, drop the row as no longer matching, and the claim would fail.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT d.path FROM identity_project p JOIN identity_domain d ON d.id = p.domain_id"
-            " WHERE p.id = %s FOR SHARE OF p",
+            "SELECT (SELECT d.path FROM identity_domain d WHERE d.id = p.domain_id)"
+            " FROM identity_project p WHERE p.id = %s FOR SHARE",
             [project_id],
         )
         row = cursor.fetchone()
@@ -97,7 +102,9 @@ def _add_usage(row_ids_by_resource, amounts, sign=1):
         ids += row_ids
         whens.append(When(id__in=row_ids, then=F("used") + Value(sign * amounts[resource])))
     if ids:
-        QuotaUsage.objects.filter(id__in=ids).update(used=Case(*whens, default=F("used")))
+        QuotaUsage.objects.filter(id__in=ids).update(
+            used=Case(*whens, default=F("used"), output_field=BigIntegerField())
+        )
 
 
 def _group_ids(rows):
@@ -141,20 +148,21 @@ def claim(project, amounts, holder):
 
 
 def release(holder):
-    """Give back everything `holder` claimed. Releasing twice is harmless."""
+    """Give back everything `holder` claimed and return it ({resource: n}). Releasing twice is harmless."""
     holder_type = ContentType.objects.get_for_model(holder)
     with transaction.atomic():
         claims = list(
             QuotaClaim.objects.select_for_update().filter(holder_type=holder_type, holder_id=str(holder.pk))
         )
         if not claims:
-            return
+            return {}
         project_id = claims[0].project_id
         amounts = {c.resource: c.amount for c in claims}
         domain_ids = _path_ids(_project_domain_path_shared(project_id))
         rows = _lock_rows(_chain_filter(project_id, domain_ids), amounts)
         _add_usage(_group_ids(rows), amounts, sign=-1)
         QuotaClaim.objects.filter(id__in=[c.id for c in claims]).delete()
+    return amounts
 
 
 def claimed_by(holder):

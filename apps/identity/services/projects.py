@@ -60,16 +60,13 @@ def move_project(actor, project, new_domain):
     with audited(actor, action, target=project.admin_target(), obj=project) as op:
         require(actor, action, project.admin_target(), f"You may not move project {project}.")
         require(actor, action, new_domain.target(), f"You may not move projects into {new_domain}.")
-        locked = Project.objects.select_for_update().select_related("domain").get(pk=project.pk)
+        # Only the project row is locked: locking its domain too would stall every user
+        # and project created in that domain until the move commits.
+        locked = Project.objects.select_for_update().get(pk=project.pk)
         if locked.domain_id == new_domain.pk:
             raise ValidationFailed(f"Project {project} is already in {new_domain}.", code="same_domain")
-        if Project.objects.filter(domain=new_domain, name=locked.name).exists():
-            raise Conflict(
-                f"A project named '{locked.name}' already exists in {new_domain}.",
-                code="already_exists",
-            )
         op.details = {"from": str(locked.domain_id), "to": str(new_domain.pk)}
         quotas.move_project_usage(locked, new_domain)
         locked.domain = new_domain
-        locked.save(update_fields=["domain"])
+        save_unique(locked, f"A project named '{locked.name}' already exists in {new_domain}.")
     return locked

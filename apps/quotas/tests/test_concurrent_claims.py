@@ -1,0 +1,124 @@
+"""Quota claims under real concurrency: separate processes on the test's PostgreSQL database.
+
+The holders are user rows, one per claim, created in the claim's transaction (the
+foundation has no resource models yet; race.py explains the choice).
+"""
+
+import pytest
+from django.db import connection, transaction
+
+from apps.identity.actor import Actor
+from apps.identity.models import Domain, User
+from apps.identity.services.projects import move_project
+from apps.identity.tests.factories import DomainFactory, ProjectFactory
+from apps.quotas import services
+from apps.quotas.models import QuotaClaim, QuotaUsage
+from apps.quotas.recalc import recalculate
+
+from .race import Racers, claim_job, database_url, release_job
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
+
+RACERS = 24
+
+
+def chain_to_depth(depth):
+    """Domains from depth 1 under ROOT down to `depth`, deepest last."""
+    chain = [DomainFactory()]
+    while len(chain) < depth:
+        chain.append(DomainFactory(parent=chain[-1]))
+    return chain
+
+
+def used(scope, resource="instances"):
+    key = {"project": scope} if scope.__class__.__name__ == "Project" else {"domain": scope}
+    return QuotaUsage.objects.get(resource=resource, **key).used
+
+
+def assert_refusals_name_the_limit(result, limit, scope_id):
+    for refusal in result.refusals:
+        details = refusal["details"]
+        assert details["resource"] == "instances"
+        assert (details["limit"], details["used"], details["requested"]) == (limit, limit, 1)
+        assert details["scope_id"] == str(scope_id)
+
+
+@pytest.fixture
+def racers(root):
+    with Racers(RACERS, database_url(connection.settings_dict)) as started:
+        yield started
+
+
+def test_many_processes_claiming_at_a_project_limit_get_exactly_the_limit(racers):
+    project = ProjectFactory(domain=chain_to_depth(5)[-1])
+    services.set_limit(Actor.system(), project, "instances", 7)
+
+    result = racers.run([claim_job(project.pk, {"instances": 1})] * RACERS, connection)
+
+    assert result.unexpected == []
+    assert (len(result.successes), len(result.refusals)) == (7, RACERS - 7)
+    assert_refusals_name_the_limit(result, 7, project.pk)
+    assert used(project) == 7
+    assert QuotaClaim.objects.count() == User.objects.filter(username__startswith="racer-").count() == 7
+    assert recalculate() == ([], [])
+
+
+def test_two_projects_racing_under_an_ancestor_domain_limit_share_it_exactly(racers):
+    chain = chain_to_depth(5)
+    limited = chain[1]
+    sibling = DomainFactory(parent=chain[3])
+    first, second = ProjectFactory(domain=chain[-1]), ProjectFactory(domain=sibling)
+    assert (first.domain.depth, second.domain.depth) == (5, 5)
+    services.set_limit(Actor.system(), limited, "instances", 9)
+    jobs = [claim_job(project.pk, {"instances": 1}) for project in (first, second)] * (RACERS // 2)
+
+    result = racers.run(jobs, connection)
+
+    assert result.unexpected == []
+    assert (len(result.successes), len(result.refusals)) == (9, RACERS - 9)
+    assert_refusals_name_the_limit(result, 9, limited.pk)
+    assert used(first) + used(second) == 9
+    for domain in chain[:4]:
+        assert used(domain) == 9
+    assert used(chain[-1]) == used(first)
+    assert used(sibling) == used(second)
+    assert recalculate() == ([], [])
+
+
+def test_releases_racing_claims_and_each_other_never_deadlock_and_release_once(racers):
+    project = ProjectFactory(domain=chain_to_depth(5)[-1])
+    services.set_limit(Actor.system(), project, "instances", 8)
+    held = racers.run([claim_job(project.pk, {"instances": 1})] * 8, connection).holders
+    assert len(held) == 8
+    # Every holder released twice at once, while fresh claims compete for the room it frees.
+    jobs = [release_job(holder) for holder in held[:6]] * 2
+    jobs += [claim_job(project.pk, {"instances": 1})] * (RACERS - len(jobs))
+
+    result = racers.run(jobs, connection)
+
+    assert result.unexpected == []
+    releases = [o for o in result.outcomes[:12] if o["released"]]
+    assert sorted(o["released"]["instances"] for o in releases) == [1] * 6
+    claimed = len(result.holders)
+    assert used(project) == 8 - 6 + claimed <= 8
+    assert QuotaClaim.objects.count() == used(project)
+    assert recalculate() == ([], [])
+
+
+def test_a_claim_waiting_for_a_project_move_counts_against_the_new_domains(root):
+    old_chain, new_chain = chain_to_depth(5), chain_to_depth(5)
+    project = ProjectFactory(domain=old_chain[-1])
+    services.set_limit(Actor.system(), new_chain[2], "instances", 1)
+    with Racers(1, database_url(connection.settings_dict)) as racer:
+        with transaction.atomic():
+            move_project(Actor.system(), project, new_chain[-1])
+            racer.start([claim_job(project.pk, {"instances": 1})], connection)
+            racer.wait_until_blocked(connection, 1)
+        result = racer.collect()
+
+    assert result.unexpected == []
+    assert len(result.successes) == 1
+    assert [used(d) for d in new_chain] == [1] * 5
+    assert [used(d) for d in old_chain] == [0] * 5
+    assert used(Domain.objects.get(pk=root.pk)) == 1
+    assert recalculate() == ([], [])
