@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.audit.api.views import AuditEventViewSet
 from apps.identity.api import views as identity
+from apps.identity.api.apikey_views import ApiKeyViewSet
 from apps.jobs.api.views import JobViewSet
 from apps.quotas.api.views import DefaultQuotaViewSet, QuotaViewSet
 
@@ -17,6 +18,7 @@ router.register("users", identity.UserViewSet, basename="user")
 router.register("roles", identity.RoleViewSet, basename="role")
 router.register("rules", identity.RuleViewSet, basename="rule")
 router.register("role-assignments", identity.RoleAssignmentViewSet, basename="role-assignment")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("quotas", QuotaViewSet, basename="quota")
 router.register("quota-defaults", DefaultQuotaViewSet, basename="quota-default")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")

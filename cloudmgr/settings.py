@@ -79,7 +79,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
-AUTHENTICATION_BACKENDS = ["apps.identity.backends.CloudmgrBackend"]
+AUTHENTICATION_BACKENDS = [
+    "apps.identity.backends.CloudmgrBackend",
+    # Answers only when CLOUDMGR_LDAP_ENABLED is set.
+    "apps.identity.directory.backend.DirectoryBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -121,6 +125,40 @@ CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS = env_int("CLOUDMGR_LOGIN_THROTTLE_WINDOW
 CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
 CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
 
+# API keys (signed requests). Secrets are sealed with a key derived from this passphrase
+# (SECRET_KEY when empty); old passphrases, comma-separated, still open secrets they sealed.
+CLOUDMGR_API_KEY_ENCRYPTION_KEY = env_str("CLOUDMGR_API_KEY_ENCRYPTION_KEY")
+CLOUDMGR_API_KEY_ENCRYPTION_OLD_KEYS = env_list("CLOUDMGR_API_KEY_ENCRYPTION_OLD_KEYS", [])
+CLOUDMGR_API_KEYS_MAX_PER_USER = env_int("CLOUDMGR_API_KEYS_MAX_PER_USER", 10)
+CLOUDMGR_API_KEY_SIGNATURE_WINDOW_SECONDS = env_int("CLOUDMGR_API_KEY_SIGNATURE_WINDOW_SECONDS", 300)
+# Where nonces of signed requests are remembered: a redis:// URL or "postgresql"
+# (when empty: the broker if it is Redis, else PostgreSQL).
+CLOUDMGR_API_KEY_NONCE_STORE = env_str("CLOUDMGR_API_KEY_NONCE_STORE")
+
+# LDAP login (django-auth-ldap); docs/configuration.md explains each setting.
+CLOUDMGR_LDAP_ENABLED = env_bool("CLOUDMGR_LDAP_ENABLED", False)
+CLOUDMGR_LDAP_SERVER_URI = env_str("CLOUDMGR_LDAP_SERVER_URI", "ldap://127.0.0.1")
+CLOUDMGR_LDAP_START_TLS = env_bool("CLOUDMGR_LDAP_START_TLS", False)
+CLOUDMGR_LDAP_TIMEOUT_SECONDS = env_float("CLOUDMGR_LDAP_TIMEOUT_SECONDS", 5.0)
+CLOUDMGR_LDAP_BIND_DN = env_str("CLOUDMGR_LDAP_BIND_DN")
+# The bind password: this variable, or the first line of the file named by the _FILE one.
+CLOUDMGR_LDAP_BIND_PASSWORD = env_str("CLOUDMGR_LDAP_BIND_PASSWORD")
+CLOUDMGR_LDAP_BIND_PASSWORD_FILE = env_str("CLOUDMGR_LDAP_BIND_PASSWORD_FILE")
+CLOUDMGR_LDAP_USER_DN_TEMPLATE = env_str("CLOUDMGR_LDAP_USER_DN_TEMPLATE")
+CLOUDMGR_LDAP_USER_SEARCH_BASE = env_str("CLOUDMGR_LDAP_USER_SEARCH_BASE")
+CLOUDMGR_LDAP_USER_SEARCH_FILTER = env_str("CLOUDMGR_LDAP_USER_SEARCH_FILTER", "(uid=%(user)s)")
+CLOUDMGR_LDAP_FULL_NAME_ATTRIBUTE = env_str("CLOUDMGR_LDAP_FULL_NAME_ATTRIBUTE", "cn")
+CLOUDMGR_LDAP_EMAIL_ATTRIBUTE = env_str("CLOUDMGR_LDAP_EMAIL_ATTRIBUTE", "mail")
+CLOUDMGR_LDAP_GROUP_SEARCH_BASE = env_str("CLOUDMGR_LDAP_GROUP_SEARCH_BASE")
+CLOUDMGR_LDAP_GROUP_SEARCH_FILTER = env_str("CLOUDMGR_LDAP_GROUP_SEARCH_FILTER", "(objectClass=*)")
+CLOUDMGR_LDAP_GROUP_TYPE = env_str("CLOUDMGR_LDAP_GROUP_TYPE", "groupOfNames")
+CLOUDMGR_LDAP_REQUIRE_GROUP = env_str("CLOUDMGR_LDAP_REQUIRE_GROUP")
+CLOUDMGR_LDAP_DENY_GROUP = env_str("CLOUDMGR_LDAP_DENY_GROUP")
+# Domain (id or name path) where directory users are created on their first login.
+CLOUDMGR_LDAP_DOMAIN = env_str("CLOUDMGR_LDAP_DOMAIN", "ROOT")
+# JSON list of {"group": DN, "role": name, "project": id} or {…, "domain": id or path}.
+CLOUDMGR_LDAP_GROUP_ROLES = env_str("CLOUDMGR_LDAP_GROUP_ROLES", "[]")
+
 # Audit
 CLOUDMGR_AUDIT_RETENTION_DAYS = env_int("CLOUDMGR_AUDIT_RETENTION_DAYS", 365)
 
@@ -138,6 +176,8 @@ CLOUDMGR_PERIODS = {
     "identity.purge_login_failures": env_int("CLOUDMGR_PERIOD_PURGE_LOGIN_FAILURES", 300),
     "audit.purge_old_events": env_int("CLOUDMGR_PERIOD_PURGE_AUDIT", 3600),
     "jobs.sweep_overdue": env_int("CLOUDMGR_PERIOD_SWEEP_JOBS", 10),
+    "identity.purge_api_key_nonces": env_int("CLOUDMGR_PERIOD_PURGE_API_KEY_NONCES", 300),
+    "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
 }
 
 # Celery: the wire to the host agents.
@@ -150,6 +190,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.identity.api.authentication.TokenAuthentication",
+        "apps.identity.api.apikey_authentication.ApiKeyAuthentication",
         "apps.identity.api.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -23,5 +23,9 @@ for _name, _kind, _description in [
     ("identity.role.delete", PLATFORM_KIND, "Delete a role"),
     ("identity.rule.create", PLATFORM_KIND, "Add a rule to a role"),
     ("identity.rule.delete", PLATFORM_KIND, "Remove a rule from a role"),
+    ("identity.api_key.create", READ, "Create an API key of one's own on a project"),
+    ("identity.api_key.read", ADMINISTER, "See other users' API keys"),
+    ("identity.api_key.update", ADMINISTER, "Disable or enable other users' API keys"),
+    ("identity.api_key.delete", ADMINISTER, "Delete other users' API keys"),
 ]:
     register_action(_name, _kind, _description)

@@ -220,3 +220,38 @@ class LoginFailure(models.Model):
     key = models.CharField(max_length=200, primary_key=True)
     failures = models.PositiveIntegerField(default=0)
     window_started_at = models.DateTimeField()
+
+
+class ApiKey(models.Model):
+    """A user's credential for signed requests on one project.
+
+    The secret is stored sealed (apps.identity.apikeys.encryption): the server
+    needs it back to check HMAC signatures, so it cannot be a one-way hash.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    access_key = models.CharField(max_length=32, unique=True)
+    sealed_secret = models.BinaryField()
+    name = models.CharField(max_length=64, blank=True, default="")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys")
+    enabled = models.BooleanField(default=True)
+    # Set when an administrator disabled the key: then only an administrator may enable it again.
+    disabled_by_admin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.name or self.access_key
+
+
+class ApiKeyNonce(models.Model):
+    """A nonce seen on a signed request, kept while a replay of it could still be in its time window.
+
+    Used when the nonce store is PostgreSQL rather than Redis.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)

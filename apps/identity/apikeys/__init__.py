@@ -1,0 +1,1 @@
+"""API keys: sealed secrets, request signatures, replay protection and streamed-body checks."""

@@ -1,0 +1,85 @@
+"""Decide whether a signed request may act as its API key's user, in at most three SQL statements.
+
+1. the key with its user, the user's domain, its project and the project's
+   domain, and whether a domain above either is disabled;
+2. the user's grants (apps.identity.policy.load_grants), which then serve the
+   rest of the request;
+3. the nonce, only when the nonce store is PostgreSQL (with Redis it is no SQL).
+
+Everything is read on every request, so disabling the user, taking their role
+away or deleting the key stops the key on the next request.
+"""
+
+import logging
+
+from django.db.models import OuterRef
+from django.utils import timezone
+
+from apps.core.errors import NotAuthenticated
+
+from ..models import ApiKey
+from ..policy import load_grants
+from ..services.tokens import _disabled_above
+from . import nonces, signature
+from .encryption import UnsealError, unseal
+from .streaming import BodyHashMismatch
+
+log = logging.getLogger(__name__)
+
+
+def _key(access_key):
+    return (
+        ApiKey.objects.select_related("user__domain", "project__domain")
+        .annotate(
+            user_domain_disabled=_disabled_above(OuterRef("user__domain__path")),
+            project_domain_disabled=_disabled_above(OuterRef("project__domain__path")),
+        )
+        .filter(access_key=access_key)
+        .first()
+    )
+
+
+def _secret(key):
+    try:
+        return unseal(key.sealed_secret, key.access_key)
+    except UnsealError as exc:
+        log.warning("API key %s cannot be used: %s", key.access_key, exc)
+        raise NotAuthenticated(
+            "This API key cannot be used: the controller's encryption key changed. Create a new key.",
+            code="api_key_unusable",
+        ) from exc
+
+
+def _check_state(key):
+    if not key.enabled:
+        raise NotAuthenticated("This API key is disabled.", code="api_key_disabled")
+    if not key.user.is_active:
+        raise NotAuthenticated("The key's user is disabled.", code="user_disabled")
+    if key.user_domain_disabled:
+        raise NotAuthenticated("The key's user's domain is disabled.", code="domain_disabled")
+    if not key.project.enabled or key.project_domain_disabled:
+        raise NotAuthenticated("The key's project is disabled.", code="project_disabled")
+
+
+def verify(signed, body_sha256):
+    """The ApiKey (user and project loaded) and its user's grants, or a refusal with its own code.
+
+    `body_sha256` is the hash of the body as received, or None when the view
+    checks a streamed body itself (apps.identity.apikeys.streaming).
+    """
+    now = timezone.now()
+    signature.check_window(signed, now)
+    key = _key(signed.access_key)
+    if key is None:
+        raise NotAuthenticated("No such API key.", code="unknown_api_key")
+    signature.check_signature(signed, _secret(key))
+    if body_sha256 is not None and body_sha256 != signed.content_sha256:
+        raise BodyHashMismatch()
+    if not nonces.first_use(signed.access_key, signed.nonce, signed.replay_window_ends()):
+        raise NotAuthenticated("This request was already received once.", code="nonce_reused")
+    _check_state(key)
+    grants = load_grants(key.user_id)
+    target = key.project.target()
+    if not any(grant.covers(target) for grant in grants):
+        raise NotAuthenticated("The key's user no longer holds a role on its project.", code="role_missing")
+    return key, grants

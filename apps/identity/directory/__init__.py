@@ -1,0 +1,1 @@
+"""LDAP directory users: login through django-auth-ldap, group-to-role mapping, periodic sync."""
