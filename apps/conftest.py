@@ -40,6 +40,24 @@ def admin_api(cloud_admin):
     return login(cloud_admin)
 
 
+@pytest.fixture
+def start_controller(transactional_db, tmp_path):
+    """Start real `runcontroller` processes on the test database (apps/core/tests/controllers.py).
+
+    `start_controller("a", environment={...}, test_modules=[...], ready=True)` returns a
+    ControllerProcess; every one still running at teardown is killed, pass or fail.
+    """
+    from django.db import connection
+
+    from apps.core.tests.controllers import controller_starter
+
+    start, started = controller_starter(connection.settings_dict, tmp_path)
+    yield start
+    for controller in started:
+        controller.kill()
+        print(f"--- log of controller {controller.name} ---\n{controller.log()}")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_audit_connection_before_teardown(django_db_setup, django_db_blocker):
     """The `audit` alias has its own connection; close it so the test database can be dropped."""

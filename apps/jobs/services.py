@@ -5,6 +5,7 @@ the consequence, so a job is finished and settled exactly once even with
 several controllers sweeping at the same time.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,8 +15,11 @@ from django.utils import timezone
 
 from apps.identity.models import ROOT_PATH
 
+from .background import DATABASE_OUTAGES
 from .models import Job
 from .registry import handler_for
+
+log = logging.getLogger(__name__)
 
 
 def create_job(
@@ -57,18 +61,25 @@ def take_next(worker_name, queue=Job.CONTROLLER):
         return job
 
 
-def report_progress(job_id, percent, message=""):
-    """Progress only moves while the job runs; a late report about a finished job is dropped."""
-    return Job.objects.filter(id=job_id, state=Job.RUNNING).update(
+def _running(job_id, taken_by):
+    """The job while it runs, and while `taken_by` (when given) still holds it."""
+    jobs = Job.objects.filter(id=job_id, state=Job.RUNNING)
+    return jobs.filter(taken_by=taken_by) if taken_by else jobs
+
+
+def report_progress(job_id, percent, message="", *, taken_by=None):
+    """Progress only moves while the job runs; a late report about a finished job is dropped.
+
+    With `taken_by`, a report from a worker that no longer holds the job (it was
+    released and taken by another) is dropped too.
+    """
+    return _running(job_id, taken_by).update(
         progress=max(0, min(100, int(percent))), progress_message=message[:255]
     )
 
 
 def succeed(job_id, result=None, *, taken_by=None):
-    filters = {"id": job_id, "state": Job.RUNNING}
-    if taken_by:
-        filters["taken_by"] = taken_by
-    return Job.objects.filter(**filters).update(
+    return _running(job_id, taken_by).update(
         state=Job.SUCCEEDED, progress=100, result=result, finished_at=timezone.now()
     )
 
@@ -104,7 +115,15 @@ def sweep_overdue(now=None):
     overdue = Job.objects.filter(state__in=(Job.PENDING, Job.RUNNING), deadline__lte=now).values_list(
         "id", flat=True
     )
-    return sum(
-        fail(job_id, "deadline_exceeded", "The job did not finish before its deadline.")
-        for job_id in list(overdue)
-    )
+    return sum(_fail_overdue(job_id) for job_id in list(overdue))
+
+
+def _fail_overdue(job_id):
+    try:
+        return fail(job_id, "deadline_exceeded", "The job did not finish before its deadline.")
+    except DATABASE_OUTAGES:
+        raise
+    except Exception:
+        # One job whose settlement breaks must not keep every other overdue job from failing.
+        log.exception("job %s: could not fail it at its deadline", job_id)
+        return False
