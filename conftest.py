@@ -16,6 +16,18 @@ ALLOWED_SKIP_PREFIXES = ("CLOUDMGR_SKIP_REAL_GUEST:",)
 _unexpected_skips = []
 
 
+def pytest_configure(config):
+    """pytest-django reads the settings before this file runs, so the hasher default above came too late.
+
+    Apply it here, before any password is hashed (PBKDF2 costs a good part of a second per user).
+    """
+    from django.conf import settings
+
+    fast = "django.contrib.auth.hashers.MD5PasswordHasher"
+    if os.environ.get("CLOUDMGR_FAST_PASSWORD_HASHER") == "1" and settings.PASSWORD_HASHERS[0] != fast:
+        settings.PASSWORD_HASHERS = [fast, *settings.PASSWORD_HASHERS]
+
+
 def pytest_collection_modifyitems(items):
     """Every database test may also use the `audit` connection (failures are audited on it)."""
     import pytest
