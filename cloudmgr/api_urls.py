@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from apps.audit.api.views import AuditEventViewSet
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
+from apps.infrastructure.api import views as infrastructure
 from apps.jobs.api.views import JobViewSet
 from apps.quotas.api.views import DefaultQuotaViewSet, QuotaViewSet
 
@@ -23,6 +24,8 @@ router.register("quotas", QuotaViewSet, basename="quota")
 router.register("quota-defaults", DefaultQuotaViewSet, basename="quota-default")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("jobs", JobViewSet, basename="job")
+router.register("zones", infrastructure.ZoneViewSet, basename="zone")
+router.register("hosts", infrastructure.HostViewSet, basename="host")
 
 urlpatterns = [
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),

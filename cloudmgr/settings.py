@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "apps.quotas",
     "apps.audit",
     "apps.jobs",
+    "apps.infrastructure",
 ]
 
 MIDDLEWARE = [
@@ -176,9 +177,20 @@ CLOUDMGR_PERIODS = {
     "identity.purge_login_failures": env_int("CLOUDMGR_PERIOD_PURGE_LOGIN_FAILURES", 300),
     "audit.purge_old_events": env_int("CLOUDMGR_PERIOD_PURGE_AUDIT", 3600),
     "jobs.sweep_overdue": env_int("CLOUDMGR_PERIOD_SWEEP_JOBS", 10),
+    "infrastructure.mark_silent_hosts_down": env_int("CLOUDMGR_PERIOD_MARK_HOSTS_DOWN", 10),
     "identity.purge_api_key_nonces": env_int("CLOUDMGR_PERIOD_PURGE_API_KEY_NONCES", 300),
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
 }
+
+# Hosts and capacity. A host's limit is (total - reserve) * ratio; a host may override each ratio.
+CLOUDMGR_RAM_ALLOCATION_RATIO = env_float("CLOUDMGR_RAM_ALLOCATION_RATIO", 1.5)
+CLOUDMGR_CPU_ALLOCATION_RATIO = env_float("CLOUDMGR_CPU_ALLOCATION_RATIO", 16.0)
+CLOUDMGR_DISK_ALLOCATION_RATIO = env_float("CLOUDMGR_DISK_ALLOCATION_RATIO", 1.0)
+# The reserve a new host starts with (each host's own can be changed later).
+CLOUDMGR_RESERVED_HOST_MEMORY_MB = env_int("CLOUDMGR_RESERVED_HOST_MEMORY_MB", 512)
+CLOUDMGR_RESERVED_HOST_DISK_MB = env_int("CLOUDMGR_RESERVED_HOST_DISK_MB", 0)
+CLOUDMGR_HOST_DOWN_AFTER_SECONDS = env_int("CLOUDMGR_HOST_DOWN_AFTER_SECONDS", 60)
+CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS", 86400)
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

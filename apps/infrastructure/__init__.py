@@ -1,0 +1,1 @@
+"""Infrastructure: zones, hypervisor hosts, their enrollment, heartbeats and capacity."""

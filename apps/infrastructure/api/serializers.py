@@ -1,0 +1,118 @@
+"""Serializers of the zones and hosts API."""
+
+from dataclasses import asdict
+
+from rest_framework import serializers
+
+from ..capacity import limits_of
+from ..models import Host, Zone, host_name_validator
+
+
+class ZoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Zone
+        fields = ["id", "name", "description", "enabled", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class ZoneUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Zone
+        fields = ["name", "description", "enabled"]
+        extra_kwargs = {f: {"required": False} for f in fields}
+
+
+_ADMIN_FIELDS = [
+    "enabled",
+    "maintenance",
+    "isolated",
+    "tags",
+    "domain_type",
+    "management_ip",
+    "ram_allocation_ratio",
+    "cpu_allocation_ratio",
+    "disk_allocation_ratio",
+    "reserved_host_memory_mb",
+    "reserved_host_disk_mb",
+]
+_RATIO = {"required": False, "allow_null": True, "min_value": 0.01}
+_RESERVE = {"required": False, "min_value": 0}
+
+
+class HostSerializer(serializers.ModelSerializer):
+    zone_id = serializers.UUIDField()
+    zone_name = serializers.CharField(source="zone.name", read_only=True)
+    effective_ratios = serializers.SerializerMethodField()
+    limits = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Host
+        fields = [
+            "id",
+            "name",
+            "zone_id",
+            "zone_name",
+            "state",
+            "state_changed_at",
+            *_ADMIN_FIELDS,
+            "cpus",
+            "ram_mb",
+            "disk_gb",
+            "hypervisor_type",
+            "hypervisor_version",
+            "arch",
+            "protocol_version",
+            "last_heartbeat_at",
+            "vcpus_used",
+            "ram_mb_used",
+            "disk_gb_used",
+            "effective_ratios",
+            "limits",
+            "created_at",
+        ]
+        read_only_fields = [f for f in fields if f not in ("name", "zone_id", *_ADMIN_FIELDS)]
+        extra_kwargs = {
+            "ram_allocation_ratio": _RATIO,
+            "cpu_allocation_ratio": _RATIO,
+            "disk_allocation_ratio": _RATIO,
+            "reserved_host_memory_mb": _RESERVE,
+            "reserved_host_disk_mb": _RESERVE,
+            # Uniqueness is the service's to report (409), not the serializer's.
+            "name": {"validators": [host_name_validator]},
+        }
+
+    def get_effective_ratios(self, host) -> dict:
+        return {
+            "ram": host.effective_ram_allocation_ratio,
+            "cpu": host.effective_cpu_allocation_ratio,
+            "disk": host.effective_disk_allocation_ratio,
+        }
+
+    def get_limits(self, host) -> dict:
+        """What the scheduler lets the host hold: (total - reserve) * ratio."""
+        return asdict(limits_of(host))
+
+
+class HostCreatedSerializer(HostSerializer):
+    enrollment_token = serializers.CharField(read_only=True)
+
+    class Meta(HostSerializer.Meta):
+        fields = [*HostSerializer.Meta.fields, "enrollment_token"]
+
+
+class HostUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Host
+        fields = _ADMIN_FIELDS
+        extra_kwargs = {
+            **{f: {"required": False} for f in _ADMIN_FIELDS},
+            "ram_allocation_ratio": _RATIO,
+            "cpu_allocation_ratio": _RATIO,
+            "disk_allocation_ratio": _RATIO,
+            "reserved_host_memory_mb": _RESERVE,
+            "reserved_host_disk_mb": _RESERVE,
+        }
+
+
+class EnrollmentTokenSerializer(serializers.Serializer):
+    enrollment_token = serializers.CharField()

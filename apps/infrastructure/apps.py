@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class InfrastructureConfig(AppConfig):
+    name = "apps.infrastructure"
+    label = "infrastructure"
+
+    def ready(self):
+        from . import actions, lookups, periodic  # noqa: F401  (registers actions, lookups, periodic work)

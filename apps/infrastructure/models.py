@@ -1,0 +1,167 @@
+"""Zones, hosts, enrollment tokens and the capacity each instance holds on a host.
+
+A host's capacity (cpus, ram_mb, disk_gb, hypervisor, arch) is what its agent
+last reported; its allocation (vcpus_used, ram_mb_used, disk_gb_used) is the
+sum of its `Allocation` rows, changed only by apps.infrastructure.capacity in
+the same statement that checks the limit. Allocation ratios left empty on a
+host take the CLOUDMGR_*_ALLOCATION_RATIO settings.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from apps.identity.models import PLATFORM
+
+# A DNS name in lower case: it becomes the agent's queue name `host.<name>`.
+HOST_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+host_name_validator = RegexValidator(
+    HOST_NAME_PATTERN, "A host name is a lower-case DNS name (letters, digits, '-', '.').", "bad_host_name"
+)
+
+
+class Zone(models.Model):
+    """An availability zone: a group of hosts that fail independently of other zones."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=64, unique=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def target(self):
+        return PLATFORM
+
+
+class Host(models.Model):
+    ENROLLING, UP, DOWN = "enrolling", "up", "down"
+    STATES = [(s, s) for s in (ENROLLING, UP, DOWN)]
+    DOMAIN_TYPES = [(t, t) for t in ("auto", "kvm", "qemu")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=253, unique=True, validators=[host_name_validator])
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="hosts")
+    state = models.CharField(max_length=16, choices=STATES, default=ENROLLING)
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+    # Admin flags: a disabled or maintenance host gets no new instances.
+    enabled = models.BooleanField(default=True)
+    maintenance = models.BooleanField(default=False)
+    # Isolated hosts take only isolated images, and isolated images go only there.
+    isolated = models.BooleanField(default=False)
+    tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    domain_type = models.CharField(max_length=8, choices=DOMAIN_TYPES, default="auto")
+    management_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The agent's Ed25519 public key (PEM); the private key never leaves the host.
+    public_key = models.TextField(blank=True, default="")
+
+    # Reported by heartbeats.
+    cpus = models.PositiveIntegerField(default=0)
+    ram_mb = models.BigIntegerField(default=0)
+    disk_gb = models.BigIntegerField(default=0)
+    hypervisor_type = models.CharField(max_length=32, blank=True, default="")
+    hypervisor_version = models.CharField(max_length=64, blank=True, default="")
+    arch = models.CharField(max_length=32, blank=True, default="")
+    protocol_version = models.PositiveIntegerField(default=0)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    # Held by instances (see Allocation).
+    vcpus_used = models.BigIntegerField(default=0)
+    ram_mb_used = models.BigIntegerField(default=0)
+    disk_gb_used = models.BigIntegerField(default=0)
+
+    ram_allocation_ratio = models.FloatField(null=True, blank=True)
+    cpu_allocation_ratio = models.FloatField(null=True, blank=True)
+    disk_allocation_ratio = models.FloatField(null=True, blank=True)
+    reserved_host_memory_mb = models.BigIntegerField(default=0)
+    reserved_host_disk_mb = models.BigIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vcpus_used__gte=0, ram_mb_used__gte=0, disk_gb_used__gte=0),
+                name="host_used_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_host_memory_mb__gte=0, reserved_host_disk_mb__gte=0),
+                name="host_reserve_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(ram_allocation_ratio__isnull=True) | Q(ram_allocation_ratio__gt=0))
+                    & (Q(cpu_allocation_ratio__isnull=True) | Q(cpu_allocation_ratio__gt=0))
+                    & (Q(disk_allocation_ratio__isnull=True) | Q(disk_allocation_ratio__gt=0))
+                ),
+                name="host_ratios_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_heartbeat_at"], name="host_up_heartbeat", condition=Q(state="up"))
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def target(self):
+        return PLATFORM
+
+    @property
+    def queue(self):
+        return f"host.{self.name}"
+
+    @property
+    def effective_ram_allocation_ratio(self):
+        return self.ram_allocation_ratio or settings.CLOUDMGR_RAM_ALLOCATION_RATIO
+
+    @property
+    def effective_cpu_allocation_ratio(self):
+        return self.cpu_allocation_ratio or settings.CLOUDMGR_CPU_ALLOCATION_RATIO
+
+    @property
+    def effective_disk_allocation_ratio(self):
+        return self.disk_allocation_ratio or settings.CLOUDMGR_DISK_ALLOCATION_RATIO
+
+    @property
+    def schedulable(self):
+        return self.state == self.UP and self.enabled and not self.maintenance
+
+
+class EnrollmentToken(models.Model):
+    """A one-time secret that lets an agent register its public key; only its SHA-256 is stored."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="enrollment_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Allocation(models.Model):
+    """What one consumer (an instance) holds on one host; the host's *_used columns sum these."""
+
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="allocations")
+    consumer_id = models.UUIDField(db_index=True)
+    vcpus = models.PositiveIntegerField()
+    ram_mb = models.PositiveBigIntegerField()
+    disk_gb = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["host", "consumer_id"], name="allocation_one_per_host_consumer")
+        ]

@@ -1,0 +1,1 @@
+"""Operations on zones and hosts: admin changes, enrollment, heartbeats, marking silent hosts down."""

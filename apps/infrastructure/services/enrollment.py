@@ -1,0 +1,53 @@
+"""An agent's enrollment: a one-time token buys the registration of the host's public key."""
+
+import ipaddress
+
+from django.utils import timezone
+
+from apps.audit.recorder import audited
+from apps.core.errors import NotAuthenticated
+from apps.identity.actor import Actor
+from apps.identity.models import PLATFORM
+from apps.identity.policy import SystemPrincipal
+
+from .. import states
+from ..keys import parse_public_key, to_pem
+from ..models import EnrollmentToken
+from .hosts import token_hash
+
+
+def enroll(raw_token, public_key, *, client_address=""):
+    """Register the key of the host the token was issued for; the token works once, before it expires.
+
+    The host goes to `down` until the agent's first heartbeat, signed with the new key.
+    """
+    key = parse_public_key(public_key)
+    actor = Actor(SystemPrincipal(), client_address, "agent")
+    with audited(actor, "infrastructure.agent.enroll", target=PLATFORM) as op:
+        token = (
+            EnrollmentToken.objects.select_for_update(of=("self",))
+            .select_related("host")
+            .filter(
+                token_hash=token_hash(raw_token or ""), used_at__isnull=True, expires_at__gt=timezone.now()
+            )
+            .first()
+        )
+        if token is None:
+            raise NotAuthenticated(
+                "The enrollment token is unknown, already used or expired.", code="bad_enrollment_token"
+            )
+        op.object = token.host
+        token.used_at = timezone.now()
+        token.save(update_fields=["used_at"])
+        # The address the agent enrolled from stands in until an admin sets the management address.
+        address = token.host.management_ip or _ip_or_none(client_address)
+        states.move_one(token.host, "enroll", public_key=to_pem(key), management_ip=address)
+        token.host.refresh_from_db()
+    return token.host
+
+
+def _ip_or_none(address):
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

@@ -1,0 +1,42 @@
+"""Heartbeats: what a host reports about itself, and marking down the hosts that fell silent."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.core.errors import ValidationFailed
+
+from .. import states
+from ..models import Host
+
+# What a heartbeat may set on its host, with the type each value must have.
+REPORTED = {
+    "cpus": int,
+    "ram_mb": int,
+    "disk_gb": int,
+    "hypervisor_type": str,
+    "hypervisor_version": str,
+    "arch": str,
+    "protocol_version": int,
+}
+
+
+def record_heartbeat(host, capacity):
+    """Store the reported capacity and mark the host up; an enrolling host is refused."""
+    changes = {}
+    for field, kind in REPORTED.items():
+        value = capacity.get(field)
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
+            raise ValidationFailed(f"The heartbeat's {field} is missing or invalid.", code="bad_heartbeat")
+        changes[field] = value
+    states.move_one(host, "heartbeat", last_heartbeat_at=timezone.now(), **changes)
+
+
+def mark_silent_hosts_down(now=None):
+    """Move to `down` every up host not heard from for CLOUDMGR_HOST_DOWN_AFTER_SECONDS; returns how many.
+
+    One conditional UPDATE, so several controllers running this at once agree.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.CLOUDMGR_HOST_DOWN_AFTER_SECONDS)
+    return states.move(Host.objects.filter(last_heartbeat_at__lt=cutoff), "miss_heartbeats")
