@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "apps.quotas",
     "apps.audit",
     "apps.jobs",
+    "apps.portal",
     "apps.infrastructure",
 ]
 

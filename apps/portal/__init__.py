@@ -1,0 +1,1 @@
+"""The admin portal (/admin-portal/) and the tenant dashboard (/dashboard/), rendered over the services."""

@@ -1,0 +1,56 @@
+"""The wrapper every portal page goes through: sign-in, the actor, admin-only areas, errors as pages."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from apps.core.errors import PermissionDenied, ServiceError
+from apps.identity.services.tokens import chain_disabled
+
+from .context import actor_for
+from .rendering import error_page
+from .selectors import administers_anything
+
+
+def _sign_in_again(request):
+    login_url = reverse("portal:login")
+    if request.headers.get("HX-Request"):
+        # A polled fragment must not swap the login page into itself: send the whole page there.
+        return HttpResponse(status=204, headers={"HX-Redirect": login_url})
+    return redirect_to_login(request.get_full_path(), login_url)
+
+
+def portal_view(view=None, *, admin=False):
+    """Require a signed-in user of an enabled domain; set request.actor; turn ServiceError into a page.
+
+    admin=True: only cloud and domain administrators (403 for others).
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return _sign_in_again(request)
+            if chain_disabled(request.user.domain):
+                logout(request)
+                messages.error(request, "Your domain is disabled; you have been signed out.")
+                return redirect("portal:login")
+            request.actor = actor_for(request)
+            if admin and not administers_anything(request.actor.principal):
+                return error_page(
+                    request,
+                    PermissionDenied("The admin portal is for cloud and domain administrators."),
+                )
+            try:
+                return view(request, *args, **kwargs)
+            except ServiceError as error:
+                return error_page(request, error)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

@@ -1,0 +1,1 @@
+"""Django forms of the portal: they parse and check shapes; the services decide."""

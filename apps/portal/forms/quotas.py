@@ -1,0 +1,47 @@
+"""One limit field per quota resource of a project or a domain."""
+
+from django import forms
+
+from apps.core.errors import ServiceError
+from apps.quotas import resources
+from apps.quotas.models import UNLIMITED
+
+from .base import ServiceForm
+
+
+class LimitsForm(ServiceForm):
+    def __init__(self, usage, *args, **kwargs):
+        """usage: {resource: (limit, used)} as quotas.services.usage_of() returns it."""
+        super().__init__(*args, **kwargs)
+        self.usage = usage
+        for name, resource in resources.resource_types().items():
+            self.fields[name] = forms.IntegerField(
+                label=f"Limit for {resource.description.lower()} ({resource.unit})",
+                min_value=UNLIMITED,
+                initial=usage.get(name, (UNLIMITED, 0))[0],
+                help_text="-1 means no limit.",
+            )
+
+    def changed_limits(self):
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if value != self.usage.get(name, (None,))[0]
+        }
+
+    def submit(self, set_limit):
+        """Call set_limit(resource, limit) for every changed limit; a refusal lands on its own field.
+
+        Each limit is its own audited change, so those set before a refusal stay set.
+        """
+        if not self.is_valid():
+            return False
+        self.result = {}
+        for name, value in self.changed_limits().items():
+            try:
+                set_limit(name, value)
+            except ServiceError as error:
+                self.add_error(name, error.message)
+                return False
+            self.result[name] = value
+        return True

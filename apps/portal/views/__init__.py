@@ -1,0 +1,1 @@
+"""Portal and dashboard views: parse with a form, call a service, render."""

@@ -1,0 +1,111 @@
+"""Admin portal: the domain tree, one domain, and its changes."""
+
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.identity import selectors
+from apps.identity.services import domains
+
+from ..decorators import portal_view
+from ..forms.identity import DomainCreateForm, EditForm
+from ..rendering import render_page
+from ..selectors import domain_tree
+from .flow import deleted, handled
+from .quotas import limits_form, quota_context, set_limit_of
+
+admin_view = portal_view(admin=True)
+
+
+def _domain(request, domain_id):
+    return selectors.get_or_404(selectors.domains_for(request.actor.principal), "domain", pk=domain_id)
+
+
+@require_GET
+@admin_view
+def domain_list(request):
+    return _render_list(request, DomainCreateForm(request.actor.principal))
+
+
+def _render_list(request, form):
+    visible = list(selectors.domains_for(request.actor.principal))
+    return render_page(
+        request, "portal/admin/domains.html", {"tree": domain_tree(visible), "form": form}, area="admin"
+    )
+
+
+@require_POST
+@admin_view
+def domain_create(request):
+    return handled(
+        request,
+        DomainCreateForm(request.actor.principal, request.POST),
+        lambda data: domains.create_domain(
+            request.actor, parent=data["parent"], name=data["name"], description=data["description"]
+        ),
+        done=lambda domain: reverse("portal:domain-detail", args=[domain.pk]),
+        message=lambda domain: f"Domain {domain.name} created.",
+        failed=lambda form: _render_list(request, form),
+    )
+
+
+@require_GET
+@admin_view
+def domain_detail(request, domain_id):
+    return _render_detail(request, _domain(request, domain_id))
+
+
+def _render_detail(request, domain, *, edit_form=None, limits=None):
+    principal = request.actor.principal
+    admin_target = domain.admin_target()
+    context = {
+        "domain": domain,
+        "children": selectors.domains_for(principal).filter(parent=domain),
+        "projects": selectors.projects_for(principal).filter(domain=domain),
+        "users": selectors.users_for(principal).filter(domain=domain)[:100],
+        "edit_form": edit_form or EditForm.of(domain),
+        "can_edit": request.actor.can("identity.domain.update", admin_target),
+        "can_delete": not domain.is_root and request.actor.can("identity.domain.delete", admin_target),
+        **quota_context(request, domain, limits),
+    }
+    return render_page(request, "portal/admin/domain_detail.html", context, area="admin")
+
+
+@require_POST
+@admin_view
+def domain_update(request, domain_id):
+    domain = _domain(request, domain_id)
+    return handled(
+        request,
+        EditForm(request.POST),
+        lambda data: domains.update_domain(request.actor, domain, **data),
+        done=reverse("portal:domain-detail", args=[domain.pk]),
+        message="Domain saved.",
+        failed=lambda form: _render_detail(request, domain, edit_form=form),
+    )
+
+
+@require_POST
+@admin_view
+def domain_limits(request, domain_id):
+    domain = _domain(request, domain_id)
+    return handled(
+        request,
+        limits_form(request, domain),
+        set_limit_of(request, domain),
+        done=reverse("portal:domain-detail", args=[domain.pk]),
+        message="Limits saved.",
+        failed=lambda form: _render_detail(request, domain, limits=form),
+    )
+
+
+@require_POST
+@admin_view
+def domain_delete(request, domain_id):
+    domain = _domain(request, domain_id)
+    return deleted(
+        request,
+        lambda: domains.delete_domain(request.actor, domain),
+        done=reverse("portal:domain-list"),
+        kept=reverse("portal:domain-detail", args=[domain.pk]),
+        message=f"Domain {domain.name} deleted.",
+    )

@@ -1,0 +1,14 @@
+"""Admin portal: the cloud overview, made of cards that the portal and other apps register."""
+
+from django.views.decorators.http import require_GET
+
+from .. import extensions
+from ..decorators import portal_view
+from ..rendering import render_page
+
+
+@require_GET
+@portal_view(admin=True)
+def overview(request):
+    cards = extensions.cards(extensions.ADMIN, request)
+    return render_page(request, "portal/admin/overview.html", {"cards": cards}, area="admin")
