@@ -1,4 +1,8 @@
-"""Agents' Ed25519 public keys: parsing what an agent sends, and the one form stored (PEM)."""
+"""Agents' Ed25519 public keys: parsing what an agent sends, and the one form stored.
+
+Keys are stored as base64 of the 32 raw bytes, the form they travel in on the wire
+(agent/protocol.py); PEM is accepted too, for operators pasting a key.
+"""
 
 import base64
 import binascii
@@ -30,7 +34,7 @@ def parse_public_key(text):
     return key
 
 
-def to_pem(key):
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+def stored_form(key):
+    return base64.b64encode(
+        key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     ).decode()

@@ -17,8 +17,8 @@ from django.db.models import Q
 
 from apps.identity.models import PLATFORM
 
-# A DNS name in lower case: it becomes the agent's queue name `host.<name>`.
-HOST_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+# A DNS name in lower case, at most 63 characters (the wire's limit): the agent's queue is `host.<name>`.
+HOST_NAME_PATTERN = r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$"
 host_name_validator = RegexValidator(
     HOST_NAME_PATTERN, "A host name is a lower-case DNS name (letters, digits, '-', '.').", "bad_host_name"
 )
@@ -49,7 +49,7 @@ class Host(models.Model):
     DOMAIN_TYPES = [(t, t) for t in ("auto", "kvm", "qemu")]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=253, unique=True, validators=[host_name_validator])
+    name = models.CharField(max_length=63, unique=True, validators=[host_name_validator])
     zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="hosts")
     state = models.CharField(max_length=16, choices=STATES, default=ENROLLING)
     state_changed_at = models.DateTimeField(auto_now_add=True)
@@ -61,7 +61,7 @@ class Host(models.Model):
     tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     domain_type = models.CharField(max_length=8, choices=DOMAIN_TYPES, default="auto")
     management_ip = models.GenericIPAddressField(null=True, blank=True)
-    # The agent's Ed25519 public key (PEM); the private key never leaves the host.
+    # The agent's Ed25519 public key (base64 of its raw bytes); the private key never leaves the host.
     public_key = models.TextField(blank=True, default="")
 
     # Reported by heartbeats.

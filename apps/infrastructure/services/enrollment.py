@@ -11,7 +11,7 @@ from apps.identity.models import PLATFORM
 from apps.identity.policy import SystemPrincipal
 
 from .. import states
-from ..keys import parse_public_key, to_pem
+from ..keys import parse_public_key, stored_form
 from ..models import EnrollmentToken
 from .hosts import token_hash
 
@@ -41,7 +41,7 @@ def enroll(raw_token, public_key, *, client_address=""):
         token.save(update_fields=["used_at"])
         # The address the agent enrolled from stands in until an admin sets the management address.
         address = token.host.management_ip or _ip_or_none(client_address)
-        states.move_one(token.host, "enroll", public_key=to_pem(key), management_ip=address)
+        states.move_one(token.host, "enroll", public_key=stored_form(key), management_ip=address)
         token.host.refresh_from_db()
     return token.host
 
