@@ -2,9 +2,9 @@
 
 Drift has three kinds: a claim whose holder no longer exists (orphan), a
 project's recorded usage that differs from the sum of its claims, and a
-domain's recorded usage that differs from the sum over its subtree. With
-fix=True everything is corrected in one transaction that blocks claims
-meanwhile.
+domain's recorded usage that differs from the sum over its subtree. Claims
+wait while it runs; with fix=True everything is corrected in that same
+transaction.
 """
 
 from collections import defaultdict
@@ -61,9 +61,11 @@ def _orphans():
 def recalculate(fix=False):
     """Return (drifts, orphans); with fix, correct them."""
     with transaction.atomic():
-        if fix:
-            with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE quotas_quotausage, quotas_quotaclaim IN EXCLUSIVE MODE")
+        # Usage before claims, the order claims and releases take them in. Even a report
+        # locks (SHARE: claims wait, nobody fails), so it never sees a claim half-counted.
+        mode = "EXCLUSIVE" if fix else "SHARE"
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE quotas_quotausage, quotas_quotaclaim IN {mode} MODE")
         orphans = _orphans()
         orphan_ids = {o.claim_id for o in orphans}
         expected_project = defaultdict(int)

@@ -32,7 +32,11 @@ def get(name):
 
 
 def gib_rounded_up(size_bytes):
-    return -(-int(size_bytes) // GIB)
+    """Whole GiB an object of `size_bytes` counts for: any started GiB counts in full."""
+    size_bytes = int(size_bytes)
+    if size_bytes < 0:
+        raise ValueError(f"a size cannot be negative ({size_bytes} bytes)")
+    return -(-size_bytes // GIB)
 
 
 for _args in [

@@ -148,19 +148,24 @@ def claim(project, amounts, holder):
 
 
 def release(holder):
-    """Give back everything `holder` claimed and return it ({resource: n}). Releasing twice is harmless."""
+    """Give back everything `holder` claimed and return it ({resource: n}). Releasing twice is harmless.
+
+    Locks follow the claim's order (project, usage rows, then claims), so releases,
+    claims and `recalcquota --fix` never wait for each other in a circle.
+    """
     holder_type = ContentType.objects.get_for_model(holder)
+    mine = QuotaClaim.objects.filter(holder_type=holder_type, holder_id=str(holder.pk))
     with transaction.atomic():
-        claims = list(
-            QuotaClaim.objects.select_for_update().filter(holder_type=holder_type, holder_id=str(holder.pk))
-        )
-        if not claims:
+        seen = list(mine.values_list("project_id", "resource"))
+        if not seen:
             return {}
-        project_id = claims[0].project_id
-        amounts = {c.resource: c.amount for c in claims}
+        project_id = seen[0][0]
         domain_ids = _path_ids(_project_domain_path_shared(project_id))
-        rows = _lock_rows(_chain_filter(project_id, domain_ids), amounts)
-        _add_usage(_group_ids(rows), amounts, sign=-1)
+        rows = _lock_rows(_chain_filter(project_id, domain_ids), {resource for _, resource in seen})
+        # Re-read under the usage locks: a concurrent release of the same holder has finished by now.
+        claims = list(mine.select_for_update())
+        amounts = {c.resource: c.amount for c in claims}
+        _add_usage(_group_ids(r for r in rows if r.resource in amounts), amounts, sign=-1)
         QuotaClaim.objects.filter(id__in=[c.id for c in claims]).delete()
     return amounts
 

@@ -6,7 +6,7 @@ less. The coordinator holds an advisory lock, the gate; every racer takes its jo
 queues on the gate inside PostgreSQL, and when all of them wait there the gate opens,
 so the claims reach the quota rows at the same moment.
 
-A job is a claim or a release. A claim's holder is a new user row created in the
+A job is a claim, a release or a recalculation. A claim's holder is a new user row created in the
 claim's own transaction: the foundation has no resource models yet, and a user is a
 real row, so a refused claim leaves no holder behind and recalcquota can check the
 holders. A release gives the holder's claims back and deletes the holder, in one
@@ -55,6 +55,10 @@ def claim_job(project_id, amounts):
 
 def release_job(holder_id):
     return {"op": "release", "holder": str(holder_id)}
+
+
+def recalculate_job(fix):
+    return {"op": "recalculate", "fix": fix}
 
 
 @dataclass
@@ -217,10 +221,14 @@ def _run(job):
 
 def _prepare(job):
     """Load what the job needs before the gate, so only the claim or release itself races."""
+    from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
     from apps.identity.models import Project, User
-    from apps.quotas import services
+    from apps.quotas import recalc, services
+
+    # Racers outlive a test's database flush, which gives the content types new ids.
+    ContentType.objects.clear_cache()
 
     if job["op"] == "claim":
         project = Project.objects.get(pk=job["project"])
@@ -234,6 +242,14 @@ def _prepare(job):
             return {"ok": True, "holder": str(holder.pk)}
 
         return claim
+
+    if job["op"] == "recalculate":
+
+        def recalculate():
+            drifts, orphans = recalc.recalculate(fix=job["fix"])
+            return {"ok": True, "drifts": len(drifts), "orphans": len(orphans)}
+
+        return recalculate
 
     holder = User(pk=uuid.UUID(job["holder"]))
 

@@ -3,9 +3,7 @@
 Exits 0 when there is no drift (or it was fixed), 1 when drift was found and left.
 """
 
-import sys
-
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from apps.quotas.recalc import recalculate
 
@@ -28,7 +26,7 @@ class Command(BaseCommand):
                 f"drift {d.scope} {d.scope_name} ({d.scope_id}) {d.resource}: "
                 f"recorded {d.recorded}, expected {d.expected}"
             )
-        verdict = "fixed" if fix else "found"
-        self.stdout.write(f"{len(drifts)} drift(s), {len(orphans)} orphan claim(s) {verdict}")
+        summary = f"{len(drifts)} drift(s), {len(orphans)} orphan claim(s)"
         if (drifts or orphans) and not fix:
-            sys.exit(1)
+            raise CommandError(f"{summary} found; run recalcquota --fix to correct them", returncode=1)
+        self.stdout.write(f"{summary} {'fixed' if fix else 'found'}")
