@@ -13,6 +13,8 @@ from apps.quotas.api.views import DefaultQuotaViewSet, QuotaViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+# JSON is the only renderer, so `/projects/<id>.json` twins add nothing (and views take no `format`).
+router.include_format_suffixes = False
 router.register("domains", identity.DomainViewSet, basename="domain")
 router.register("projects", identity.ProjectViewSet, basename="project")
 router.register("users", identity.UserViewSet, basename="user")

@@ -1,0 +1,27 @@
+"""Tenant-isolation cases of the audit routes (see apps/core/tests/isolation.py)."""
+
+from apps.audit.models import AuditEvent
+from apps.audit.recorder import audited
+from apps.core.tests.isolation import Case, per_tenant
+from apps.identity.actor import Actor
+from apps.identity.policy import Principal
+
+
+def _recorded(user, target, obj):
+    with audited(Actor(Principal(user)), "identity.project.update", target=target, obj=obj):
+        pass
+    return AuditEvent.objects.filter(actor_id=user.pk).latest("id")
+
+
+@per_tenant("api:audit-event-detail")
+def an_event_of_another_tenants_project(tenants):
+    other = tenants.other
+    event = _recorded(other.member, other.project.target(), other.project)
+    return Case(event, {"pk": event.pk})
+
+
+@per_tenant("api:audit-event-detail")
+def an_event_of_another_tenants_domain(tenants):
+    other = tenants.other
+    event = _recorded(other.admin, other.project.admin_target(), other.project)
+    return Case(event, {"pk": event.pk})
