@@ -1,0 +1,1 @@
+"""Hypervisor drivers: the interface (base), libvirt, and a fake for failure tests."""

@@ -1,0 +1,77 @@
+"""The interface every hypervisor driver implements, and what the operations mean.
+
+Operations are idempotent ("make it so"): spawning an instance that already
+exists with the same spec, stopping a stopped one or deleting a missing one
+succeeds. Only domains carrying cloudmgr's metadata are ever acted on; an
+instance id whose domain lacks it is "not found". Failures raise
+agent.errors.AgentError with a protocol error code.
+"""
+
+from abc import ABC, abstractmethod
+
+from .. import protocol
+
+
+def domain_name(instance_id):
+    return f"cloudmgr-{instance_id}"
+
+
+class Driver(ABC):
+    """One hypervisor on this host. Methods are called from several worker threads at once,
+    never twice at the same time for one instance (the worker holds a per-instance lock)."""
+
+    @abstractmethod
+    def hypervisor_info(self) -> protocol.HypervisorInfo: ...
+
+    @abstractmethod
+    def host_cpus_and_ram_mb(self) -> tuple[int, int]: ...
+
+    @abstractmethod
+    def spawn(self, spec, files, replace=False) -> protocol.DomainStatus:
+        """Define the persistent domain for ``spec`` (an InstanceSpec) with the disks and
+        console log at ``files`` (InstanceFiles), then start it. An existing domain with
+        another spec is a spec_conflict unless ``replace`` (rebuild), which needs it shut off."""
+
+    @abstractmethod
+    def start(self, instance_id) -> protocol.DomainStatus:
+        """Power on (restoring a managed save if there is one)."""
+
+    @abstractmethod
+    def stop(self, instance_id, graceful_timeout_seconds) -> protocol.DomainStatus:
+        """ACPI shutdown, then a forced power-off after the timeout."""
+
+    @abstractmethod
+    def reboot(self, instance_id, hard, graceful_timeout_seconds) -> protocol.DomainStatus:
+        """Soft: graceful stop then start (hard when the guest ignores it). Hard: power cycle."""
+
+    @abstractmethod
+    def pause(self, instance_id) -> protocol.DomainStatus: ...
+
+    @abstractmethod
+    def unpause(self, instance_id) -> protocol.DomainStatus: ...
+
+    @abstractmethod
+    def suspend(self, instance_id) -> protocol.DomainStatus:
+        """Managed save: memory to disk, domain off; start or resume restores it."""
+
+    @abstractmethod
+    def resume(self, instance_id) -> protocol.DomainStatus: ...
+
+    @abstractmethod
+    def export_disk(self, instance_id, disk_path, dest) -> None:
+        """Write a consistent standalone qcow2 copy of ``disk_path`` (the guest is paused meanwhile)."""
+
+    @abstractmethod
+    def delete(self, instance_id) -> bool:
+        """Power off and undefine (managed save included); True when the domain existed."""
+
+    @abstractmethod
+    def status(self, instance_id) -> protocol.DomainStatus: ...
+
+    @abstractmethod
+    def inventory(self) -> protocol.Inventory:
+        """cloudmgr's domains with their power state, and the untagged domains (reported only)."""
+
+    @abstractmethod
+    def close(self):
+        """Release the hypervisor connection."""

@@ -1,0 +1,99 @@
+"""libvirt domain XML for one instance, and cloudmgr's ``<metadata>`` tag that marks it as ours.
+
+The domain: persistent, named after the instance, its UUID the instance's;
+virtio root overlay (vda) and optional ephemeral disk (vdb); direct kernel boot
+when the image has a kernel (aki) and ramdisk (ari); the serial console on a
+pty whose output virtlogd writes to the instance's console.log; no NIC (added by
+the networks work) and no graphics (libvirt then starts qemu with
+``-display none``: no VNC).
+"""
+
+import xml.etree.ElementTree as ET
+
+from .. import protocol
+from .base import domain_name
+
+METADATA_NS = "urn:cloudmgr:xmlns:libvirt:instance:1"
+METADATA_PREFIX = "cloudmgr"
+X86 = ("x86_64", "i686")
+
+
+def _sub(parent, tag, text=None, **attrs):
+    element = ET.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
+    if text is not None:
+        element.text = str(text)
+    return element
+
+
+def metadata_element(spec):
+    ET.register_namespace(METADATA_PREFIX, METADATA_NS)
+    root = ET.Element(f"{{{METADATA_NS}}}instance")
+    values = {
+        "id": spec.instance_id,
+        "name": spec.name,
+        "project": spec.project_id,
+        "user": spec.user_id or "",
+        "offering": spec.offering,
+        "image": spec.image.image_id,
+        "spec-sha256": spec.spec_sha256(),
+        "protocol": protocol.PROTOCOL_VERSION,
+    }
+    for tag, value in values.items():
+        ET.SubElement(root, f"{{{METADATA_NS}}}{tag}").text = str(value)
+    return root
+
+
+def parse_metadata(text):
+    """The values of cloudmgr's metadata element (as libvirt returns it), or None when absent."""
+    if not text:
+        return None
+    element = ET.fromstring(text)  # noqa: S314 (libvirt's own output of what the agent wrote)
+    values = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+    return values if protocol.is_uuid(values.get("id")) else None
+
+
+def build_domain_xml(spec, files, domain_type):
+    domain = ET.Element("domain", type=domain_type)
+    _sub(domain, "name", domain_name(spec.instance_id))
+    _sub(domain, "uuid", spec.instance_id)
+    _sub(domain, "title", spec.name)
+    _sub(domain, "metadata").append(metadata_element(spec))
+    _sub(domain, "memory", spec.ram_mb, unit="MiB")
+    _sub(domain, "vcpu", spec.vcpus)
+    os_element = _sub(domain, "os")
+    _sub(os_element, "type", "hvm", arch=spec.arch)
+    if spec.kernel is not None:
+        _sub(os_element, "kernel", files.kernel)
+        if spec.ramdisk is not None:
+            _sub(os_element, "initrd", files.ramdisk)
+        _sub(os_element, "cmdline", spec.kernel_cmdline)
+    else:
+        _sub(os_element, "boot", dev="hd")
+    if spec.arch in X86:
+        features = _sub(domain, "features")
+        _sub(features, "acpi")
+        _sub(features, "apic")
+    if domain_type == "kvm":
+        _sub(domain, "cpu", mode="host-model")
+    _sub(domain, "clock", offset="utc")
+    _sub(domain, "on_poweroff", "destroy")
+    _sub(domain, "on_reboot", "restart")
+    _sub(domain, "on_crash", "destroy")
+    devices = _sub(domain, "devices")
+    _disk(devices, files.root_disk, "vda")
+    if spec.ephemeral_disk_mb:
+        _disk(devices, files.ephemeral_disk, "vdb")
+    serial = _sub(devices, "serial", type_="pty")
+    _sub(serial, "log", file=str(files.console_log), append="on")
+    _sub(serial, "target", port="0")
+    console = _sub(devices, "console", type_="pty")
+    _sub(console, "target", type_="serial", port="0")
+    _sub(devices, "memballoon", model="virtio")
+    return ET.tostring(domain, encoding="unicode")
+
+
+def _disk(devices, path, target):
+    disk = _sub(devices, "disk", type_="file", device="disk")
+    _sub(disk, "driver", name="qemu", type_="qcow2", discard="unmap")
+    _sub(disk, "source", file=str(path))
+    _sub(disk, "target", dev=target, bus="virtio")

@@ -1,0 +1,187 @@
+"""A driver with no hypervisor behind it, which fails or hangs at any named step on demand.
+
+For failure-path tests (and, later, features libvirt's test driver lacks). The
+steps are the Driver method names (``spawn``, ``stop``, ``export_disk``, ...).
+Faults come from the constructor and from an optional JSON file
+(``{"spawn": "hang", "stop": "fail"}``) read at every step, so a test can
+change them while a worker process runs. A hung step blocks until
+``release_hangs()`` (in-process tests) or for good.
+"""
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+from .. import protocol, qemu_img
+from ..errors import AgentError
+from .base import Driver, domain_name
+
+log = logging.getLogger(__name__)
+
+FAIL, HANG = "fail", "hang"
+FAKE_DISK_BYTES = 1024 * 1024
+
+
+def parse_faults(text):
+    """``"spawn:hang,stop:fail"`` -> ``{"spawn": "hang", "stop": "fail"}`` (the env var form)."""
+    faults = {}
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        step, _, mode = item.partition(":")
+        if mode not in (FAIL, HANG):
+            raise ValueError(f"fault {item!r}: the mode must be {FAIL!r} or {HANG!r}")
+        faults[step] = mode
+    return faults
+
+
+class FakeDriver(Driver):
+    def __init__(self, faults=None, faults_file=None, cpus=8, ram_mb=16384):
+        self.faults = dict(faults or {})
+        self.faults_file = Path(faults_file) if faults_file else None
+        self.cpus, self.ram_mb = cpus, ram_mb
+        self.domains = {}
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self.hung = threading.Semaphore(0)  # released once per step that starts hanging
+
+    def release_hangs(self):
+        self._release.set()
+
+    def _faults(self):
+        faults = dict(self.faults)
+        if self.faults_file is not None and self.faults_file.exists():
+            faults.update(json.loads(self.faults_file.read_text()))
+        return faults
+
+    def _step(self, name):
+        mode = self._faults().get(name)
+        if mode == FAIL:
+            raise AgentError(protocol.ERR_HYPERVISOR, f"fake driver: injected failure at {name}")
+        if mode == HANG:
+            log.warning("fake driver: hanging at %s", name)
+            self.hung.release()
+            self._release.wait()
+            raise AgentError(protocol.ERR_HYPERVISOR, f"fake driver: hang at {name} released")
+
+    def _domain(self, instance_id):
+        domain = self.domains.get(instance_id)
+        if domain is None:
+            raise AgentError(protocol.ERR_INSTANCE_NOT_FOUND, f"no domain for instance {instance_id}")
+        return domain
+
+    def _status(self, instance_id):
+        domain = self._domain(instance_id)
+        return protocol.DomainStatus(
+            instance_id=instance_id,
+            domain_name=domain_name(instance_id),
+            power_state=domain["state"],
+            reason=domain["reason"],
+            has_managed_save=domain["saved"],
+            spec_sha256=domain["spec_sha256"],
+        )
+
+    def _set(self, instance_id, state, reason, saved=False):
+        with self._lock:
+            self._domain(instance_id).update(state=state, reason=reason, saved=saved)
+        return self._status(instance_id)
+
+    def hypervisor_info(self):
+        self._step("hypervisor_info")
+        return protocol.HypervisorInfo("FAKE", "0.0.0", "0.0.0", "qemu", "x86_64", "fake://")
+
+    def host_cpus_and_ram_mb(self):
+        return self.cpus, self.ram_mb
+
+    def spawn(self, spec, files, replace=False):
+        self._step("spawn")
+        wanted = spec.spec_sha256()
+        with self._lock:
+            domain = self.domains.get(spec.instance_id)
+            if domain is not None and domain["spec_sha256"] != wanted:
+                if not replace:
+                    raise AgentError(protocol.ERR_SPEC_CONFLICT, "exists with another specification")
+                if domain["state"] != "shutoff":
+                    raise AgentError(protocol.ERR_INVALID_STATE, "must be off to be redefined")
+                domain = None
+            if domain is None:
+                self.domains[spec.instance_id] = {
+                    "spec_sha256": wanted,
+                    "state": "shutoff",
+                    "reason": "unknown",
+                    "saved": False,
+                }
+        if self._status(spec.instance_id).power_state == "shutoff":
+            return self._set(spec.instance_id, "running", "booted")
+        return self._status(spec.instance_id)
+
+    def start(self, instance_id):
+        self._step("start")
+        if self._status(instance_id).power_state == "shutoff":
+            return self._set(
+                instance_id, "running", "restored" if self._domain(instance_id)["saved"] else "booted"
+            )
+        return self._status(instance_id)
+
+    def stop(self, instance_id, graceful_timeout_seconds):
+        self._step("stop")
+        if self._status(instance_id).power_state == "shutoff":
+            return self._status(instance_id)
+        return self._set(instance_id, "shutoff", "shutdown" if graceful_timeout_seconds else "destroyed")
+
+    def reboot(self, instance_id, hard, graceful_timeout_seconds):
+        self._step("reboot")
+        self._domain(instance_id)
+        return self._set(instance_id, "running", "booted")
+
+    def pause(self, instance_id):
+        self._step("pause")
+        return self._require_then_set(instance_id, ("running", "paused"), "paused", "user")
+
+    def unpause(self, instance_id):
+        self._step("unpause")
+        return self._require_then_set(instance_id, ("paused", "running"), "running", "unpaused")
+
+    def suspend(self, instance_id):
+        self._step("suspend")
+        if self._domain(instance_id)["saved"]:
+            return self._status(instance_id)
+        return self._require_then_set(instance_id, ("running", "paused"), "shutoff", "saved", saved=True)
+
+    def resume(self, instance_id):
+        self._step("resume")
+        if self._status(instance_id).power_state == "running":
+            return self._status(instance_id)
+        if not self._domain(instance_id)["saved"]:
+            raise AgentError(protocol.ERR_INVALID_STATE, "not suspended")
+        return self._set(instance_id, "running", "restored")
+
+    def _require_then_set(self, instance_id, allowed, state, reason, saved=False):
+        current = self._status(instance_id).power_state
+        if current not in allowed:
+            raise AgentError(protocol.ERR_INVALID_STATE, f"cannot go from {current} to {state}")
+        if current == state:
+            return self._status(instance_id)
+        return self._set(instance_id, state, reason, saved)
+
+    def export_disk(self, instance_id, disk_path, dest):
+        self._step("export_disk")
+        self._domain(instance_id)
+        qemu_img.create_blank(dest, FAKE_DISK_BYTES)
+
+    def delete(self, instance_id):
+        self._step("delete")
+        with self._lock:
+            return self.domains.pop(instance_id, None) is not None
+
+    def status(self, instance_id):
+        self._step("status")
+        return self._status(instance_id)
+
+    def close(self):
+        """Nothing to release."""
+
+    def inventory(self):
+        self._step("inventory")
+        with self._lock:
+            ids = list(self.domains)
+        return protocol.Inventory(instances=[self._status(i) for i in ids])

@@ -1,0 +1,159 @@
+"""What each task does on the host, from its verified payload to its result message.
+
+Composes the driver (domains), the image cache (disks) and the controller
+client (snapshot upload). Every operation is idempotent: run again with the
+same payload, it leaves the host as the first run did.
+"""
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from . import protocol, qemu_img
+from .controller_client import ControllerError
+from .errors import AgentError
+from .instance_files import InstanceFiles, ensure_dir
+
+MIB = 1024 * 1024
+
+
+class Operations:
+    def __init__(self, driver, cache, client, data_dir):
+        self.driver = driver
+        self.cache = cache
+        self.client = client
+        self.data_dir = Path(data_dir)
+        self._handlers = {
+            protocol.SPAWN_INSTANCE: self.spawn,
+            protocol.START_INSTANCE: lambda p, _: self._instance(self.driver.start(p.instance_id)),
+            protocol.STOP_INSTANCE: lambda p, _: self._instance(
+                self.driver.stop(p.instance_id, p.graceful_timeout_seconds)
+            ),
+            protocol.REBOOT_INSTANCE: lambda p, _: self._instance(
+                self.driver.reboot(p.instance_id, p.hard, p.graceful_timeout_seconds)
+            ),
+            protocol.PAUSE_INSTANCE: lambda p, _: self._instance(self.driver.pause(p.instance_id)),
+            protocol.UNPAUSE_INSTANCE: lambda p, _: self._instance(self.driver.unpause(p.instance_id)),
+            protocol.SUSPEND_INSTANCE: lambda p, _: self._instance(self.driver.suspend(p.instance_id)),
+            protocol.RESUME_INSTANCE: lambda p, _: self._instance(self.driver.resume(p.instance_id)),
+            protocol.REBUILD_INSTANCE: self.rebuild,
+            protocol.SNAPSHOT_INSTANCE: self.snapshot,
+            protocol.DELETE_INSTANCE: self.delete,
+            protocol.CONSOLE_LOG: self.console_log,
+            protocol.PREFETCH_IMAGE: self.prefetch,
+            protocol.INVENTORY: lambda p, _: protocol.InventoryResult(self.driver.inventory()),
+        }
+
+    def run(self, task, payload, progress):
+        """The result Message of one task; ``progress(percent, message)`` reports along the way."""
+        return self._handlers[task](payload, progress)
+
+    @staticmethod
+    def _instance(status):
+        return protocol.InstanceResult(instance=status)
+
+    def files(self, instance_id):
+        return InstanceFiles(self.data_dir, instance_id)
+
+    # --- provisioning ----------------------------------------------------------------------
+
+    def spawn(self, payload, progress):
+        spec = payload.instance
+        files = self.files(spec.instance_id)
+        self._prepare_disks(spec, files, progress)
+        progress(90, "starting the domain")
+        return self._instance(self.driver.spawn(spec, files))
+
+    def rebuild(self, payload, progress):
+        spec = payload.instance
+        files = self.files(spec.instance_id)
+        self.driver.stop(spec.instance_id, 0)
+        progress(10, "replacing the root disk")
+        for path in (files.root_disk, files.kernel, files.ramdisk):
+            path.unlink(missing_ok=True)
+        self._prepare_disks(spec, files, progress)
+        progress(90, "starting the domain")
+        return self._instance(self.driver.spawn(spec, files, replace=True))
+
+    def _prepare_disks(self, spec, files, progress):
+        files.create()
+
+        def fetch_progress(done, total):
+            progress(10 + int(60 * done / max(total, 1)), "fetching the image")
+
+        base, _ = self.cache.ensure(spec.image, fetch_progress)
+        progress(75, "creating the disks")
+        self.cache.create_overlay(base, files.root_disk, spec.root_disk_mb * MIB)
+        if spec.ephemeral_disk_mb:
+            self.cache.create_blank(files.ephemeral_disk, spec.ephemeral_disk_mb * MIB)
+        for image, dest in ((spec.kernel, files.kernel), (spec.ramdisk, files.ramdisk)):
+            if image is not None and not dest.exists():
+                cached, _ = self.cache.ensure(image)
+                # A private copy: libvirt relabels boot files for the guest that uses them.
+                temp = dest.with_name(f".tmp-{dest.name}")
+                shutil.copyfile(cached.path, temp)
+                os.rename(temp, dest)
+
+    def prefetch(self, payload, progress):
+        image = payload.image
+        _, already = self.cache.ensure(
+            image, lambda done, total: progress(int(99 * done / total), "fetching")
+        )
+        return protocol.PrefetchResult(image.image_id, image.sha256, image.size_bytes, already)
+
+    # --- other actions ---------------------------------------------------------------------
+
+    def delete(self, payload, _progress):
+        existed = self.driver.delete(payload.instance_id)
+        self.files(payload.instance_id).remove()
+        return protocol.DeleteResult(instance_id=payload.instance_id, existed=existed)
+
+    def snapshot(self, payload, progress):
+        files = self.files(payload.instance_id)
+        exports = ensure_dir(self.data_dir / "snapshots")
+        dest = exports / f"{payload.image_id}.qcow2"
+        dest.unlink(missing_ok=True)
+        try:
+            progress(10, "exporting the root disk")
+            self.driver.export_disk(payload.instance_id, files.root_disk, dest)
+            details = qemu_img.info(dest, "qcow2")
+            sha256, size = _sha256_and_size(dest)
+            progress(60, "uploading the image")
+            try:
+                self.client.upload_image(payload.image_id, dest, sha256, size)
+            except ControllerError as exc:
+                raise AgentError(protocol.ERR_UPLOAD_FAILED, f"uploading the snapshot failed: {exc}") from exc
+            return protocol.SnapshotResult(
+                image_id=payload.image_id,
+                sha256=sha256,
+                size_bytes=size,
+                virtual_size_bytes=int(details["virtual-size"]),
+            )
+        finally:
+            dest.unlink(missing_ok=True)
+
+    def console_log(self, payload, _progress):
+        files = self.files(payload.instance_id)
+        if not files.dir.exists():
+            raise AgentError(protocol.ERR_INSTANCE_NOT_FOUND, f"no files for instance {payload.instance_id}")
+        try:
+            with files.console_log.open("rb") as log_file:
+                size = log_file.seek(0, os.SEEK_END)
+                start = max(0, size - payload.max_bytes)
+                log_file.seek(start)
+                data = log_file.read(payload.max_bytes)
+        except FileNotFoundError:
+            size, start, data = 0, 0, b""
+        text = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+        return protocol.ConsoleLogResult(text=text, size_bytes=size, truncated=start > 0)
+
+
+def _sha256_and_size(path):
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as source:
+        while chunk := source.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

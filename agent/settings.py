@@ -1,0 +1,76 @@
+"""The agent's settings: ``CLOUDMGR_AGENT_*`` environment variables, overridden by command-line options,
+completed by what ``enroll`` saved in the data directory (host name, controller URL and keys)."""
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_PREFIX = "CLOUDMGR_AGENT_"
+STATE_FILE = "agent.json"
+CONTROLLER_KEYS_FILE = "controller_keys.pub"
+HOST_KEY_FILE = "host_key.pem"
+DEFAULT_DATA_DIR = "/var/lib/cloudmgr-agent"
+
+
+@dataclass
+class AgentSettings:
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    controller_url: str = ""
+    host: str = ""
+    libvirt_uri: str = "qemu:///system"
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    # base64 raw Ed25519 keys whose task signatures are accepted (comma-separated in the environment).
+    controller_public_keys: list = field(default_factory=list)
+    driver: str = "libvirt"  # "libvirt", or "fake" for failure tests
+    domain_type: str = "auto"  # auto | kvm | qemu
+    concurrency: int = 4
+    heartbeat_seconds: int = 30
+    image_cache_max_age_seconds: int = 24 * 3600
+    image_cache_cleanup_seconds: int = 3600
+    # How long the broker waits for an unacknowledged task before redelivering it (acks_late).
+    visibility_timeout_seconds: int = 3600
+    # Finished tasks are remembered this long, so a redelivered one reports its outcome again.
+    journal_retention_seconds: int = 7 * 24 * 3600
+    fake_faults: str = ""  # fake driver only: "spawn:hang,stop:fail"
+    # Reported instead of the measured value when > 0 (to offer less than the host has).
+    capacity_cpus: int = 0
+    capacity_ram_mb: int = 0
+    log_level: str = "INFO"
+
+    @property
+    def queue(self):
+        return f"host.{self.host}"
+
+    @classmethod
+    def load(cls, environ=None, overrides=None):
+        environ = os.environ if environ is None else environ
+        values = {}
+        for spec in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + spec.name.upper())
+            if raw not in (None, ""):
+                values[spec.name] = _parse(spec, raw)
+        values.update({k: v for k, v in (overrides or {}).items() if v not in (None, "", [])})
+        settings = cls(**values)
+        settings.data_dir = Path(settings.data_dir)
+        settings._complete_from_data_dir()
+        return settings
+
+    def _complete_from_data_dir(self):
+        state_path = self.data_dir / STATE_FILE
+        if state_path.exists():
+            state = json.loads(state_path.read_text())
+            self.host = self.host or state.get("host", "")
+            self.controller_url = self.controller_url or state.get("controller_url", "")
+        keys_path = self.data_dir / CONTROLLER_KEYS_FILE
+        if not self.controller_public_keys and keys_path.exists():
+            self.controller_public_keys = keys_path.read_text().split()
+
+
+def _parse(spec, raw):
+    if spec.name == "controller_public_keys":
+        return [key.strip() for key in raw.split(",") if key.strip()]
+    if spec.type in (int, "int"):
+        return int(raw)
+    return raw

@@ -1,0 +1,45 @@
+"""Small builders for the agent's tests: instance specs, images made with qemu-img, signed envelopes."""
+
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from agent import protocol
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+def qcow2_bytes(tmp_path, size="16M", extra=()):
+    """A real qcow2 image made by qemu-img, as bytes."""
+    path = Path(tmp_path) / f"made-{new_id()}.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", *extra, str(path), size], check=True)
+    return path.read_bytes()
+
+
+def make_spec(image, **overrides):
+    values = {
+        "instance_id": new_id(),
+        "name": "test instance",
+        "project_id": new_id(),
+        "offering": "m1.tiny",
+        "vcpus": 1,
+        "ram_mb": 256,
+        "root_disk_mb": 64,
+        "image": image,
+    }
+    values.update(overrides)
+    return protocol.InstanceSpec(**values)
+
+
+def signed(key, task, payload, host, ttl=60, task_id=None, expires_at=None):
+    return protocol.sign_task(
+        key,
+        task=task,
+        task_id=task_id or new_id(),
+        host=host,
+        payload=payload,
+        expires_at=expires_at if expires_at is not None else time.time() + ttl,
+    )

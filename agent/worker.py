@@ -1,0 +1,143 @@
+"""The agent process: a Celery worker on the host's own queue, plus the housekeeping thread.
+
+The worker consumes only ``host.<name>`` with a thread pool (every thread shares
+the driver's one libvirt connection), acknowledges a task only after it ran
+(acks_late) and keeps no results in Celery: outcomes go to the controller as
+signed reports. One Celery task is registered per protocol task name; each
+hands its envelope to the TaskExecutor.
+"""
+
+import logging
+
+from celery import Celery
+
+from . import protocol
+from .controller_client import ControllerClient
+from .drivers.fake import FakeDriver, parse_faults
+from .enroll import load_host_key
+from .executor import TaskExecutor
+from .heartbeat import Housekeeper
+from .image_cache import ImageCache
+from .journal import TaskJournal
+from .operations import Operations
+from .reporter import Reporter
+from .watchdog import Watchdog
+
+log = logging.getLogger(__name__)
+
+FAKE_FAULTS_FILE = "fake-faults.json"
+
+
+class SettingsError(Exception):
+    pass
+
+
+def make_driver(settings):
+    if settings.driver == "fake":
+        return FakeDriver(
+            parse_faults(settings.fake_faults), faults_file=settings.data_dir / FAKE_FAULTS_FILE
+        )
+    if settings.driver == "libvirt":
+        from .drivers.libvirt_driver import LibvirtDriver  # libvirt is only needed by this driver
+
+        return LibvirtDriver(settings.libvirt_uri, settings.domain_type)
+    raise SettingsError(f"unknown driver {settings.driver!r} (libvirt or fake)")
+
+
+class Agent:
+    """Everything one agent process holds, wired together."""
+
+    def __init__(self, settings):
+        for name in ("host", "controller_url", "controller_public_keys", "broker_url"):
+            if not getattr(settings, name):
+                raise SettingsError(
+                    f"the agent needs {name} (setting CLOUDMGR_AGENT_{name.upper()} or enroll)"
+                )
+        if not protocol.is_host_name(settings.host):
+            raise SettingsError(f"{settings.host!r} is not a valid host name")
+        self.settings = settings
+        data_dir = settings.data_dir
+        self.client = ControllerClient(settings.controller_url, settings.host, load_host_key(data_dir))
+        self.driver = make_driver(settings)
+        self.cache = ImageCache(
+            data_dir / "images", self.client.open_image, settings.image_cache_max_age_seconds
+        )
+        self.reporter = Reporter(self.client, data_dir / "outbox")
+        self.journal = TaskJournal(data_dir / "tasks")
+        self.watchdog = Watchdog()
+        self.operations = Operations(self.driver, self.cache, self.client, data_dir)
+        self.executor = TaskExecutor(
+            settings.host,
+            [protocol.load_public_key(key) for key in settings.controller_public_keys],
+            self.operations,
+            self.reporter,
+            self.journal,
+            self.watchdog,
+        )
+        self.housekeeper = Housekeeper(
+            settings, self.driver, self.cache, self.client, self.reporter, self.journal, self.watchdog
+        )
+
+
+def create_app(agent):
+    settings = agent.settings
+    app = Celery("cloudmgr-agent", set_as_current=False)
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_backend=None,
+        accept_content=["json"],
+        task_serializer="json",
+        task_default_queue=settings.queue,
+        worker_hijack_root_logger=False,
+    )
+    for name in protocol.TASK_NAMES:
+        app.task(name=name, acks_late=True, ignore_result=True)(_task_body(agent.executor, name))
+    return app
+
+
+def _task_body(executor, name):
+    def body(*args, **kwargs):
+        if len(args) != 1 or kwargs:
+            log.warning("refused a %s task: not a single envelope argument", name)
+            return {"refused": "malformed"}
+        return executor.execute(name, args[0])
+
+    body.__name__ = name.rsplit(".", 1)[-1]
+    return body
+
+
+def run(settings):
+    agent = Agent(settings)
+    app = create_app(agent)
+    log.info(
+        "agent %s: queue %s, driver %s, libvirt %s, data %s",
+        settings.host,
+        settings.queue,
+        settings.driver,
+        settings.libvirt_uri,
+        settings.data_dir,
+    )
+    agent.housekeeper.start()
+    try:
+        app.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={settings.concurrency}",
+                f"--queues={settings.queue}",
+                f"--hostname=cloudmgr-agent@{settings.host}",
+                f"--loglevel={settings.log_level}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
+        )
+    finally:
+        agent.housekeeper.stopping.set()
+        agent.driver.close()
