@@ -1,0 +1,21 @@
+"""Tenant-isolation cases of the zone and host routes (see apps/core/tests/isolation.py)."""
+
+from apps.core.tests.isolation import Case, platform
+
+from .factories import HostFactory, ZoneFactory
+
+
+@platform("api:zone-detail", reason="Zones are the cloud-wide catalogue tenants pick from at launch.")
+def a_zone(tenants):
+    zone = ZoneFactory(name="zone-of-the-platform")
+    return Case(zone, {"pk": zone.pk}, body={"description": "changed"})
+
+
+@platform(
+    "api:host-detail",
+    "api:host-enrollment-token",
+    reason="Hosts belong to the cloud, not to a tenant: only cloud admins see or change them.",
+)
+def a_host(tenants):
+    host = HostFactory(name="host-of-the-platform")
+    return Case(host, {"pk": host.pk}, body={"enabled": False})
