@@ -18,7 +18,9 @@ def domain_by_path(path):
         if domain is None:
             raise NotFound(f"No domain {path!r}.")
         return domain
-    domain = Domain.objects.get(pk=ROOT_DOMAIN_ID)
+    domain = Domain.objects.filter(pk=ROOT_DOMAIN_ID).first()
+    if domain is None:
+        raise NotFound("There is no ROOT domain yet: run manage.py bootstrap first.", code="not_bootstrapped")
     names = [n for n in path.split("/") if n]
     if names and names[0] == "ROOT":
         names = names[1:]

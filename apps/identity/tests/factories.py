@@ -42,6 +42,14 @@ class DomainFactory(factory.django.DjangoModelFactory):
             quotas.ensure_rows(domain_ids=[obj.pk])
 
 
+def domain_chain(depth):
+    """Domains nested from depth 1 under ROOT down to `depth`, the deepest last."""
+    chain = [DomainFactory()]
+    while len(chain) < depth:
+        chain.append(DomainFactory(parent=chain[-1]))
+    return chain
+
+
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project

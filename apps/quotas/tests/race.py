@@ -23,7 +23,6 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 STARTUP_TIMEOUT_SECONDS = 120
@@ -37,16 +36,6 @@ SELECT count(*) FROM pg_locks
 _BLOCKED_ON_LOCKS_SQL = (
     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid = ANY(%s)"
 )
-
-
-def database_url(settings_dict):
-    """A CLOUDMGR_DATABASE_URL for the database Django is connected to (the test database in tests)."""
-    user = quote(settings_dict["USER"] or "", safe="")
-    password = quote(settings_dict["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(settings_dict["HOST"] or "", safe="")
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
 
 
 def claim_job(project_id, amounts):

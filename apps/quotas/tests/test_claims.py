@@ -6,7 +6,7 @@ from django.db import transaction
 from apps.core.errors import QuotaExceeded
 from apps.identity.actor import Actor
 from apps.identity.services.projects import create_project
-from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory
+from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, domain_chain
 from apps.quotas import services
 from apps.quotas.models import QuotaClaim
 
@@ -18,10 +18,7 @@ def usage(scope, resource="instances"):
 
 
 def deep_project(depth=5):
-    domain = DomainFactory()
-    while domain.depth < depth:
-        domain = DomainFactory(parent=domain)
-    return ProjectFactory(domain=domain)
+    return ProjectFactory(domain=domain_chain(depth)[-1])
 
 
 def test_a_refused_claim_names_the_resource_the_limit_the_usage_and_the_amount(root):

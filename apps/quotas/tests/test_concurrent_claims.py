@@ -7,27 +7,20 @@ foundation has no resource models yet; race.py explains the choice).
 import pytest
 from django.db import connection, transaction
 
+from apps.core.tests.controllers import database_url
 from apps.identity.actor import Actor
 from apps.identity.models import Domain, User
 from apps.identity.services.projects import move_project
-from apps.identity.tests.factories import DomainFactory, ProjectFactory
+from apps.identity.tests.factories import DomainFactory, ProjectFactory, domain_chain
 from apps.quotas import services
 from apps.quotas.models import QuotaClaim, QuotaUsage
 from apps.quotas.recalc import recalculate
 
-from .race import Racers, claim_job, database_url, recalculate_job, release_job
+from .race import Racers, claim_job, recalculate_job, release_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
 RACERS = 24
-
-
-def chain_to_depth(depth):
-    """Domains from depth 1 under ROOT down to `depth`, deepest last."""
-    chain = [DomainFactory()]
-    while len(chain) < depth:
-        chain.append(DomainFactory(parent=chain[-1]))
-    return chain
 
 
 def used(scope, resource="instances"):
@@ -58,7 +51,7 @@ def racers(root, racer_pool):
 
 
 def test_many_processes_claiming_at_a_project_limit_get_exactly_the_limit(racers):
-    project = ProjectFactory(domain=chain_to_depth(5)[-1])
+    project = ProjectFactory(domain=domain_chain(5)[-1])
     services.set_limit(Actor.system(), project, "instances", 7)
 
     result = racers.run([claim_job(project.pk, {"instances": 1})] * RACERS, connection)
@@ -72,7 +65,7 @@ def test_many_processes_claiming_at_a_project_limit_get_exactly_the_limit(racers
 
 
 def test_two_projects_racing_under_an_ancestor_domain_limit_share_it_exactly(racers):
-    chain = chain_to_depth(5)
+    chain = domain_chain(5)
     limited = chain[1]
     sibling = DomainFactory(parent=chain[3])
     first, second = ProjectFactory(domain=chain[-1]), ProjectFactory(domain=sibling)
@@ -94,7 +87,7 @@ def test_two_projects_racing_under_an_ancestor_domain_limit_share_it_exactly(rac
 
 
 def test_releases_claims_and_recalculation_racing_never_deadlock_and_release_once(racers):
-    project = ProjectFactory(domain=chain_to_depth(5)[-1])
+    project = ProjectFactory(domain=domain_chain(5)[-1])
     services.set_limit(Actor.system(), project, "instances", 8)
     held = racers.run([claim_job(project.pk, {"instances": 1})] * 8, connection).holders
     assert len(held) == 8
@@ -117,7 +110,7 @@ def test_releases_claims_and_recalculation_racing_never_deadlock_and_release_onc
 
 
 def test_a_claim_waiting_for_a_project_move_counts_against_the_new_domains(root, racers):
-    old_chain, new_chain = chain_to_depth(5), chain_to_depth(5)
+    old_chain, new_chain = domain_chain(5), domain_chain(5)
     project = ProjectFactory(domain=old_chain[-1])
     services.set_limit(Actor.system(), new_chain[2], "instances", 1)
     with transaction.atomic():
