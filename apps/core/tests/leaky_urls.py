@@ -1,12 +1,15 @@
-"""A URL configuration with a deliberately leaky route, used only to prove the isolation test bites.
+"""A URL configuration with deliberately leaky routes, used only to prove the isolation test bites.
 
-`leaky:project-detail` shows and changes any project, whoever asks (its queryset
-is not scoped), and `leaky/unregistered/<int:pk>/` has no isolation entry.
-The real API is mounted too, so logging in works as usual.
+`leaky:project-detail` (an API route) and `leaky:project-page` (a web page
+taking a form) show and change any project, whoever asks: nothing is scoped.
+`leaky/unregistered/<int:pk>/` has no isolation entry. The real API is mounted
+too, so logging in works as usual.
 """
 
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import include, path
+from django.views.decorators.http import require_http_methods
 from rest_framework import mixins, viewsets
 from rest_framework.routers import SimpleRouter
 
@@ -19,6 +22,15 @@ class LeakyProjectViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, vi
     serializer_class = ProjectSerializer
 
 
+@require_http_methods(["GET", "POST"])
+def leaky_project_page(request, project_id):
+    project = get_object_or_404(Project, pk=project_id)
+    if request.method == "POST":
+        project.description = request.POST["description"]
+        project.save(update_fields=["description"])
+    return HttpResponse(f"<h1>{project.name}</h1><p>{project.description}</p>")
+
+
 def unregistered(request, pk):
     return HttpResponse(str(pk))
 
@@ -29,5 +41,6 @@ router.register("projects", LeakyProjectViewSet, basename="project")
 urlpatterns = [
     path("api/v1/", include(("cloudmgr.api_urls", "api"), namespace="api")),
     path("leaky/", include((router.urls, "leaky"), namespace="leaky")),
+    path("leaky/pages/<uuid:project_id>/", leaky_project_page, name="leaky-project-page"),
     path("leaky/unregistered/<int:pk>/", unregistered),
 ]

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils.regex_helper import normalize
+from rest_framework.views import APIView
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 METHODS = ("get", *WRITE_METHODS)
@@ -47,6 +48,12 @@ class Route:
         if view_class is not None:
             return tuple(m for m in METHODS if hasattr(view_class, m))
         return None
+
+    @property
+    def is_rest(self):
+        """A DRF view: it takes JSON bodies (web pages take forms)."""
+        view_class = getattr(self.callback, "cls", None)
+        return view_class is not None and issubclass(view_class, APIView)
 
     def url(self, kwargs):
         """This route's URL for `kwargs` (plus `format=json` on a format-suffix twin)."""

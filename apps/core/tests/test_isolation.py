@@ -14,6 +14,7 @@ the API and of the web pages are requested as the same user.
 """
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -64,10 +65,22 @@ def client_of(user, **scope):
     return client
 
 
-def request(client, method, url, body):
-    if method == "get" or method == "delete":
+def request(client, route, method, url, body):
+    """API routes get the body as JSON, web pages as a submitted form."""
+    if method in ("get", "delete"):
         return client.generic(method.upper(), url)
-    return client.generic(method.upper(), url, json.dumps(body), content_type="application/json")
+    if route.is_rest:
+        return client.generic(method.upper(), url, json.dumps(body), content_type="application/json")
+    return client.generic(
+        method.upper(), url, urlencode(body, doseq=True), content_type="application/x-www-form-urlencoded"
+    )
+
+
+def succeeded(response):
+    """2xx, or the redirect a web form answers with; a redirect to sign in (it carries ?next=) is not."""
+    if 200 <= response.status_code < 300:
+        return True
+    return 300 <= response.status_code < 400 and "next=" not in response.get("Location", "")
 
 
 def snapshot(obj):
@@ -96,7 +109,7 @@ def refusal_problems(route, case, client, secrets, allowed):
     url = route.url(case.kwargs)
     before = snapshot(case.obj)
     for method in methods_of(route):
-        response = request(client, method, url, case.body)
+        response = request(client, route, method, url, case.body)
         if not_answered(route, response):
             continue
         where = f"{method.upper()} {url}"
@@ -115,10 +128,10 @@ def owner_problems(route, case, owner):
     problems = []
     url = route.url(case.kwargs)
     for method in methods_of(route):
-        response = request(owner, method, url, case.body)
+        response = request(owner, route, method, url, case.body)
         if not_answered(route, response):
             continue
-        if not 200 <= response.status_code < 300:
+        if not succeeded(response):
             problems.append(
                 f"the cloud admin's {method.upper()} {url} answered {response.status_code}"
                 f" {response.content[:300]!r}: this case does not reach its object"
@@ -192,24 +205,30 @@ def test_no_route_is_declared_both_per_tenant_and_platform():
 LEAKY_URLS = "apps.core.tests.leaky_urls"
 
 
-def leaky_route():
-    return next(
-        r
-        for r in detail_routes(LEAKY_URLS)
-        if r.key == "leaky:project-detail" and not r.label.endswith("format")
-    )
+def leaky(key):
+    return next(route for route in detail_routes(LEAKY_URLS) if route.key == key)
 
 
-def test_the_check_catches_a_route_that_shows_and_changes_another_tenants_object(tenants, settings):
+@pytest.mark.parametrize(
+    ("key", "kwarg", "write", "not_served"),
+    [
+        ("leaky:project-detail", "pk", "PATCH", ("DELETE", "POST")),
+        ("leaky-project-page", "project_id", "POST", ("DELETE", "PUT", "PATCH")),
+    ],
+)
+def test_the_check_catches_a_route_that_shows_and_changes_another_tenants_object(
+    key, kwarg, write, not_served, tenants, settings
+):
     settings.ROOT_URLCONF = LEAKY_URLS
     project = tenants.other.project
-    case = isolation.Case(project, {"pk": project.pk}, body={"description": "taken over"})
+    case = isolation.Case(project, {kwarg: project.pk}, body={"description": "taken over"})
     client = outsider(tenants, "project_member")
-    problems = refusal_problems(leaky_route(), case, client, tenants.other.identifiers(), lambda m: (404,))
+    problems = refusal_problems(leaky(key), case, client, tenants.other.identifiers(), lambda m: (404,))
     assert any(p.startswith("GET ") and "answered 200" in p for p in problems), problems
-    assert any(p.startswith("PATCH ") and "answered 200" in p for p in problems), problems
+    assert any(p.startswith(f"{write} ") and "answered 200" in p for p in problems), problems
     assert any("gave away 'project-of-tenant-b'" in p for p in problems), problems
     assert any("the object changed" in p for p in problems), problems
+    assert not [p for p in problems if p.startswith(not_served)], "methods the route does not serve"
 
 
 def test_a_case_whose_url_reaches_no_object_is_flagged(tenants, cloud_admin):
@@ -221,6 +240,7 @@ def test_a_case_whose_url_reaches_no_object_is_flagged(tenants, cloud_admin):
 def test_a_route_without_an_isolation_entry_is_named():
     missing = [route for route in missing_entries(LEAKY_URLS) if route.startswith("leaky")]
     assert missing == [
+        "leaky-project-page (leaky/pages/<uuid:project_id>/)",
         "leaky/unregistered/<int:pk>/ (leaky/unregistered/<int:pk>/)",
         "leaky:project-detail (leaky/^projects/(?P<pk>[^/.]+)/$)",
     ]
