@@ -9,9 +9,12 @@ from apps.conftest import login
 from cloudmgr.client import sign
 
 
-def create_key(user, project, name="test key"):
-    """(access key, secret, key id) of a new key of `user` on `project`, made through the API."""
-    response = login(user).post(
+def create_key(user, project, name="test key", api=None):
+    """(access key, secret, key id) of a new key of `user` on `project`, made through the API.
+
+    `api` is a client already logged in as `user` (default: a password login).
+    """
+    response = (api or login(user)).post(
         "/api/v1/api-keys/", {"project_id": str(project.id), "name": name}, format="json"
     )
     assert response.status_code == 201, response.content
