@@ -65,6 +65,7 @@ class Browsing:
 
     def new_page(self, viewport=LAPTOP):
         context = self.chromium.new_context(viewport=viewport, base_url=self.base_url)
+        context.set_default_timeout(10_000)
         context.route("**/*", self._guard)
         self.contexts.append(context)
         page = context.new_page()
