@@ -59,6 +59,14 @@ def start_controller(transactional_db, tmp_path):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _image_store_outside_the_source_tree(tmp_path_factory):
+    """Image data written by any test (e.g. the isolation checks' uploads) goes to a temporary store."""
+    from django.conf import settings
+
+    settings.CLOUDMGR_IMAGE_STORE_DIR = str(tmp_path_factory.mktemp("image-store"))
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _close_audit_connection_before_teardown(django_db_setup, django_db_blocker):
     """The `audit` alias has its own connection; close it so the test database can be dropped."""
     yield

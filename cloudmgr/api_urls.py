@@ -1,12 +1,14 @@
 """All of /api/v1/: one router, each app's viewsets, the OpenAPI schema and its docs."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.audit.api.views import AuditEventViewSet
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
+from apps.images.api.file_views import ImageFileView
+from apps.images.api.views import ImageViewSet
 from apps.infrastructure.api import views as infrastructure
 from apps.jobs.api.views import JobViewSet
 from apps.quotas.api.views import DefaultQuotaViewSet, QuotaViewSet
@@ -26,6 +28,7 @@ router.register("quotas", QuotaViewSet, basename="quota")
 router.register("quota-defaults", DefaultQuotaViewSet, basename="quota-default")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("jobs", JobViewSet, basename="job")
+router.register("images", ImageViewSet, basename="image")
 router.register("zones", infrastructure.ZoneViewSet, basename="zone")
 router.register("hosts", infrastructure.HostViewSet, basename="host")
 
@@ -35,5 +38,7 @@ urlpatterns = [
     path("auth/password/", identity.PasswordView.as_view(), name="password-change"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # With or without the trailing slash: `PUT …/file` must not meet APPEND_SLASH's redirect.
+    re_path(r"^images/(?P<image_id>[0-9a-f-]{36})/file/?$", ImageFileView.as_view(), name="image-file"),
     *router.urls,
 ]

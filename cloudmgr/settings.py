@@ -34,8 +34,9 @@ INSTALLED_APPS = [
     "apps.quotas",
     "apps.audit",
     "apps.jobs",
-    "apps.portal",
     "apps.infrastructure",
+    "apps.portal",
+    "apps.images",
 ]
 
 MIDDLEWARE = [
@@ -181,7 +182,27 @@ CLOUDMGR_PERIODS = {
     "infrastructure.mark_silent_hosts_down": env_int("CLOUDMGR_PERIOD_MARK_HOSTS_DOWN", 10),
     "identity.purge_api_key_nonces": env_int("CLOUDMGR_PERIOD_PURGE_API_KEY_NONCES", 300),
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
+    "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
+    "images.purge_deleted": env_int("CLOUDMGR_PERIOD_PURGE_IMAGES", 300),
 }
+
+# Images
+CLOUDMGR_IMAGE_STORE_DIR = env_str("CLOUDMGR_IMAGE_STORE_DIR", str(BASE_DIR / "var" / "images"))
+CLOUDMGR_IMAGE_DEFAULT_STORE = env_str("CLOUDMGR_IMAGE_DEFAULT_STORE", "file")
+CLOUDMGR_IMAGE_MAX_VIRTUAL_SIZE_BYTES = env_int("CLOUDMGR_IMAGE_MAX_VIRTUAL_SIZE_BYTES", 2 * 1024**4)
+# An upload (or import) that receives no data for this long is killed by the periodic sweep.
+CLOUDMGR_IMAGE_UPLOAD_STALL_SECONDS = env_int("CLOUDMGR_IMAGE_UPLOAD_STALL_SECONDS", 300)
+# How long a deleted image stays in pending_delete (recoverable) before it is purged.
+CLOUDMGR_IMAGE_PENDING_DELETE_SECONDS = env_int("CLOUDMGR_IMAGE_PENDING_DELETE_SECONDS", 7 * 86400)
+# Private, loopback and link-local addresses an import may still reach (CIDRs).
+CLOUDMGR_IMAGE_IMPORT_ALLOWED_NETWORKS = env_list("CLOUDMGR_IMAGE_IMPORT_ALLOWED_NETWORKS", [])
+CLOUDMGR_IMAGE_IMPORT_TIMEOUT_SECONDS = env_float("CLOUDMGR_IMAGE_IMPORT_TIMEOUT_SECONDS", 30.0)
+CLOUDMGR_IMAGE_IMPORT_MAX_REDIRECTS = env_int("CLOUDMGR_IMAGE_IMPORT_MAX_REDIRECTS", 5)
+CLOUDMGR_IMAGE_IMPORT_DEADLINE_SECONDS = env_int("CLOUDMGR_IMAGE_IMPORT_DEADLINE_SECONDS", 6 * 3600)
+CLOUDMGR_IMAGE_IMPORT_CA_FILE = env_str("CLOUDMGR_IMAGE_IMPORT_CA_FILE") or None
+# Limits of the `qemu-img info` run that double-checks qcow2, vmdk, vdi and vhd files.
+CLOUDMGR_IMAGE_QEMU_IMG_CPU_SECONDS = env_int("CLOUDMGR_IMAGE_QEMU_IMG_CPU_SECONDS", 30)
+CLOUDMGR_IMAGE_QEMU_IMG_ADDRESS_SPACE_BYTES = env_int("CLOUDMGR_IMAGE_QEMU_IMG_ADDRESS_SPACE_BYTES", 1024**3)
 
 # Hosts and capacity. A host's limit is (total - reserve) * ratio; a host may override each ratio.
 CLOUDMGR_RAM_ALLOCATION_RATIO = env_float("CLOUDMGR_RAM_ALLOCATION_RATIO", 1.5)

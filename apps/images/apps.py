@@ -1,0 +1,38 @@
+from django.apps import AppConfig
+
+
+class ImagesConfig(AppConfig):
+    name = "apps.images"
+    label = "images"
+
+    def ready(self):
+        from apps.identity.ownership import register_project_owner
+        from apps.identity.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
+
+        from . import jobs, periodic  # noqa: F401  (registers the import job and periodic work)
+        from .models import Image
+
+        for name, kind, description in [
+            ("images.image.read", READ, "See a project's images and read their data"),
+            ("images.image.create", USE, "Create an image"),
+            ("images.image.update", USE, "Rename an image, change its properties, flags and visibility"),
+            ("images.image.upload", USE, "Send an image's data"),
+            ("images.image.import", USE, "Import an image's data from an HTTP(S) URL"),
+            ("images.image.delete", USE, "Delete an image (recoverable until purged)"),
+            ("images.image.restore", USE, "Recover an image pending deletion"),
+            ("images.image.share", USE, "Share an image with other projects"),
+            ("images.member.update", USE, "Accept or reject images shared with a project"),
+            ("images.image.deactivate", ADMINISTER, "Deactivate or reactivate an image"),
+            ("images.image.move", ADMINISTER, "Move an image to another project"),
+            ("images.image.purge", ADMINISTER, "Purge a deleted image before its retention ends"),
+            ("images.image.publicize", PLATFORM_KIND, "Make an image public to every project, or not"),
+            ("images.image.register_location", PLATFORM_KIND, "Register an external URL as an image"),
+            ("images.store.read", PLATFORM_KIND, "See image stores and their usage"),
+        ]:
+            register_action(name, kind, description)
+        register_project_owner(
+            "images",
+            lambda project_ids: (
+                Image.objects.filter(owner_id__in=project_ids).exclude(status=Image.DELETED).count()
+            ),
+        )

@@ -1,0 +1,56 @@
+"""Which images a principal may see.
+
+A principal sees every image of the projects where it may read images (any
+status), and, from other projects, active images that are public or shared
+with one of those projects. A share shows in lists once the member project
+accepted it; a pending one is reachable by id so the project can decide.
+"""
+
+from django.db.models import Exists, OuterRef, Q
+
+from apps.identity.models import Project
+from apps.identity.policy import SystemPrincipal
+from apps.identity.scoping import visible
+
+from .models import Image, ImageMember
+
+READ = "images.image.read"
+DETAIL_SHARES = (ImageMember.PENDING, ImageMember.ACCEPTED)
+LISTED_SHARES = (ImageMember.ACCEPTED,)
+
+
+def _own(principal):
+    return visible(
+        Image.objects.all(), principal, READ, domain_path="owner__domain__path", project="owner_id"
+    )
+
+
+def member_projects(principal):
+    """Projects on whose behalf the principal sees images shared with them."""
+    return visible(Project.objects.all(), principal, READ, project="id")
+
+
+def images_for(principal, shares=DETAIL_SHARES):
+    queryset = Image.objects.select_related("owner__domain")
+    if isinstance(principal, SystemPrincipal):
+        return queryset
+    shared_with_us = ImageMember.objects.filter(
+        image=OuterRef("pk"), project__in=member_projects(principal), status__in=shares
+    )
+    others = Q(status=Image.ACTIVE) & (
+        Q(visibility=Image.PUBLIC) | (Q(visibility=Image.SHARED) & Exists(shared_with_us))
+    )
+    return queryset.filter(Q(pk__in=_own(principal).values("pk")) | others)
+
+
+def owned_by_principal(principal, image):
+    """True when the principal reads the image as its owner's member, not through a share."""
+    return isinstance(principal, SystemPrincipal) or _own(principal).filter(pk=image.pk).exists()
+
+
+def members_for(principal, image):
+    """The owner side sees every member; a member project sees only its own membership."""
+    members = image.members.select_related("project")
+    if owned_by_principal(principal, image):
+        return members
+    return members.filter(project__in=member_projects(principal))

@@ -1,0 +1,65 @@
+"""Small helpers the image services share: permission checks, locking, quota headroom."""
+
+from apps.core.errors import Conflict, PermissionDenied, QuotaExceeded
+from apps.identity.models import Domain
+from apps.quotas import services as quotas
+from apps.quotas.models import UNLIMITED
+from apps.quotas.resources import GIB
+
+from ..models import Image
+
+STORAGE = "image_storage_gb"
+COUNT = "images"
+
+
+def require(actor, action, target, message):
+    if not actor.can(action, target):
+        raise PermissionDenied(message)
+
+
+def locked(image):
+    """The image row, locked for the rest of the transaction, with its owner as it is now."""
+    return Image.objects.select_for_update(of=("self",)).select_related("owner__domain").get(pk=image.pk)
+
+
+def not_in(image, statuses, what):
+    if image.status in statuses:
+        raise Conflict(f"Image {image} is {image.status}: {what}.", code=f"image_{image.status}")
+
+
+def storage_headroom(project):
+    """(bytes the project may still store, the QuotaExceeded to raise past it), or (None, None).
+
+    Read without claiming: the claim itself comes when the size is known. This only
+    lets an upload fail early, before the data arrives, instead of after.
+    """
+    scopes = [project, *Domain.objects.filter(pk__in=project.domain.ancestor_ids)]
+    tightest = None
+    for scope in scopes:
+        limit, used = quotas.usage_of(scope)[STORAGE]
+        if limit == UNLIMITED:
+            continue
+        room = max(0, limit - used) * GIB
+        if tightest is None or room < tightest[0]:
+            tightest = (room, scope, limit, used)
+    if tightest is None:
+        return None, None
+    room, scope, limit, used = tightest
+    kind = "project" if scope is project else "domain"
+
+    def exceeded(size_bytes):
+        return QuotaExceeded(
+            f"Quota exceeded for {STORAGE} in {kind} '{scope.name}': limit {limit}, used {used}, "
+            f"the image needs more than {room // GIB}.",
+            details={
+                "resource": STORAGE,
+                "scope": kind,
+                "scope_id": str(scope.pk),
+                "scope_name": scope.name,
+                "limit": limit,
+                "used": used,
+                "requested_bytes": size_bytes,
+            },
+        )
+
+    return room, exceeded

@@ -1,0 +1,54 @@
+"""Fixtures of the image tests: a store of their own per test, and zero quota drift after each."""
+
+import pytest
+
+from apps.conftest import login
+from apps.identity import policy
+from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
+from apps.images.stores.filesystem import FilesystemStore
+from apps.quotas.recalc import recalculate
+
+
+@pytest.fixture(autouse=True)
+def image_store(settings, tmp_path):
+    settings.CLOUDMGR_IMAGE_STORE_DIR = str(tmp_path / "image-store")
+    return FilesystemStore()
+
+
+@pytest.fixture(autouse=True)
+def _no_quota_drift(_django_db_helper):
+    """`recalcquota` must find nothing to correct after any image test, passed or failed."""
+    yield
+    drifts, orphans = recalculate()
+    assert not drifts, f"quota drift after the test: {drifts}"
+    assert not orphans, f"orphan quota claims after the test: {orphans}"
+
+
+@pytest.fixture
+def files(tmp_path):
+    directory = tmp_path / "files"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def project(root):
+    return ProjectFactory()
+
+
+@pytest.fixture
+def member(project):
+    user = UserFactory(domain=project.domain)
+    grant(user, policy.PROJECT_MEMBER, project)
+    return user
+
+
+@pytest.fixture
+def api(member, project):
+    """A project member's client with a project-scoped token."""
+    return login(member, project_id=project.pk)
+
+
+def stored_files(store):
+    """Files in the store, staging included (what an upload left behind)."""
+    return sorted(p.relative_to(store.root) for p in store.root.rglob("*") if p.is_file())
