@@ -58,14 +58,17 @@ def run_if_due(work, controller):
             if claimed is None:
                 return False
             runs, started_at = claimed
-            log.info(
+            log.debug(
                 "periodic %s run %d started at %s by %s", work.name, runs, started_at.isoformat(), controller
             )
             try:
                 outcome = work.fn()
             finally:
                 cursor.execute(_FINISHED_SQL, [work.name])
-            log.info("periodic %s run %d finished: %s", work.name, runs, outcome)
+            # Quiet when there was nothing to do: some works run every few seconds.
+            log.log(
+                logging.INFO if outcome else logging.DEBUG, "periodic %s run %d: %s", work.name, runs, outcome
+            )
             return True
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

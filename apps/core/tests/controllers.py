@@ -38,7 +38,8 @@ TEST_ENVIRONMENT = {
     "CLOUDMGR_JOB_POLL_SECONDS": "0.1",
     "CLOUDMGR_PERIODIC_TICK_SECONDS": "0.2",
     "CLOUDMGR_SHUTDOWN_GRACE_SECONDS": "10",
-    "CLOUDMGR_LOG_LEVEL": "INFO",
+    # Debug: tests read what happened (e.g. each periodic run's start) from the log.
+    "CLOUDMGR_LOG_LEVEL": "DEBUG",
     "PYTHONUNBUFFERED": "1",
 }
 

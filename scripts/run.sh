@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Start the controller for `make run`, after scripts/prepare.sh. Safe to run again: it stops the
+# controller it started before, and every other step keeps what exists.
+#  1. migrate, bootstrap ROOT and the cloud admin `admin` (password generated once: var/admin-password)
+#  2. seed the demo tenant: domain, project and user `demo` (password: var/demo-password)
+#  3. start `manage.py runcontroller` in the background (var/run/controller.pid, var/log/controller.log)
+#  4. wait until /healthz answers, print the URL and the logins
+set -euo pipefail
+cd "$(dirname "$0")/.."
+set -a; . var/env; set +a
+PY=.venv/bin/python
+LISTEN=${CLOUDMGR_LISTEN:-127.0.0.1:8000}
+PIDFILE=var/run/controller.pid
+LOG=var/log/controller.log
+mkdir -p var/run var/log
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# A password generated on the first run and kept, readable by root only.
+kept_password() {
+  if [ ! -s "$1" ]; then
+    (umask 077; "$PY" -c 'import secrets; print(secrets.token_urlsafe(18))' > "$1")
+  fi
+  chmod 600 "$1"
+  cat "$1"
+}
+ADMIN_PASSWORD=$(kept_password var/admin-password)
+DEMO_PASSWORD=$(kept_password var/demo-password)
+
+bash scripts/stop.sh
+
+log "migrating the database"
+"$PY" manage.py migrate --noinput -v0
+log "bootstrapping ROOT, the default roles and the cloud admin"
+CLOUDMGR_ADMIN_PASSWORD=$ADMIN_PASSWORD "$PY" manage.py bootstrap --admin-username admin >/dev/null
+log "seeding the demo tenant"
+CLOUDMGR_DEMO_PASSWORD=$DEMO_PASSWORD "$PY" scripts/seed_demo.py
+
+log "starting the controller on $LISTEN"
+# Its own session: Ctrl-C in this terminal or closing it does not reach the controller.
+setsid "$PY" manage.py runcontroller --listen "$LISTEN" >>"$LOG" 2>&1 </dev/null &
+echo $! > "$PIDFILE"
+
+host=${LISTEN%:*}
+port=${LISTEN##*:}
+case "$host" in
+  0.0.0.0|"") host=127.0.0.1 ;;
+  "[::]") host="[::1]" ;;
+esac
+URL="http://$host:$port"
+for _ in $(seq 300); do
+  curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break
+  if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    echo "the controller exited; the end of $LOG:" >&2
+    tail -n 30 "$LOG" >&2
+    rm -f "$PIDFILE"
+    exit 1
+  fi
+  sleep 0.1
+done
+if ! curl -fsS -o /dev/null "$URL/healthz"; then
+  echo "the controller does not answer on $URL/healthz; see $LOG" >&2
+  exit 1
+fi
+
+cat <<INFO
+
+cloudmgr is running at $URL/   (API: $URL/api/v1/, docs: $URL/api/v1/docs/)
+  cloud admin:  admin / $ADMIN_PASSWORD   (kept in var/admin-password)
+  demo tenant:  demo / $DEMO_PASSWORD   (member of project demo in domain demo; var/demo-password)
+  log: $LOG   stop: make stop
+INFO
