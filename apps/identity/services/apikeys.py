@@ -14,7 +14,7 @@ from django.conf import settings
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 
-from ..apikeys.encryption import seal
+from ..apikeys.encryption import UnsealError, seal, sealed_with_current_key, unseal
 from ..models import ApiKey, User
 from .common import require
 from .tokens import chain_disabled
@@ -106,3 +106,22 @@ def delete_api_key(actor, key):
 def disable_user_api_keys(user):
     """Every key of a user that left the directory: disabled as by an administrator."""
     return ApiKey.objects.filter(user=user, enabled=True).update(enabled=False, disabled_by_admin=True)
+
+
+def reseal_all():
+    """Rewrite every secret sealed with an old passphrase under the current one.
+
+    Returns (resealed, unopenable): the keys no configured passphrase opens stay as they are.
+    """
+    resealed = unopenable = 0
+    for key in ApiKey.objects.only("id", "access_key", "sealed_secret").iterator():
+        if sealed_with_current_key(key.sealed_secret):
+            continue
+        try:
+            secret = unseal(key.sealed_secret, key.access_key)
+        except UnsealError:
+            unopenable += 1
+            continue
+        ApiKey.objects.filter(pk=key.pk).update(sealed_secret=seal(secret, key.access_key))
+        resealed += 1
+    return resealed, unopenable

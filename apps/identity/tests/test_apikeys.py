@@ -1,8 +1,10 @@
 """API keys: creating, listing, disabling and deleting them, and who may do what."""
 
+import io
 import logging
 
 import pytest
+from django.core.management import call_command
 
 from apps.audit.models import AuditEvent
 from apps.conftest import login
@@ -171,3 +173,16 @@ def test_a_key_can_change_its_own_name_or_disable_itself_but_not_enable_keys(roo
     refused = signed.patch(f"/api/v1/api-keys/{other_id}/", {"enabled": True})
     assert refused.status_code == 403
     assert refused.data["error"]["code"] == "api_key_not_allowed"
+
+
+def test_after_a_passphrase_rotation_resealing_keeps_keys_working_without_the_old_passphrase(root, settings):
+    settings.CLOUDMGR_API_KEY_ENCRYPTION_KEY = "first-passphrase"
+    project = ProjectFactory()
+    signed = SignedApi(*create_key(member_of(project), project)[:2])
+    settings.CLOUDMGR_API_KEY_ENCRYPTION_KEY = "second-passphrase"
+    settings.CLOUDMGR_API_KEY_ENCRYPTION_OLD_KEYS = ["first-passphrase"]
+    out = io.StringIO()
+    call_command("resealapikeys", stdout=out)
+    assert out.getvalue().strip() == "resealed 1 API keys"
+    settings.CLOUDMGR_API_KEY_ENCRYPTION_OLD_KEYS = []
+    assert signed.get("/api/v1/projects/").status_code == 200

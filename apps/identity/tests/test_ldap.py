@@ -1,11 +1,13 @@
 """LDAP login against a real OpenLDAP slapd: first login, group-to-role mapping, refusals, the sync."""
 
+import io
 import json
 import logging
 
 import ldap
 import pytest
 from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent
@@ -205,7 +207,17 @@ def test_the_sync_disables_nobody_when_the_directory_cannot_be_reached(directory
     directory.stop()
     with pytest.raises(ldap.SERVER_DOWN):
         sync_directory_users()
+    with pytest.raises(CommandError, match="directory_unreachable"):
+        call_command("syncdirectory")
     assert User.objects.get(username="alice").is_active
+
+
+def test_the_sync_command_reports_how_many_users_it_disabled(directory):
+    assert token_request("bob", BOB_PASSWORD).status_code == 201
+    directory.delete(directory.user_dn("bob"))
+    out = io.StringIO()
+    call_command("syncdirectory", stdout=out)
+    assert out.getvalue().strip() == "disabled 1 directory users"
 
 
 def test_neither_the_bind_password_nor_a_users_password_is_logged(directory, caplog):
