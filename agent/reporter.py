@@ -25,6 +25,7 @@ class Reporter:
     def __init__(self, client, outbox_dir):
         self.client = client
         self.outbox = ensure_dir(Path(outbox_dir))
+        self.retry_delays = RETRY_DELAYS_SECONDS
 
     def _post(self, report):
         """True when delivered or refused for good; False when worth retrying later."""
@@ -43,7 +44,7 @@ class Reporter:
             return
         if not durable:
             return
-        for delay in RETRY_DELAYS_SECONDS:
+        for delay in self.retry_delays:
             time.sleep(delay)
             if self._post(report):
                 return

@@ -24,6 +24,8 @@ def _ensure_event_loop():
     with _event_loop_lock:
         if _event_loop_started:
             return
+        # Errors arrive as exceptions; libvirt's default handler would also print each one to stderr.
+        libvirt.registerErrorHandler(lambda _ctx, _error: None, None)
         libvirt.virEventRegisterDefaultImpl()
         thread = threading.Thread(target=_run_event_loop, name="libvirt-events", daemon=True)
         thread.start()

@@ -70,11 +70,8 @@ REASON_NAMES = {
     ),
     libvirt.VIR_DOMAIN_CRASHED: ("unknown", "panicked"),
 }
-UNDEFINE_FLAGS = (
-    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-    | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
-)
+# No NVRAM flag: cloudmgr's domains boot with BIOS or a direct kernel, never UEFI.
+UNDEFINE_FLAGS = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
 
 
 def resolve_domain_type(setting, cpuinfo_path="/proc/cpuinfo"):

@@ -1,0 +1,75 @@
+"""Fixtures for the agent's tests: a stub controller, and an agent's parts wired to it in-process."""
+
+import time
+
+import pytest
+
+from agent import protocol
+from agent.controller_client import ControllerClient
+from agent.drivers.fake import FakeDriver
+from agent.executor import TaskExecutor
+from agent.image_cache import ImageCache
+from agent.journal import TaskJournal
+from agent.operations import Operations
+from agent.reporter import Reporter
+from agent.tests.builders import new_id
+from agent.tests.stub_controller import StubController
+from agent.watchdog import Watchdog
+
+HOST = "compute-1"
+
+
+@pytest.fixture
+def controller():
+    with StubController() as stub:
+        yield stub
+
+
+class InProcessAgent:
+    """The agent's parts as agent.worker.Agent wires them, around a given driver, without Celery."""
+
+    def __init__(self, data_dir, controller, driver, host=HOST):
+        host_key = protocol.generate_private_key()
+        controller.host_keys[host] = protocol.public_key_b64(host_key)
+        self.host = host
+        self.controller = controller
+        self.driver = driver
+        self.client = ControllerClient(controller.url, host, host_key, timeout=5)
+        self.cache = ImageCache(data_dir / "images", self.client.open_image, 3600, free_space_margin_bytes=0)
+        self.reporter = Reporter(self.client, data_dir / "outbox")
+        self.journal = TaskJournal(data_dir / "tasks")
+        self.watchdog = Watchdog()
+        self.operations = Operations(driver, self.cache, self.client, data_dir)
+        self.executor = TaskExecutor(
+            host,
+            [controller.public_key],
+            self.operations,
+            self.reporter,
+            self.journal,
+            self.watchdog,
+        )
+
+    def run(self, task, payload, ttl=30, **kwargs):
+        """Sign a task as the controller would, execute it, return the final report."""
+        envelope = protocol.sign_task(
+            self.controller.signing_key,
+            task=task,
+            task_id=kwargs.pop("task_id", None) or new_id(),
+            host=kwargs.pop("host", self.host),
+            payload=payload,
+            expires_at=kwargs.pop("expires_at", None) or time.time() + ttl,
+        )
+        self.executor.execute(task, envelope)
+        return self.controller.final_report(envelope["task_id"])
+
+
+@pytest.fixture
+def fake_driver():
+    driver = FakeDriver()
+    yield driver
+    driver.release_hangs()
+
+
+@pytest.fixture
+def fake_agent(tmp_path, controller, fake_driver):
+    return InProcessAgent(tmp_path, controller, fake_driver)
