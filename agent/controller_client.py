@@ -12,6 +12,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 from . import protocol
+from .errors import AgentError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,11 @@ class ControllerClient:
         request = _request(self.base_url + path, "GET")
         for name, value in self._signed_headers("GET", path).items():
             request.add_header(name, value)
-        with _open(request, self.timeout) as response:
+        try:
+            response = _open(request, self.timeout)
+        except ControllerError as exc:
+            raise AgentError(protocol.ERR_IMAGE_FETCH_FAILED, f"image {image.image_id}: {exc}") from exc
+        with response:
             yield response
 
     def upload_image(self, image_id, file_path, sha256, size_bytes):

@@ -172,3 +172,11 @@ def test_every_power_action_reports_the_resulting_state(agent, image):
     states = [succeeded(agent.run(task, payload)).instance.power_state for task, payload, _ in steps]
 
     assert states == [expected for _, _, expected in steps]
+
+
+def test_an_image_the_controller_cannot_serve_fails_the_spawn_as_a_fetch_failure(agent, controller, image):
+    del controller.images[image.image_id]
+
+    report = agent.run(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(make_spec(image)))
+
+    assert (report.state, report.error.code) == ("failed", protocol.ERR_IMAGE_FETCH_FAILED)
