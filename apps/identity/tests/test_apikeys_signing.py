@@ -184,37 +184,27 @@ def test_removing_the_users_role_stops_their_key_on_the_next_request(signed, own
     assert (response.status_code, error_code(response)) == (401, "role_missing")
 
 
-def test_disabling_a_domain_above_the_user_stops_their_key(root, admin_api, nonce_store):
+@pytest.mark.parametrize(("above", "code"), [("user", "domain_disabled"), ("project", "project_disabled")])
+def test_disabling_a_domain_above_the_user_or_the_project_stops_the_key(
+    root, admin_api, nonce_store, above, code
+):
     parent = DomainFactory()
-    home = DomainFactory(parent=parent)
-    user = UserFactory(domain=home)
-    project = ProjectFactory()
+    below = DomainFactory(parent=parent)
+    user = UserFactory(domain=below) if above == "user" else UserFactory()
+    project = ProjectFactory(domain=below) if above == "project" else ProjectFactory()
     grant(user, policy.PROJECT_MEMBER, project)
     signed = SignedApi(*create_key(user, project)[:2])
     assert (
         admin_api.patch(f"/api/v1/domains/{parent.id}/", {"enabled": False}, format="json").status_code == 200
     )
     response = signed.get("/api/v1/projects/")
-    assert (response.status_code, error_code(response)) == (401, "domain_disabled")
+    assert (response.status_code, error_code(response)) == (401, code)
 
 
 def test_disabling_the_keys_project_stops_the_key(signed, project, admin_api):
     assert (
         admin_api.patch(f"/api/v1/projects/{project.id}/", {"enabled": False}, format="json").status_code
         == 200
-    )
-    response = signed.get("/api/v1/projects/")
-    assert (response.status_code, error_code(response)) == (401, "project_disabled")
-
-
-def test_disabling_a_domain_above_the_keys_project_stops_the_key(root, admin_api, nonce_store):
-    parent = DomainFactory()
-    project = ProjectFactory(domain=DomainFactory(parent=parent))
-    user = UserFactory()
-    grant(user, policy.PROJECT_MEMBER, project)
-    signed = SignedApi(*create_key(user, project)[:2])
-    assert (
-        admin_api.patch(f"/api/v1/domains/{parent.id}/", {"enabled": False}, format="json").status_code == 200
     )
     response = signed.get("/api/v1/projects/")
     assert (response.status_code, error_code(response)) == (401, "project_disabled")
