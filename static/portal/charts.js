@@ -8,6 +8,7 @@ document.addEventListener("DOMContentLoaded", function () {
     new window.frappe.Chart(figure, {
       type: "bar",
       height: 240,
+      animate: false,
       colors: ["#1d5fa6"],
       axisOptions: { xAxisMode: "tick", xIsSeries: false },
       barOptions: { spaceRatio: 0.4 },

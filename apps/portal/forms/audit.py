@@ -9,6 +9,7 @@ from apps.audit.models import AuditEvent
 
 
 class AuditFilterForm(forms.Form):
+    all_optional = True  # a filter left empty filters nothing; no "(optional)" on every field
     actor = forms.CharField(max_length=150, required=False, help_text="A username, exactly.")
     action = forms.CharField(max_length=128, required=False, help_text="The start of an action name.")
     outcome = forms.ChoiceField(

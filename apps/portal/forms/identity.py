@@ -109,6 +109,7 @@ class AssignRoleForm(ServiceForm):
         self.fields["where"] = forms.ChoiceField(
             label="On",
             choices=[
+                ("", "Choose a domain or a project"),
                 ("Domains", [(f"domain:{d.pk}", labels[d.pk]) for d in domains]),
                 ("Projects", [(f"project:{p.pk}", f"{labels[p.domain_id]} / {p.name}") for p in projects]),
             ],

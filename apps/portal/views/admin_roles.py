@@ -22,6 +22,11 @@ def _actions_table():
     return [(name, kind, text) for name, (kind, text) in sorted(policy.registered_actions().items())]
 
 
+def _matrix(actions, groups):
+    """[(name, kind, description, [allowed by each role…])]: which role may do which action."""
+    return [(*action, [action[0] in group["allowed_set"] for group in groups]) for action in actions]
+
+
 def _rule_form(role, data=None):
     return RuleForm(data, auto_id=f"rule-{role.pk}-%s", preview_target=f"#preview-{role.pk}")
 
@@ -31,7 +36,14 @@ def _role_view(role, all_actions):
         {"rule": rule, "matches": sorted(policy.actions_matching([rule.action]))} for rule in role.rules.all()
     ]
     allowed = policy.actions_matching([rule.action for rule in role.rules.all()])
-    return {"role": role, "rules": rules, "allowed": len(allowed), "total": len(all_actions)}
+    return {
+        "role": role,
+        "rules": rules,
+        "allowed_set": allowed,
+        "allowed": len(allowed),
+        "total": len(all_actions),
+        "builtin": role.name in policy.DEFAULT_ROLES,
+    }
 
 
 @require_GET
@@ -50,7 +62,7 @@ def _render(request, *, rule_forms=None, role_form=None):
         groups.append(group)
     context = {
         "groups": groups,
-        "actions": actions,
+        "matrix": _matrix(actions, groups),
         "kinds": policy.KINDS,
         "can_edit": request.actor.can("identity.rule.create", PLATFORM),
         "role_form": role_form or RoleCreateForm(),

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.errors import PermissionDenied
 from apps.identity import selectors
 from apps.identity.policy import Principal
 from apps.identity.services import roles
@@ -38,10 +39,8 @@ def _page(request, project, template, context):
 def overview(request, project_id):
     project, scoped = dashboard_project(request, project_id)
     rows = usage_rows(scoped, project)
-    chart = {
-        "labels": [row["resource"] for row in rows if not row["unlimited"]],
-        "values": [row["percent"] for row in rows if not row["unlimited"]],
-    }
+    in_use = [row for row in rows if row["used"] and not row["unlimited"]]
+    chart = {"labels": [row["resource"] for row in in_use], "values": [row["percent"] for row in in_use]}
     context = {
         "quota_rows": rows,
         "chart": chart,
@@ -57,12 +56,15 @@ def members(request, project_id):
     return _render_members(request, project)
 
 
+def _may_manage(request, project):
+    return request.actor.can("identity.role_assignment.create", project.admin_target())
+
+
 def _render_members(request, project, form=None):
     principal = request.actor.principal
-    can_manage = request.actor.can("identity.role_assignment.create", project.admin_target())
     context = {
         "assignments": selectors.assignments_for(principal).filter(project=project),
-        "form": (form or AddMemberForm(principal)) if can_manage else None,
+        "form": (form or AddMemberForm(principal)) if _may_manage(request, project) else None,
         "can_unassign": request.actor.can("identity.role_assignment.delete", project.admin_target()),
     }
     return _page(request, project, "portal/dashboard/members.html", context)
@@ -72,6 +74,9 @@ def _render_members(request, project, form=None):
 @portal_view
 def member_add(request, project_id):
     project, _ = dashboard_project(request, project_id)
+    if not _may_manage(request, project):
+        # The form is not shown to members; say so rather than show errors of an absent form.
+        raise PermissionDenied(f"You may not give roles on {project}.")
     return handled(
         request,
         AddMemberForm(request.actor.principal, request.POST),

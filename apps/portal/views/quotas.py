@@ -20,14 +20,15 @@ def usage_rows(principal, scope):
     key = "project" if scope._meta.model_name == "project" else "domain"
     types = resources.resource_types()
     rows = []
-    for quota in quotas_for(principal).filter(**{key: scope}).order_by("resource"):
+    quotas = sorted(quotas_for(principal).filter(**{key: scope}), key=lambda q: list(types).index(q.resource))
+    for quota in quotas:
         resource = types[quota.resource]
         percent = None if quota.unlimited else (100 if quota.limit == 0 else quota.used * 100 // quota.limit)
         rows.append(
             {
                 "resource": quota.resource,
                 "description": resource.description,
-                "unit": resource.unit,
+                "unit": "" if resource.unit == "count" else resource.unit,
                 "limit": quota.limit,
                 "used": quota.used,
                 "unlimited": quota.unlimited,
