@@ -78,11 +78,13 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         owner = self._project(values.pop("owner", None))
         copy_from = values.pop("copy_from", None)
         location = values.pop("location", None)
-        image = records.create_image(self.actor, owner=owner, **values)
-        body = s.ImageSerializer(image).data
-        if copy_from or location:
-            job = data.start_import(self.actor, image, copy_from or location, copy=bool(copy_from))
-            body = {**body, "job": JobSerializer(job).data}
+        if not (copy_from or location):
+            image = records.create_image(self.actor, owner=owner, **values)
+            return Response(s.ImageSerializer(image).data, status=status.HTTP_201_CREATED)
+        image, job = data.create_and_import(
+            self.actor, owner=owner, url=copy_from or location, copy=bool(copy_from), **values
+        )
+        body = {**s.ImageSerializer(image).data, "job": JobSerializer(job).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ImageUpdateSerializer, responses={200: s.ImageSerializer})

@@ -32,6 +32,7 @@ from .. import ingest, remote, states
 from ..models import Image
 from ..stores import StoreError, default_store, get_store
 from ..stores.filesystem import FilesystemStore
+from . import records
 from .common import STORAGE, locked, require, storage_headroom
 
 IMPORT_JOB = "images.import"
@@ -290,6 +291,14 @@ def start_import(actor, image, url, *, copy=True):
         )
         op.details = {"host": parts.hostname, "job_id": str(job.pk), "copy": copy}
     return job
+
+
+def create_and_import(actor, *, url, copy=True, **fields):
+    """Create an image and queue its import in one transaction: both exist, or neither."""
+    remote.check_url(url)
+    with transaction.atomic():
+        image = records.create_image(actor, **fields)
+        return image, start_import(actor, image, url, copy=copy)
 
 
 def run_import(job, on_progress):
