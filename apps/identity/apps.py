@@ -9,7 +9,7 @@ class IdentityConfig(AppConfig):
         from . import actions, periodic  # noqa: F401  (registers actions and periodic work)
         from .api import schema  # noqa: F401
         from .apikeys import periodic as apikey_periodic  # noqa: F401
-        from .directory import sync  # noqa: F401
+        from .directory import checks, sync  # noqa: F401
         from .ownership import register_domain_owner
 
         register_domain_owner("sub-domains", lambda domain: domain.children.count())

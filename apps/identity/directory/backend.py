@@ -33,8 +33,8 @@ class DirectoryBackend(LDAPBackend):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None or not user.is_active:
             return None
-        group_dns = user.ldap_user.group_dns if self.settings.GROUP_SEARCH is not None else ()
-        apply_group_roles(user, group_dns)
+        if self.settings.GROUP_SEARCH is not None:
+            apply_group_roles(user, user.ldap_user.group_dns)
         return user
 
     def ldap_to_django_username(self, username):

@@ -50,12 +50,23 @@ def _subtree(base, filterstr):
     return ldap_config.LDAPSearch(base, ldap.SCOPE_SUBTREE, filterstr)
 
 
+def _uses_groups():
+    roles = settings.CLOUDMGR_LDAP_GROUP_ROLES.strip()
+    return bool(
+        settings.CLOUDMGR_LDAP_REQUIRE_GROUP or settings.CLOUDMGR_LDAP_DENY_GROUP or roles not in ("", "[]")
+    )
+
+
 def backend_settings():
     """An LDAPSettings object as django-auth-ldap's backend expects it."""
     if not (settings.CLOUDMGR_LDAP_USER_DN_TEMPLATE or settings.CLOUDMGR_LDAP_USER_SEARCH_BASE):
         raise ImproperlyConfigured("Set CLOUDMGR_LDAP_USER_DN_TEMPLATE or CLOUDMGR_LDAP_USER_SEARCH_BASE.")
     timeout = settings.CLOUDMGR_LDAP_TIMEOUT_SECONDS
     group_base = settings.CLOUDMGR_LDAP_GROUP_SEARCH_BASE
+    if not group_base and _uses_groups():
+        raise ImproperlyConfigured(
+            "CLOUDMGR_LDAP_REQUIRE_GROUP, _DENY_GROUP and _GROUP_ROLES need CLOUDMGR_LDAP_GROUP_SEARCH_BASE."
+        )
     values = {
         "SERVER_URI": settings.CLOUDMGR_LDAP_SERVER_URI,
         "START_TLS": settings.CLOUDMGR_LDAP_START_TLS,
