@@ -74,7 +74,7 @@ class Controller:
         self.server.prepare()
 
     def run(self):
-        """Serve until asked to stop, then stop gracefully."""
+        """Serve until asked to stop, then stop gracefully; False when the HTTP server died instead."""
         host, port = self.server.bind_addr[:2]
         log.info(
             "controller %s listening on http://%s:%d (%d HTTP threads, %d job workers)",
@@ -91,11 +91,13 @@ class Controller:
         for thread in (*self.workers, self.periodic):
             thread.start()
         # A timed wait: the main thread must come back to run the signal handler.
-        while not self.stop_requested.wait(1.0):
-            if not serving.is_alive():
-                log.error("the HTTP server stopped on its own; stopping the controller")
-                break
+        while not self.stop_requested.wait(1.0) and serving.is_alive():
+            pass
+        asked = self.stop_requested.is_set()
+        if not asked:
+            log.error("the HTTP server stopped on its own; stopping the controller")
         self.shutdown()
+        return asked
 
     def _on_signal(self, signum, frame):
         if self.stop_requested.is_set():

@@ -19,6 +19,11 @@ FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 
 
+def one_line(error):
+    """libpq's messages span lines; a log entry should not."""
+    return " ".join(str(error).split())
+
+
 class BackgroundLoop(threading.Thread):
     """Calls `step()` until `stopping` is set; `step()` returns how long to wait before the next one."""
 
@@ -39,7 +44,10 @@ class BackgroundLoop(threading.Thread):
                     pause = self.step()
                 except DATABASE_OUTAGES as error:
                     log.warning(
-                        "%s: database unavailable (%s); retrying in %.1f s", self.name, error, backoff
+                        "%s: database unavailable (%s); retrying in %.1f s",
+                        self.name,
+                        one_line(error),
+                        backoff,
                     )
                     connections.close_all()
                     pause, backoff = backoff, min(backoff * 2, MAX_BACKOFF_SECONDS)

@@ -1,4 +1,4 @@
-"""Periodic work and jobs with two real controller processes on one database.
+"""Periodic work and jobs in real controller processes, mostly two at once on one database.
 
 The controllers are `runcontroller` processes (apps/core/tests/controllers.py);
 the tests below that need a job handler load apps/jobs/tests/handlers.py into
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 import pytest
+from django.db import connection
 from django.db.models.functions import Now
 
 from apps.core.tests.controllers import wait_until
@@ -75,6 +76,50 @@ def test_periodic_work_runs_once_per_period_with_two_controllers_running(start_c
         gaps = [later - earlier for earlier, later in pairwise(starts)]
         assert min(gaps) >= timedelta(seconds=PERIOD_SECONDS), (name, runs[name])
     assert {by.split("@")[0] for found in runs.values() for _, _, by in found} <= {"first", "second"}
+
+
+def test_a_controller_keeps_running_jobs_and_periodic_work_after_its_database_connections_are_cut(
+    start_controller, tmp_path
+):
+    release = tmp_path / "release"
+    release.touch()
+    payload = {"release_file": str(release)}
+    environment = {"PGAPPNAME": "controller-cut", **FAST_PERIODS}
+    controller = start_controller("cut", test_modules=TEST_HANDLERS, environment=environment)
+    before = services.create_job(handlers.WAIT_FOR_FILE, payload=payload)
+    wait_until(lambda: Job.objects.get(id=before.id).finished, what="a job to run before the cut")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+            ["controller-cut"],
+        )
+        assert cursor.fetchone()[0] > 0
+    sweeps = runs_counted().get("jobs.sweep_overdue", 0)
+    after = services.create_job(handlers.WAIT_FOR_FILE, payload=payload)
+
+    wait_until(lambda: Job.objects.get(id=after.id).finished, what="a job to run after the cut")
+    assert Job.objects.get(id=after.id).state == Job.SUCCEEDED
+    wait_until(lambda: runs_counted()["jobs.sweep_overdue"] > sweeps, what="periodic work after the cut")
+    wait_until(lambda: controller.healthz() == 200, what="/healthz after the cut")
+    assert controller.stop() == 0
+    assert "database unavailable" in controller.log()
+
+
+def test_a_stopping_controller_lets_a_running_job_finish_within_the_grace(start_controller, tmp_path):
+    release = tmp_path / "release"
+    job = services.create_job(handlers.WAIT_FOR_FILE, payload={"release_file": str(release)})
+    controller = start_controller("only", test_modules=TEST_HANDLERS)
+    wait_until(
+        lambda: Job.objects.filter(id=job.id, state=Job.RUNNING, progress=10).exists(),
+        what="the controller to start the job",
+    )
+    controller.terminate()
+    wait_until(lambda: "stopping:" in controller.log(), what="the controller to begin stopping")
+    release.touch()
+    assert controller.stop() == 0
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.result) == (Job.SUCCEEDED, 1, {"ran_in": controller.pid})
 
 
 def test_a_job_of_a_controller_stopped_by_sigterm_goes_back_to_pending_and_another_runs_it(

@@ -33,4 +33,5 @@ class Command(BaseCommand):
             controller.bind()
         except OSError as error:
             raise CommandError(f"cannot listen on {listen}: {error}") from error
-        controller.run()
+        if not controller.run():
+            raise CommandError("the HTTP server stopped unexpectedly; see the log above")
