@@ -17,3 +17,17 @@ class PortalSessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.identity.api.apikey_authentication.ApiKeyAuthentication"
+    name = "apiKeySignature"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "CLOUDMGR-HMAC-SHA256 Credential=<access key>, Signature=<hex>, with the"
+            " X-Cloudmgr-Date, X-Cloudmgr-Nonce and X-Cloudmgr-Content-SHA256 headers (docs/api.md).",
+        }
