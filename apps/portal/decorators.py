@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from apps.core.errors import PermissionDenied, ServiceError
+from apps.core.errors import NotFound, ServiceError
 from apps.identity.services.tokens import chain_disabled
 
 from .context import actor_for
@@ -28,7 +28,8 @@ def _sign_in_again(request):
 def portal_view(view=None, *, admin=False):
     """Require a signed-in user of an enabled domain; set request.actor; turn ServiceError into a page.
 
-    admin=True: only cloud and domain administrators (403 for others).
+    admin=True: only cloud and domain administrators; for anyone else the admin portal does not
+    exist (404), so its URLs, which carry object ids, answer like any other tenant's object.
     """
 
     def decorate(view):
@@ -43,8 +44,7 @@ def portal_view(view=None, *, admin=False):
             request.actor = actor_for(request)
             if admin and not administers_anything(request.actor.principal):
                 return error_page(
-                    request,
-                    PermissionDenied("The admin portal is for cloud and domain administrators."),
+                    request, NotFound("The admin portal is for cloud and domain administrators.")
                 )
             try:
                 return view(request, *args, **kwargs)

@@ -23,7 +23,13 @@ class ServiceForm(forms.Form):
             return False
         return True
 
+    @property
+    def error_status(self):
+        """The HTTP status of a refused submission: the service's (403, 409…), else 400."""
+        return getattr(self, "_service_status", 400)
+
     def add_service_error(self, error):
+        self._service_status = error.status
         named = [name for name in error.details if name in self.fields]
         for name in named:
             messages = error.details[name]

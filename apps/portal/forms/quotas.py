@@ -18,15 +18,16 @@ class LimitsForm(ServiceForm):
             self.fields[name] = forms.IntegerField(
                 label=f"Limit for {resource.description.lower()} ({resource.unit})",
                 min_value=UNLIMITED,
+                required=False,
                 initial=usage.get(name, (UNLIMITED, 0))[0],
-                help_text="-1 means no limit.",
+                help_text="-1 means no limit; empty leaves it as it is.",
             )
 
     def changed_limits(self):
         return {
             name: value
             for name, value in self.cleaned_data.items()
-            if value != self.usage.get(name, (None,))[0]
+            if value is not None and value != self.usage.get(name, (None,))[0]
         }
 
     def submit(self, set_limit):
@@ -41,6 +42,7 @@ class LimitsForm(ServiceForm):
             try:
                 set_limit(name, value)
             except ServiceError as error:
+                self._service_status = error.status
                 self.add_error(name, error.message)
                 return False
             self.result[name] = value

@@ -84,7 +84,7 @@ def test_a_duplicate_name_is_shown_next_to_the_name_field(tenant):
     response = client.post(
         "/admin-portal/projects/new/", {"domain": tenant.domain.pk, "name": tenant.project.name}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "already exists" in field_error(response, "name")
 
 

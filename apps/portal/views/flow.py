@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from apps.core.errors import ServiceError
+from apps.core.errors import PermissionDenied, ServiceError
 
 
 def handled(request, form, operation, *, done, message, failed):
@@ -19,14 +19,19 @@ def handled(request, form, operation, *, done, message, failed):
         messages.success(request, message(result) if callable(message) else message)
         return redirect(done(result) if callable(done) else done)
     response = failed(form)
-    response.status_code = 400
+    response.status_code = form.error_status
     return response
 
 
 def deleted(request, operation, *, done, kept, message):
-    """Run a deletion: on success flash `message` and go to `done`; if refused, say why and go to `kept`."""
+    """Run a deletion: on success flash `message` and go to `done`; if refused, say why and go to `kept`.
+
+    A permission refusal is not a flash: the page offers no such button, so it is a 403 page.
+    """
     try:
         operation()
+    except PermissionDenied:
+        raise
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(kept)
