@@ -8,6 +8,8 @@ import ldap
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent
@@ -106,6 +108,17 @@ def test_directory_groups_map_to_project_and_domain_roles(directory, places):
     assert held_roles(bob) == {(policy.DOMAIN_ADMIN, places["ops_domain"].id)}
     scoped = token_request("alice", ALICE_PASSWORD, project_id=places["project"].id)
     assert scoped.status_code == 201
+
+
+def test_a_directory_user_signs_in_to_the_dashboard_and_the_session_holds_until_they_are_disabled(
+    directory, places
+):
+    browser = Client()
+    assert browser.post("/login/", {"username": "alice", "password": ALICE_PASSWORD}).status_code == 302
+    overview = reverse("portal:project-overview", args=[places["project"].pk])
+    assert browser.get(overview).status_code == 200
+    User.objects.filter(username="alice").update(is_active=False)
+    assert browser.get(overview).status_code == 302
 
 
 def test_a_wrong_directory_password_is_refused_and_creates_nobody(directory):
