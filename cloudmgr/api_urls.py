@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.audit.api.views import AuditEventViewSet
+from apps.compute.api import views as compute
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
 from apps.images.api.file_views import ImageFileView
@@ -31,6 +32,10 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("images", ImageViewSet, basename="image")
 router.register("zones", infrastructure.ZoneViewSet, basename="zone")
 router.register("hosts", infrastructure.HostViewSet, basename="host")
+router.register("offerings", compute.OfferingViewSet, basename="offering")
+router.register("keypairs", compute.KeypairViewSet, basename="keypair")
+router.register("affinity-groups", compute.AffinityGroupViewSet, basename="affinity-group")
+router.register("instances", compute.InstanceViewSet, basename="instance")
 
 urlpatterns = [
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),

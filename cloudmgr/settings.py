@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.jobs",
     "apps.infrastructure",
+    "apps.compute",
     "apps.portal",
     "apps.images",
 ]
@@ -213,6 +214,35 @@ CLOUDMGR_RESERVED_HOST_MEMORY_MB = env_int("CLOUDMGR_RESERVED_HOST_MEMORY_MB", 5
 CLOUDMGR_RESERVED_HOST_DISK_MB = env_int("CLOUDMGR_RESERVED_HOST_DISK_MB", 0)
 CLOUDMGR_HOST_DOWN_AFTER_SECONDS = env_int("CLOUDMGR_HOST_DOWN_AFTER_SECONDS", 60)
 CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS", 86400)
+
+# Scheduler: filters, then weighers, by registry name (apps/compute/scheduler) or dotted path.
+CLOUDMGR_SCHEDULER_FILTERS = env_list(
+    "CLOUDMGR_SCHEDULER_FILTERS",
+    [
+        "compute",
+        "availability_zone",
+        "host_tags",
+        "isolated_hosts",
+        "image_properties",
+        "same_host",
+        "different_host",
+        "affinity",
+        "anti_affinity",
+        "cidr_affinity",
+        "ram",
+        "cores",
+        "disk",
+    ],
+)
+CLOUDMGR_SCHEDULER_WEIGHERS = env_list("CLOUDMGR_SCHEDULER_WEIGHERS", ["ram"])
+# Positive spreads instances over hosts (most free RAM first); negative fills one host first.
+CLOUDMGR_SCHEDULER_RAM_WEIGHT_MULTIPLIER = env_float("CLOUDMGR_SCHEDULER_RAM_WEIGHT_MULTIPLIER", 1.0)
+
+# Instances: how long a host has for each job before the sweeper fails it.
+CLOUDMGR_SPAWN_DEADLINE_SECONDS = env_int("CLOUDMGR_SPAWN_DEADLINE_SECONDS", 1200)
+CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS = env_int("CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS", 300)
+# A stop asks the guest to shut down, and powers it off when it has not after this long.
+CLOUDMGR_INSTANCE_STOP_TIMEOUT_SECONDS = env_int("CLOUDMGR_INSTANCE_STOP_TIMEOUT_SECONDS", 60)
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -1,0 +1,1 @@
+"""Compute: service offerings, keypairs, affinity groups, instances, their life cycle and the scheduler."""

@@ -1,0 +1,168 @@
+"""Offerings, keypairs, affinity groups and instances.
+
+An instance's vm_state and task_state change only through apps/compute/states.py,
+which holds the allowed moves and makes each one a compare-and-set UPDATE.
+"""
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from apps.identity.models import PLATFORM
+
+from . import states
+
+
+class ServiceOffering(models.Model):
+    """A flavor: the size of an instance. Public, or available in some domains and their subtrees."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=64, unique=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    vcpus = models.PositiveIntegerField()
+    ram_mb = models.PositiveIntegerField()
+    root_disk_gb = models.PositiveIntegerField()
+    ephemeral_disk_gb = models.PositiveIntegerField(default=0)
+    # Only hosts carrying every one of these tags take instances of this offering.
+    host_tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    public = models.BooleanField(default=True)
+    domains = models.ManyToManyField("identity.Domain", blank=True, related_name="offerings")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["vcpus", "ram_mb", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vcpus__gte=1, ram_mb__gte=16, root_disk_gb__gte=1), name="offering_sizes_valid"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def target(self):
+        return PLATFORM
+
+    @property
+    def disk_gb(self):
+        return self.root_disk_gb + self.ephemeral_disk_gb
+
+
+class Keypair(models.Model):
+    """An SSH public key of a project; a generated private key is shown once and never stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey("identity.Project", on_delete=models.PROTECT, related_name="keypairs")
+    name = models.CharField(max_length=64)
+    key_type = models.CharField(max_length=32)
+    public_key = models.TextField()
+    fingerprint = models.CharField(max_length=64)
+    created_by_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="keypair_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+    def target(self):
+        return self.project.target()
+
+
+class AffinityGroup(models.Model):
+    """Instances that must share one host (affinity) or must each have a host of their own (anti-affinity)."""
+
+    AFFINITY, ANTI_AFFINITY = "affinity", "anti-affinity"
+    POLICIES = [(p, p) for p in (AFFINITY, ANTI_AFFINITY)]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey("identity.Project", on_delete=models.PROTECT, related_name="affinity_groups")
+    name = models.CharField(max_length=64)
+    policy = models.CharField(max_length=16, choices=POLICIES)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="affinity_group_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+    def target(self):
+        return self.project.target()
+
+
+class Instance(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=63)
+    # A project with live instances cannot be deleted (apps.identity.ownership); deleted ones go with it.
+    project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, related_name="instances")
+    created_by_id = models.UUIDField(null=True, blank=True)
+    offering = models.ForeignKey(ServiceOffering, on_delete=models.PROTECT, related_name="instances")
+    # Kept when the image goes (a purged image's row may go with its project): the instance runs on.
+    image = models.ForeignKey(
+        "images.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"
+    )
+    keypair = models.ForeignKey(
+        Keypair, null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"
+    )
+    # Copied at create: the key reaches the guest even if the keypair is deleted later.
+    ssh_public_key = models.TextField(blank=True, default="")
+    user_data = models.BinaryField(blank=True, default=b"")
+    # Deleting a group with live members is refused by its service; deleted members let go.
+    affinity_group = models.ForeignKey(
+        AffinityGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"
+    )
+    scheduler_hints = models.JSONField(default=dict, blank=True)
+    zone = models.ForeignKey(
+        "infrastructure.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="instances"
+    )
+    # Capacity is held through infrastructure.Allocation; a deleted instance keeps no host.
+    host = models.ForeignKey(
+        "infrastructure.Host", null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"
+    )
+
+    vm_state = models.CharField(max_length=16, choices=states.VM_STATE_CHOICES, default=states.BUILDING)
+    task_state = models.CharField(max_length=24, choices=states.TASK_STATE_CHOICES, null=True, blank=True)
+    # As the host last reported it (libvirt's state name).
+    power_state = models.CharField(max_length=16, default="nostate")
+    fault_code = models.CharField(max_length=64, blank=True, default="")
+    fault_message = models.CharField(max_length=1024, blank=True, default="")
+
+    # The size at create, so what is released is exactly what was claimed.
+    vcpus = models.PositiveIntegerField()
+    ram_mb = models.PositiveIntegerField()
+    root_disk_gb = models.PositiveIntegerField()
+    ephemeral_disk_gb = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["project", "vm_state"], name="instance_project_state"),
+            models.Index(fields=["host"], name="instance_live_host", condition=~Q(vm_state="deleted")),
+            models.Index(
+                fields=["affinity_group"],
+                name="instance_live_group",
+                condition=Q(affinity_group__isnull=False) & ~Q(vm_state="deleted"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def target(self):
+        return self.project.target()
+
+    @property
+    def disk_gb(self):
+        return self.root_disk_gb + self.ephemeral_disk_gb

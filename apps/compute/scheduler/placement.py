@@ -1,0 +1,109 @@
+"""Choose a host and claim its capacity, inside the caller's transaction.
+
+1. Every filter's SQL condition and every weigher go into one query over the
+   hosts, ordered best first, read a page at a time.
+2. Each candidate passes the Python checks (if any filter has one), then its
+   capacity is claimed with one conditional UPDATE
+   (apps.infrastructure.capacity.claim). A claim lost to a concurrent request
+   moves on to the next candidate.
+3. When no candidate is left, NoValidHost (409) says how many hosts each
+   filter removed; counting costs a query per filter, so it is done only then.
+"""
+
+from django.conf import settings
+from django.db.models import ExpressionWrapper, FloatField, Max, Min, Value, Window
+from django.db.models.functions import Coalesce, NullIf
+
+from apps.core.errors import Conflict
+from apps.infrastructure import capacity
+from apps.infrastructure.models import Host
+
+from . import filters, weighers  # noqa: F401  (register the built-in filters and weighers)
+from .base import filter_registry, load, weigher_registry
+
+CANDIDATES_PER_PAGE = 16
+
+
+class NoValidHost(Conflict):
+    code = "no_valid_host"
+
+
+def configured_filters():
+    return load(settings.CLOUDMGR_SCHEDULER_FILTERS, filter_registry(), "filter")
+
+
+def configured_weighers():
+    return load(settings.CLOUDMGR_SCHEDULER_WEIGHERS, weigher_registry(), "weigher")
+
+
+def place(request):
+    """Claim capacity for `request` on the best host that passes every filter and return the host."""
+    active = [f for f in configured_filters() if f.wanted(request)]
+    in_python = [f for f in active if f.checks_in_python]
+    candidates = _weighed(_filtered(Host.objects.all(), active, request), configured_weighers(), request)
+    tried, lost = set(), 0
+    while True:
+        page = list(candidates.exclude(id__in=tried)[:CANDIDATES_PER_PAGE])
+        for host in page:
+            tried.add(host.pk)
+            if not all(f.host_passes(host, request) for f in in_python):
+                continue
+            if capacity.claim(host.pk, request.consumer_id, request.amounts):
+                return host
+            lost += 1
+        if len(page) < CANDIDATES_PER_PAGE:
+            raise _no_valid_host(request, active, lost)
+
+
+def _filtered(queryset, active, request):
+    conditions = [c for c in (f.condition(request) for f in active) if c is not None]
+    return queryset.filter(*conditions)
+
+
+def _weighed(queryset, weighers_, request):
+    if not weighers_:
+        return queryset.order_by("id")
+    values = [(ExpressionWrapper(w.expression(request), FloatField()), w.multiplier) for w in weighers_]
+    if len(values) == 1:
+        ((value, multiplier),) = values
+        score = value * Value(multiplier)
+    else:
+        score = sum(_scaled(value) * Value(multiplier) for value, multiplier in values)
+    return queryset.annotate(weight=score).order_by("-weight", "id")
+
+
+def _scaled(value):
+    """The value moved to 0..1 over the candidate hosts (0 for all when they are equal)."""
+    low, high = Window(Min(value)), Window(Max(value))
+    return Coalesce((value - low) / NullIf(high - low, Value(0.0)), Value(0.0))
+
+
+def _no_valid_host(request, active, lost):
+    hosts = Host.objects.all()
+    total = remaining = hosts.count()
+    removed = []
+    for f in active:
+        condition = f.condition(request)
+        if condition is not None:
+            hosts = hosts.filter(condition)
+            left = hosts.count()
+            removed.append({"filter": f.name, "removed": remaining - left, "remaining": left})
+            remaining = left
+    in_python = [f for f in active if f.checks_in_python]
+    if in_python:
+        failed = dict.fromkeys((f.name for f in in_python), 0)
+        for host in hosts.iterator():
+            first_failing = next((f.name for f in in_python if not f.host_passes(host, request)), None)
+            if first_failing:
+                failed[first_failing] += 1
+        for name, count in failed.items():
+            remaining -= count
+            removed.append({"filter": name, "removed": count, "remaining": remaining})
+    summary = ", ".join(f"{r['filter']} removed {r['removed']}" for r in removed if r["removed"])
+    message = f"No host can take this instance ({total} hosts"
+    message += f"; {summary})." if summary else ")."
+    if lost:
+        message += f" {lost} fitting hosts were taken by concurrent requests."
+    return NoValidHost(
+        message, details={"hosts": total, "filters": removed, "lost_to_concurrent_claims": lost}
+    )

@@ -1,0 +1,75 @@
+"""Read queries of the compute app, always scoped to what the principal may see."""
+
+from django.db.models import Q
+
+from apps.identity.models import PLATFORM, Project
+from apps.identity.scoping import visible
+
+from .models import AffinityGroup, Instance, Keypair, ServiceOffering
+
+OFFERING_READ = "compute.offering.read"
+OFFERING_MANAGE = "compute.offering.update"
+
+
+def ancestor_paths(path):
+    """'/a/b/c/' -> ['/a/', '/a/b/', '/a/b/c/']: the domain and every domain above it."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def available_in(domain_path):
+    """Offerings a project of this domain may launch: public, or given to the domain or one above it."""
+    return Q(enabled=True) & (Q(public=True) | Q(domains__path__in=ancestor_paths(domain_path)))
+
+
+def offerings_for(principal):
+    """Cloud admins see every offering; others those available where they act (and below, for admins)."""
+    queryset = ServiceOffering.objects.prefetch_related("domains")
+    if principal.can(OFFERING_MANAGE, PLATFORM):
+        return queryset
+    grants = principal.grants_for(OFFERING_READ)
+    if principal.scope_project is not None:
+        grants = [g for g in grants if g.covers(principal.scope_project.target())]
+    elif principal.scope_domain is not None:
+        grants = [g for g in grants if g.covers(principal.scope_domain.target())]
+    if not grants:
+        return queryset.none()
+    domain_paths = {g.domain_path for g in grants if g.project_id is None}
+    project_ids = [g.project_id for g in grants if g.project_id is not None]
+    acting_in = domain_paths | set(
+        Project.objects.filter(id__in=project_ids).values_list("domain__path", flat=True)
+    )
+    condition = Q(public=True)
+    for path in acting_in:
+        condition |= Q(domains__path__in=ancestor_paths(path))
+    for path in domain_paths:
+        condition |= Q(domains__path__startswith=path)
+    matching = ServiceOffering.objects.filter(condition).values("id")
+    return queryset.filter(enabled=True, id__in=matching)
+
+
+def keypairs_for(principal):
+    return visible(
+        Keypair.objects.select_related("project__domain"),
+        principal,
+        "compute.keypair.read",
+        domain_path="project__domain__path",
+    )
+
+
+def affinity_groups_for(principal):
+    return visible(
+        AffinityGroup.objects.select_related("project__domain"),
+        principal,
+        "compute.affinity_group.read",
+        domain_path="project__domain__path",
+    )
+
+
+def instances_for(principal):
+    return visible(
+        Instance.objects.select_related("project__domain", "offering", "host", "zone"),
+        principal,
+        "compute.instance.read",
+        domain_path="project__domain__path",
+    )

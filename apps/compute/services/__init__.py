@@ -1,0 +1,1 @@
+"""Compute operations: offerings, keypairs, affinity groups, creating instances and acting on them."""

@@ -1,0 +1,99 @@
+"""Creating an instance: validate, claim quota, place, record the instance and its spawn job, all at once.
+
+Everything happens in the request's one transaction: a refusal at any step
+(quota, no valid host, a bad reference) leaves nothing behind. The spawn task
+goes to the host's agent only after the commit (apps/compute/dispatch.py).
+"""
+
+from django.conf import settings
+
+from apps.audit.recorder import audited
+from apps.identity.services.common import require
+from apps.infrastructure.capacity import Amounts
+from apps.jobs.services import create_job
+from apps.quotas import services as quotas
+
+from .. import dispatch, states
+from ..images import launch_image, traits
+from ..models import Instance
+from ..scheduler.placement import place
+from ..scheduler.request import PlacementRequest
+from . import launch
+
+SPAWN_JOB = "compute.instance.spawn"
+
+
+def create_instance(
+    actor,
+    project,
+    *,
+    name,
+    offering_id,
+    image_id,
+    keypair_id=None,
+    user_data=b"",
+    zone_id=None,
+    affinity_group_id=None,
+    scheduler_hints=None,
+):
+    """Launch an instance in `project`; returns (instance, spawn job). The instance is building/spawning."""
+    action = "compute.instance.create"
+    with audited(actor, action, target=project.target()) as op:
+        require(actor, action, project.target(), f"You may not launch instances in project {project}.")
+        name = launch.checked_name(name)
+        user_data = launch.checked_user_data(user_data)
+        offering = launch.offering_for(project, offering_id)
+        image = launch_image(actor, image_id, project, offering)
+        keypair = launch.keypair_for(project, keypair_id)
+        zone = launch.zone_for(zone_id)
+        hints = launch.placement_hints(actor.principal, scheduler_hints)
+        group = launch.locked_group(project, affinity_group_id)
+
+        instance = Instance.objects.create(
+            name=name,
+            project=project,
+            created_by_id=actor.user.pk if actor.user is not None else None,
+            offering=offering,
+            image=image,
+            keypair=keypair,
+            ssh_public_key=keypair.public_key if keypair else "",
+            user_data=user_data,
+            affinity_group=group,
+            scheduler_hints=scheduler_hints or {},
+            zone=zone,
+            vm_state=states.INITIAL[0],
+            task_state=states.INITIAL[1],
+            vcpus=offering.vcpus,
+            ram_mb=offering.ram_mb,
+            root_disk_gb=offering.root_disk_gb,
+            ephemeral_disk_gb=offering.ephemeral_disk_gb,
+        )
+        op.object = instance
+        quotas.claim(project, {"instances": 1, "vcpus": instance.vcpus, "ram_mb": instance.ram_mb}, instance)
+        host = place(
+            PlacementRequest(
+                consumer_id=instance.pk,
+                amounts=Amounts(instance.vcpus, instance.ram_mb, instance.disk_gb),
+                zone_id=zone.pk if zone else None,
+                host_tags=tuple(offering.host_tags),
+                image=traits(image),
+                same_host=hints["same_host"],
+                different_host=hints["different_host"],
+                near_network=hints["near_network"],
+                group_policy=group.policy if group else None,
+                group_hosts=launch.group_hosts(group),
+            )
+        )
+        states.begin(instance, "spawn", host=host, zone_id=host.zone_id)
+        op.details = {"host": host.name, "offering": offering.name, "image": str(image.pk)}
+        job = create_job(
+            SPAWN_JOB,
+            queue=host.queue,
+            payload={"instance_id": str(instance.pk), "action": "spawn"},
+            target=project.target(),
+            obj=instance,
+            actor=actor,
+            deadline_s=settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS,
+        )
+        dispatch.send_on_commit(job)
+    return instance, job

@@ -1,0 +1,102 @@
+"""Acting on an instance (start, stop, reboot, …, delete) and recording what its host answered.
+
+An action starts with a compare-and-set move of the instance (states.begin)
+and a job on the host's queue, in one transaction; the task is sent after the
+commit. The host's answer, or the job's deadline passing, ends the action
+(states.finish) exactly once, and a finished spawn failure or delete gives
+back the host capacity and the quota the instance held.
+"""
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.audit.recorder import audited
+from apps.core.errors import Conflict
+from apps.identity.services.common import require
+from apps.infrastructure import capacity
+from apps.infrastructure.models import Host
+from apps.jobs.services import create_job
+from apps.quotas import services as quotas
+
+from .. import dispatch, states
+from ..images import launch_image
+from ..models import Instance
+
+JOB_PREFIX = "compute.instance."
+
+
+def job_kind(action_name):
+    return JOB_PREFIX + action_name
+
+
+def act(actor, instance, action_name, *, changes=None, **options):
+    """Start `action_name` on the instance; returns its job.
+
+    `changes` are written with the move (a rebuild's new image); `options` go to
+    the host with the task.
+    """
+    action = f"compute.instance.{action_name}"
+    with audited(actor, action, target=instance.target(), obj=instance) as op:
+        require(actor, action, instance.target(), f"You may not {action_name.replace('_', ' ')} {instance}.")
+        current = Instance.objects.select_related("host").get(pk=instance.pk)
+        if current.host is None:
+            raise Conflict(f"Instance {instance} has no host.", code="instance_has_no_host")
+        states.begin(current, action_name, **(changes or {}))
+        op.details = {"host": current.host.name, **options}
+        job = create_job(
+            job_kind(action_name),
+            queue=current.host.queue,
+            payload={"instance_id": str(instance.pk), "action": action_name, **options},
+            target=instance.target(),
+            obj=instance,
+            actor=actor,
+            deadline_s=settings.CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS,
+        )
+        dispatch.send_on_commit(job)
+    return job
+
+
+def rebuild(actor, instance, image_id):
+    """Replace the root disk from `image_id` (checked like at launch, against the instance's offering)."""
+    image = launch_image(actor, image_id, instance.project, instance.offering)
+    return act(actor, instance, "rebuild", changes={"image": image})
+
+
+def release_resources(instance_id):
+    """Give back the host capacity and the quota the instance holds; harmless when already given back."""
+    capacity.release(instance_id)
+    quotas.release(Instance(pk=instance_id))
+
+
+def action_succeeded(instance_id, action_name, **reported):
+    """The host did it. Returns False when the instance was no longer in that action (nothing changed)."""
+    changes = dict(reported)
+    now = timezone.now()
+    if action_name in ("spawn", "rebuild"):
+        changes.setdefault("launched_at", now)
+    if action_name == "delete":
+        changes.update(deleted_at=now, host=None, power_state="nostate")
+    if action_name in ("spawn", "rebuild", "delete"):
+        changes.update(fault_code="", fault_message="")
+    if not states.finish(instance_id, action_name, succeeded=True, **changes):
+        return False
+    if action_name == "delete":
+        release_resources(instance_id)
+    return True
+
+
+def action_failed(instance_id, action_name, code, message):
+    """The host could not do it (or never answered before the deadline).
+
+    A failed spawn gives its capacity and quota back, unless the host is down:
+    its guest may still be running, so the claims stay until the host is fenced
+    or returns (DESIGN.md).
+    """
+    host_id = Instance.objects.filter(pk=instance_id).values_list("host_id", flat=True).first()
+    if not states.finish(
+        instance_id, action_name, succeeded=False, fault_code=code[:64], fault_message=message[:1024]
+    ):
+        return False
+    if action_name == "spawn" and Host.objects.filter(pk=host_id, state=Host.UP).exists():
+        release_resources(instance_id)
+    return True

@@ -1,0 +1,157 @@
+"""The instance state machine, in one table: which action may start from which (vm_state, task_state).
+
+Nova's model: `vm_state` is where the instance rests, `task_state` what is
+being done to it (None when nothing is). Each action moves
+(vm_state, None) -> (vm_state, task) when it starts, then on the host's
+answer to (done, None) or (failed, None); `None` in those columns means "the
+vm_state does not change". Resting states of later issues (resized, shelved,
+migrating...) are added to VM_STATES and to this table, nowhere else.
+
+Every move is a compare-and-set UPDATE `… WHERE vm_state = <seen> AND
+task_state = <seen>`: of two racing requests exactly one starts its action, and
+an answer from the host only finishes the action it belongs to.
+"""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.utils import timezone
+
+from apps.core.errors import Conflict
+
+BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, DELETED = (
+    "building",
+    "active",
+    "stopped",
+    "paused",
+    "suspended",
+    "error",
+    "deleted",
+)
+VM_STATES = (BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, DELETED)
+
+SCHEDULING, SPAWNING = "scheduling", "spawning"
+POWERING_OFF, POWERING_ON = "powering-off", "powering-on"
+REBOOTING, REBOOTING_HARD = "rebooting", "rebooting-hard"
+PAUSING, UNPAUSING, SUSPENDING, RESUMING = "pausing", "unpausing", "suspending", "resuming"
+REBUILDING, IMAGE_SNAPSHOT, DELETING = "rebuilding", "image-snapshot", "deleting"
+TASK_STATES = (
+    SCHEDULING,
+    SPAWNING,
+    POWERING_OFF,
+    POWERING_ON,
+    REBOOTING,
+    REBOOTING_HARD,
+    PAUSING,
+    UNPAUSING,
+    SUSPENDING,
+    RESUMING,
+    REBUILDING,
+    IMAGE_SNAPSHOT,
+    DELETING,
+)
+
+VM_STATE_CHOICES = [(s, s) for s in VM_STATES]
+TASK_STATE_CHOICES = [(s, s) for s in TASK_STATES]
+
+# Where a new instance starts: recorded, not yet placed.
+INITIAL = (BUILDING, SCHEDULING)
+IDLE = frozenset({None})
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    from_vm: frozenset
+    task: str
+    done: str | None
+    failed: str | None
+    from_task: frozenset = IDLE
+
+
+def _action(name, from_vm, task, done, failed, from_task=IDLE):
+    return Action(name, frozenset(from_vm), task, done, failed, frozenset(from_task))
+
+
+_RUNNABLE = (ACTIVE, STOPPED, PAUSED, SUSPENDED)
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        # Placement done in the create transaction; the host makes the domain.
+        _action("spawn", {BUILDING}, SPAWNING, ACTIVE, ERROR, from_task={SCHEDULING}),
+        _action("start", {STOPPED}, POWERING_ON, ACTIVE, None),
+        _action("stop", {ACTIVE, PAUSED, SUSPENDED}, POWERING_OFF, STOPPED, None),
+        _action("reboot", {ACTIVE}, REBOOTING, ACTIVE, None),
+        _action("reboot_hard", {ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR}, REBOOTING_HARD, ACTIVE, None),
+        _action("pause", {ACTIVE}, PAUSING, PAUSED, None),
+        _action("unpause", {PAUSED}, UNPAUSING, ACTIVE, None),
+        _action("suspend", {ACTIVE}, SUSPENDING, SUSPENDED, None),
+        _action("resume", {SUSPENDED}, RESUMING, ACTIVE, None),
+        _action("rebuild", {ACTIVE, STOPPED, ERROR}, REBUILDING, ACTIVE, ERROR),
+        _action("snapshot", _RUNNABLE, IMAGE_SNAPSHOT, None, None),
+        # Deleting wins over whatever else is under way; only a second delete is refused.
+        _action(
+            "delete",
+            set(VM_STATES) - {DELETED},
+            DELETING,
+            DELETED,
+            ERROR,
+            from_task={None, *(set(TASK_STATES) - {DELETING})},
+        ),
+    )
+}
+
+
+def allows(action_name, vm_state, task_state):
+    action = ACTIONS[action_name]
+    return vm_state in action.from_vm and task_state in action.from_task
+
+
+def _instances():
+    return apps.get_model("compute", "Instance").objects
+
+
+def begin(instance, action_name, **changes):
+    """Start an action on an instance loaded by the caller, or raise Conflict (409 instance_invalid_state).
+
+    The UPDATE is conditioned on the states the caller saw, so a concurrent
+    change makes this fail rather than be overwritten.
+    """
+    action = ACTIONS[action_name]
+    seen_vm, seen_task = instance.vm_state, instance.task_state
+    moved = allows(action_name, seen_vm, seen_task) and _instances().filter(
+        pk=instance.pk, vm_state=seen_vm, task_state=seen_task
+    ).update(task_state=action.task, updated_at=timezone.now(), **changes)
+    if not moved:
+        current = _instances().filter(pk=instance.pk).values("vm_state", "task_state").first() or {}
+        raise Conflict(
+            f"Instance {instance.name} cannot {action_name.replace('_', ' ')} while it is "
+            f"{_describe(current.get('vm_state'), current.get('task_state'))}.",
+            code="instance_invalid_state",
+            details={"action": action_name, **current},
+        )
+    instance.task_state = action.task
+    for field, value in changes.items():
+        setattr(instance, field, value)
+
+
+def finish(instance_id, action_name, *, succeeded, **changes):
+    """End the action the instance is in: done or failed state, task cleared. False if it is not in it.
+
+    Conditioned on the action's own task_state, so a late or repeated answer,
+    or one about an action a delete has overtaken, changes nothing.
+    """
+    action = ACTIONS[action_name]
+    outcome = action.done if succeeded else action.failed
+    if outcome is not None:
+        changes["vm_state"] = outcome
+    return bool(
+        _instances()
+        .filter(pk=instance_id, task_state=action.task)
+        .update(task_state=None, updated_at=timezone.now(), **changes)
+    )
+
+
+def _describe(vm_state, task_state):
+    return f"{vm_state} ({task_state})" if task_state else str(vm_state)

@@ -1,0 +1,83 @@
+"""Fixtures of the compute tests: a tenant with an image and an offering, hosts, and no drift afterwards.
+
+After every test, the quota usage must match the claims (`recalcquota` finds
+nothing) and each host's *_used columns must equal the sum of its allocations.
+"""
+
+import pytest
+from django.db.models import Sum
+
+from apps.conftest import login
+from apps.identity import policy
+from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
+from apps.images.models import Image
+from apps.images.tests.factories import active_image
+from apps.infrastructure.models import Host
+from apps.infrastructure.tests.factories import ZoneFactory
+from apps.quotas.recalc import recalculate
+
+from .factories import OfferingFactory
+
+
+@pytest.fixture(autouse=True)
+def _image_store(settings, tmp_path):
+    settings.CLOUDMGR_IMAGE_STORE_DIR = str(tmp_path / "image-store")
+
+
+def allocation_drift():
+    """Hosts whose *_used columns differ from the sum of their allocations."""
+    drift = []
+    for host in Host.objects.annotate(
+        vcpus=Sum("allocations__vcpus"), ram=Sum("allocations__ram_mb"), disk=Sum("allocations__disk_gb")
+    ):
+        held = (host.vcpus or 0, host.ram or 0, host.disk or 0)
+        if held != (host.vcpus_used, host.ram_mb_used, host.disk_gb_used):
+            drift.append((host.name, held, (host.vcpus_used, host.ram_mb_used, host.disk_gb_used)))
+    return drift
+
+
+@pytest.fixture(autouse=True)
+def _no_drift(_django_db_helper):
+    yield
+    drifts, orphans = recalculate()
+    assert not drifts, f"quota drift after the test: {drifts}"
+    assert not orphans, f"orphan quota claims after the test: {orphans}"
+    assert not allocation_drift(), f"host allocation drift after the test: {allocation_drift()}"
+
+
+@pytest.fixture
+def project(root):
+    return ProjectFactory()
+
+
+@pytest.fixture
+def member(project):
+    user = UserFactory(domain=project.domain)
+    grant(user, policy.PROJECT_MEMBER, project)
+    return user
+
+
+@pytest.fixture
+def api(member, project):
+    """A project member's client with a project-scoped token."""
+    return login(member, project_id=project.pk)
+
+
+@pytest.fixture
+def zone(root):
+    return ZoneFactory(name="zone-a")
+
+
+@pytest.fixture
+def offering(root):
+    return OfferingFactory(name="m1.small", vcpus=1, ram_mb=1024, root_disk_gb=10)
+
+
+@pytest.fixture
+def image(project):
+    return active_image(project, name="debian", disk_format="raw")
+
+
+@pytest.fixture
+def public_image(root):
+    return active_image(ProjectFactory(), name="public-debian", disk_format="raw", visibility=Image.PUBLIC)
