@@ -28,13 +28,13 @@ def kill_stalled_uploads(now=None):
 
 
 @periodic("images.purge_deleted")
-def purge_deleted(now=None):
+def purge_deleted(now=None, *, ignore_retention=False, actor=None):
     """Purge pending_delete images past their retention; retry data removal that failed before."""
     now = now or timezone.now()
-    actor = Actor.system("periodic")
-    due = Image.objects.filter(status=Image.PENDING_DELETE, purge_after__lte=now).select_related(
-        "owner__domain"
-    )
+    actor = actor or Actor.system("periodic")
+    due = Image.objects.filter(status=Image.PENDING_DELETE).select_related("owner__domain")
+    if not ignore_retention:
+        due = due.filter(purge_after__lte=now)
     purged = 0
     for image in list(due):
         try:
