@@ -2,7 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
-from apps.core.errors import Conflict, PermissionDenied
+from apps.core.errors import Conflict, NotFound, PermissionDenied
 
 
 def require(actor, action, target, message):
@@ -18,3 +18,21 @@ def save_unique(obj, message):
     except IntegrityError as exc:
         raise Conflict(message, code="already_exists") from exc
     return obj
+
+
+def lock_for_delete(obj):
+    """Lock the row until the transaction ends, so nothing new is tied to it meanwhile.
+
+    Claims (share locks) and new rows pointing at it (key-share locks) in flight
+    finish first and are counted; later ones wait and then find it gone.
+    """
+    model = type(obj)
+    if not model.objects.select_for_update().filter(pk=obj.pk).values_list("pk", flat=True):
+        raise NotFound(f"No such {model._meta.verbose_name}.")
+
+
+def refuse_if_owning(what, owned, code):
+    """Refuse to delete `what` while it owns anything, listing what it owns."""
+    if owned:
+        listed = ", ".join(f"{count} {label}" for label, count in owned.items())
+        raise Conflict(f"{what} still owns: {listed}.", code=code, details={"owned": owned})

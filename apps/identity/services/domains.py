@@ -3,12 +3,12 @@
 import uuid
 
 from apps.audit.recorder import audited
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.quotas import services as quotas
 
 from ..models import Domain
 from ..ownership import owned_by_domain
-from .common import require, save_unique
+from .common import lock_for_delete, refuse_if_owning, require, save_unique
 from .revocation import revoke_domain_tokens
 
 
@@ -56,14 +56,7 @@ def delete_domain(actor, domain):
         require(actor, action, domain.admin_target(), f"You may not delete domain {domain}.")
         if domain.is_root:
             raise ValidationFailed("The ROOT domain cannot be deleted.", code="root_domain")
-        owned = owned_by_domain(domain)
-        if owned:
-            raise Conflict(
-                f"Domain {domain} still owns: "
-                + ", ".join(f"{count} {label}" for label, count in owned.items())
-                + ".",
-                code="domain_not_empty",
-                details={"owned": owned},
-            )
+        lock_for_delete(domain)
+        refuse_if_owning(f"Domain {domain}", owned_by_domain(domain), "domain_not_empty")
         domain.quotas.all().delete()
         domain.delete()

@@ -1,12 +1,12 @@
 """Projects: create, rename, enable/disable, delete when empty, move to another domain."""
 
 from apps.audit.recorder import audited
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.quotas import services as quotas
 
 from ..models import Project
 from ..ownership import owned_by_projects
-from .common import require, save_unique
+from .common import lock_for_delete, refuse_if_owning, require, save_unique
 from .revocation import revoke_project_tokens
 
 
@@ -41,15 +41,8 @@ def delete_project(actor, project):
     action = "identity.project.delete"
     with audited(actor, action, target=project.admin_target(), obj=project):
         require(actor, action, project.admin_target(), f"You may not delete project {project}.")
-        owned = owned_by_projects([project.pk])
-        if owned:
-            raise Conflict(
-                f"Project {project} still owns: "
-                + ", ".join(f"{count} {label}" for label, count in owned.items())
-                + ".",
-                code="project_not_empty",
-                details={"owned": owned},
-            )
+        lock_for_delete(project)
+        refuse_if_owning(f"Project {project}", owned_by_projects([project.pk]), "project_not_empty")
         project.quotas.all().delete()
         project.delete()
 

@@ -6,11 +6,12 @@ less. The coordinator holds an advisory lock, the gate; every racer takes its jo
 queues on the gate inside PostgreSQL, and when all of them wait there the gate opens,
 so the claims reach the quota rows at the same moment.
 
-A job is a claim, a release or a recalculation. A claim's holder is a new user row created in the
-claim's own transaction: the foundation has no resource models yet, and a user is a
-real row, so a refused claim leaves no holder behind and recalcquota can check the
-holders. A release gives the holder's claims back and deletes the holder, in one
-transaction, as deleting a resource will.
+A job is a claim, a release, a recalculation or a project deletion. A claim's
+holder is a new user row created in the claim's own transaction: the foundation
+has no resource models yet, and a user is a real row, so a refused claim leaves
+no holder behind and recalcquota can check the holders. A release gives the
+holder's claims back and deletes the holder, in one transaction, as deleting a
+resource will.
 """
 
 import json
@@ -33,9 +34,11 @@ SELECT count(*) FROM pg_locks
  WHERE locktype = 'advisory' AND NOT granted AND classid = 0 AND objid = %s AND objsubid = 1
    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
-_BLOCKED_ON_LOCKS_SQL = (
-    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid = ANY(%s)"
-)
+# Row and table locks only: a racer still queued at the gate waits on an advisory lock.
+_BLOCKED_ON_LOCKS_SQL = """
+SELECT count(*) FROM pg_stat_activity
+ WHERE wait_event_type = 'Lock' AND wait_event <> 'advisory' AND pid = ANY(%s)
+"""
 
 
 def claim_job(project_id, amounts):
@@ -48,6 +51,10 @@ def release_job(holder_id):
 
 def recalculate_job(fix):
     return {"op": "recalculate", "fix": fix}
+
+
+def delete_project_job(project_id):
+    return {"op": "delete_project", "project": str(project_id)}
 
 
 @dataclass
@@ -193,15 +200,16 @@ def _serve():
 def _run(job):
     from django.db import connection
 
+    from apps.core.errors import ServiceError
+
     prepared = _prepare(job)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock_shared(%s)", [job["gate"]])
     try:
         return prepared()
-    except Exception as error:
-        code = getattr(error, "code", None)
-        if code == "quota_exceeded":
-            return {"ok": False, "code": code, "message": error.message, "details": error.details}
+    except ServiceError as error:
+        return {"ok": False, "code": error.code, "message": error.message, "details": error.details}
+    except Exception:
         return {"ok": False, "code": "unexpected", "error": traceback.format_exc()}
     finally:
         with connection.cursor() as cursor:
@@ -213,7 +221,9 @@ def _prepare(job):
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
+    from apps.identity.actor import Actor
     from apps.identity.models import Project, User
+    from apps.identity.services.projects import delete_project
     from apps.quotas import recalc, services
 
     # Racers outlive a test's database flush, which gives the content types new ids.
@@ -231,6 +241,15 @@ def _prepare(job):
             return {"ok": True, "holder": str(holder.pk)}
 
         return claim
+
+    if job["op"] == "delete_project":
+        project = Project.objects.get(pk=job["project"])
+
+        def delete():
+            delete_project(Actor.system(), project)
+            return {"ok": True}
+
+        return delete
 
     if job["op"] == "recalculate":
 

@@ -9,14 +9,14 @@ from django.db import connection, transaction
 
 from apps.core.tests.controllers import database_url
 from apps.identity.actor import Actor
-from apps.identity.models import Domain, User
+from apps.identity.models import Domain, Project, User
 from apps.identity.services.projects import move_project
-from apps.identity.tests.factories import DomainFactory, ProjectFactory, domain_chain
+from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, domain_chain
 from apps.quotas import services
 from apps.quotas.models import QuotaClaim, QuotaUsage
 from apps.quotas.recalc import recalculate
 
-from .race import Racers, claim_job, recalculate_job, release_job
+from .race import Racers, claim_job, delete_project_job, recalculate_job, release_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -125,3 +125,18 @@ def test_a_claim_waiting_for_a_project_move_counts_against_the_new_domains(root,
     assert [used(d) for d in old_chain] == [0] * 5
     assert used(Domain.objects.get(pk=root.pk)) == 1
     assert recalculate() == ([], [])
+
+
+def test_deleting_a_project_while_a_claim_is_in_flight_waits_for_it_and_refuses(root, racers):
+    project = ProjectFactory(name="web")
+    with transaction.atomic():
+        services.claim(project, {"instances": 1}, UserFactory(domain=project.domain))
+        racers.start([delete_project_job(project.pk)], connection)
+        racers.wait_until_blocked(connection, 1)
+
+    (outcome,) = racers.collect().outcomes
+
+    assert outcome["code"] == "project_not_empty", outcome
+    assert outcome["details"] == {"owned": {"resources:instances": 1}}
+    assert Project.objects.filter(pk=project.pk).exists()
+    assert used(project) == 1
