@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import image_inspect, protocol, qemu_img
 from .errors import AgentError
-from .instance_files import ensure_dir
+from .instance_files import FILE_MODE, ensure_dir
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class ImageCache:
                 inspected = image_inspect.inspect(temp, image.disk_format)
             except image_inspect.ImageRefused as exc:
                 raise AgentError(protocol.ERR_IMAGE_REFUSED, f"image {image.image_id}: {exc}") from exc
-            temp.chmod(0o644)
+            temp.chmod(FILE_MODE)
             data, meta = self._paths(image.sha256)
             info = {
                 "image_id": image.image_id,
@@ -243,6 +243,7 @@ def _create_atomically(dest, create):
     temp.unlink(missing_ok=True)
     try:
         create(temp)
+        temp.chmod(FILE_MODE)
         os.rename(temp, dest)
     finally:
         temp.unlink(missing_ok=True)

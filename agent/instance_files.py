@@ -9,12 +9,15 @@ import shutil
 from pathlib import Path
 
 DIR_MODE = 0o711
+PRIVATE_DIR_MODE = 0o700
+# Guest data is root's alone; libvirt gives qemu's user access while the domain runs.
+FILE_MODE = 0o600
 
 
-def ensure_dir(path):
+def ensure_dir(path, mode=DIR_MODE):
     path = Path(path)
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    path.chmod(DIR_MODE)
+    path.mkdir(mode=mode, parents=True, exist_ok=True)
+    path.chmod(mode)
     return path
 
 

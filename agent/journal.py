@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 from . import protocol
-from .instance_files import ensure_dir
+from .instance_files import PRIVATE_DIR_MODE, ensure_dir
 
 
 class TaskJournal:
     def __init__(self, directory):
-        self.directory = ensure_dir(Path(directory))
+        self.directory = ensure_dir(Path(directory), PRIVATE_DIR_MODE)
 
     def _path(self, task_id):
         return self.directory / f"{task_id}.json"

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import protocol, qemu_img
 from .controller_client import ControllerError
 from .errors import AgentError
-from .instance_files import InstanceFiles, ensure_dir
+from .instance_files import FILE_MODE, PRIVATE_DIR_MODE, InstanceFiles, ensure_dir
 
 MIB = 1024 * 1024
 
@@ -93,6 +93,7 @@ class Operations:
                 # A private copy: libvirt relabels boot files for the guest that uses them.
                 temp = dest.with_name(f".tmp-{dest.name}")
                 shutil.copyfile(cached.path, temp)
+                temp.chmod(FILE_MODE)
                 os.rename(temp, dest)
 
     def prefetch(self, payload, progress):
@@ -111,7 +112,7 @@ class Operations:
 
     def snapshot(self, payload, progress):
         files = self.files(payload.instance_id)
-        exports = ensure_dir(self.data_dir / "snapshots")
+        exports = ensure_dir(self.data_dir / "snapshots", PRIVATE_DIR_MODE)
         dest = exports / f"{payload.image_id}.qcow2"
         dest.unlink(missing_ok=True)
         try:

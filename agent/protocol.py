@@ -700,6 +700,8 @@ def verify_task(envelope, *, public_keys, host, task=None, now=None, max_clock_s
         raise TaskRefused("the task envelope cannot be read", "malformed") from exc
     if not _verify_with_any(public_keys, signature, signed):
         raise TaskRefused("the task's signature does not verify with the controller's key", "bad_signature")
+    if not is_uuid(envelope["task_id"]):
+        raise TaskRefused("task_id must be a UUID", "malformed")
     if envelope["v"] not in SUPPORTED_PROTOCOL_VERSIONS:
         raise TaskRefused(f"protocol version {envelope['v']!r} is not supported", "unsupported_version")
     if envelope["host"] != host:
@@ -717,8 +719,6 @@ def verify_task(envelope, *, public_keys, host, task=None, now=None, max_clock_s
     payload_class = TASK_PAYLOADS.get(envelope["task"])
     if payload_class is None:
         raise TaskRefused(f"unknown task {envelope['task']!r}", "unknown_task")
-    if not is_uuid(envelope["task_id"]):
-        raise TaskRefused("task_id must be a UUID", "malformed")
     try:
         payload = payload_class.from_dict(envelope["payload"])
     except ProtocolError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import protocol
 from .controller_client import ControllerError
-from .instance_files import ensure_dir
+from .instance_files import PRIVATE_DIR_MODE, ensure_dir
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ RETRY_DELAYS_SECONDS = (0.2, 1.0)
 class Reporter:
     def __init__(self, client, outbox_dir):
         self.client = client
-        self.outbox = ensure_dir(Path(outbox_dir))
+        self.outbox = ensure_dir(Path(outbox_dir), PRIVATE_DIR_MODE)
         self.retry_delays = RETRY_DELAYS_SECONDS
 
     def _post(self, report):

@@ -62,6 +62,8 @@ def test_spawn_builds_the_disks_from_the_cache_and_boots_the_kernel(agent, contr
     assert files.kernel.read_bytes() == b"kernel bytes"
     assert files.ramdisk.read_bytes() == b"ramdisk bytes"
     assert oct(files.dir.stat().st_mode & 0o777) == "0o711"
+    for private in (files.root_disk, files.ephemeral_disk, files.kernel, tmp_path / "images" / image.sha256):
+        assert oct(private.stat().st_mode & 0o777) == "0o600", private
 
 
 def test_spawning_twice_keeps_the_disk_the_guest_already_wrote(agent, image, tmp_path):
