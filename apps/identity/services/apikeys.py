@@ -18,6 +18,7 @@ from ..apikeys.encryption import UnsealError, seal, sealed_with_current_key, uns
 from ..models import ApiKey, User
 from .common import require
 from .tokens import chain_disabled
+from .users import _require_holds_what_user_holds
 
 ACCESS_KEY_PREFIX = "CMK"
 
@@ -36,6 +37,12 @@ def _refuse_api_key_principal(actor, what):
 
 def _owned(actor, key):
     return actor.user is not None and key.user_id == actor.user.pk
+
+
+def _require_administers_owner(actor, action, key, message):
+    """Like managing the user: only an administrator who holds at least what the owner holds."""
+    require(actor, action, key.user.target(), message)
+    _require_holds_what_user_holds(actor, key.user)
 
 
 def create_api_key(actor, *, project, name=""):
@@ -74,7 +81,7 @@ def update_api_key(actor, key, *, name=None, enabled=None):
         own = _owned(actor, key)
         administers = actor.can(action, target)
         if not own:
-            require(actor, action, target, f"You may not change the API keys of {key.user}.")
+            _require_administers_owner(actor, action, key, f"You may not change the API keys of {key.user}.")
         if enabled:
             _refuse_api_key_principal(actor, "enable API keys")
             if key.disabled_by_admin and not administers:
@@ -98,7 +105,7 @@ def delete_api_key(actor, key):
     target = key.user.target()
     with audited(actor, action, target=target, obj=key) as op:
         if not _owned(actor, key):
-            require(actor, action, target, f"You may not delete the API keys of {key.user}.")
+            _require_administers_owner(actor, action, key, f"You may not delete the API keys of {key.user}.")
         op.details = {"access_key": key.access_key}
         key.delete()
 

@@ -186,3 +186,17 @@ def test_after_a_passphrase_rotation_resealing_keeps_keys_working_without_the_ol
     assert out.getvalue().strip() == "resealed 1 API keys"
     settings.CLOUDMGR_API_KEY_ENCRYPTION_OLD_KEYS = []
     assert signed.get("/api/v1/projects/").status_code == 200
+
+
+def test_a_domain_admin_cannot_disable_the_keys_of_a_user_who_holds_more_than_it_does(root):
+    domain = DomainFactory()
+    project = ProjectFactory(domain=domain)
+    mightier = member_of(project)
+    grant(mightier, policy.CLOUD_ADMIN, root)
+    _, _, key_id = create_key(mightier, project)
+    admin = UserFactory(domain=domain)
+    grant(admin, policy.DOMAIN_ADMIN, domain)
+    response = login(admin).patch(f"/api/v1/api-keys/{key_id}/", {"enabled": False}, format="json")
+    assert response.status_code == 403
+    assert response.data["error"]["code"] == "delegation_exceeded"
+    assert ApiKey.objects.get(pk=key_id).enabled
