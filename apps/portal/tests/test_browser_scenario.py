@@ -69,7 +69,7 @@ def test_an_admin_sets_up_a_tenant_who_then_switches_project_and_sees_the_usage(
     tenant.get_by_role("button", name="Switch").click()
     expect(tenant.get_by_role("heading", name="web", exact=True)).to_be_visible()
     expect(tenant.locator(".quota-bars")).to_contain_text("2 of 5 count used (40%)")
-    expect(tenant.locator("figure.chart svg").first).to_be_visible()
+    expect(tenant.locator("figure.quota-chart svg").first).to_be_visible()
     expect(tenant).to_have_url(re.compile(f"/dashboard/projects/{web.pk}/$"))
     expect(tenant.get_by_role("link", name="Admin portal")).to_have_count(0)
 

@@ -71,6 +71,17 @@ OVERFLOWING = """() => {
 }"""
 
 
+# Drawn and settled. frappe-charts first draws an empty frame (axis 0 to 5), then the data, whose
+# axis reaches the 100 % limit marker; at rest every bar stands on the axis.
+CHART_DRAWN = """() => {
+  const labels = [...document.querySelectorAll("figure.quota-chart .y.axis text")].map(t => t.textContent);
+  const bars = [...document.querySelectorAll("figure.quota-chart rect.bar")];
+  const bottoms = new Set(bars.map(r => Math.round(+r.getAttribute("y") + +r.getAttribute("height"))));
+  return labels.includes("100") && bottoms.size === 1
+    && !document.querySelector("figure.quota-chart animate, figure.quota-chart animateTransform");
+}"""
+
+
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
 def test_screenshots_of_the_main_pages(browsing, cloud_admin, tenant, viewport):
     grant(cloud_admin, policy.PROJECT_MEMBER, tenant.project)
@@ -85,4 +96,6 @@ def test_screenshots_of_the_main_pages(browsing, cloud_admin, tenant, viewport):
         if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
             overflowing.append("the page scrolls sideways")
         assert not overflowing, f"{name}: wider than {viewport['width']}px: {overflowing}"
+        if page.locator("figure.quota-chart").count():
+            page.wait_for_function(CHART_DRAWN)
         screenshot(page, name)
