@@ -13,8 +13,10 @@ from .errors import AgentError
 
 log = logging.getLogger(__name__)
 
-# A task whose payload names an instance is serialised with every other task on that instance.
 PROGRESS_MIN_INTERVAL_SECONDS = 1.0
+# Waiting for a busy instance ends this long before the deadline, so the task reports instance_busy
+# rather than racing the watchdog's timeout.
+LOCK_WAIT_MARGIN_SECONDS = 0.5
 
 
 def lock_key(payload):
@@ -113,7 +115,8 @@ class TaskExecutor:
         key = lock_key(verified.payload)
         lock = None
         if key is not None:
-            lock = self.locks.acquire(key, verified.expires_at - self.clock())
+            # A task whose payload names an instance runs alone on that instance.
+            lock = self.locks.acquire(key, verified.expires_at - self.clock() - LOCK_WAIT_MARGIN_SECONDS)
             if lock is None:
                 raise AgentError(protocol.ERR_INSTANCE_BUSY, f"instance {key} is busy with another task")
         try:
