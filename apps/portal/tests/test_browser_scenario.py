@@ -57,7 +57,7 @@ def test_an_admin_sets_up_a_tenant_who_then_switches_project_and_sees_the_usage(
     admin.get_by_label("Limit for virtual machines (count)").fill("5")
     admin.get_by_role("button", name="Save limits").click()
     expect(admin.get_by_role("status")).to_contain_text("Limits saved.")
-    expect(admin.locator(".quota-bars")).to_contain_text("0 of 5 count used")
+    expect(admin.locator(".quota-bars")).to_contain_text("0 of 5 used")
 
     # Two instances' worth of usage, claimed the way the compute service will claim it.
     quotas.claim(web, {"instances": 2}, holder=web)
@@ -68,7 +68,7 @@ def test_an_admin_sets_up_a_tenant_who_then_switches_project_and_sees_the_usage(
     tenant.get_by_label("Project", exact=True).select_option(label="web")
     tenant.get_by_role("button", name="Switch").click()
     expect(tenant.get_by_role("heading", name="web", exact=True)).to_be_visible()
-    expect(tenant.locator(".quota-bars")).to_contain_text("2 of 5 count used (40%)")
+    expect(tenant.locator(".quota-bars")).to_contain_text("2 of 5 used (40%)")
     expect(tenant.locator("figure.quota-chart svg").first).to_be_visible()
     expect(tenant).to_have_url(re.compile(f"/dashboard/projects/{web.pk}/$"))
     expect(tenant.get_by_role("link", name="Admin portal")).to_have_count(0)
