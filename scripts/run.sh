@@ -49,7 +49,7 @@ case "$host" in
 esac
 URL="http://$host:$port"
 for _ in $(seq 300); do
-  curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break
+  curl -fsS --max-time 2 -o /dev/null "$URL/healthz" 2>/dev/null && break
   if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
     echo "the controller exited; the end of $LOG:" >&2
     tail -n 30 "$LOG" >&2
@@ -58,7 +58,7 @@ for _ in $(seq 300); do
   fi
   sleep 0.1
 done
-if ! curl -fsS -o /dev/null "$URL/healthz"; then
+if ! curl -fsS --max-time 5 -o /dev/null "$URL/healthz"; then
   echo "the controller does not answer on $URL/healthz; see $LOG" >&2
   exit 1
 fi
