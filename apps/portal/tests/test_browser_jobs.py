@@ -1,5 +1,7 @@
 """The job-progress component, watched in the browser while a real job row moves through its states."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -42,6 +44,16 @@ def test_the_component_follows_a_job_to_success_and_then_stops_polling(browsing,
     # Three polling periods: a component that still polled would have asked again.
     page.wait_for_timeout(3000)
     assert len(polls) == seen
+
+
+def test_a_component_whose_session_ended_sends_the_page_to_sign_in(browsing, tenant):
+    job = jobs.create_job(KIND, target=tenant.project.target(), obj=tenant.project)
+    page = browsing.signed_in_page(tenant.member)
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.locator(f"#job-{job.pk}")).to_have_attribute("data-job-state", "pending")
+    page.context.clear_cookies()
+    expect(page).to_have_url(re.compile("/login/$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
 def test_the_component_shows_why_a_job_failed(browsing, tenant):

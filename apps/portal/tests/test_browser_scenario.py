@@ -74,6 +74,31 @@ def test_an_admin_sets_up_a_tenant_who_then_switches_project_and_sees_the_usage(
     expect(tenant.get_by_role("link", name="Admin portal")).to_have_count(0)
 
 
+def test_signing_in_and_moving_around_works_with_the_keyboard_alone(browsing, tenant):
+    page = browsing.new_page()
+    page.goto("/login/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type(tenant.member.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=tenant.project.name, exact=True)).to_be_visible()
+    members = page.get_by_role("link", name="Members")
+    for _ in range(30):
+        if members.evaluate("e => e === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(members).to_be_focused()
+    outline = members.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline == "solid", "the focused link shows no focus ring"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=f"Members of {tenant.project.name}")).to_be_visible()
+
+
 def test_a_form_error_is_shown_next_to_its_field_in_the_browser(browsing, cloud_admin):
     page = browsing.signed_in_page(cloud_admin)
     create(
