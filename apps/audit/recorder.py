@@ -40,15 +40,28 @@ class Operation:
             client_address=self.actor.client_address,
             action=self.action,
             object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
             object_repr=str(obj)[:255] if obj is not None else "",
             domain_path=target.domain_path if target is not None else ROOT_PATH,
-            project_id=target.project_id if target is not None else None,
+            project_id=(target.project_id if target is not None else None) or _project_of(obj),
             outcome=outcome,
             error_code=getattr(error, "code", "") if error else "",
             error_message=(getattr(error, "message", "") or type(error).__name__)[:1024] if error else "",
-            details=self.details,
+            details={**self.details, "os_user": self.actor.os_user} if self.actor.os_user else self.details,
         )
+
+
+def _project_of(obj):
+    """The project an event is about, when its policy target has none.
+
+    Changing a project is decided in its domain, so the target names no project;
+    the event still belongs to the project, and its members see it.
+    """
+    if obj is None:
+        return None
+    if obj._meta.label_lower == "identity.project":
+        return obj.pk
+    return getattr(obj, "project_id", None)
 
 
 @contextmanager

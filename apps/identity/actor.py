@@ -1,5 +1,6 @@
 """The actor of an operation: a principal, where the request came from, and through what."""
 
+import getpass
 from dataclasses import dataclass
 
 from .policy import Principal, SystemPrincipal
@@ -10,6 +11,8 @@ class Actor:
     principal: Principal
     client_address: str = ""
     interface: str = "api"
+    # At the command line the system acts, on behalf of this operating-system account.
+    os_user: str = ""
 
     @property
     def user(self):
@@ -26,9 +29,16 @@ class Actor:
 
     @classmethod
     def system(cls, interface="cli"):
-        return cls(SystemPrincipal(), "", interface)
+        return cls(SystemPrincipal(), "", interface, _os_user() if interface == "cli" else "")
 
     @classmethod
     def from_request(cls, request, interface="api"):
         principal = request.auth if isinstance(request.auth, Principal) else Principal(request.user)
         return cls(principal, getattr(request, "client_address", ""), interface)
+
+
+def _os_user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

@@ -35,6 +35,7 @@ class AuditEventFilter(django_filters.FilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+    actor = django_filters.CharFilter(field_name="actor_name", help_text="A username, exactly.")
 
     class Meta:
         model = AuditEvent

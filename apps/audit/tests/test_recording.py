@@ -1,0 +1,130 @@
+"""What the audit log records of every change: who, what, which object, when, where from, how, outcome."""
+
+import getpass
+
+import pytest
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.conftest import login
+from apps.identity import policy
+from apps.identity.actor import Actor
+from apps.identity.models import Project
+from apps.identity.tests.commands import call
+from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
+from apps.quotas import services
+
+
+@pytest.fixture
+def acme(root):
+    return DomainFactory(name="acme")
+
+
+def test_an_api_change_records_who_what_which_object_when_where_from_how_and_the_outcome(
+    acme, admin_api, cloud_admin
+):
+    before = timezone.now()
+    response = admin_api.post("/api/v1/projects/", {"name": "web", "domain_id": str(acme.pk)}, format="json")
+    after = timezone.now()
+
+    event = AuditEvent.objects.get(action="identity.project.create")
+    assert (event.actor_id, event.actor_name) == (cloud_admin.pk, "cloud-admin")
+    assert (event.object_type, event.object_id, event.object_repr) == (
+        "identity.project",
+        response.data["id"],
+        "web",
+    )
+    assert before <= event.timestamp <= after
+    assert (event.client_address, event.interface, event.outcome) == ("127.0.0.1", "api", "success")
+    assert (event.domain_path, str(event.project_id)) == (acme.path, response.data["id"])
+    assert (event.error_code, event.error_message) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded_for", "recorded"),
+    [
+        (["127.0.0.1"], "203.0.113.9", "203.0.113.9"),
+        (["127.0.0.0/8", "10.0.0.0/8"], "198.51.100.7, 203.0.113.9, 10.1.2.3", "203.0.113.9"),
+        ([], "203.0.113.9", "127.0.0.1"),
+        (["10.0.0.0/8"], "203.0.113.9", "127.0.0.1"),
+    ],
+    ids=["trusted-proxy", "trusted-chain", "no-trusted-proxy", "peer-not-trusted"],
+)
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
+    acme, admin_api, settings, trusted, forwarded_for, recorded
+):
+    settings.CLOUDMGR_TRUSTED_PROXIES = trusted
+
+    admin_api.patch(
+        f"/api/v1/domains/{acme.pk}/", {"description": "x"}, format="json", HTTP_X_FORWARDED_FOR=forwarded_for
+    )
+
+    assert AuditEvent.objects.get(action="identity.domain.update").client_address == recorded
+
+
+def test_a_refused_change_is_recorded_with_its_error_and_who_tried(acme):
+    web = ProjectFactory(name="web", domain=acme)
+    reader = UserFactory(domain=acme)
+    grant(reader, policy.PROJECT_READER, web)
+
+    login(reader).patch(f"/api/v1/projects/{web.pk}/", {"name": "mine"}, format="json")
+
+    event = AuditEvent.objects.using("audit").get(action="identity.project.update")
+    assert (event.actor_name, event.outcome, event.error_code) == (
+        reader.username,
+        "failure",
+        "permission_denied",
+    )
+    assert event.error_message == "You may not change project web."
+    assert (event.object_id, event.project_id) == (str(web.pk), web.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_is_recorded_although_the_operation_rolled_back(acme, admin_api):
+    web = ProjectFactory(name="web", domain=acme)
+    services.claim(web, {"instances": 2}, UserFactory(domain=acme))
+    target = DomainFactory(name="small")
+    services.set_limit(Actor.system(), target, "instances", 1)
+
+    response = admin_api.post(
+        f"/api/v1/projects/{web.pk}/move/", {"domain_id": str(target.pk)}, format="json"
+    )
+
+    assert response.status_code == 409
+    (event,) = AuditEvent.objects.filter(action="identity.project.move")
+    assert (event.outcome, event.error_code, event.object_id) == ("failure", "quota_exceeded", str(web.pk))
+    assert Project.objects.get(pk=web.pk).domain_id == acme.pk
+    assert services.usage_of(target)["instances"] == (1, 0)
+
+
+def test_a_failed_login_is_recorded_as_anonymous_with_the_name_tried_and_the_address(root, client):
+    UserFactory(username="alice")
+
+    client.post(
+        "/api/v1/auth/tokens/",
+        {"username": "alice", "password": "wrong"},
+        content_type="application/json",
+        REMOTE_ADDR="192.0.2.44",
+    )
+
+    event = AuditEvent.objects.using("audit").get(action="identity.token.create")
+    assert (event.actor_id, event.actor_name, event.client_address) == (None, "anonymous", "192.0.2.44")
+    assert (event.outcome, event.error_code, event.details) == (
+        "failure",
+        "invalid_credentials",
+        {"username": "alice"},
+    )
+
+
+def test_command_line_changes_are_recorded_with_the_cli_interface_and_the_os_account(acme):
+    call("createproject", "web", "--domain", "acme")
+    with pytest.raises(Exception, match="already_exists"):
+        call("createproject", "web", "--domain", "acme")
+
+    success = AuditEvent.objects.get(action="identity.project.create")
+    failure = AuditEvent.objects.using("audit").get(action="identity.project.create", outcome="failure")
+    for event in (success, failure):
+        assert (event.actor_id, event.actor_name, event.interface) == (None, "system:cli", "cli")
+        assert event.details["os_user"] == getpass.getuser()
+    assert (success.outcome, success.object_repr) == ("success", "web")
+    assert failure.error_code == "already_exists"
