@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from apps.core.errors import ServiceError
 
 from .inspection import StreamInspector, Verdict
-from .stores.base import CHUNK_BYTES
+
+# Read size: small enough that cheroot's pure-Python reader does not churn 1 MiB buffers per
+# socket read, large enough that per-chunk Python work stays negligible.
+READ_BYTES = 256 * 1024
 
 
 class IncompleteData(ServiceError):
@@ -35,7 +38,7 @@ def receive(
     inspector = StreamInspector(read, declared_format)
     digest = hashlib.sha256()
     size = 0
-    while chunk := inspector.read(CHUNK_BYTES):
+    while chunk := inspector.read(READ_BYTES):
         size += len(chunk)
         if expected_size is not None and size > expected_size:
             raise IncompleteData(f"More data arrived than the {expected_size} bytes announced.")

@@ -34,6 +34,9 @@ _EXPECTED_INSPECTOR = {
     formats.AMI: "raw",
 }
 
+# Inspectors whose virtual size is simply the number of bytes.
+_PLAIN_BYTES = ("raw", "gpt")
+
 # oslo safety check name -> our refusal code.
 _SAFETY_CODES = {
     "backing_file": "backing_file",
@@ -61,19 +64,38 @@ class _ReadOnly:
 
 
 class StreamInspector:
-    """Wrap a reader; every chunk read through it is inspected. `verdict()` once it is drained."""
+    """Wrap a reader; chunks read through it are inspected until the format is settled.
+
+    Once every inspector has what it needs, the rest of the stream cannot change
+    the verdict (formats with a trailer, like a streamOptimized VMDK's footer,
+    settle only at the end), so later chunks bypass the inspectors.
+    """
 
     def __init__(self, read, declared_format):
         self.declared = declared_format
-        expected = _EXPECTED_INSPECTOR.get(declared_format, declared_format)
-        self._wrapper = format_inspector.InspectWrapper(_ReadOnly(read), expected_format=expected)
-        self._expected = expected
+        self._read = read
+        self._expected = _EXPECTED_INSPECTOR.get(declared_format, declared_format)
+        self._wrapper = format_inspector.InspectWrapper(_ReadOnly(read), expected_format=self._expected)
+        self._settled = False
+        self._bytes_seen = 0
 
     def read(self, size):
+        if self._settled:
+            chunk = self._read(size)
+        else:
+            try:
+                chunk = self._wrapper.read(size)
+            except format_inspector.ImageFormatError as error:
+                raise _mismatch(self.declared, str(error)) from error
+            self._settled = self._format_known()
+        self._bytes_seen += len(chunk)
+        return chunk
+
+    def _format_known(self):
         try:
-            return self._wrapper.read(size)
-        except format_inspector.ImageFormatError as error:
-            raise _mismatch(self.declared, str(error)) from error
+            return self._wrapper.formats is not None
+        except format_inspector.ImageFormatError:
+            return True  # several formats matched: settled, and refused by verdict()
 
     def verdict(self, local_path):
         """Finish inspection; raise ImageRefused or return what the data is."""
@@ -86,7 +108,8 @@ class StreamInspector:
         for inspector in matches:
             _safety_check(inspector)
         primary = next((i for i in matches if self._expected == i.NAME), matches[0])
-        virtual_size = primary.virtual_size
+        # Raw data's virtual size is its length; its inspector stopped counting when it settled.
+        virtual_size = self._bytes_seen if primary.NAME in _PLAIN_BYTES else primary.virtual_size
         _check_virtual_size(virtual_size)
         if self.declared in formats.QEMU_NAMES:
             virtual_size = qemu_img_check(local_path, self.declared)

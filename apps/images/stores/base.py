@@ -10,7 +10,7 @@ written them.
 
 from abc import ABC, abstractmethod
 
-CHUNK_BYTES = 1024 * 1024
+CHUNK_BYTES = 256 * 1024
 
 
 def read_chunks(read, length=None):
