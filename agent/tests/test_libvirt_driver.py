@@ -21,7 +21,16 @@ URI = "test:///default"
 
 
 @pytest.fixture(scope="module")
-def driver():
+def hypervisor():
+    """A connection of the test's own: test:///default's state lives while any connection to it is open,
+    as a real hypervisor outlives the agent's connection."""
+    conn = libvirt.open(URI)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def driver(hypervisor):
     driver = LibvirtDriver(URI, "qemu")
     yield driver
     driver.close()
@@ -90,12 +99,12 @@ def test_auto_picks_kvm_only_when_the_cpu_flags_show_hardware_virtualisation(tmp
     assert resolve_domain_type("qemu", cpuinfo) == "qemu"
 
 
-def test_spawn_defines_a_persistent_tagged_domain_and_starts_it(driver, files, image):
+def test_spawn_defines_a_persistent_tagged_domain_and_starts_it(hypervisor, driver, files, image):
     spec = make_spec(image)
 
     status = spawned(driver, files, spec)
 
-    dom = libvirt.open(URI).lookupByUUIDString(spec.instance_id)
+    dom = hypervisor.lookupByUUIDString(spec.instance_id)
     assert dom.isPersistent()
     assert dom.isActive()
     assert status.spec_sha256 == spec.spec_sha256()
@@ -208,10 +217,12 @@ def test_delete_undefines_the_domain_and_is_idempotent(driver, files, image):
     assert error.value.code == protocol.ERR_INSTANCE_NOT_FOUND
 
 
-def test_inventory_lists_only_tagged_domains_and_reports_untagged_ones_untouched(driver, files, image):
+def test_inventory_lists_only_tagged_domains_and_reports_untagged_ones_untouched(
+    hypervisor, driver, files, image
+):
     spec = make_spec(image)
     spawned(driver, files, spec)
-    untagged = libvirt.open(URI).lookupByName("test")
+    untagged = hypervisor.lookupByName("test")
     state_before = untagged.state()
 
     inventory = driver.inventory()
@@ -222,8 +233,8 @@ def test_inventory_lists_only_tagged_domains_and_reports_untagged_ones_untouched
     assert untagged.state() == state_before
 
 
-def test_an_untagged_domain_is_never_acted_on_even_by_its_uuid(driver):
-    untagged = libvirt.open(URI).lookupByName("test")
+def test_an_untagged_domain_is_never_acted_on_even_by_its_uuid(hypervisor, driver):
+    untagged = hypervisor.lookupByName("test")
     state_before = untagged.state()
 
     for action in (lambda i: driver.stop(i, 0), driver.delete, driver.pause):

@@ -63,7 +63,7 @@ class AgentProcess:
 
     def wait_until_consuming(self):
         """Return once the worker has run a task (a short deadline then measures the task, not startup)."""
-        report = self.controller.final_report(self.send(protocol.INVENTORY, protocol.InventoryRequest()), 30)
+        report = self.controller.final_report(self.send(protocol.INVENTORY, protocol.InventoryRequest()), 60)
         assert report.state == "succeeded", self.log()
 
     def heartbeat(self, predicate=lambda beat: True):
@@ -71,7 +71,7 @@ class AgentProcess:
             beats = [b for b in self.controller.heartbeats if b.host == self.host and predicate(b)]
             return beats[-1] if beats else None
 
-        return self.controller.wait_for(find, timeout=30)
+        return self.controller.wait_for(find, timeout=60)
 
     def stop(self):
         if self.process.poll() is None:
@@ -111,7 +111,7 @@ def test_an_agent_process_spawns_a_domain_from_a_signed_task_on_its_redis_queue(
 
     task_id = agent.send(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec))
 
-    report = controller.final_report(task_id, timeout=30)
+    report = controller.final_report(task_id, timeout=60)
     assert report.state == "succeeded", (report.error, agent.log())
     assert protocol.parse_result(report.task, report.result).instance.power_state == "running"
     beat = agent.heartbeat(lambda b: spec.instance_id in {i.instance_id for i in b.inventory.instances})
@@ -129,7 +129,7 @@ def test_an_agent_process_refuses_forged_and_misrouted_tasks_and_keeps_serving(s
 
     genuine = agent.send(protocol.INVENTORY, protocol.InventoryRequest())
 
-    assert controller.final_report(genuine, timeout=30).state == "succeeded"
+    assert controller.final_report(genuine, timeout=60).state == "succeeded"
     assert {r.task_id for r in controller.reports} & {forged, misrouted} == set()
     log = agent.log()
     assert "bad_signature" in log
@@ -146,8 +146,8 @@ def test_a_hung_driver_call_fails_at_the_deadline_and_the_single_thread_worker_s
     hung = agent.send(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), ttl=3)
     after = agent.send(protocol.INVENTORY, protocol.InventoryRequest())
 
-    report = controller.final_report(hung, timeout=30)
+    report = controller.final_report(hung, timeout=60)
     assert (report.state, report.error.code) == ("failed", protocol.ERR_TIMEOUT), agent.log()
-    assert controller.final_report(after, timeout=30).state == "succeeded"
+    assert controller.final_report(after, timeout=60).state == "succeeded"
     assert agent.heartbeat(lambda b: b.stuck_operations == 1).host == agent.host
     assert agent.process.poll() is None
