@@ -143,7 +143,7 @@ def test_a_hung_driver_call_fails_at_the_deadline_and_the_single_thread_worker_s
     spec = make_spec(controller.add_image(qcow2_bytes(tmp_path), "qcow2"))
     agent.wait_until_consuming()
 
-    hung = agent.send(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), ttl=3)
+    hung = agent.send(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), ttl=5)
     after = agent.send(protocol.INVENTORY, protocol.InventoryRequest())
 
     report = controller.final_report(hung, timeout=60)
