@@ -7,8 +7,8 @@ from apps.identity.actor import Actor
 from apps.identity.policy import Principal
 
 
-def _recorded(user, target, obj):
-    with audited(Actor(Principal(user)), "identity.project.update", target=target, obj=obj):
+def _recorded(user, action, target, obj):
+    with audited(Actor(Principal(user)), action, target=target, obj=obj):
         pass
     return AuditEvent.objects.filter(actor_id=user.pk).latest("id")
 
@@ -16,12 +16,10 @@ def _recorded(user, target, obj):
 @per_tenant("api:audit-event-detail")
 def an_event_of_another_tenants_project(tenants):
     other = tenants.other
-    event = _recorded(other.member, other.project.target(), other.project)
-    return Case(event, {"pk": event.pk})
+    return Case.of(_recorded(other.member, "identity.project.update", other.project.target(), other.project))
 
 
 @per_tenant("api:audit-event-detail")
 def an_event_of_another_tenants_domain(tenants):
     other = tenants.other
-    event = _recorded(other.admin, other.project.admin_target(), other.project)
-    return Case(event, {"pk": event.pk})
+    return Case.of(_recorded(other.admin, "identity.domain.update", other.domain.target(), other.domain))

@@ -10,8 +10,7 @@ such an object. Each app declares its routes in its own `tests/isolation.py`
 
     @per_tenant("api:project-detail")
     def another_tenants_project(tenants):
-        project = tenants.other.project
-        return Case(project, {"pk": project.pk}, body={"description": "taken over"})
+        return Case.of(tenants.other.project, body={"description": "taken over"})
 
     @platform("api:role-detail", reason="Roles are the catalogue every tenant picks from.")
     def a_custom_role(tenants):
@@ -50,6 +49,11 @@ class Case:
     obj: object
     kwargs: dict
     body: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, obj, body=None, kwarg="pk"):
+        """The usual case: the route names the object by its primary key."""
+        return cls(obj, {kwarg: obj.pk}, body or {})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from apps.identity.services.apikeys import create_api_key
 from apps.identity.services.roles import add_rule, create_role
 from apps.identity.tests.factories import DomainFactory
 
+CHANGE = {"description": "changed by another tenant"}
 PLATFORM_CATALOGUE = (
     "Roles and their rules are one cloud-wide catalogue: every tenant is given roles from it and"
     " may read it; only cloud admins change it."
@@ -17,44 +18,39 @@ PLATFORM_CATALOGUE = (
 @per_tenant("api:domain-detail")
 def an_empty_sub_domain_of_another_tenant(tenants):
     domain = DomainFactory(parent=tenants.other.domain, name="sub-domain-of-tenant-b")
-    return Case(domain, {"pk": domain.pk}, body={"description": "changed by another tenant"})
+    return Case.of(domain, body=CHANGE)
 
 
 @per_tenant("api:project-detail")
 def another_tenants_project(tenants):
-    project = tenants.other.project
-    return Case(project, {"pk": project.pk}, body={"description": "changed by another tenant"})
+    return Case.of(tenants.other.project, body=CHANGE)
 
 
 @per_tenant("api:project-move")
 def another_tenants_project_moved_into_mine(tenants):
-    project = tenants.other.project
-    return Case(project, {"pk": project.pk}, body={"domain_id": str(tenants.home.domain.pk)})
+    return Case.of(tenants.other.project, body={"domain_id": str(tenants.home.domain.pk)})
 
 
 @per_tenant("api:user-detail")
 def another_tenants_user(tenants):
-    user = tenants.other.member
-    return Case(user, {"pk": user.pk}, body={"full_name": "changed by another tenant"})
+    return Case.of(tenants.other.member, body={"full_name": "changed by another tenant"})
 
 
 @per_tenant("api:api-key-detail")
 def another_tenants_api_key(tenants):
     other = tenants.other
     key, _ = create_api_key(Actor(Principal(other.member)), project=other.project, name="key-of-tenant-b")
-    return Case(key, {"pk": key.pk}, body={"enabled": False})
+    return Case.of(key, body={"enabled": False})
 
 
 @per_tenant("api:role-assignment-detail")
 def another_tenants_project_role(tenants):
-    assignment = RoleAssignment.objects.get(user=tenants.other.member, project=tenants.other.project)
-    return Case(assignment, {"pk": assignment.pk})
+    return Case.of(RoleAssignment.objects.get(user=tenants.other.member, project=tenants.other.project))
 
 
 @per_tenant("api:role-assignment-detail")
 def another_tenants_domain_role(tenants):
-    assignment = RoleAssignment.objects.get(user=tenants.other.admin, domain=tenants.other.domain)
-    return Case(assignment, {"pk": assignment.pk})
+    return Case.of(RoleAssignment.objects.get(user=tenants.other.admin, domain=tenants.other.domain))
 
 
 def _custom_role():
@@ -65,11 +61,9 @@ def _custom_role():
 
 @platform("api:role-detail", reason=PLATFORM_CATALOGUE)
 def a_custom_role(tenants):
-    custom, _ = _custom_role()
-    return Case(custom, {"pk": custom.pk})
+    return Case.of(_custom_role()[0])
 
 
 @platform("api:rule-detail", reason=PLATFORM_CATALOGUE)
 def a_rule_of_a_custom_role(tenants):
-    _, rule = _custom_role()
-    return Case(rule, {"pk": rule.pk})
+    return Case.of(_custom_role()[1])

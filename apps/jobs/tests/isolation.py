@@ -7,12 +7,10 @@ from apps.jobs.services import create_job
 @per_tenant("api:job-detail")
 def a_job_of_another_tenants_project(tenants):
     project = tenants.other.project
-    job = create_job("isolation.probe", target=project.target(), obj=project)
-    return Case(job, {"pk": job.pk})
+    return Case.of(create_job("isolation.probe", target=project.target(), obj=project))
 
 
 @per_tenant("api:job-detail")
 def a_job_of_another_tenants_domain(tenants):
     domain = tenants.other.domain
-    job = create_job("isolation.probe", target=domain.target(), obj=domain)
-    return Case(job, {"pk": job.pk})
+    return Case.of(create_job("isolation.probe", target=domain.target(), obj=domain))
