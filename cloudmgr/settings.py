@@ -181,6 +181,7 @@ CLOUDMGR_PERIODS = {
     "audit.purge_old_events": env_int("CLOUDMGR_PERIOD_PURGE_AUDIT", 3600),
     "jobs.sweep_overdue": env_int("CLOUDMGR_PERIOD_SWEEP_JOBS", 10),
     "infrastructure.mark_silent_hosts_down": env_int("CLOUDMGR_PERIOD_MARK_HOSTS_DOWN", 10),
+    "infrastructure.refresh_host_limits": env_int("CLOUDMGR_PERIOD_REFRESH_HOST_LIMITS", 60),
     "identity.purge_api_key_nonces": env_int("CLOUDMGR_PERIOD_PURGE_API_KEY_NONCES", 300),
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),

@@ -1,13 +1,19 @@
-"""Host capacity: the limits in SQL, and claims that check and take capacity in one UPDATE.
+"""Host capacity: each host's limits, and claims that check and take capacity in one UPDATE.
 
 A host's limit for a resource is (reported total - reserve) * allocation ratio,
-the ratio being the host's own or the CLOUDMGR_*_ALLOCATION_RATIO default.
-`claim` adds to the host's *_used columns only when the sum stays within every
+the ratio being the host's own or the CLOUDMGR_*_ALLOCATION_RATIO default. The
+limits are stored on the host (ram_mb_limit, vcpus_limit, disk_gb_limit) and
+recomputed in SQL by the statement that changes what they depend on (a
+heartbeat, an admin's change) and by the periodic refresh that picks up a
+changed default ratio. Storing them keeps the claim a comparison of two columns
+and lets the scheduler walk an index of free RAM instead of computing it for
+every host.
+
+`claim` adds to the host's *_used columns only when every sum stays within its
 limit, in one conditional UPDATE, so no concurrency can over-allocate a host;
 `release` gives back exactly what a consumer holds, exactly once.
 """
 
-import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -31,40 +37,43 @@ def _ratio(field, default):
     return Coalesce(F(field), Value(float(default)), output_field=FloatField())
 
 
-def ram_limit_mb():
-    return Floor(
-        (F("ram_mb") - F("reserved_host_memory_mb"))
-        * _ratio("ram_allocation_ratio", settings.CLOUDMGR_RAM_ALLOCATION_RATIO)
-    )
+def limit_expressions(cpus=None, ram_mb=None, disk_gb=None):
+    """SQL for the three limits; pass new totals to compute them in the UPDATE that stores the totals.
+
+    (An UPDATE's SET expressions see the row as it was, so new totals are given as values.)
+    """
+    cpus = Value(cpus) if cpus is not None else F("cpus")
+    ram_mb = Value(ram_mb) if ram_mb is not None else F("ram_mb")
+    disk_gb = Value(disk_gb) if disk_gb is not None else F("disk_gb")
+    return {
+        "vcpus_limit": Floor(cpus * _ratio("cpu_allocation_ratio", settings.CLOUDMGR_CPU_ALLOCATION_RATIO)),
+        "ram_mb_limit": Floor(
+            (ram_mb - F("reserved_host_memory_mb"))
+            * _ratio("ram_allocation_ratio", settings.CLOUDMGR_RAM_ALLOCATION_RATIO)
+        ),
+        "disk_gb_limit": Floor(
+            (disk_gb * MB_PER_GB - F("reserved_host_disk_mb"))
+            * _ratio("disk_allocation_ratio", settings.CLOUDMGR_DISK_ALLOCATION_RATIO)
+            / MB_PER_GB
+        ),
+    }
 
 
-def vcpu_limit():
-    return Floor(F("cpus") * _ratio("cpu_allocation_ratio", settings.CLOUDMGR_CPU_ALLOCATION_RATIO))
-
-
-def disk_limit_gb():
-    return Floor(
-        (F("disk_gb") * MB_PER_GB - F("reserved_host_disk_mb"))
-        * _ratio("disk_allocation_ratio", settings.CLOUDMGR_DISK_ALLOCATION_RATIO)
-        / MB_PER_GB
-    )
+def refresh_limits(queryset=None):
+    """Recompute the stored limits of the hosts whose limits are out of date; returns how many changed."""
+    expressions = limit_expressions()
+    stale = Q()
+    for field, expression in expressions.items():
+        stale |= ~Q(**{field: expression})
+    return (queryset if queryset is not None else Host.objects.all()).filter(stale).update(**expressions)
 
 
 def limits_of(host):
-    """The same limits as the SQL expressions above, for one loaded host (displays, tests)."""
-    return Amounts(
-        vcpus=math.floor(host.cpus * host.effective_cpu_allocation_ratio),
-        ram_mb=math.floor((host.ram_mb - host.reserved_host_memory_mb) * host.effective_ram_allocation_ratio),
-        disk_gb=math.floor(
-            (host.disk_gb * MB_PER_GB - host.reserved_host_disk_mb)
-            * host.effective_disk_allocation_ratio
-            / MB_PER_GB
-        ),
-    )
+    return Amounts(vcpus=host.vcpus_limit, ram_mb=host.ram_mb_limit, disk_gb=host.disk_gb_limit)
 
 
 def free_ram_mb():
-    return ram_limit_mb() - F("ram_mb_used")
+    return F("ram_mb_limit") - F("ram_mb_used")
 
 
 def schedulable():
@@ -73,30 +82,38 @@ def schedulable():
 
 
 def ram_fits(ram_mb):
-    return Q(ram_mb_used__lte=ram_limit_mb() - Value(ram_mb))
+    return Q(ram_mb_used__lte=F("ram_mb_limit") - ram_mb)
 
 
 def vcpus_fit(vcpus):
-    return Q(vcpus_used__lte=vcpu_limit() - Value(vcpus))
+    return Q(vcpus_used__lte=F("vcpus_limit") - vcpus)
 
 
 def disk_fits(disk_gb):
-    return Q(disk_gb_used__lte=disk_limit_gb() - Value(disk_gb))
+    return Q(disk_gb_used__lte=F("disk_gb_limit") - disk_gb)
+
+
+_CLAIM_SQL = """
+UPDATE infrastructure_host
+   SET vcpus_used = vcpus_used + %(vcpus)s,
+       ram_mb_used = ram_mb_used + %(ram_mb)s,
+       disk_gb_used = disk_gb_used + %(disk_gb)s
+ WHERE id = %(host)s
+   AND state = 'up' AND enabled AND NOT maintenance
+   AND vcpus_used + %(vcpus)s <= vcpus_limit
+   AND ram_mb_used + %(ram_mb)s <= ram_mb_limit
+   AND disk_gb_used + %(disk_gb)s <= disk_gb_limit
+"""
 
 
 def claim(host_id, consumer_id, amounts):
     """Take `amounts` on the host for the consumer, or return False when it no longer fits."""
-    taken = Host.objects.filter(
-        schedulable(),
-        ram_fits(amounts.ram_mb),
-        vcpus_fit(amounts.vcpus),
-        disk_fits(amounts.disk_gb),
-        pk=host_id,
-    ).update(
-        vcpus_used=F("vcpus_used") + amounts.vcpus,
-        ram_mb_used=F("ram_mb_used") + amounts.ram_mb,
-        disk_gb_used=F("disk_gb_used") + amounts.disk_gb,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            {"host": host_id, "vcpus": amounts.vcpus, "ram_mb": amounts.ram_mb, "disk_gb": amounts.disk_gb},
+        )
+        taken = cursor.rowcount
     if taken:
         Allocation.objects.create(
             host_id=host_id,

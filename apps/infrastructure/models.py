@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from apps.identity.models import PLATFORM
 
@@ -79,6 +79,11 @@ class Host(models.Model):
     ram_mb_used = models.BigIntegerField(default=0)
     disk_gb_used = models.BigIntegerField(default=0)
 
+    # (total - reserve) * ratio, kept by apps.infrastructure.capacity whenever an input changes.
+    vcpus_limit = models.BigIntegerField(default=0)
+    ram_mb_limit = models.BigIntegerField(default=0)
+    disk_gb_limit = models.BigIntegerField(default=0)
+
     ram_allocation_ratio = models.FloatField(null=True, blank=True)
     cpu_allocation_ratio = models.FloatField(null=True, blank=True)
     disk_allocation_ratio = models.FloatField(null=True, blank=True)
@@ -108,7 +113,15 @@ class Host(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["last_heartbeat_at"], name="host_up_heartbeat", condition=Q(state="up"))
+            models.Index(fields=["last_heartbeat_at"], name="host_up_heartbeat", condition=Q(state="up")),
+            # The scheduler's default order (most free RAM first, or last when stacking), walked
+            # from one end until enough hosts pass the filters.
+            models.Index(
+                F("ram_mb_limit") - F("ram_mb_used"),
+                "id",
+                name="host_schedulable_free_ram",
+                condition=Q(state="up", enabled=True, maintenance=False),
+            ),
         ]
 
     def __str__(self):

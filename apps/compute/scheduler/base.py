@@ -36,8 +36,9 @@ class Filter:
 class Weigher:
     """Orders hosts: `expression(request)` is an SQL number per host row, larger is better.
 
-    The final order sums each weigher's value times its multiplier; with more than
-    one weigher the values are first scaled to 0..1 over the candidate hosts, so a
+    A single weigher orders by its expression, descending for a positive
+    multiplier and ascending for a negative one. Several are summed, each value
+    times its multiplier after being scaled to 0..1 over the candidate hosts, so a
     multiplier means the same whatever the unit.
     """
 

@@ -5,6 +5,7 @@ import ipaddress
 from django.db.models import Q
 
 from apps.infrastructure import capacity
+from apps.infrastructure.models import Zone
 
 from .base import Filter, register_filter
 
@@ -16,7 +17,7 @@ class ComputeFilter(Filter):
     name = "compute"
 
     def condition(self, request):
-        return capacity.schedulable() & Q(zone__enabled=True)
+        return capacity.schedulable() & Q(zone_id__in=Zone.objects.filter(enabled=True).values("id"))
 
 
 @register_filter

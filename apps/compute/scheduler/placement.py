@@ -11,7 +11,7 @@
 """
 
 from django.conf import settings
-from django.db.models import ExpressionWrapper, FloatField, Max, Min, Value, Window
+from django.db.models import ExpressionWrapper, F, FloatField, Max, Min, Value, Window
 from django.db.models.functions import Coalesce, NullIf
 
 from apps.core.errors import Conflict
@@ -61,14 +61,20 @@ def _filtered(queryset, active, request):
 
 
 def _weighed(queryset, weighers_, request):
-    if not weighers_:
+    """Best first. One weigher orders by its own expression, so an index on it can serve the order."""
+    if len(weighers_) == 1:
+        (weigher,) = weighers_
+        value = weigher.expression(request)
+        if weigher.multiplier > 0:
+            return queryset.order_by(value.desc(), F("id").desc())
+        if weigher.multiplier < 0:
+            return queryset.order_by(value.asc(), F("id").asc())
+    if len(weighers_) <= 1:
         return queryset.order_by("id")
-    values = [(ExpressionWrapper(w.expression(request), FloatField()), w.multiplier) for w in weighers_]
-    if len(values) == 1:
-        ((value, multiplier),) = values
-        score = value * Value(multiplier)
-    else:
-        score = sum(_scaled(value) * Value(multiplier) for value, multiplier in values)
+    score = sum(
+        _scaled(ExpressionWrapper(w.expression(request), FloatField())) * Value(w.multiplier)
+        for w in weighers_
+    )
     return queryset.annotate(weight=score).order_by("-weight", "id")
 
 

@@ -1,7 +1,7 @@
 """What the scheduler is asked to place: sizes, where, and the constraints from image, hints and group."""
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from apps.infrastructure.capacity import Amounts
 
@@ -28,5 +28,3 @@ class PlacementRequest:
     near_network: str | None = None
     group_policy: str | None = None
     group_hosts: frozenset = frozenset()
-    # Makes the chance weigher's order stable for the length of one placement.
-    seed: str = field(default_factory=lambda: uuid.uuid4().hex)

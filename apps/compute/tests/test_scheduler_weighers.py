@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 
-from apps.compute.scheduler.placement import place
+from apps.compute.scheduler.base import Filter
+from apps.compute.scheduler.placement import CANDIDATES_PER_PAGE, place
 from apps.compute.scheduler.request import PlacementRequest
 from apps.infrastructure import capacity
 from apps.infrastructure.capacity import Amounts
@@ -13,15 +14,14 @@ from apps.infrastructure.tests.factories import HostFactory
 SMALL = Amounts(vcpus=1, ram_mb=512, disk_gb=1)
 
 
-def chosen(seed=None, amounts=SMALL):
-    extra = {"seed": seed} if seed else {}
-    return place(PlacementRequest(consumer_id=uuid.uuid4(), amounts=amounts, **extra)).name
+def chosen(amounts=SMALL):
+    return place(PlacementRequest(consumer_id=uuid.uuid4(), amounts=amounts)).name
 
 
-def first_choice(seed):
-    """The host a placement picks, its claim given back so every seed sees the same hosts."""
+def first_choice():
+    """The host a placement picks, its claim given back so every placement sees the same hosts."""
     consumer = uuid.uuid4()
-    host = place(PlacementRequest(consumer_id=consumer, amounts=SMALL, seed=seed))
+    host = place(PlacementRequest(consumer_id=consumer, amounts=SMALL))
     capacity.release(consumer)
     return host.name
 
@@ -54,21 +54,32 @@ def test_a_negative_ram_multiplier_stacks_onto_the_fullest_host_that_fits(three_
 
 def test_the_chance_weigher_picks_among_fitting_hosts_at_random(three_hosts, settings):
     settings.CLOUDMGR_SCHEDULER_WEIGHERS = ["chance"]
-    picks = {first_choice(f"seed-{n}") for n in range(40)}
+    picks = {first_choice() for n in range(40)}
     assert picks == {"small", "medium", "large"}
 
 
-def test_the_chance_order_is_stable_within_one_placement(three_hosts, settings):
+class OnlyTheLastHost(Filter):
+    name = "only_the_last_host"
+
+    def host_passes(self, host, request):
+        return host.name == "node-39"
+
+
+def test_random_pages_still_reach_every_candidate(root, settings):
+    """More candidates than a page: each page is drawn from the hosts not tried yet."""
     settings.CLOUDMGR_SCHEDULER_WEIGHERS = ["chance"]
-    first = first_choice("fixed")
-    assert all(first_choice("fixed") == first for _ in range(3))
+    settings.CLOUDMGR_SCHEDULER_FILTERS = ["compute", f"{__name__}.OnlyTheLastHost"]
+    for n in range(40):
+        HostFactory(name=f"node-{n:02d}")
+    assert 2 * CANDIDATES_PER_PAGE < 40
+    assert first_choice() == "node-39"
 
 
 def test_combined_weighers_are_scaled_so_multipliers_compare(three_hosts, settings):
     settings.CLOUDMGR_SCHEDULER_WEIGHERS = ["ram", "chance"]
     settings.CLOUDMGR_SCHEDULER_RAM_WEIGHT_MULTIPLIER = 1000.0
-    # RAM differences are in thousands of MB, chance in 0..1, yet chance would decide unscaled
-    # with a RAM multiplier of 0.0001; scaled, a RAM multiplier of 1000 always wins.
-    assert {first_choice(f"seed-{n}") for n in range(10)} == {"large"}
+    # Unscaled, RAM (thousands of MB) would swamp chance (0..1) even with a multiplier of
+    # 0.0001; scaled to 0..1, a RAM multiplier of 1000 always wins and one of 0.0001 never does.
+    assert {first_choice() for n in range(10)} == {"large"}
     settings.CLOUDMGR_SCHEDULER_RAM_WEIGHT_MULTIPLIER = 0.0001
-    assert len({first_choice(f"seed-{n}") for n in range(40)}) > 1
+    assert len({first_choice() for n in range(40)}) > 1

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.core.errors import ValidationFailed
 
-from .. import states
+from .. import capacity, states
 from ..models import Host
 
 # What a heartbeat may set on its host, with the type each value must have.
@@ -22,15 +22,18 @@ REPORTED = {
 }
 
 
-def record_heartbeat(host, capacity):
+def record_heartbeat(host, report):
     """Store the reported capacity and mark the host up; an enrolling host is refused."""
     changes = {}
     for field, kind in REPORTED.items():
-        value = capacity.get(field)
+        value = report.get(field)
         if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
             raise ValidationFailed(f"The heartbeat's {field} is missing or invalid.", code="bad_heartbeat")
         changes[field] = value
-    states.move_one(host, "heartbeat", last_heartbeat_at=timezone.now(), **changes)
+    limits = capacity.limit_expressions(
+        cpus=changes["cpus"], ram_mb=changes["ram_mb"], disk_gb=changes["disk_gb"]
+    )
+    states.move_one(host, "heartbeat", last_heartbeat_at=timezone.now(), **changes, **limits)
 
 
 def mark_silent_hosts_down(now=None):

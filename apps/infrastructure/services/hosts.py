@@ -13,6 +13,7 @@ from apps.core.errors import ValidationFailed
 from apps.identity.models import PLATFORM
 from apps.identity.services.common import require, save_unique
 
+from .. import capacity
 from ..models import EnrollmentToken, Host, host_name_validator
 from .common import refuse_if_used
 
@@ -87,6 +88,7 @@ def update_host(actor, host, **changes):
         # Only the named columns are written, so a concurrent heartbeat or claim is never overwritten.
         op.details = {"changes": {k: v for k, v in changes.items() if getattr(host, k) != v}}
         Host.objects.filter(pk=host.pk).update(**changes)
+        capacity.refresh_limits(Host.objects.filter(pk=host.pk))
         host.refresh_from_db()
     return host
 

@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
+from apps.infrastructure import capacity
 from apps.infrastructure.models import Host, Zone
 
 
@@ -21,6 +22,7 @@ class ZoneFactory(factory.django.DjangoModelFactory):
 class HostFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Host
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"host-{n}.example.test")
     zone = factory.SubFactory(ZoneFactory)
@@ -35,6 +37,13 @@ class HostFactory(factory.django.DjangoModelFactory):
     last_heartbeat_at = factory.LazyFunction(timezone.now)
     reserved_host_memory_mb = 512
     reserved_host_disk_mb = 0
+
+    @factory.post_generation
+    def limits(obj, create, extracted, **kwargs):
+        """Stored limits, as a heartbeat would leave them."""
+        if create:
+            capacity.refresh_limits(Host.objects.filter(pk=obj.pk))
+            obj.refresh_from_db()
 
 
 def agent_public_key():

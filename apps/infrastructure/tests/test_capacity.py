@@ -7,6 +7,7 @@ import pytest
 from apps.infrastructure import capacity
 from apps.infrastructure.capacity import Amounts
 from apps.infrastructure.models import Allocation, Host
+from apps.infrastructure.periodic import refresh_host_limits
 
 from .factories import HostFactory
 
@@ -66,3 +67,15 @@ def test_the_displayed_limits_match_what_a_claim_allows(root):
     assert claim(host, vcpus=limits.vcpus, ram_mb=limits.ram_mb, disk_gb=limits.disk_gb)
     for extra in (Amounts(1, 0, 0), Amounts(0, 1, 0), Amounts(0, 0, 1)):
         assert not capacity.claim(host.pk, uuid.uuid4(), extra)
+
+
+def test_a_changed_default_ratio_reaches_hosts_at_the_periodic_refresh_but_not_overrides(root, settings):
+    settings.CLOUDMGR_CPU_ALLOCATION_RATIO = 16.0
+    default = HostFactory(cpus=4)
+    overridden = HostFactory(cpus=4, cpu_allocation_ratio=2.0)
+    settings.CLOUDMGR_CPU_ALLOCATION_RATIO = 4.0
+    assert refresh_host_limits() == 1
+    assert refresh_host_limits() == 0
+    default.refresh_from_db()
+    overridden.refresh_from_db()
+    assert (default.vcpus_limit, overridden.vcpus_limit) == (16, 8)

@@ -100,6 +100,8 @@ def test_a_heartbeat_brings_an_enrolled_host_up_with_its_capacity(admin_api):
     record_heartbeat(host, CAPACITY)
     host.refresh_from_db()
     assert (host.state, host.cpus, host.ram_mb, host.disk_gb, host.arch) == ("up", 4, 8192, 100, "x86_64")
+    # Limits follow in the same statement: (8192 - 512) * 1.5, 4 * 16, 100 * 1.0.
+    assert (host.ram_mb_limit, host.vcpus_limit, host.disk_gb_limit) == (11520, 64, 100)
     assert host.last_heartbeat_at is not None
 
 
