@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 
 from apps.core.tests.controllers import database_url, wait_until
 from apps.identity.tests.factories import PASSWORD, UserFactory
@@ -96,3 +96,26 @@ def test_runcontroller_refuses_an_address_already_in_use():
         port = taken.getsockname()[1]
         with pytest.raises(CommandError, match="cannot listen on"):
             call_command("runcontroller", "--listen", f"127.0.0.1:{port}")
+
+
+def test_a_request_that_finds_its_database_connection_cut_gets_a_503_and_the_next_one_works(
+    start_controller,
+):
+    user = UserFactory()
+    controller = start_controller("a", environment={"CLOUDMGR_HTTP_THREADS": "1"})
+    token = controller.login(user.username, PASSWORD)
+    assert controller.request("GET", "/api/v1/projects/", token=token)[0] == 200
+    own = []
+    for alias in ("default", "audit"):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            own.append(cursor.fetchone()[0])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> ALL(%s)",
+            [own],
+        )
+    status, body = controller.request("GET", "/api/v1/projects/", token=token)
+    assert (status, body["error"]["code"]) == (503, "database_unavailable")
+    assert controller.request("GET", "/api/v1/projects/", token=token)[0] == 200
