@@ -12,6 +12,9 @@ has no resource models yet, and a user is a real row, so a refused claim leaves
 no holder behind and recalcquota can check the holders. A release gives the
 holder's claims back and deletes the holder, in one transaction, as deleting a
 resource will.
+
+Other apps race their own operations the same way: `Racers(count, url, module=...)`
+with a module whose main calls `serve(prepare)`.
 """
 
 import json
@@ -80,13 +83,17 @@ class RaceResult:
 
 
 class Racers:
-    """`count` racer processes on the database at `url`; use as a context manager."""
+    """`count` racer processes on the database at `url`; use as a context manager.
 
-    def __init__(self, count, url):
+    Each runs `python -m <module>`, a module whose main calls `serve(prepare)`;
+    by default this one, which claims and releases quota.
+    """
+
+    def __init__(self, count, url, module=__name__):
         env = {**os.environ, "CLOUDMGR_DATABASE_URL": url}
         self._processes = [
             subprocess.Popen(
-                [sys.executable, "-m", __name__],
+                [sys.executable, "-m", module],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
@@ -181,8 +188,12 @@ def _wait_for(cursor, sql, params, expected, what):
         time.sleep(0.005)
 
 
-def _serve():
-    """The racer side: announce readiness, then answer each job line with one result line."""
+def serve(prepare):
+    """The racer side: announce readiness, then answer each job line with one result line.
+
+    `prepare(job)` does what may happen before the gate and returns the function
+    that races; its return value is the answer, a ServiceError becomes a refusal.
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudmgr.settings")
     import django
 
@@ -194,15 +205,15 @@ def _serve():
         (pid,) = cursor.fetchone()
     _say({"ready": True, "pid": pid})
     for line in sys.stdin:
-        _say(_run(json.loads(line)))
+        _say(_run(json.loads(line), prepare))
 
 
-def _run(job):
+def _run(job, prepare):
     from django.db import connection
 
     from apps.core.errors import ServiceError
 
-    prepared = _prepare(job)
+    prepared = prepare(job)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock_shared(%s)", [job["gate"]])
     try:
@@ -276,4 +287,4 @@ def _say(message):
 
 
 if __name__ == "__main__":
-    _serve()
+    serve(_prepare)
