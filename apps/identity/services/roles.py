@@ -9,6 +9,13 @@ from .common import require, save_unique
 from .revocation import revoke_user_tokens
 
 
+def require_may_give(actor, role, where, refusal):
+    """Delegation: only who holds, at `where`, every action `role` carries may give it or take it away."""
+    patterns = [rule.action for rule in role.rules.all()]
+    if not actor.principal.may_grant(patterns, where.target()):
+        raise PermissionDenied(refusal, code="delegation_exceeded")
+
+
 def assign_role(actor, *, user, role, domain=None, project=None):
     """Give `role` to `user` on a domain or a project.
 
@@ -24,12 +31,8 @@ def assign_role(actor, *, user, role, domain=None, project=None):
         require(actor, action, target, f"You may not give roles on {where}.")
         if not actor.can("identity.user.read", user.target()):
             raise NotFound("No such user.")
-        patterns = list(role.rules.values_list("action", flat=True))
-        if not actor.principal.may_grant(patterns, where.target()):
-            raise PermissionDenied(
-                f"You cannot give the role {role.name}: it allows more than you hold on {where}.",
-                code="delegation_exceeded",
-            )
+        refusal = f"You cannot give the role {role.name}: it allows more than you hold on {where}."
+        require_may_give(actor, role, where, refusal)
         assignment = RoleAssignment(user=user, role=role, domain=domain, project=project)
         op.object = assignment
         op.details = {"user": user.username, "role": role.name, "on": str(where)}
@@ -43,6 +46,9 @@ def unassign_role(actor, assignment):
     action = "identity.role_assignment.delete"
     with audited(actor, action, target=target, obj=assignment) as op:
         require(actor, action, target, f"You may not take roles away on {where}.")
+        role = assignment.role
+        refusal = f"You cannot take away the role {role.name}: it allows more than you hold on {where}."
+        require_may_give(actor, role, where, refusal)
         op.details = {
             "user": assignment.user.username,
             "role": assignment.role.name,

@@ -9,6 +9,7 @@ from apps.core.errors import PermissionDenied, ValidationFailed
 from ..models import User
 from .common import require, save_unique
 from .revocation import revoke_user_tokens
+from .roles import require_may_give
 
 
 def _validated_password(password, user=None):
@@ -27,16 +28,15 @@ def _require_holds_what_user_holds(actor, user):
     Otherwise a domain admin could reset the password of a cloud admin whose home
     domain is in its subtree, and log in as them.
     """
-    for assignment in user.assignments.select_related("domain", "project__domain").prefetch_related(
-        "role__rules"
-    ):
-        patterns = [rule.action for rule in assignment.role.rules.all()]
-        if not actor.principal.may_grant(patterns, assignment.target()):
-            where = assignment.domain or assignment.project
-            raise PermissionDenied(
-                f"{user} holds the role {assignment.role.name} on {where}, which is more than you hold.",
-                code="delegation_exceeded",
-            )
+    assignments = user.assignments.select_related("role", "domain", "project__domain")
+    for assignment in assignments.prefetch_related("role__rules"):
+        where = assignment.domain or assignment.project
+        require_may_give(
+            actor,
+            assignment.role,
+            where,
+            f"{user} holds the role {assignment.role.name} on {where}, which is more than you hold.",
+        )
 
 
 def create_user(actor, *, domain, username, password=None, full_name="", email="", source="local"):

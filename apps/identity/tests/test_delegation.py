@@ -201,3 +201,16 @@ def test_a_domain_admin_cannot_take_over_a_user_holding_more_than_it_does(corp, 
     operator = User.objects.get(pk=operator.pk)
     assert operator.is_active
     assert not operator.check_password("taken-over-by-ann")
+
+
+def test_a_domain_admin_takes_away_only_roles_it_could_give(corp, ann):
+    bob = UserFactory(domain=corp["eng"])
+    member = grant(bob, policy.PROJECT_MEMBER, corp["web"])
+    too_much = grant(bob, policy.CLOUD_ADMIN, corp["eng"])
+
+    refused = ann.delete(f"/api/v1/role-assignments/{too_much.pk}/")
+    removed = ann.delete(f"/api/v1/role-assignments/{member.pk}/")
+
+    assert (refused.status_code, refused.data["error"]["code"]) == (403, "delegation_exceeded")
+    assert removed.status_code == 204
+    assert list(bob.assignments.values_list("role__name", flat=True)) == [policy.CLOUD_ADMIN]
