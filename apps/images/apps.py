@@ -9,7 +9,7 @@ class ImagesConfig(AppConfig):
         from apps.identity.ownership import register_project_owner
         from apps.identity.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
 
-        from . import jobs, periodic  # noqa: F401  (registers the import job and periodic work)
+        from . import jobs, periodic, portal  # noqa: F401  (jobs and periodic register themselves)
         from .models import Image
 
         for name, kind, description in [
@@ -30,6 +30,7 @@ class ImagesConfig(AppConfig):
             ("images.store.read", PLATFORM_KIND, "See image stores and their usage"),
         ]:
             register_action(name, kind, description)
+        portal.register()
         register_project_owner(
             "images",
             lambda project_ids: (

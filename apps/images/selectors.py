@@ -6,13 +6,14 @@ with one of those projects. A share shows in lists once the member project
 accepted it; a pending one is reachable by id so the project can decide.
 """
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from apps.identity.models import Project
 from apps.identity.policy import SystemPrincipal
 from apps.identity.scoping import visible
 
 from .models import Image, ImageMember
+from .stores import get_store, store_names
 
 READ = "images.image.read"
 DETAIL_SHARES = (ImageMember.PENDING, ImageMember.ACCEPTED)
@@ -54,3 +55,25 @@ def members_for(principal, image):
     if owned_by_principal(principal, image):
         return members
     return members.filter(project__in=member_projects(principal))
+
+
+def store_usage():
+    """Per store: the images whose data it holds, their bytes, and the space left where it can tell."""
+    held = (
+        Image.objects.filter(status__in=(Image.ACTIVE, Image.PENDING_DELETE))
+        .values("store")
+        .annotate(images=Count("pk"), size_bytes=Sum("size_bytes"))
+    )
+    counted = {row["store"]: row for row in held}
+    usage = []
+    for name in store_names():
+        row = counted.get(name, {})
+        usage.append(
+            {
+                "name": name,
+                "images": row.get("images", 0),
+                "size_bytes": row.get("size_bytes") or 0,
+                "disk": get_store(name).disk_usage(),
+            }
+        )
+    return usage

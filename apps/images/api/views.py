@@ -125,7 +125,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         return self._image_response(records.move_image(self.actor, image, target))
 
     @extend_schema(request=s.ImportSerializer, responses={202: JobSerializer})
-    @action(detail=True, methods=["post"], url_path="import")
+    @action(detail=True, methods=["post"], url_path="import", url_name="import")
     def import_data(self, request, pk=None):
         image = self.get_object()
         values = self.validated(s.ImportSerializer)

@@ -71,6 +71,6 @@ class Store(ABC):
     def delete(self, location):
         """Forget the data at `location`; idempotent. Read-only stores only drop their reference."""
 
-    def usage_bytes(self):
-        """Bytes this store holds for cloudmgr, or None when it cannot tell."""
+    def disk_usage(self):
+        """(total, used, free) bytes of the space the store writes to, or None when it cannot tell."""
         return None

@@ -7,6 +7,7 @@ and synced. Several controllers share the directory (NFS or the like).
 
 import ctypes
 import os
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -58,10 +59,8 @@ class FilesystemStore(Store):
         if location:
             self.path_of(location).unlink(missing_ok=True)
 
-    def usage_bytes(self):
-        if not self.root.exists():
-            return 0
-        return sum(entry.stat().st_size for entry in self.root.rglob("*") if entry.is_file())
+    def disk_usage(self):
+        return shutil.disk_usage(self.root) if self.root.exists() else None
 
 
 def _read_range(handle, start, length):

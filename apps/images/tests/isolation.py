@@ -63,3 +63,27 @@ def another_tenants_image_shared_inside_its_domain(tenants):
     member = _second_project(tenants)
     image = shared_image(tenants.other.project, member)
     return Case(image, {"pk": image.pk}, body={"project_id": str(member.pk)})
+
+
+@per_tenant("images:image-list", "images:image-import")
+def another_tenants_project_image_pages(tenants):
+    project = tenants.other.project
+    body = {
+        "import-name": "imported",
+        "import-disk_format": "raw",
+        "import-visibility": "private",
+        "import-url": "http://images.example.com/disk.img",
+    }
+    return Case(project, {"project_id": project.pk}, body=body)
+
+
+@per_tenant("images:image-detail", "images:image-action")
+def another_tenants_image_page(tenants):
+    image = queued_image(tenants.other.project)
+    return Case(image, {"project_id": tenants.other.project.pk, "image_id": image.pk}, body={"op": "delete"})
+
+
+@per_tenant("images:admin-image-detail", "images:admin-image-action")
+def another_tenants_image_in_the_admin_portal(tenants):
+    image = active_image(tenants.other.project)
+    return Case(image, {"image_id": image.pk}, body={"op": "protect"})
