@@ -16,15 +16,20 @@ per user and every quota row. Then it starts a real controller
 The controller runs with no job workers and no periodic ticks during the
 measurement, so every statement counted comes from the requests; the healthz
 window proves it (exactly one statement per request). Each authentication
-method is a function in AUTH_METHODS returning the headers for a request, so
-another method (API keys) can be measured next to the token.
+method is a function in AUTH_METHODS returning a function that gives the
+headers of each request (an API key signs every request anew: a nonce is
+accepted once) and the projects the listing must show. Measured: an unscoped
+token, a token scoped to one project, and an API key on that project, whose
+nonces go to Redis (one round trip, no SQL) unless `--nonce-store postgresql`.
 
 The last line printed is one JSON object with the figures.
 
     .venv/bin/python bench/api_auth.py [--users 10000 --projects 10000 --depth 5 --requests 2000]
+                                       [--nonce-store redis://127.0.0.1:6379/0 | postgresql]
 """
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -214,18 +219,50 @@ class Bench:
         self.project_ids = project_ids
 
 
-def token_auth(bench):
-    """Log in once for a token; every request carries it as a bearer header."""
+def log_in(bench, **scope):
     status, body = bench.client.json(
-        "POST", "/api/v1/auth/tokens/", {"username": bench.username, "password": bench.password}
+        "POST", "/api/v1/auth/tokens/", {"username": bench.username, "password": bench.password, **scope}
     )
     if status != 201:
         raise SystemExit(f"login failed: {status} {body}")
-    headers = {"Authorization": f"Bearer {body['token']}"}
-    return lambda method, path, body=b"": headers
+    return {"Authorization": f"Bearer {body['token']}"}
 
 
-AUTH_METHODS = {"token": token_auth}
+def token_auth(bench):
+    """Log in once for an unscoped token; every request carries it as a bearer header."""
+    headers = log_in(bench)
+    return (lambda method, path, body=b"": headers), bench.project_ids
+
+
+def project_token_auth(bench):
+    """A token scoped to one project: the same listing as the API key's."""
+    project_id = bench.project_ids[0]
+    headers = log_in(bench, project_id=project_id)
+    return (lambda method, path, body=b"": headers), [project_id]
+
+
+def api_key_auth(bench):
+    """Create an API key on one project with a token, then sign every request with it."""
+    from cloudmgr.client import sign
+
+    project_id = bench.project_ids[0]
+    status, key = bench.client.json(
+        "POST", "/api/v1/api-keys/", {"project_id": project_id, "name": "bench"}, log_in(bench)
+    )
+    if status != 201:
+        raise SystemExit(f"creating the API key failed: {status} {key}")
+
+    def headers_for(method, path, body=b""):
+        return sign(key["access_key"], key["secret"], method, path, hashlib.sha256(body).hexdigest())
+
+    return headers_for, [project_id]
+
+
+AUTH_METHODS = {"token": token_auth, "project_token": project_token_auth, "api_key": api_key_auth}
+
+
+def no_headers(method, path, body=b""):
+    return {}
 
 
 class Controller:
@@ -293,13 +330,13 @@ def cpu_seconds(pid):
 class Window:
     """What `requests` calls of one path cost: statements (pg_stat_statements), DB time, controller CPU."""
 
-    def __init__(self, cluster, client, controller_pid, path, headers, requests):
+    def __init__(self, cluster, client, controller_pid, path, headers_for, requests):
         monitor = cluster.connect("postgres")
         with monitor.cursor() as cursor:
             cursor.execute("SELECT pg_stat_statements_reset()")
             cpu_before = cpu_seconds(controller_pid)
             for _ in range(requests):
-                status, data, _ = client.request("GET", path, headers)
+                status, data, _ = client.request("GET", path, headers_for("GET", path))
                 if status != 200:
                     raise SystemExit(f"GET {path}: {status} {data[:300]!r}")
             self.cpu_ms = (cpu_seconds(controller_pid) - cpu_before) * 1000 / requests
@@ -328,7 +365,7 @@ class Window:
         return kinds
 
 
-def latencies(client, authenticated_path, headers, requests):
+def latencies(client, authenticated_path, headers_for, requests):
     """Interleaved timings (ms) of the authenticated path and of /healthz."""
     timed, health = [], []
     for _ in range(requests):
@@ -336,6 +373,7 @@ def latencies(client, authenticated_path, headers, requests):
         if status != 200:
             raise SystemExit(f"/healthz: {status}")
         health.append(ms)
+        headers = headers_for("GET", authenticated_path)
         status, data, ms = client.request("GET", authenticated_path, headers)
         if status != 200:
             raise SystemExit(f"GET {authenticated_path}: {status} {data[:300]!r}")
@@ -349,17 +387,17 @@ def p95(values):
 
 def measure_method(name, prepare, bench, cluster, controller_pid, requests):
     path = "/api/v1/projects/"
-    headers = prepare(bench)("GET", path)
-    status, data, _ = bench.client.request("GET", path, headers)
+    headers_for, expected_ids = prepare(bench)
+    status, data, _ = bench.client.request("GET", path, headers_for("GET", path))
     listed = json.loads(data)
-    if status != 200 or sorted(p["id"] for p in listed["results"]) != sorted(bench.project_ids):
-        raise SystemExit(f"{name}: the listing is not the measured user's projects: {status} {data[:300]!r}")
+    if status != 200 or sorted(p["id"] for p in listed["results"]) != sorted(expected_ids):
+        raise SystemExit(f"{name}: the listing is not the expected projects: {status} {data[:300]!r}")
     for _ in range(WARM_UP_REQUESTS):
-        bench.client.request("GET", path, headers)
+        bench.client.request("GET", path, headers_for("GET", path))
         bench.client.request("GET", "/healthz")
-    listing = Window(cluster, bench.client, controller_pid, path, headers, COUNTED_REQUESTS)
-    health = Window(cluster, bench.client, controller_pid, "/healthz", {}, COUNTED_REQUESTS)
-    timed, health_timed = latencies(bench.client, path, headers, requests)
+    listing = Window(cluster, bench.client, controller_pid, path, headers_for, COUNTED_REQUESTS)
+    health = Window(cluster, bench.client, controller_pid, "/healthz", no_headers, COUNTED_REQUESTS)
+    timed, health_timed = latencies(bench.client, path, headers_for, requests)
     by_kind = listing.by_kind()
     return {
         "statements": listing.statements,
@@ -381,7 +419,8 @@ def print_report(setup, results):
     print()
     print(
         f"cloud: {setup['users']} users, {setup['projects']} projects, {setup['domains']} domains,"
-        f" depth {setup['domain_depth']}; {setup['requests']} timed requests per endpoint"
+        f" depth {setup['domain_depth']}; {setup['requests']} timed requests per endpoint;"
+        f" API-key nonces in {setup['nonce_store']}"
     )
     for name, r in results.items():
         print(f"\n== {name}: SQL statements per GET /api/v1/projects/ (all connections, pg_stat_statements)")
@@ -438,6 +477,13 @@ def figures(setup, results):
         healthz_p95_ms=round(token["healthz_p95_ms"], 3),
         added_median_ms=round(token["median_ms"] - token["healthz_median_ms"], 3),
     )
+    # An API key against a token with the same scope (same listing): what signing costs on top.
+    key, scoped = results["api_key"], results["project_token"]
+    out.update(
+        api_key_over_project_token_median_ms=round(key["median_ms"] - scoped["median_ms"], 3),
+        api_key_over_project_token_cpu_ms=round(key["cpu_ms"] - scoped["cpu_ms"], 3),
+        api_key_over_project_token_sql_ms=round(key["db_ms"] - scoped["db_ms"], 3),
+    )
     return out
 
 
@@ -448,10 +494,17 @@ def main():
     parser.add_argument("--depth", type=int, default=5)
     parser.add_argument("--fanout", type=int, default=3, help="sub-domains per domain")
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per endpoint")
+    parser.add_argument(
+        "--nonce-store",
+        default="redis://127.0.0.1:6379/0",
+        help="where the controller keeps API-key nonces: a redis:// URL or postgresql",
+    )
     args = parser.parse_args()
     if args.projects < MEASURED_PROJECTS or args.users < 2 or args.depth < 1:
         parser.error(f"need at least {MEASURED_PROJECTS} projects, 2 users and depth 1")
     secret_key = secrets.token_urlsafe(40)
+    # The controller inherits this environment.
+    os.environ["CLOUDMGR_API_KEY_NONCE_STORE"] = args.nonce_store
     password = secrets.token_urlsafe(16)
     with Cluster() as cluster, tempfile.TemporaryDirectory(prefix="cloudmgr-bench-") as scratch:
         print(f"PostgreSQL cluster on port {cluster.port}; creating {DATABASE}", flush=True)
@@ -490,6 +543,7 @@ def main():
         "domains": domains,
         "domain_depth": args.depth,
         "requests": args.requests,
+        "nonce_store": "postgresql" if args.nonce_store == "postgresql" else "redis",
     }
     print_report(setup, results)
     print(json.dumps(figures(setup, results)))
