@@ -183,6 +183,7 @@ CLOUDMGR_PERIODS = {
     "jobs.sweep_overdue": env_int("CLOUDMGR_PERIOD_SWEEP_JOBS", 10),
     "infrastructure.mark_silent_hosts_down": env_int("CLOUDMGR_PERIOD_MARK_HOSTS_DOWN", 10),
     "infrastructure.refresh_host_limits": env_int("CLOUDMGR_PERIOD_REFRESH_HOST_LIMITS", 60),
+    "compute.redispatch_jobs": env_int("CLOUDMGR_PERIOD_REDISPATCH_JOBS", 10),
     "identity.purge_api_key_nonces": env_int("CLOUDMGR_PERIOD_PURGE_API_KEY_NONCES", 300),
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
@@ -216,6 +217,13 @@ CLOUDMGR_RESERVED_HOST_MEMORY_MB = env_int("CLOUDMGR_RESERVED_HOST_MEMORY_MB", 5
 CLOUDMGR_RESERVED_HOST_DISK_MB = env_int("CLOUDMGR_RESERVED_HOST_DISK_MB", 0)
 CLOUDMGR_HOST_DOWN_AFTER_SECONDS = env_int("CLOUDMGR_HOST_DOWN_AFTER_SECONDS", 60)
 CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS", 86400)
+# The Ed25519 key that signs every task sent to an agent: PEM text, or a file `createsigningkey` writes.
+CLOUDMGR_TASK_SIGNING_KEY = env_str("CLOUDMGR_TASK_SIGNING_KEY")
+CLOUDMGR_TASK_SIGNING_KEY_FILE = env_str(
+    "CLOUDMGR_TASK_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "task_signing_key.pem")
+)
+# Public keys (base64) of earlier signing keys that enrolling agents should still trust (rotation).
+CLOUDMGR_TASK_SIGNING_PREVIOUS_PUBLIC_KEYS = env_list("CLOUDMGR_TASK_SIGNING_PREVIOUS_PUBLIC_KEYS", [])
 
 # Scheduler: filters, then weighers, by registry name (apps/compute/scheduler) or dotted path.
 CLOUDMGR_SCHEDULER_FILTERS = env_list(
@@ -245,6 +253,10 @@ CLOUDMGR_SPAWN_DEADLINE_SECONDS = env_int("CLOUDMGR_SPAWN_DEADLINE_SECONDS", 120
 CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS = env_int("CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS", 300)
 # A stop asks the guest to shut down, and powers it off when it has not after this long.
 CLOUDMGR_INSTANCE_STOP_TIMEOUT_SECONDS = env_int("CLOUDMGR_INSTANCE_STOP_TIMEOUT_SECONDS", 60)
+# A host job not handed to the broker this long after its commit is sent again by the periodic dispatcher.
+CLOUDMGR_REDISPATCH_AFTER_SECONDS = env_int("CLOUDMGR_REDISPATCH_AFTER_SECONDS", 10)
+# The kernel command line of instances booted from a kernel image (aki) and ramdisk (ari).
+CLOUDMGR_KERNEL_CMDLINE = env_str("CLOUDMGR_KERNEL_CMDLINE", "console=ttyS0")
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -7,9 +7,15 @@ class ComputeConfig(AppConfig):
 
     def ready(self):
         from apps.identity.ownership import register_project_owner
+        from apps.infrastructure.agent_api import hooks
 
-        from . import actions, jobs  # noqa: F401  (registers actions and job handlers)
+        from . import actions, dispatch, jobs  # noqa: F401  (actions, periodic work, job handlers)
+        from .agent_messages import handle_report, images_for_host, sync_power_states
         from .models import AffinityGroup, Instance, Keypair
+
+        hooks.register_report_handler("compute.instance.", handle_report)
+        hooks.register_inventory_handler(sync_power_states)
+        hooks.register_image_reader(images_for_host)
 
         register_project_owner(
             "instances",

@@ -155,3 +155,16 @@ def finish(instance_id, action_name, *, succeeded, **changes):
 
 def _describe(vm_state, task_state):
     return f"{vm_state} ({task_state})" if task_state else str(vm_state)
+
+
+def guest_shut_down(instance_id):
+    """The guest powered itself off (libvirt's reason "shutdown"): an idle active instance is now stopped.
+
+    Only a shutdown the guest chose moves the instance; a domain off for any other
+    reason (host crash, power cut) keeps its state for recovery to act on.
+    """
+    return bool(
+        _instances()
+        .filter(pk=instance_id, vm_state=ACTIVE, task_state=None)
+        .update(vm_state=STOPPED, power_state="shutoff", updated_at=timezone.now())
+    )

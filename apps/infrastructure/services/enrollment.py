@@ -5,7 +5,7 @@ import ipaddress
 from django.utils import timezone
 
 from apps.audit.recorder import audited
-from apps.core.errors import NotAuthenticated
+from apps.core.errors import Conflict, NotAuthenticated
 from apps.identity.actor import Actor
 from apps.identity.models import PLATFORM
 from apps.identity.policy import SystemPrincipal
@@ -16,10 +16,12 @@ from ..models import EnrollmentToken
 from .hosts import token_hash
 
 
-def enroll(raw_token, public_key, *, client_address=""):
+def enroll(raw_token, public_key, *, host_name="", client_address=""):
     """Register the key of the host the token was issued for; the token works once, before it expires.
 
-    The host goes to `down` until the agent's first heartbeat, signed with the new key.
+    An agent that names its host is refused, its token kept, when the token is
+    another host's. The host goes to `down` until the agent's first heartbeat,
+    signed with the new key.
     """
     key = parse_public_key(public_key)
     actor = Actor(SystemPrincipal(), client_address, "agent")
@@ -37,6 +39,10 @@ def enroll(raw_token, public_key, *, client_address=""):
                 "The enrollment token is unknown, already used or expired.", code="bad_enrollment_token"
             )
         op.object = token.host
+        if host_name and host_name != token.host.name:
+            raise Conflict(
+                f"This token enrolls host {token.host.name}, not {host_name}.", code="token_for_other_host"
+            )
         token.used_at = timezone.now()
         token.save(update_fields=["used_at"])
         # The address the agent enrolled from stands in until an admin sets the management address.

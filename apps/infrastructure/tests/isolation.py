@@ -1,6 +1,7 @@
-"""Tenant-isolation cases of the zone and host routes (see apps/core/tests/isolation.py)."""
+"""Tenant-isolation cases of the zone, host and agent routes (see apps/core/tests/isolation.py)."""
 
-from apps.core.tests.isolation import Case, platform
+from apps.core.tests.isolation import Case, per_tenant, platform
+from apps.images.tests.factories import active_image
 
 from .factories import HostFactory, ZoneFactory
 
@@ -19,3 +20,9 @@ def a_zone(tenants):
 def a_host(tenants):
     host = HostFactory(name="host-of-the-platform")
     return Case(host, {"pk": host.pk}, body={"enabled": False})
+
+
+@per_tenant("agent:image-data")
+def another_tenants_image_at_the_agents_path(tenants):
+    image = active_image(tenants.other.project, name="image-of-tenant-b")
+    return Case(image, {"image_id": image.pk})

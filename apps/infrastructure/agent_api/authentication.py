@@ -1,0 +1,74 @@
+"""Which host signed an agent request: the signature checked with the key it enrolled, nonces used once."""
+
+import hashlib
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
+
+from agent import protocol
+from apps.core.errors import NotAuthenticated
+from apps.identity.api.authentication import AuthenticationFailed
+from apps.identity.apikeys.nonces import first_use
+from apps.identity.policy import Principal
+
+from ..models import Host
+
+
+def _host_key(name):
+    return Host.objects.filter(name=name).exclude(public_key="").values_list("public_key", flat=True).first()
+
+
+def _remember_nonce(host, nonce, ttl_seconds):
+    return first_use(f"agent-host:{host}", nonce, timezone.now() + timedelta(seconds=ttl_seconds))
+
+
+def signed_host(request, body=None):
+    """The Host whose key signed this request, or NotAuthenticated (401) with the protocol's reason.
+
+    `body` is the request body when it was read; None for a body still to be
+    streamed, whose hash the caller compares with `.content_sha256` afterwards.
+    """
+    headers = {name: value for name, value in request.headers.items()}
+    try:
+        verified = protocol.verify_request(
+            headers,
+            method=request.method,
+            path=request.get_full_path(),
+            public_key_for_host=_host_key,
+            remember_nonce=_remember_nonce,
+            body_sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
+        )
+    except protocol.RequestRefused as exc:
+        raise NotAuthenticated(str(exc), code=f"agent_{exc.code}") from exc
+    return Host.objects.select_related("zone").get(name=verified.host), verified
+
+
+class HostPrincipal(Principal):
+    """A host, authenticated by its signature: no user, no grants; views decide what it may reach."""
+
+    def __init__(self, host):
+        super().__init__(None, grants=[])
+        self.host = host
+
+
+class SignedHost:
+    """DRF's request.user for a host (DRF wants something authenticated there)."""
+
+    is_authenticated = True
+
+    def __init__(self, host):
+        self.host = host
+
+
+class HostSignatureAuthentication(BaseAuthentication):
+    """DRF authentication of bodiless agent requests (GET, HEAD), when they carry signature headers."""
+
+    def authenticate(self, request):
+        if protocol.HEADER_SIGNATURE not in request.headers:
+            return None
+        try:
+            host, _ = signed_host(request._request, b"")
+        except NotAuthenticated as error:
+            raise AuthenticationFailed(error) from error
+        return SignedHost(host), HostPrincipal(host)

@@ -1,0 +1,45 @@
+"""What other apps do with agent messages, registered in their AppConfig.ready().
+
+- report handler, per job kind prefix: fn(job, host, report) applies a TaskReport
+  about a job sent to `host`; raises apps.core.errors.Conflict when the report
+  is about something that is not the host's;
+- inventory handler: fn(host, inventory) applies what a heartbeat says exists on the host;
+- image reader: fn(host) -> Q over images.Image, the images the host may fetch.
+"""
+
+from django.db.models import Q
+
+_report_handlers = {}
+_inventory_handlers = []
+_image_readers = []
+
+
+def register_report_handler(kind_prefix, handler):
+    _report_handlers[kind_prefix] = handler
+
+
+def register_inventory_handler(handler):
+    _inventory_handlers.append(handler)
+
+
+def register_image_reader(reader):
+    _image_readers.append(reader)
+
+
+def report_handler_for(kind):
+    for prefix, handler in _report_handlers.items():
+        if kind.startswith(prefix):
+            return handler
+    return None
+
+
+def inventory_handlers():
+    return list(_inventory_handlers)
+
+
+def readable_images(host):
+    """A condition on images.Image: what the host may fetch (nothing when no reader is registered)."""
+    condition = Q(pk__in=[])
+    for reader in _image_readers:
+        condition |= reader(host)
+    return condition

@@ -1,0 +1,113 @@
+"""The agent endpoint's views: plain Django views (no session, no CSRF), JSON in the API's error envelope."""
+
+import json
+import logging
+
+from django.db import transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from agent import protocol
+from apps.core.errors import Conflict, PermissionDenied, ServiceError
+from apps.jobs.models import Job
+
+from ..services.enrollment import enroll
+from ..services.heartbeats import record_heartbeat
+from ..signing import controller_public_keys
+from . import hooks
+from .authentication import signed_host
+
+log = logging.getLogger(__name__)
+
+
+def _error(status, code, message, details=None):
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "details": details or {}}}, status=status
+    )
+
+
+def agent_view(view):
+    """Protocol and service errors become the error envelope; nothing an agent sends causes a 500."""
+
+    @csrf_exempt
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except ServiceError as error:
+            return _error(error.status, error.code, error.message, error.details)
+        except (protocol.ProtocolError, json.JSONDecodeError, UnicodeDecodeError) as error:
+            return _error(400, "malformed", f"Not a valid protocol message: {error}")
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _message(schema, body):
+    return schema.from_dict(json.loads(body.decode("utf-8")))
+
+
+def _own(host, message):
+    if message.host != host.name:
+        raise PermissionDenied(
+            f"Host {host.name} signed a message about host {message.host}.", code="other_host"
+        )
+
+
+@agent_view
+@require_POST
+def enroll_view(request):
+    """A one-time token registers the host's public key; the answer: host name and controller keys."""
+    message = _message(protocol.EnrollRequest, request.body)
+    host = enroll(
+        message.token, message.public_key, host_name=message.host, client_address=request.client_address
+    )
+    answer = protocol.EnrollResponse(host=host.name, controller_public_keys=controller_public_keys())
+    return JsonResponse(answer.to_dict())
+
+
+@agent_view
+@require_POST
+def heartbeat_view(request):
+    body = request.body
+    host, _ = signed_host(request, body)
+    heartbeat = _message(protocol.Heartbeat, body)
+    _own(host, heartbeat)
+    if heartbeat.protocol_version not in protocol.SUPPORTED_PROTOCOL_VERSIONS:
+        raise Conflict(
+            f"Protocol version {heartbeat.protocol_version} is not supported.", code="unsupported_version"
+        )
+    with transaction.atomic():
+        record_heartbeat(
+            host,
+            {
+                "cpus": heartbeat.capacity.cpus,
+                "ram_mb": heartbeat.capacity.ram_mb,
+                # The room left on the agent's data directory is what new disks can use.
+                "disk_gb": heartbeat.capacity.disk_free_mb // 1024,
+                "hypervisor_type": heartbeat.hypervisor.type.lower(),
+                "hypervisor_version": heartbeat.hypervisor.version,
+                "arch": heartbeat.hypervisor.arch,
+                "protocol_version": heartbeat.protocol_version,
+            },
+        )
+        for handler in hooks.inventory_handlers():
+            handler(host, heartbeat.inventory)
+    return JsonResponse({})
+
+
+@agent_view
+@require_POST
+def task_report_view(request):
+    body = request.body
+    host, _ = signed_host(request, body)
+    report = _message(protocol.TaskReport, body)
+    _own(host, report)
+    job = Job.objects.filter(pk=report.task_id, queue=host.queue).first()
+    handler = hooks.report_handler_for(job.kind) if job is not None else None
+    if handler is None:
+        raise Conflict(f"Task {report.task_id} was not sent to host {host.name}.", code="not_this_hosts_task")
+    with transaction.atomic():
+        handler(job, host, report)
+    return JsonResponse({})
