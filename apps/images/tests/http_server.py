@@ -1,6 +1,6 @@
 """A small HTTP server for import tests: files with Range support, redirects, slow sending.
 
-Runs in a thread of the test (`serve(address, directory)`) or as a process in a
+Runs in a thread of the test (`with serving(address, directory) as server:`) or as a process in a
 network namespace (`python apps/images/tests/http_server.py ADDRESS DIRECTORY`,
 which prints "listening on ADDRESS:PORT"). No Django: it is the remote side.
 
@@ -12,6 +12,7 @@ which prints "listening on ADDRESS:PORT"). No Django: it is the remote side.
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -81,11 +82,16 @@ class TestServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
-def serve(address, directory):
-    """Start a server in a daemon thread; call .shutdown() and .server_close() when done."""
+@contextmanager
+def serving(address, directory):
+    """A server in a daemon thread for the duration of the block."""
     server = TestServer(address, directory)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 if __name__ == "__main__":

@@ -1,42 +1,17 @@
 """The image pages in a real browser: an upload with its progress bar, and a real import followed live."""
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from apps.images.models import Image
-from apps.jobs.worker import JobWorker
 
 from . import crafted
-from .http_server import serve
 
 pytestmark = pytest.mark.browser
 MIB = 1024 * 1024
 DETAIL_PAGE = re.compile(r"/images/[0-9a-f-]{36}/$")
-
-
-@pytest.fixture
-def slow_mirror(files, settings):
-    """An allow-listed mirror on 127.0.0.3 that can send slowly (?delay=&chunk=)."""
-    settings.CLOUDMGR_IMAGE_IMPORT_ALLOWED_NETWORKS = ["127.0.0.3/32"]
-    server = serve("127.0.0.3", files)
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def job_worker(settings):
-    """A controller job worker (the same class runcontroller runs), in a thread of this process."""
-    settings.CLOUDMGR_JOB_POLL_SECONDS = 0.2
-    stopping = threading.Event()
-    worker = JobWorker("browser-test:1/job-1", stopping)
-    worker.start()
-    yield worker
-    stopping.set()
-    worker.join()
 
 
 def test_an_upload_from_the_browser_shows_its_progress_and_ends_on_the_active_image(
@@ -82,14 +57,14 @@ def test_a_refused_upload_is_explained_on_the_page(browsing, member, project, fi
 
 
 def test_the_image_page_follows_a_real_import_while_the_bytes_arrive(
-    browsing, member, project, files, slow_mirror, job_worker
+    browsing, member, project, files, allowed_mirror, job_worker
 ):
     disk = crafted.random_raw(files, 8 * MIB)
     page = browsing.signed_in_page(member)
     page.goto(f"/dashboard/projects/{project.pk}/images/")
     page.locator("#id_import-name").fill("imported-live")
     page.locator("#id_import-disk_format").select_option("raw")
-    page.locator("#id_import-url").fill(f"{slow_mirror.base_url}/files/{disk.name}?delay=0.2&chunk=262144")
+    page.locator("#id_import-url").fill(f"{allowed_mirror.base_url}/files/{disk.name}?delay=0.2&chunk=262144")
 
     with page.expect_navigation(url=DETAIL_PAGE):
         page.get_by_role("button", name="Import").click()

@@ -1,18 +1,15 @@
 """manage.py importimage, listimages, purgeimages."""
 
 import io
-import threading
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from apps.images.models import Image
 from apps.jobs.models import Job
-from apps.jobs.worker import JobWorker
 
 from . import crafted
 from .factories import active_image, pending_delete_image
-from .http_server import serve
 
 
 def run(*args):
@@ -56,29 +53,21 @@ def test_importimage_of_an_unsafe_file_fails_with_the_reason(project, files):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_importimage_of_a_url_follows_the_job_run_by_a_controller_worker(project, files, settings):
-    settings.CLOUDMGR_IMAGE_IMPORT_ALLOWED_NETWORKS = ["127.0.0.3/32"]
+def test_importimage_of_a_url_follows_the_job_run_by_a_controller_worker(
+    project, files, allowed_mirror, job_worker
+):
     disk = crafted.random_raw(files, 2 * 1024 * 1024)
-    server = serve("127.0.0.3", files)
-    stopping = threading.Event()
-    worker = JobWorker("test-images:1/job-1", stopping)
-    worker.start()
-    try:
-        out = run(
-            "importimage",
-            f"{server.base_url}/files/{disk.name}",
-            "--name",
-            "remote",
-            "--disk-format",
-            "raw",
-            "--project",
-            owner_of(project),
-        )
-    finally:
-        stopping.set()
-        worker.join()
-        server.shutdown()
-        server.server_close()
+
+    out = run(
+        "importimage",
+        f"{allowed_mirror.base_url}/files/{disk.name}",
+        "--name",
+        "remote",
+        "--disk-format",
+        "raw",
+        "--project",
+        owner_of(project),
+    )
 
     image = Image.objects.get(name="remote")
     assert image.status == "active"

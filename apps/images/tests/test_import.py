@@ -23,7 +23,6 @@ from apps.quotas import services as quotas
 
 from . import crafted
 from .conftest import stored_files
-from .http_server import serve
 from .netns import isolated_hosts
 
 
@@ -35,25 +34,6 @@ def worker():
 @pytest.fixture
 def disk(files):
     return crafted.random_raw(files, 4 * 1024 * 1024 + 3)
-
-
-@pytest.fixture
-def refused_server(files):
-    """127.0.0.2: loopback, and not allow-listed."""
-    server = serve("127.0.0.2", files)
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def allowed_server(files, settings):
-    """127.0.0.3: loopback, allow-listed like an operator's local mirror."""
-    settings.CLOUDMGR_IMAGE_IMPORT_ALLOWED_NETWORKS = ["127.0.0.3/32"]
-    server = serve("127.0.0.3", files)
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def import_from(api, url, **fields):
@@ -111,9 +91,9 @@ def test_an_allow_listed_network_is_reachable(settings):
 
 
 def test_an_image_imported_from_an_allow_listed_mirror_becomes_active(
-    api, project, worker, allowed_server, disk
+    api, project, worker, allowed_mirror, disk
 ):
-    job = import_from(api, f"{allowed_server.base_url}/files/{disk.name}")
+    job = import_from(api, f"{allowed_mirror.base_url}/files/{disk.name}")
 
     job = run(worker, job)
 
@@ -141,24 +121,24 @@ def test_a_loopback_address_that_is_not_allow_listed_is_refused_without_a_connec
 
 
 def test_a_redirect_to_a_refused_address_is_refused_at_that_hop(
-    api, worker, allowed_server, refused_server, disk
+    api, worker, allowed_mirror, refused_server, disk
 ):
     target = f"{refused_server.base_url}/files/{disk.name}"
-    job = import_from(api, f"{allowed_server.base_url}/redirect?to={target}")
+    job = import_from(api, f"{allowed_mirror.base_url}/redirect?to={target}")
 
     job = run(worker, job)
 
     assert (job.state, job.error_code) == (Job.FAILED, "address_refused")
-    assert allowed_server.requests == ["/redirect"]
+    assert allowed_mirror.requests == ["/redirect"]
     assert refused_server.requests == []
 
 
-def test_a_redirect_between_allowed_addresses_is_followed(api, worker, allowed_server, disk):
-    target = f"{allowed_server.base_url}/files/{disk.name}"
-    job = import_from(api, f"{allowed_server.base_url}/redirect?to={target}")
+def test_a_redirect_between_allowed_addresses_is_followed(api, worker, allowed_mirror, disk):
+    target = f"{allowed_mirror.base_url}/files/{disk.name}"
+    job = import_from(api, f"{allowed_mirror.base_url}/redirect?to={target}")
 
     assert run(worker, job).state == Job.SUCCEEDED
-    assert allowed_server.requests == ["/redirect", f"/files/{disk.name}"]
+    assert allowed_mirror.requests == ["/redirect", f"/files/{disk.name}"]
 
 
 def test_a_name_that_resolves_to_a_refused_address_is_refused(api, worker, refused_server, disk):
@@ -204,10 +184,10 @@ def test_an_unusable_url_is_refused_before_any_job_is_queued(api, url, code):
 
 
 def test_an_import_over_the_storage_quota_kills_the_image_naming_the_limit(
-    api, project, worker, allowed_server, disk
+    api, project, worker, allowed_mirror, disk
 ):
     quotas.set_limit(Actor.system("test"), project, "image_storage_gb", 0)
-    job = import_from(api, f"{allowed_server.base_url}/files/{disk.name}")
+    job = import_from(api, f"{allowed_mirror.base_url}/files/{disk.name}")
 
     job = run(worker, job)
 
@@ -215,13 +195,13 @@ def test_an_import_over_the_storage_quota_kills_the_image_naming_the_limit(
     assert "image_storage_gb" in job.error_message
     image = image_of(job)
     assert image.status == Image.KILLED
-    assert allowed_server.requests == [f"/files/{disk.name}"]
+    assert allowed_mirror.requests == [f"/files/{disk.name}"]
 
 
 def test_an_import_past_its_deadline_is_failed_by_the_sweeper_and_the_image_killed(
-    api, settings, allowed_server, disk
+    api, settings, allowed_mirror, disk
 ):
-    job = import_from(api, f"{allowed_server.base_url}/files/{disk.name}")
+    job = import_from(api, f"{allowed_mirror.base_url}/files/{disk.name}")
 
     later = timezone.now() + timedelta(seconds=settings.CLOUDMGR_IMAGE_IMPORT_DEADLINE_SECONDS + 1)
     with time_machine.travel(later):
@@ -245,7 +225,7 @@ def test_registering_an_external_location_is_for_cloud_admins_only(api, project)
 
 
 def test_a_registered_location_is_hashed_once_then_read_through_the_guard_and_verified(
-    admin_api, project, worker, allowed_server, disk, image_store
+    admin_api, project, worker, allowed_mirror, disk, image_store
 ):
     response = admin_api.post(
         "/api/v1/images/",
@@ -253,7 +233,7 @@ def test_a_registered_location_is_hashed_once_then_read_through_the_guard_and_ve
             "name": "mirror",
             "disk_format": "raw",
             "owner": str(project.pk),
-            "location": f"{allowed_server.base_url}/files/{disk.name}",
+            "location": f"{allowed_mirror.base_url}/files/{disk.name}",
         },
         format="json",
     )

@@ -48,30 +48,37 @@ def connect(base_url):
 
 def upload(base_url, token, image_id, chunks, length):
     connection = connect(base_url)
-    connection.putrequest("PUT", f"/api/v1/images/{image_id}/file")
-    connection.putheader("Authorization", f"Bearer {token}")
-    connection.putheader("Content-Type", "application/octet-stream")
-    connection.putheader("Content-Length", str(length))
-    connection.endheaders()
-    for chunk in chunks:
-        connection.send(chunk)
-    response = connection.getresponse()
-    return response.status, response.read()
+    try:
+        connection.putrequest("PUT", f"/api/v1/images/{image_id}/file")
+        connection.putheader("Authorization", f"Bearer {token}")
+        connection.putheader("Content-Type", "application/octet-stream")
+        connection.putheader("Content-Length", str(length))
+        connection.endheaders()
+        for chunk in chunks:
+            connection.send(chunk)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def download_sha256(base_url, token, image_id, headers=None):
+    """(response, sha256, size) of a download read in chunks; the connection is closed after."""
     connection = connect(base_url)
-    connection.request(
-        "GET",
-        f"/api/v1/images/{image_id}/file",
-        headers={"Authorization": f"Bearer {token}", **(headers or {})},
-    )
-    response = connection.getresponse()
-    digest, size = hashlib.sha256(), 0
-    while chunk := response.read(MIB):
-        digest.update(chunk)
-        size += len(chunk)
-    return response, digest.hexdigest(), size
+    try:
+        connection.request(
+            "GET",
+            f"/api/v1/images/{image_id}/file",
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+        )
+        response = connection.getresponse()
+        digest, size = hashlib.sha256(), 0
+        while chunk := response.read(MIB):
+            digest.update(chunk)
+            size += len(chunk)
+        return response, digest.hexdigest(), size
+    finally:
+        connection.close()
 
 
 def start_raw_upload(base_url, token, image_id, length, first_bytes):
