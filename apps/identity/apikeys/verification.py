@@ -19,7 +19,7 @@ from apps.core.errors import NotAuthenticated
 
 from ..models import ApiKey
 from ..policy import load_grants
-from ..services.tokens import _disabled_above
+from ..services.tokens import disabled_above
 from . import nonces, signature
 from .encryption import UnsealError, unseal
 from .streaming import BodyHashMismatch
@@ -31,8 +31,8 @@ def _key(access_key):
     return (
         ApiKey.objects.select_related("user__domain", "project__domain")
         .annotate(
-            user_domain_disabled=_disabled_above(OuterRef("user__domain__path")),
-            project_domain_disabled=_disabled_above(OuterRef("project__domain__path")),
+            user_domain_disabled=disabled_above(OuterRef("user__domain__path")),
+            project_domain_disabled=disabled_above(OuterRef("project__domain__path")),
         )
         .filter(access_key=access_key)
         .first()

@@ -18,7 +18,7 @@ from ..apikeys.encryption import UnsealError, seal, sealed_with_current_key, uns
 from ..models import ApiKey, User
 from .common import require
 from .tokens import chain_disabled
-from .users import _require_holds_what_user_holds
+from .users import require_holds_what_user_holds
 
 ACCESS_KEY_PREFIX = "CMK"
 
@@ -42,7 +42,7 @@ def _owned(actor, key):
 def _require_administers_owner(actor, action, key, message):
     """Like managing the user: only an administrator who holds at least what the owner holds."""
     require(actor, action, key.user.target(), message)
-    _require_holds_what_user_holds(actor, key.user)
+    require_holds_what_user_holds(actor, key.user)
 
 
 def create_api_key(actor, *, project, name=""):

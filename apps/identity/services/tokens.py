@@ -30,7 +30,7 @@ def hash_token(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _disabled_above(path_ref):
+def disabled_above(path_ref):
     """True when the domain at path_ref, or any domain above it, is disabled."""
     return Exists(
         Domain.objects.filter(
@@ -107,9 +107,9 @@ def validate(raw):
     token = (
         Token.objects.select_related("user__domain", "scope_project__domain", "scope_domain")
         .annotate(
-            user_domain_disabled=_disabled_above(OuterRef("user__domain__path")),
-            scope_domain_disabled=_disabled_above(OuterRef("scope_project__domain__path")),
-            scope_own_domain_disabled=_disabled_above(OuterRef("scope_domain__path")),
+            user_domain_disabled=disabled_above(OuterRef("user__domain__path")),
+            scope_domain_disabled=disabled_above(OuterRef("scope_project__domain__path")),
+            scope_own_domain_disabled=disabled_above(OuterRef("scope_domain__path")),
         )
         .filter(key_hash=hash_token(raw))
         .first()

@@ -22,7 +22,7 @@ def _validated_password(password, user=None):
     return password
 
 
-def _require_holds_what_user_holds(actor, user):
+def require_holds_what_user_holds(actor, user):
     """Refuse to manage a user who holds a role the actor could not give.
 
     Otherwise a domain admin could reset the password of a cloud admin whose home
@@ -57,7 +57,7 @@ def update_user(actor, user, *, full_name=None, email=None, is_active=None):
     action = "identity.user.update"
     with audited(actor, action, target=user.target(), obj=user) as op:
         require(actor, action, user.target(), f"You may not change user {user}.")
-        _require_holds_what_user_holds(actor, user)
+        require_holds_what_user_holds(actor, user)
         if actor.user is not None and actor.user.pk == user.pk and is_active is False:
             raise ValidationFailed("You cannot disable yourself.", code="self_disable")
         changes = {}
@@ -85,7 +85,7 @@ def set_password(actor, user, new_password, *, old_password=None):
                 raise PermissionDenied("The current password is wrong.", code="wrong_password")
         else:
             require(actor, action, user.target(), f"You may not set the password of {user}.")
-            _require_holds_what_user_holds(actor, user)
+            require_holds_what_user_holds(actor, user)
         if user.source != "local":
             raise ValidationFailed("This user's password is kept in the directory.", code="external_user")
         user.set_password(_validated_password(new_password, user))
@@ -98,7 +98,7 @@ def delete_user(actor, user):
     action = "identity.user.delete"
     with audited(actor, action, target=user.target(), obj=user):
         require(actor, action, user.target(), f"You may not delete user {user}.")
-        _require_holds_what_user_holds(actor, user)
+        require_holds_what_user_holds(actor, user)
         if actor.user is not None and actor.user.pk == user.pk:
             raise ValidationFailed("You cannot delete yourself.", code="self_delete")
         user.delete()
