@@ -23,15 +23,26 @@ log = logging.getLogger(__name__)
 
 
 class Operation:
-    def __init__(self, actor, action, target):
+    def __init__(self, actor, action, target, obj=None):
         self.actor = actor
         self.action = action
         self.target = target
-        self.object = None
+        self.object = obj
         self.details = {}
+        # Deleting an object clears its primary key: remember which one it was.
+        self._before = (obj, obj.pk, str(obj)[:255]) if obj is not None and obj.pk is not None else None
+
+    def _object(self):
+        """(type, pk, text) of the object, as it was before the operation if it is gone now."""
+        obj = self.object
+        if obj is None:
+            return "", None, ""
+        if obj.pk is None and self._before is not None and self._before[0] is obj:
+            return obj._meta.label_lower, self._before[1], self._before[2]
+        return obj._meta.label_lower, obj.pk, str(obj)[:255]
 
     def event(self, outcome, error=None):
-        obj = self.object
+        object_type, object_pk, object_repr = self._object()
         target = self.target
         return AuditEvent(
             actor_id=self.actor.user.pk if self.actor.user is not None else None,
@@ -39,11 +50,12 @@ class Operation:
             interface=self.actor.interface,
             client_address=self.actor.client_address,
             action=self.action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-            object_repr=str(obj)[:255] if obj is not None else "",
+            object_type=object_type,
+            object_id=str(object_pk) if object_pk is not None else "",
+            object_repr=object_repr,
             domain_path=target.domain_path if target is not None else ROOT_PATH,
-            project_id=(target.project_id if target is not None else None) or _project_of(obj),
+            project_id=(target.project_id if target is not None else None)
+            or _project_of(self.object, object_pk),
             outcome=outcome,
             error_code=getattr(error, "code", "") if error else "",
             error_message=(getattr(error, "message", "") or type(error).__name__)[:1024] if error else "",
@@ -51,7 +63,7 @@ class Operation:
         )
 
 
-def _project_of(obj):
+def _project_of(obj, pk):
     """The project an event is about, when its policy target has none.
 
     Changing a project is decided in its domain, so the target names no project;
@@ -60,14 +72,13 @@ def _project_of(obj):
     if obj is None:
         return None
     if obj._meta.label_lower == "identity.project":
-        return obj.pk
+        return pk
     return getattr(obj, "project_id", None)
 
 
 @contextmanager
 def audited(actor, action, *, target=None, obj=None):
-    operation = Operation(actor, action, target)
-    operation.object = obj
+    operation = Operation(actor, action, target, obj)
     try:
         with transaction.atomic():
             yield operation

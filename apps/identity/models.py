@@ -187,6 +187,9 @@ class RoleAssignment(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.user} has {self.role} on {self.domain or self.project}"
+
     def target(self):
         """Where the assignment applies, which is also where granting it is decided."""
         if self.project_id:

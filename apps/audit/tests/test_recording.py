@@ -128,3 +128,25 @@ def test_command_line_changes_are_recorded_with_the_cli_interface_and_the_os_acc
         assert event.details["os_user"] == getpass.getuser()
     assert (success.outcome, success.object_repr) == ("success", "web")
     assert failure.error_code == "already_exists"
+
+
+def test_a_deletion_records_which_object_it_deleted(acme, admin_api):
+    web = ProjectFactory(name="web", domain=acme)
+    bob = UserFactory(username="bob", domain=acme)
+    assignment = grant(bob, policy.PROJECT_MEMBER, web)
+
+    for url in (
+        f"role-assignments/{assignment.pk}",
+        f"users/{bob.pk}",
+        f"projects/{web.pk}",
+        f"domains/{acme.pk}",
+    ):
+        assert admin_api.delete(f"/api/v1/{url}/").status_code == 204, url
+
+    recorded = AuditEvent.objects.filter(action__endswith=".delete").order_by("id")
+    assert [(e.action, e.object_id, e.object_repr) for e in recorded] == [
+        ("identity.role_assignment.delete", str(assignment.pk), f"bob has {policy.PROJECT_MEMBER} on web"),
+        ("identity.user.delete", str(bob.pk), "bob"),
+        ("identity.project.delete", str(web.pk), "web"),
+        ("identity.domain.delete", str(acme.pk), "acme"),
+    ]
