@@ -11,6 +11,9 @@ ROOT=$(pwd)
 
 APT_PACKAGES=(
   redis-server slapd ldap-utils chromium libldap2-dev libsasl2-dev libvirt-dev qemu-utils
+  # The real guest (scripts/build_test_guest.py) and libvirt under qemu:///system; nothing is started here.
+  libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+  dnsmasq-base iproute2 nftables bridge-utils busybox-static cpio kmod
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
