@@ -150,3 +150,14 @@ def test_a_deletion_records_which_object_it_deleted(acme, admin_api):
         ("identity.project.delete", str(web.pk), "web"),
         ("identity.domain.delete", str(acme.pk), "acme"),
     ]
+
+
+def test_bootstrap_records_the_cloud_admin_it_creates_or_gives_a_new_password(db):
+    call("bootstrap", "--admin-username", "operator", "--admin-password", "a-first-long-password")
+    call("bootstrap")
+    call("bootstrap", "--admin-username", "operator", "--admin-password", "a-second-long-password")
+
+    events = AuditEvent.objects.filter(action="identity.bootstrap.admin").order_by("id")
+    assert [(e.object_repr, e.interface, e.outcome) for e in events] == [("operator", "cli", "success")] * 2
+    assert [e.details["created"] for e in events] == [True, False]
+    assert all(e.details["password_set"] for e in events)

@@ -2,10 +2,12 @@
 
 from django.db import transaction
 
+from apps.audit.recorder import audited
 from apps.quotas import services as quotas
 
 from .. import policy
-from ..models import ROOT_DOMAIN_ID, ROOT_PATH, Domain, Role, RoleAssignment, Rule, User
+from ..actor import Actor
+from ..models import PLATFORM, ROOT_DOMAIN_ID, ROOT_PATH, Domain, Role, RoleAssignment, Rule, User
 
 
 @transaction.atomic
@@ -25,11 +27,20 @@ def bootstrap(*, admin_username=None, admin_password=None):
             Rule.objects.bulk_create([Rule(role=role, action=p) for p in patterns])
     admin = None
     if admin_username:
-        admin, created = User.objects.get_or_create(username=admin_username, defaults={"domain": root})
-        if created or admin_password:
-            admin.set_password(admin_password)
+        admin = _ensure_admin(root, admin_username, admin_password)
+    return root, admin
+
+
+def _ensure_admin(root, username, password):
+    """The cloud admin, created or given a new password; audited as the command line's doing."""
+    with audited(Actor.system("cli"), "identity.bootstrap.admin", target=PLATFORM) as op:
+        admin, created = User.objects.get_or_create(username=username, defaults={"domain": root})
+        if created or password:
+            admin.set_password(password)
             admin.save()
         RoleAssignment.objects.get_or_create(
             user=admin, role=Role.objects.get(name=policy.CLOUD_ADMIN), domain=root
         )
-    return root, admin
+        op.object = admin
+        op.details = {"created": created, "password_set": bool(created or password)}
+    return admin
