@@ -412,13 +412,15 @@ def main(argv=None):
     parser.add_argument("--visibility", choices=("private", "shared", "public"))
     args = parser.parse_args(argv)
     try:
+        # Made first, so missing credentials stop the run before the build.
+        client = _signed_client(args.upload) if args.upload else None
         manifest = build(args.out_dir, args.cache_dir)
-        if args.upload:
-            with _signed_client(args.upload) as client:
-                result = upload(client, manifest, args.name, args.visibility)
-        else:
+        if client is None:
             result = manifest
-    except BuildError as exc:
+        else:
+            with client:
+                result = upload(client, manifest, args.name, args.visibility)
+    except (BuildError, OSError) as exc:
         print(f"build_test_guest: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result))
