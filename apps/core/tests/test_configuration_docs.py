@@ -1,14 +1,16 @@
 """Every CLOUDMGR_* variable the controller reads is documented: docs/configuration.md and .env.example.
 
-The variables are found in the source (settings, commands, scripts), not in a
-list kept by hand, so a new one cannot slip through undocumented.
+The variables are found in the controller's source (settings, apps, commands),
+not in a list kept by hand, so a new one cannot slip through undocumented.
+Scripts that are API clients (their credentials are not settings) and the
+agent (docs/agent.md) are not the controller.
 """
 
 import re
 
 from django.conf import settings
 
-SOURCES = ["cloudmgr/**/*.py", "apps/**/*.py", "scripts/*.py"]
+SOURCES = ["cloudmgr/**/*.py", "apps/**/*.py"]
 # A name in quotes; a prefix ending in "_" (like the agent's CLOUDMGR_AGENT_) is not a variable.
 VARIABLE = re.compile(r"""["'](CLOUDMGR_[A-Z0-9_]*[A-Z0-9])["']""")
 
