@@ -22,7 +22,8 @@ from django.utils import timezone
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, PermissionDenied, ServiceError
 from apps.identity.actor import Actor
-from apps.identity.models import PLATFORM
+from apps.identity.models import PLATFORM, User
+from apps.identity.policy import Principal
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
 from apps.quotas import services as quotas
@@ -310,7 +311,7 @@ def run_import(job, on_progress):
     store = default_store() if copy else get_store(FilesystemStore.name)
     _begin(image, job.pk, Image.IMPORT if copy else Image.LOCATION, store)
     return _fill(
-        Actor.system("job"),
+        _job_actor(job),
         image,
         job.pk,
         store,
@@ -318,6 +319,14 @@ def run_import(job, on_progress):
         keep_at=None if copy else ("http", url),
         on_progress=on_progress,
     )
+
+
+def _job_actor(job):
+    """Who asked for the job, for the audit trail (their permission was checked when it was queued)."""
+    user = User.objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
+    if user is None:
+        return Actor.system("job")
+    return Actor(Principal(user), "", "job")
 
 
 def settle_import(job):

@@ -5,6 +5,8 @@ change after registration, so reads through this store are verified against
 the recorded size and checksum (`verify_reads`).
 """
 
+from apps.core.errors import ServiceError
+
 from ..remote import open_url
 from .base import Store, StoreError, read_chunks
 
@@ -18,7 +20,10 @@ class HttpStore(Store):
         if start or length is not None:
             end = "" if length is None else str(start + length - 1)
             headers["Range"] = f"bytes={start}-{end}"
-        remote = open_url(location, headers=headers)
+        try:
+            remote = open_url(location, headers=headers)
+        except ServiceError as error:
+            raise StoreError(f"{error.code}: {error.message}") from error
         if headers and remote.status != 206 and start != 0:
             remote.close()
             raise StoreError(f"{location} ignored the range request")

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
 from apps.identity.actor import Actor
 from apps.images import remote
 from apps.images.models import Image
@@ -254,3 +255,31 @@ def test_a_registered_location_is_hashed_once_then_read_through_the_guard_and_ve
     changed = admin_api.get(url)
     with pytest.raises(Exception, match="changed since registration"):
         b"".join(changed.streaming_content)
+
+
+def test_an_import_is_audited_as_the_user_who_asked_for_it(api, member, worker, allowed_mirror, disk):
+    job = run(worker, import_from(api, f"{allowed_mirror.base_url}/files/{disk.name}"))
+
+    event = AuditEvent.objects.get(action="images.image.upload", object_id=job.object_id)
+    assert (event.outcome, event.actor_name, event.interface) == (AuditEvent.SUCCESS, member.username, "job")
+
+
+def test_a_registered_image_whose_server_is_gone_answers_503(
+    admin_api, project, worker, allowed_mirror, disk
+):
+    response = admin_api.post(
+        "/api/v1/images/",
+        {
+            "name": "m",
+            "disk_format": "raw",
+            "owner": str(project.pk),
+            "location": f"{allowed_mirror.base_url}/files/{disk.name}",
+        },
+        format="json",
+    )
+    assert run(worker, Job.objects.get(pk=response.data["job"]["id"])).state == Job.SUCCEEDED
+    disk.unlink()
+
+    gone = admin_api.get(f"/api/v1/images/{response.data['id']}/file")
+
+    assert (gone.status_code, gone.data["error"]["code"]) == (503, "store_unavailable")

@@ -53,6 +53,8 @@ def test_an_uploaded_image_round_trips_with_its_sha256_and_a_range_request(api, 
     tail = api.get(f"/api/v1/images/{image_id}/file", HTTP_RANGE="bytes=-10")
     assert body_of(tail) == content[-10:]
     assert quotas.usage_of(project)["image_storage_gb"][1] == 1
+    head = api.head(f"/api/v1/images/{image_id}/file")
+    assert (head.status_code, head["Content-Length"], head.content) == (200, str(len(content)), b"")
 
 
 def test_a_range_past_the_end_is_a_416_naming_the_size(api, files):
