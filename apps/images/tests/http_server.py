@@ -79,13 +79,16 @@ class TestServer(ThreadingHTTPServer):
     @property
     def base_url(self):
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        scheme = "https" if hasattr(self.socket, "context") else "http"
+        return f"{scheme}://{host}:{port}"
 
 
 @contextmanager
-def serving(address, directory):
-    """A server in a daemon thread for the duration of the block."""
+def serving(address, directory, tls=None):
+    """A server in a daemon thread for the duration of the block (HTTPS with an ssl.SSLContext)."""
     server = TestServer(address, directory)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield server

@@ -22,8 +22,9 @@ from apps.jobs.models import Job
 from apps.jobs.worker import JobWorker
 from apps.quotas import services as quotas
 
-from . import crafted
+from . import crafted, tls
 from .conftest import stored_files
+from .http_server import serving
 from .netns import isolated_hosts
 
 
@@ -283,3 +284,19 @@ def test_a_registered_image_whose_server_is_gone_answers_503(
     gone = admin_api.get(f"/api/v1/images/{response.data['id']}/file")
 
     assert (gone.status_code, gone.data["error"]["code"]) == (503, "store_unavailable")
+
+
+def test_an_https_import_checks_the_certificate_against_the_url_while_connecting_to_the_checked_address(
+    api, worker, files, disk, settings, tmp_path
+):
+    ca_file, issue = tls.authority(tmp_path)
+    settings.CLOUDMGR_IMAGE_IMPORT_CA_FILE = str(ca_file)
+    settings.CLOUDMGR_IMAGE_IMPORT_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    with serving("127.0.0.1", files, tls=issue(["127.0.0.1"])) as server:
+        trusted = run(worker, import_from(api, f"{server.base_url}/files/{disk.name}"))
+    with serving("127.0.0.1", files, tls=issue(["images.example.com"])) as server:
+        other_name = run(worker, import_from(api, f"{server.base_url}/files/{disk.name}"))
+
+    assert trusted.state == Job.SUCCEEDED, trusted.error_message
+    assert (other_name.state, other_name.error_code) == (Job.FAILED, "fetch_failed")
+    assert "certificate verify failed" in other_name.error_message
