@@ -127,15 +127,19 @@ def owner_problems(route, case, owner):
     """The same requests by a cloud admin must succeed (reads first, the delete last)."""
     problems = []
     url = route.url(case.kwargs)
+    answered = 0
     for method in methods_of(route):
         response = request(owner, route, method, url, case.body)
         if not_answered(route, response):
             continue
+        answered += 1
         if not succeeded(response):
             problems.append(
                 f"the cloud admin's {method.upper()} {url} answered {response.status_code}"
                 f" {response.content[:300]!r}: this case does not reach its object"
             )
+    if not answered:
+        problems.append(f"{url} answered no method at all")
     return problems
 
 
@@ -148,6 +152,10 @@ def _error_code(response):
         return None
 
 
+def report(route, entry, actor, problems):
+    return f"{route.label} ({route.text}), case {entry.name}, as {actor}:\n" + "\n".join(problems)
+
+
 def outsider(tenants, actor):
     user, scope = ACTORS[actor](tenants.home)
     return client_of(user, **scope)
@@ -158,9 +166,7 @@ def test_another_tenants_object_is_a_404_for_every_method(route, entry, actor, t
     client = outsider(tenants, actor)
     problems = refusal_problems(route, case, client, tenants.other.identifiers(), lambda method: (404,))
     problems += owner_problems(route, case, client_of(cloud_admin))
-    assert not problems, f"{route.label} ({route.text}), case {entry.name}, as {actor}:\n" + "\n".join(
-        problems
-    )
+    assert not problems, report(route, entry, actor, problems)
 
 
 def test_a_platform_route_shows_no_tenant_data_and_refuses_changes(
@@ -175,9 +181,7 @@ def test_a_platform_route_shows_no_tenant_data_and_refuses_changes(
 
     problems = refusal_problems(route, case, client, tenants.other.identifiers(), allowed)
     problems += owner_problems(route, case, client_of(cloud_admin))
-    assert not problems, f"{route.label} ({route.text}), case {entry.name}, as {actor}:\n" + "\n".join(
-        problems
-    )
+    assert not problems, report(route, entry, actor, problems)
 
 
 def test_every_route_that_names_an_object_has_an_isolation_entry():
