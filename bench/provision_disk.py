@@ -19,8 +19,8 @@ streamed, sha256-checked, inspected, renamed into place). Then, per image:
 Every measured step ends with its files fsynced, so a copy is not timed into the
 page cache only. The base images stay in the page cache (they were just
 written), which favours the copying pipeline. `--rounds` rounds (default 3) of
-convert and copy, five times as many of the overlay (it takes milliseconds);
-medians are reported.
+convert and copy, ten times as many of the overlay (it takes milliseconds), the
+two images' overlays alternating; medians are reported.
 
 Targets: the 10 GiB overlay at most 1.5x the 1 GiB overlay, and under 10% of
 the 10 GiB copy-and-convert. The free space needed is checked first; every file
@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 EXTENT_BYTES = 64 * MIB
 IMAGES_GIB = (1, 10)
-OVERLAY_ROUNDS_PER_ROUND = 5
+OVERLAYS_PER_ROUND = 10
 TARGET_RATIO_10_TO_1 = 1.5
 TARGET_SHARE_OF_CLASSIC = 0.10
 SPACE_MARGIN_BYTES = GIB
@@ -80,13 +81,14 @@ def fsync_files(*paths):
 def check_free_space(directory, allocated_each):
     """Exit with a message when the bench's files would not fit.
 
-    At most: the raw source and the qcow2 of the image being made, the cached
-    bases, one raw conversion and one copy of it.
+    The peak is during the measurements: the cached bases, plus the largest
+    image's raw conversion and its copy (making an image needs less: its raw
+    source and its qcow2 next to the bases made before).
     """
     stats = os.statvfs(directory)
     free = stats.f_bavail * stats.f_frsize
     largest = max(allocated_each)
-    needed = sum(allocated_each) + 4 * largest + SPACE_MARGIN_BYTES
+    needed = sum(allocated_each) + 2 * largest + SPACE_MARGIN_BYTES
     print(f"free space on {directory}: {free / GIB:.1f} GiB, needed: {needed / GIB:.1f} GiB", flush=True)
     if free < needed:
         sys.exit(
@@ -202,44 +204,65 @@ def median(values):
     return round(statistics.median(values), 4)
 
 
-def measure(bench, size_gib, allocated, rounds, seed):
+@dataclass
+class Subject:
+    """One cached image and what was measured on it."""
+
+    size_gib: int
+    ref: protocol.ImageRef
+    cached: object
+    fetch_s: float
+    overlays: list = field(default_factory=list)
+    converts: list = field(default_factory=list)
+    copies: list = field(default_factory=list)
+    overlay_allocated: int = 0
+    classic_allocated: int = 0
+
+    def figures(self):
+        return {
+            "virtual_bytes": self.cached.virtual_size_bytes,
+            "base_file_bytes": self.cached.size_bytes,
+            "base_allocated_bytes": allocated_bytes(self.cached.path),
+            "fetch_into_cache_s": round(self.fetch_s, 4),
+            "overlay_s": median(self.overlays),
+            "overlay_allocated_bytes": self.overlay_allocated,
+            "convert_s": median(self.converts),
+            "copy_s": median(self.copies),
+            "classic_s": median([a + b for a, b in zip(self.converts, self.copies, strict=True)]),
+            "classic_allocated_bytes": self.classic_allocated,
+            "overlay_samples": len(self.overlays),
+            "classic_samples": len(self.converts),
+        }
+
+
+def prepare(bench, size_gib, allocated, seed):
     source = make_image(bench.work, size_gib * GIB, allocated, seed)
     ref, cached, fetch_s = bench.cache_image(source)
-    base_allocated = allocated_bytes(cached.path)
     print(
         f"{size_gib:>2} GiB image: virtual {cached.virtual_size_bytes} B, qcow2 file {cached.size_bytes} B, "
-        f"allocated {base_allocated} B; fetched into the cache in {fetch_s:.2f} s",
+        f"allocated {allocated_bytes(cached.path)} B; fetched into the cache in {fetch_s:.2f} s",
         flush=True,
     )
-    overlays, converts, copies = [], [], []
-    overlay_allocated = classic_allocated = 0
+    return Subject(size_gib, ref, cached, fetch_s)
+
+
+def measure(bench, subjects, rounds):
+    """Overlays of the images alternate, so a busy moment on the machine weighs on both alike."""
     for number in range(rounds):
-        for _ in range(OVERLAY_ROUNDS_PER_ROUND):
-            seconds, overlay_allocated = bench.overlay(ref)
-            overlays.append(seconds)
-        convert_s, copy_s, classic_allocated = bench.classic(cached)
-        converts.append(convert_s)
-        copies.append(copy_s)
-        latest = median(overlays[-OVERLAY_ROUNDS_PER_ROUND:])
-        print(
-            f"   round {number + 1}: overlay median {latest * 1000:.1f} ms, "
-            f"convert {convert_s:.2f} s, copy {copy_s:.2f} s",
-            flush=True,
-        )
-    return {
-        "virtual_bytes": cached.virtual_size_bytes,
-        "base_file_bytes": cached.size_bytes,
-        "base_allocated_bytes": base_allocated,
-        "fetch_into_cache_s": round(fetch_s, 4),
-        "overlay_s": median(overlays),
-        "overlay_allocated_bytes": overlay_allocated,
-        "convert_s": median(converts),
-        "copy_s": median(copies),
-        "classic_s": median([a + b for a, b in zip(converts, copies, strict=True)]),
-        "classic_allocated_bytes": classic_allocated,
-        "overlay_samples": len(overlays),
-        "classic_samples": len(converts),
-    }
+        for _ in range(OVERLAYS_PER_ROUND):
+            for subject in subjects:
+                seconds, subject.overlay_allocated = bench.overlay(subject.ref)
+                subject.overlays.append(seconds)
+        for subject in subjects:
+            convert_s, copy_s, subject.classic_allocated = bench.classic(subject.cached)
+            subject.converts.append(convert_s)
+            subject.copies.append(copy_s)
+            latest = median(subject.overlays[-OVERLAYS_PER_ROUND:])
+            print(
+                f"round {number + 1}, {subject.size_gib:>2} GiB: overlay median {latest * 1000:.1f} ms, "
+                f"convert {convert_s:.2f} s, copy {copy_s:.2f} s",
+                flush=True,
+            )
 
 
 def main():
@@ -262,10 +285,12 @@ def main():
     work.chmod(0o711)
     try:
         bench = Bench(work, args.root_gib, args.ephemeral_gib)
-        results = {
-            f"{size}GiB": measure(bench, size, allocated, args.rounds, seed)
+        subjects = [
+            prepare(bench, size, allocated, seed)
             for seed, (size, allocated) in enumerate(zip(IMAGES_GIB, allocated_each, strict=True))
-        }
+        ]
+        measure(bench, subjects, args.rounds)
+        results = {f"{subject.size_gib}GiB": subject.figures() for subject in subjects}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     small, large = results["1GiB"], results["10GiB"]
