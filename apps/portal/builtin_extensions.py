@@ -16,6 +16,7 @@ for _label, _url_name, _order in [
     ("Domains", "portal:domain-list", 10),
     ("Projects", "portal:project-list", 20),
     ("Users", "portal:user-list", 30),
+    ("Quotas", "portal:admin-quotas", 35),
     ("Roles and rules", "portal:role-list", 40),
     ("Audit log", "portal:admin-audit", 90),
 ]:

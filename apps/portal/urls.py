@@ -11,6 +11,7 @@ from .views import (
     admin_domains,
     admin_overview,
     admin_projects,
+    admin_quotas,
     admin_roles,
     admin_users,
     audit,
@@ -62,6 +63,8 @@ urlpatterns = [
     path(f"{ADMIN}roles/<int:role_id>/rules/", admin_roles.rule_create, name="rule-create"),
     path(f"{ADMIN}roles/<int:role_id>/delete/", admin_roles.role_delete, name="role-delete"),
     path(f"{ADMIN}rules/<int:rule_id>/delete/", admin_roles.rule_delete, name="rule-delete"),
+    path(f"{ADMIN}quotas/", admin_quotas.quotas, name="admin-quotas"),
+    path(f"{ADMIN}quotas/defaults/", admin_quotas.quota_defaults, name="admin-quota-defaults"),
     path(f"{ADMIN}audit/", audit.admin_log, name="admin-audit"),
     path(f"{ADMIN}audit/<int:event_id>/", audit.admin_event, name="admin-audit-event"),
     # Tenant dashboard

@@ -10,17 +10,22 @@ from .base import ServiceForm
 
 
 class LimitsForm(ServiceForm):
+    """The page says once that -1 is no limit and that an empty field keeps its limit."""
+
+    all_optional = True
+
     def __init__(self, usage, *args, **kwargs):
         """usage: {resource: (limit, used)} as quotas.services.usage_of() returns it."""
         super().__init__(*args, **kwargs)
         self.usage = usage
         for name, resource in resources.resource_types().items():
             self.fields[name] = forms.IntegerField(
-                label=f"Limit for {resource.description.lower()} ({resource.unit})",
+                label=resource.description
+                if resource.unit == "count"
+                else f"{resource.description} ({resource.unit})",
                 min_value=UNLIMITED,
                 required=False,
                 initial=usage.get(name, (UNLIMITED, 0))[0],
-                help_text="-1 means no limit; empty leaves it as it is.",
             )
 
     def changed_limits(self):

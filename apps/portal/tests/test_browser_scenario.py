@@ -54,7 +54,7 @@ def test_an_admin_sets_up_a_tenant_who_then_switches_project_and_sees_the_usage(
     web = Project.objects.get(name="web")
     admin.goto(f"/admin-portal/projects/{web.pk}/")
     admin.get_by_text("Change limits").click()
-    admin.get_by_label("Limit for virtual machines (count)").fill("5")
+    admin.get_by_label("Virtual machines", exact=True).fill("5")
     admin.get_by_role("button", name="Save limits").click()
     expect(admin.get_by_role("status")).to_contain_text("Limits saved.")
     expect(admin.locator(".quota-bars")).to_contain_text("0 of 5 used")

@@ -26,6 +26,7 @@ def pages(tenant, job):
         "project": f"/admin-portal/projects/{project.pk}/",
         "users": "/admin-portal/users/",
         "user": f"/admin-portal/users/{tenant.member.pk}/",
+        "quotas": "/admin-portal/quotas/",
         "roles": "/admin-portal/roles/",
         "audit": "/admin-portal/audit/",
         "dashboard": f"/dashboard/projects/{project.pk}/",

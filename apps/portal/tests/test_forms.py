@@ -232,3 +232,31 @@ def policy_role(name):
     from apps.identity.tests.factories import role
 
     return role(name)
+
+
+def test_a_cloud_admin_sets_the_limits_of_new_projects(admin_client, tenant):
+    from apps.quotas.selectors import default_quotas
+
+    response = admin_client.post("/admin-portal/quotas/defaults/", {"networks": "3"})
+    assert response.status_code == 302
+    assert {d.resource: d.limit for d in default_quotas()}["networks"] == 3
+
+
+def test_a_domain_admin_sees_the_defaults_but_cannot_set_them(tenant):
+    client = signed_in(tenant.admin)
+    assert b"Save defaults" not in client.get("/admin-portal/quotas/").content
+    response = client.post("/admin-portal/quotas/defaults/", {"networks": "3"})
+    assert response.status_code == 403
+    assert "Only cloud administrators set default quotas." in response.content.decode()
+
+
+def test_the_quotas_page_lists_the_fullest_projects_first(admin_client, tenant):
+    from apps.identity.tests.factories import ProjectFactory
+    from apps.quotas import services as quotas
+
+    calm = ProjectFactory(domain=tenant.domain, name="calm")
+    quotas.claim(calm, {"instances": 1}, holder=calm)
+    quotas.claim(tenant.project, {"instances": 15}, holder=tenant.project)
+    html = admin_client.get("/admin-portal/quotas/").content.decode()
+    assert html.index(tenant.project.name) < html.index("calm")
+    assert "15 of 20 used (75%)" in html

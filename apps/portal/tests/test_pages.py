@@ -23,6 +23,7 @@ def admin_pages(tenant):
         reverse("portal:user-list"),
         reverse("portal:user-detail", args=[user.pk]),
         reverse("portal:role-list"),
+        reverse("portal:admin-quotas"),
         reverse("portal:pattern-preview") + "?action=identity.*",
         reverse("portal:admin-audit") + "?outcome=success&since=2020-01-01&until=2030-01-01&page=2",
         reverse("portal:admin-audit-event", args=[event.pk]),

@@ -8,7 +8,7 @@ from apps.quotas.selectors import quotas_for
 from ..forms.quotas import LimitsForm
 
 
-def _level(percent):
+def level(percent):
     """How full a limit is, for the bar's colour: ok, high (from 70 %) or full (from 90 %)."""
     if percent is None or percent < 70:
         return "ok"
@@ -33,7 +33,7 @@ def usage_rows(principal, scope):
                 "used": quota.used,
                 "unlimited": quota.unlimited,
                 "percent": None if percent is None else min(percent, 100),
-                "level": _level(percent),
+                "level": level(percent),
             }
         )
     return rows
