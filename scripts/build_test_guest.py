@@ -15,6 +15,15 @@ Three files land in the output directory:
 plus ``token`` and ``guest.json`` (paths, token, the marker to look for, the kernel
 package). Running again rebuilds the files and keeps the token already there.
 
+The guest's serial console (kernel messages are muted once /init runs, so these
+lines come whole; strip the ``\r`` of each):
+
+    CLOUDMGR-GUEST-UP uptime=<seconds>
+    CLOUDMGR-DISK vda sectors=<512-byte sectors>      one line per virtio disk
+    CLOUDMGR-DISK-TOKEN=<token>                       or CLOUDMGR-DISK-TOKEN-MISSING
+    CLOUDMGR-READY
+    CLOUDMGR-POWER-OFF                                on an ACPI power-button press
+
 ``--upload URL`` then creates three images through the REST API (kernel aki/aki,
 ramdisk ari/ari, machine qcow2/bare referencing both), streams each file with
 ``PUT /api/v1/images/{id}/file``, and prints their ids as JSON. It signs with
@@ -332,43 +341,34 @@ def upload(client, manifest, name_prefix="cloudmgr-test-guest", visibility=None)
     ``client`` has cloudmgr.client.SignedClient's ``request`` and ``upload``.
     """
     extra = {"visibility": visibility} if visibility else {}
-    kernel_id = _upload_image(
-        client,
-        manifest["kernel"],
-        name=f"{name_prefix}-kernel",
-        disk_format="aki",
-        container_format="aki",
-        **extra,
-    )
-    ramdisk_id = _upload_image(
-        client,
-        manifest["ramdisk"],
-        name=f"{name_prefix}-ramdisk",
-        disk_format="ari",
-        container_format="ari",
-        **extra,
-    )
+    ids = {}
+    for role, disk_format in (("kernel", "aki"), ("ramdisk", "ari")):
+        ids[f"{role}_id"] = _upload_image(
+            client,
+            manifest[role],
+            name=f"{name_prefix}-{role}",
+            disk_format=disk_format,
+            container_format=disk_format,
+            **extra,
+        )
     image_id = _upload_image(
         client,
         manifest["disk"],
         name=name_prefix,
         disk_format="qcow2",
         container_format="bare",
-        kernel_id=kernel_id,
-        ramdisk_id=ramdisk_id,
+        **ids,
         **extra,
     )
     return {
-        "kernel_id": kernel_id,
-        "ramdisk_id": ramdisk_id,
+        **ids,
         "image_id": image_id,
         "token": manifest["token"],
+        "marker": manifest["marker"],
     }
 
 
 def _upload_image(client, path, **fields):
-    from cloudmgr.client import file_sha256
-
     created = client.request("POST", "/api/v1/images/", body=fields)
     if created.status != 201:
         raise BuildError(f"creating image {fields['name']} answered {created.status}: {created.body[:500]!r}")
@@ -379,7 +379,7 @@ def _upload_image(client, path, **fields):
             f"/api/v1/images/{image_id}/file",
             data,
             size=os.fstat(data.fileno()).st_size,
-            content_sha256=file_sha256(data),
+            content_sha256=_sha256(path),
         )
     if sent.status != 200 or sent.json().get("status") != "active":
         raise BuildError(f"uploading {path} to image {image_id} answered {sent.status}: {sent.body[:500]!r}")

@@ -55,6 +55,7 @@ def test_the_kernel_ramdisk_and_machine_image_are_uploaded_active_and_linked(liv
     assert done.returncode == 0, done.stderr
     ids = json.loads(done.stdout.splitlines()[-1])
     assert ids["token"] == (tmp_path / "token").read_text().strip()
+    assert ids["marker"] == f"CLOUDMGR-DISK-TOKEN={ids['token']}"
     kernel = Image.objects.get(pk=ids["kernel_id"])
     ramdisk = Image.objects.get(pk=ids["ramdisk_id"])
     machine = Image.objects.get(pk=ids["image_id"])
