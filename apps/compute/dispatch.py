@@ -9,7 +9,6 @@ that arrives twice does no harm (the agent's journal knows its task id).
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -44,8 +43,17 @@ ACTION_OF_TASK = {task: action for action, task in TASKS.items() if action != "r
 
 
 def send_on_commit(job):
-    """Send the job's task once the surrounding transaction commits; nothing is sent on a rollback."""
-    transaction.on_commit(partial(send, job.pk), robust=True)
+    """Send the job's task once the surrounding transaction commits; nothing is sent on a rollback.
+
+    Robust: a failure to send is logged and left to the periodic dispatcher, never
+    turned into an error for a request whose work is already committed.
+    """
+    job_id = job.pk
+
+    def send_committed_job():
+        send(job_id)
+
+    transaction.on_commit(send_committed_job, robust=True)
 
 
 def image_ref(image):

@@ -17,6 +17,8 @@ import time
 import traceback
 from pathlib import Path
 
+from agent import protocol
+
 REPOSITORY = Path(__file__).resolve().parents[3]
 TIMEOUT_SECONDS = 120
 
@@ -41,7 +43,16 @@ class Racers:
     """`count` racer processes on the database at `url`; use as a context manager."""
 
     def __init__(self, count, url):
-        env = {**os.environ, "CLOUDMGR_DATABASE_URL": url}
+        # A signing key, and a broker nobody listens on: the creates commit and their spawn tasks
+        # cannot be sent, which leaves them to the periodic dispatcher (not running here).
+        env = {
+            **os.environ,
+            "CLOUDMGR_DATABASE_URL": url,
+            "CLOUDMGR_TASK_SIGNING_KEY": protocol.private_key_to_pem(
+                protocol.generate_private_key()
+            ).decode(),
+            "CLOUDMGR_BROKER_URL": "redis://127.0.0.1:9/0",
+        }
         self._processes = [
             subprocess.Popen(
                 [sys.executable, "-m", __name__],

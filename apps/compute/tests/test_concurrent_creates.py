@@ -11,6 +11,7 @@ from apps.identity.actor import Actor
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
+from apps.jobs.models import Job
 from apps.quotas import services as quotas
 
 from .factories import AffinityGroupFactory
@@ -68,6 +69,8 @@ def test_parallel_creates_at_a_quota_limit_get_exactly_the_limit(racers, member,
 
     assert outcomes(results) == {"created": 5, "quota_exceeded": RACERS - 5}
     assert Instance.objects.count() == 5
+    # The broker was unreachable: the creates stand, their spawn jobs wait for the periodic dispatcher.
+    assert Job.objects.filter(kind="compute.instance.spawn", dispatched_at__isnull=True).count() == 5
     assert quotas.usage_of(project)["instances"][1] == 5
     assert sum(h.ram_mb_used for h in Host.objects.all()) == 5 * offering.ram_mb
 

@@ -70,7 +70,8 @@ def issue_enrollment_token(actor, host):
 
 def _new_token(host):
     host.enrollment_tokens.filter(used_at__isnull=True).delete()
-    raw = secrets.token_urlsafe(32)
+    # Hex: a token never starts with "-", which a command line would take for an option.
+    raw = secrets.token_hex(32)
     lifetime = timedelta(seconds=settings.CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS)
     EnrollmentToken.objects.create(
         host=host, token_hash=token_hash(raw), expires_at=timezone.now() + lifetime

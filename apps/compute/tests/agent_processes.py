@@ -1,0 +1,82 @@
+"""Real agents for end-to-end tests: `python -m agent enroll`, then `python -m agent run` on test:///default.
+
+Each agent is its own process with its own data directory, its own queue
+(`host.<name>`, names unique per test) and its own libvirt test driver; it talks
+to the controller under test over HTTP and takes tasks from Redis.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+from django.conf import settings
+
+from agent import protocol
+from apps.infrastructure.services.hosts import add_host
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+ENROLL_TIMEOUT_SECONDS = 60
+
+
+class AgentProcess:
+    def __init__(self, actor, name, zone, controller_url, directory, **agent_settings):
+        self.name = name
+        self.data_dir = Path(directory) / name
+        self.log_path = Path(directory) / f"{name}.log"
+        _, token = add_host(actor, name=name, zone=zone)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agent",
+                "enroll",
+                "--controller",
+                controller_url,
+                "--token",
+                token,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            cwd=REPOSITORY,
+            check=True,
+            capture_output=True,
+            timeout=ENROLL_TIMEOUT_SECONDS,
+        )
+        environment = {
+            **os.environ,
+            **{
+                f"CLOUDMGR_AGENT_{key.upper()}": str(value)
+                for key, value in {
+                    "broker_url": settings.CELERY_BROKER_URL,
+                    "libvirt_uri": "test:///default",
+                    "data_dir": self.data_dir,
+                    "heartbeat_seconds": 1,
+                    **agent_settings,
+                }.items()
+            },
+        }
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "agent", "run"],
+                cwd=REPOSITORY,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        queue = protocol.queue_for_host(self.name)
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue, f"_kombu.binding.{queue}")

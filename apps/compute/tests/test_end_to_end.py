@@ -1,0 +1,158 @@
+"""The real path: API -> transaction -> Celery over Redis -> agent process -> libvirt test:///default
+-> signed report -> database, with two agents (two processes, two queues, two test drivers).
+
+The controller is the test's live server (its agent endpoint included); the
+agents enroll with one-time tokens, heartbeat, fetch the image from it and
+report to it. Nothing in between is replaced.
+"""
+
+import uuid
+
+import pytest
+
+from agent.tests.builders import qcow2_bytes
+from apps.compute.models import Instance
+from apps.core.tests.controllers import wait_until
+from apps.identity.actor import Actor
+from apps.images.tests.factories import active_image
+from apps.infrastructure.models import Allocation, Host
+from apps.infrastructure.tests.factories import ZoneFactory
+from apps.jobs.models import Job
+from apps.quotas import services as quotas
+
+from .agent_processes import AgentProcess
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
+
+WAIT_SECONDS = 90
+
+
+@pytest.fixture
+def start_agents(live_server, tmp_path, signing_key, root):
+    """start_agents(count, **agent_settings): enrolled agents, returned once each has heartbeated."""
+    zone = ZoneFactory(name="zone-a")
+    started = []
+
+    def start(count, **agent_settings):
+        batch = [
+            AgentProcess(
+                Actor.system("test"),
+                f"e2e-{uuid.uuid4().hex[:10]}",
+                zone,
+                live_server.url,
+                tmp_path,
+                **agent_settings,
+            )
+            for _ in range(count)
+        ]
+        started.extend(batch)
+        names = [a.name for a in batch]
+        wait_until(
+            lambda: Host.objects.filter(name__in=names, state=Host.UP).count() == count,
+            WAIT_SECONDS,
+            "the agents to heartbeat",
+        )
+        return batch
+
+    yield start
+    for agent in started:
+        agent.stop()
+
+
+@pytest.fixture
+def qcow2_image(project, tmp_path):
+    return active_image(project, name="cirros-like", disk_format="qcow2", content=qcow2_bytes(tmp_path))
+
+
+def settled(instance_id):
+    return Instance.objects.filter(pk=instance_id, task_state__isnull=True).first()
+
+
+def act(api, instance_id, action, body=None):
+    if action == "delete":
+        response = api.delete(f"/api/v1/instances/{instance_id}/")
+    else:
+        response = api.post(f"/api/v1/instances/{instance_id}/{action}/", body or {}, format="json")
+    assert response.status_code == 202, response.content
+    wait_until(lambda: settled(instance_id) is not None, WAIT_SECONDS, f"{action} to finish")
+    job = Job.objects.get(pk=response.data["job_id"])
+    assert job.state == "succeeded", (job.error_code, job.error_message)
+    return settled(instance_id)
+
+
+def test_two_agents_spawn_an_anti_affine_pair_and_carry_out_every_action(
+    start_agents, api, project, offering, qcow2_image
+):
+    # Each agent offers 2 GiB: (2048 - 512) * 1.5 = 2304 MB, room for two 1 GiB instances.
+    agents = start_agents(2, capacity_ram_mb=2048)
+    image = qcow2_image
+    group = api.post("/api/v1/affinity-groups/", {"name": "pair", "policy": "anti-affinity"}, format="json")
+    body = {
+        "name": "web",
+        "offering_id": str(offering.id),
+        "image_id": str(image.id),
+        "affinity_group_id": group.data["id"],
+    }
+    ids = []
+    for _ in range(2):
+        response = api.post("/api/v1/instances/", body, format="json")
+        assert response.status_code == 202, response.content
+        ids.append(response.data["id"])
+    for instance_id in ids:
+        wait_until(lambda i=instance_id: settled(i) is not None, WAIT_SECONDS, "the spawns")
+    instances = [settled(i) for i in ids]
+    assert [(i.vm_state, i.power_state) for i in instances] == [("active", "running")] * 2, [
+        (i.fault_code, i.fault_message) for i in instances
+    ] + [a.log()[-3000:] for a in agents]
+    assert {i.host.name for i in instances} == {a.name for a in agents}
+
+    first = ids[0]
+    for action, body, expected in [
+        ("stop", {}, ("stopped", "shutoff")),
+        ("start", {}, ("active", "running")),
+        ("reboot", {}, ("active", "running")),
+        ("reboot", {"type": "hard"}, ("active", "running")),
+        ("pause", {}, ("paused", "paused")),
+        ("unpause", {}, ("active", "running")),
+        ("suspend", {}, ("suspended", "shutoff")),
+        ("resume", {}, ("active", "running")),
+        ("rebuild", {"image_id": str(image.id)}, ("active", "running")),
+    ]:
+        instance = act(api, first, action, body)
+        assert (instance.vm_state, instance.power_state) == expected, action
+
+    instance = act(api, first, "delete")
+    assert (instance.vm_state, instance.host_id) == ("deleted", None)
+    assert not Allocation.objects.filter(consumer_id=first).exists()
+    assert quotas.usage_of(project)["instances"][1] == 1
+
+
+def launch_and_wait(api, offering, image):
+    body = {"name": "doomed", "offering_id": str(offering.id), "image_id": str(image.id)}
+    response = api.post("/api/v1/instances/", body, format="json")
+    assert response.status_code == 202, response.content
+    wait_until(lambda: settled(response.data["id"]) is not None, WAIT_SECONDS, "the spawn to end")
+    return settled(response.data["id"]), Job.objects.get(pk=response.data["job_id"])
+
+
+def test_a_spawn_the_hypervisor_refuses_ends_in_error_and_gives_everything_back(
+    start_agents, api, project, offering, qcow2_image
+):
+    (agent,) = start_agents(1, driver="fake", fake_faults="spawn:fail")
+    instance, job = launch_and_wait(api, offering, qcow2_image)
+    assert (instance.vm_state, job.state) == ("error", "failed"), agent.log()[-2000:]
+    assert instance.fault_code == job.error_code != ""
+    assert not Allocation.objects.filter(consumer_id=instance.pk).exists()
+    assert quotas.usage_of(project)["instances"][1] == 0
+
+
+def test_a_spawn_that_hangs_is_abandoned_at_its_deadline_and_never_hangs_the_job(
+    start_agents, api, project, offering, qcow2_image, settings
+):
+    (agent,) = start_agents(1, driver="fake", fake_faults="spawn:hang")
+    settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS = 8
+    instance, job = launch_and_wait(api, offering, qcow2_image)
+    assert (instance.vm_state, job.state, job.error_code) == ("error", "failed", "timeout"), agent.log()[
+        -2000:
+    ]
+    assert not Allocation.objects.filter(consumer_id=instance.pk).exists()
