@@ -68,9 +68,18 @@ def _image_store_outside_the_source_tree(tmp_path_factory):
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_audit_connection_before_teardown(django_db_setup, django_db_blocker):
-    """The `audit` alias has its own connection; close it so the test database can be dropped."""
+    """Leave no session on the test database so it can be dropped at the end.
+
+    The `audit` alias has its own connection, and live_server request threads
+    keep theirs; end them all before pytest-django drops the database.
+    """
     yield
     from django.db import connections
 
     with django_db_blocker.unblock():
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         connections["audit"].close()

@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from apps.core.errors import NotFound, ServiceError
-from apps.identity.services.tokens import chain_disabled
+from apps.identity.domain_chain import chain_disabled
 
 from .context import actor_for
 from .rendering import error_page

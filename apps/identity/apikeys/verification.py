@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from apps.core.errors import NotAuthenticated
 
+from ..domain_chain import disabled_above
 from ..models import ApiKey
 from ..policy import load_grants
-from ..services.tokens import disabled_above
 from . import nonces, signature
 from .encryption import UnsealError, unseal
 from .streaming import BodyHashMismatch

@@ -15,9 +15,9 @@ from apps.audit.recorder import audited
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 
 from ..apikeys.encryption import UnsealError, seal, sealed_with_current_key, unseal
+from ..domain_chain import chain_disabled
 from ..models import ApiKey, User
 from .common import require
-from .tokens import chain_disabled
 from .users import require_holds_what_user_holds
 
 ACCESS_KEY_PREFIX = "CMK"

@@ -10,43 +10,22 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef
-from django.db.models.lookups import StartsWith
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from apps.audit.recorder import audited
 from apps.core.errors import NotAuthenticated, PermissionDenied
 
 from .. import policy
-from ..actor import Actor
+from ..domain_chain import chain_disabled, disabled_above
 from ..models import Domain, Project, Token
-from . import throttle
+from .login import login_attempt
 
 TOKEN_PREFIX = "cmt_"  # noqa: S105 (a marker, not a secret)
 
 
 def hash_token(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def disabled_above(path_ref):
-    """True when the domain at path_ref, or any domain above it, is disabled."""
-    return Exists(
-        Domain.objects.filter(
-            StartsWith(ExpressionWrapper(path_ref, output_field=CharField()), F("path")),
-            enabled=False,
-        )
-    )
-
-
-def chain_disabled(domain):
-    return Domain.objects.filter(enabled=False, path__in=_prefixes(domain.path)).exists()
-
-
-def _prefixes(path):
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def _scope_allowed(user, project, domain):
@@ -57,19 +36,13 @@ def _scope_allowed(user, project, domain):
 
 def issue_token(*, username, password, client_address="", project_id=None, domain_id=None, interface="api"):
     """Check the credentials and return (raw token, Token). Failures are audited and throttled."""
-    throttle.check(username, client_address)
-    user = authenticate(None, username=username, password=password)
-    if user is None:
-        # Counted outside the audited transaction: the failure must not roll back with it.
-        throttle.record_failure(username, client_address)
-    with audited(Actor(policy.Principal(user), client_address, interface), "identity.token.create") as op:
-        op.details = {"username": username}
-        if user is None:
-            raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
-        op.target = user.target()
-        op.object = user
-        if chain_disabled(user.domain):
-            raise NotAuthenticated("Your domain is disabled.", code="domain_disabled")
+    with login_attempt(
+        username=username,
+        password=password,
+        client_address=client_address,
+        interface=interface,
+        action="identity.token.create",
+    ) as (op, user):
         project, domain = _resolve_scope(user, project_id, domain_id)
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = Token.objects.create(
@@ -81,7 +54,6 @@ def issue_token(*, username, password, client_address="", project_id=None, domai
             client_address=client_address,
         )
         op.details["scope"] = str(project or domain or "unscoped")
-    throttle.reset_account(username)
     return raw, token
 
 
