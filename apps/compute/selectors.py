@@ -48,28 +48,26 @@ def offerings_for(principal):
     return queryset.filter(enabled=True, id__in=matching)
 
 
+def _of_visible_projects(queryset, principal, action):
+    """Rows of a project-owned model, where the principal may perform `action`."""
+    return visible(queryset, principal, action, domain_path="project__domain__path")
+
+
 def keypairs_for(principal):
-    return visible(
-        Keypair.objects.select_related("project__domain"),
-        principal,
-        "compute.keypair.read",
-        domain_path="project__domain__path",
+    return _of_visible_projects(
+        Keypair.objects.select_related("project__domain"), principal, "compute.keypair.read"
     )
 
 
 def affinity_groups_for(principal):
-    return visible(
-        AffinityGroup.objects.select_related("project__domain"),
-        principal,
-        "compute.affinity_group.read",
-        domain_path="project__domain__path",
+    return _of_visible_projects(
+        AffinityGroup.objects.select_related("project__domain"), principal, "compute.affinity_group.read"
     )
 
 
 def instances_for(principal):
-    return visible(
+    return _of_visible_projects(
         Instance.objects.select_related("project__domain", "offering", "host", "zone"),
         principal,
         "compute.instance.read",
-        domain_path="project__domain__path",
     )

@@ -1,7 +1,6 @@
 """The agent endpoint's views: plain Django views (no session, no CSRF), JSON in the API's error envelope."""
 
 import json
-import logging
 
 from django.db import transaction
 from django.http import JsonResponse
@@ -17,8 +16,6 @@ from ..services.heartbeats import record_heartbeat
 from ..signing import controller_public_keys
 from . import hooks
 from .authentication import signed_host
-
-log = logging.getLogger(__name__)
 
 
 def _error(status, code, message, details=None):
@@ -48,11 +45,16 @@ def _message(schema, body):
     return schema.from_dict(json.loads(body.decode("utf-8")))
 
 
-def _own(host, message):
+def _signed_message(request, schema):
+    """(host, message): the message must be signed by the host it is about."""
+    body = request.body
+    host, _ = signed_host(request, body)
+    message = _message(schema, body)
     if message.host != host.name:
         raise PermissionDenied(
             f"Host {host.name} signed a message about host {message.host}.", code="other_host"
         )
+    return host, message
 
 
 @agent_view
@@ -70,10 +72,7 @@ def enroll_view(request):
 @agent_view
 @require_POST
 def heartbeat_view(request):
-    body = request.body
-    host, _ = signed_host(request, body)
-    heartbeat = _message(protocol.Heartbeat, body)
-    _own(host, heartbeat)
+    host, heartbeat = _signed_message(request, protocol.Heartbeat)
     if heartbeat.protocol_version not in protocol.SUPPORTED_PROTOCOL_VERSIONS:
         raise Conflict(
             f"Protocol version {heartbeat.protocol_version} is not supported.", code="unsupported_version"
@@ -100,10 +99,7 @@ def heartbeat_view(request):
 @agent_view
 @require_POST
 def task_report_view(request):
-    body = request.body
-    host, _ = signed_host(request, body)
-    report = _message(protocol.TaskReport, body)
-    _own(host, report)
+    host, report = _signed_message(request, protocol.TaskReport)
     job = Job.objects.filter(pk=report.task_id, queue=host.queue).first()
     handler = hooks.report_handler_for(job.kind) if job is not None else None
     if handler is None:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from ..capacity import limits_of
 from ..models import Host, Zone, host_name_validator
+from ..services.hosts import UPDATABLE
 
 
 class ZoneSerializer(serializers.ModelSerializer):
@@ -22,21 +23,17 @@ class ZoneUpdateSerializer(serializers.ModelSerializer):
         extra_kwargs = {f: {"required": False} for f in fields}
 
 
-_ADMIN_FIELDS = [
-    "enabled",
-    "maintenance",
-    "isolated",
-    "tags",
-    "domain_type",
-    "management_ip",
-    "ram_allocation_ratio",
-    "cpu_allocation_ratio",
-    "disk_allocation_ratio",
-    "reserved_host_memory_mb",
-    "reserved_host_disk_mb",
-]
+# What an admin sets; the order of the service's list, so the API shows them the same way.
+_ADMIN_FIELDS = list(UPDATABLE)
 _RATIO = {"required": False, "allow_null": True, "min_value": 0.01}
 _RESERVE = {"required": False, "min_value": 0}
+_ADMIN_FIELD_KWARGS = {
+    "ram_allocation_ratio": _RATIO,
+    "cpu_allocation_ratio": _RATIO,
+    "disk_allocation_ratio": _RATIO,
+    "reserved_host_memory_mb": _RESERVE,
+    "reserved_host_disk_mb": _RESERVE,
+}
 
 
 class HostSerializer(serializers.ModelSerializer):
@@ -72,11 +69,7 @@ class HostSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [f for f in fields if f not in ("name", "zone_id", *_ADMIN_FIELDS)]
         extra_kwargs = {
-            "ram_allocation_ratio": _RATIO,
-            "cpu_allocation_ratio": _RATIO,
-            "disk_allocation_ratio": _RATIO,
-            "reserved_host_memory_mb": _RESERVE,
-            "reserved_host_disk_mb": _RESERVE,
+            **_ADMIN_FIELD_KWARGS,
             # Uniqueness is the service's to report (409), not the serializer's.
             "name": {"validators": [host_name_validator]},
         }
@@ -104,14 +97,7 @@ class HostUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Host
         fields = _ADMIN_FIELDS
-        extra_kwargs = {
-            **{f: {"required": False} for f in _ADMIN_FIELDS},
-            "ram_allocation_ratio": _RATIO,
-            "cpu_allocation_ratio": _RATIO,
-            "disk_allocation_ratio": _RATIO,
-            "reserved_host_memory_mb": _RESERVE,
-            "reserved_host_disk_mb": _RESERVE,
-        }
+        extra_kwargs = {**{f: {"required": False} for f in _ADMIN_FIELDS}, **_ADMIN_FIELD_KWARGS}
 
 
 class EnrollmentTokenSerializer(serializers.Serializer):

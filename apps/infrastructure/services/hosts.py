@@ -18,20 +18,18 @@ from ..models import EnrollmentToken, Host, host_name_validator
 from .common import refuse_if_used
 
 # What an admin may change on a host; capacity comes from heartbeats only.
-UPDATABLE = frozenset(
-    {
-        "enabled",
-        "maintenance",
-        "isolated",
-        "tags",
-        "domain_type",
-        "management_ip",
-        "ram_allocation_ratio",
-        "cpu_allocation_ratio",
-        "disk_allocation_ratio",
-        "reserved_host_memory_mb",
-        "reserved_host_disk_mb",
-    }
+UPDATABLE = (
+    "enabled",
+    "maintenance",
+    "isolated",
+    "tags",
+    "domain_type",
+    "management_ip",
+    "ram_allocation_ratio",
+    "cpu_allocation_ratio",
+    "disk_allocation_ratio",
+    "reserved_host_memory_mb",
+    "reserved_host_disk_mb",
 )
 
 
@@ -109,6 +107,6 @@ def _check_name(name):
 
 
 def _check_updatable(changes):
-    unknown = set(changes) - UPDATABLE
+    unknown = set(changes) - set(UPDATABLE)
     if unknown:
         raise ValidationFailed(f"These host fields cannot be set: {', '.join(sorted(unknown))}.")
