@@ -37,7 +37,12 @@ class _ImageFields(ServiceForm):
 
 
 class ImportForm(_ImageFields):
-    url = forms.URLField(label="URL (http or https)", max_length=2048, assume_scheme="https")
+    url = forms.URLField(
+        label="URL (http or https)",
+        max_length=2048,
+        assume_scheme="https",
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
 
 
 class UploadForm(_ImageFields):

@@ -19,7 +19,7 @@ def admin_card(request, project):
     counts = _counts(selectors.images_for(request.actor.principal))
     rows = [
         ("Active", counts.get(Image.ACTIVE, 0)),
-        ("Uploading", counts.get(Image.QUEUED, 0) + counts.get(Image.SAVING, 0)),
+        ("Waiting for data", counts.get(Image.QUEUED, 0) + counts.get(Image.SAVING, 0)),
         ("Pending deletion", counts.get(Image.PENDING_DELETE, 0)),
         ("Killed", counts.get(Image.KILLED, 0)),
     ]
