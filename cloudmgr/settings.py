@@ -257,6 +257,8 @@ CLOUDMGR_INSTANCE_STOP_TIMEOUT_SECONDS = env_int("CLOUDMGR_INSTANCE_STOP_TIMEOUT
 CLOUDMGR_REDISPATCH_AFTER_SECONDS = env_int("CLOUDMGR_REDISPATCH_AFTER_SECONDS", 10)
 # The kernel command line of instances booted from a kernel image (aki) and ramdisk (ari).
 CLOUDMGR_KERNEL_CMDLINE = env_str("CLOUDMGR_KERNEL_CMDLINE", "console=ttyS0")
+# How long a console-log request waits for the host's answer before it returns the job instead.
+CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS = env_float("CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS", 10.0)
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

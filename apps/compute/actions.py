@@ -17,6 +17,7 @@ for _name, _kind, _description in [
     ("compute.affinity_group.delete", USE, "Delete an empty affinity group"),
     ("compute.instance.read", READ, "See instances, their state and console log"),
     ("compute.instance.create", USE, "Launch an instance"),
+    ("compute.instance.console_log", USE, "Read an instance's serial console log"),
 ]:
     register_action(_name, _kind, _description)
 

@@ -54,10 +54,11 @@ def handle_report(job, host, report):
         jobs.fail(job.pk, report.error.code, report.error.message)
         return
     result = protocol.parse_result(report.task, report.result or {})
-    if _reported_instance_id(result) != instance_id:
+    if _reported_instance_id(result) not in (None, instance_id):
         raise _not_yours(f"The result of task {job.pk} is about another instance.")
     _mark_running(job, host)
-    if jobs.succeed(job.pk, report.result):
+    # Reading the console changes no state: its result is all there is.
+    if jobs.succeed(job.pk, report.result) and action in states.ACTIONS:
         changes = {"power_state": result.instance.power_state} if hasattr(result, "instance") else {}
         action_succeeded(instance_id, action, **changes)
 

@@ -38,6 +38,7 @@ TASKS = {
     "resume": protocol.RESUME_INSTANCE,
     "rebuild": protocol.REBUILD_INSTANCE,
     "delete": protocol.DELETE_INSTANCE,
+    "console_log": protocol.CONSOLE_LOG,
 }
 ACTION_OF_TASK = {task: action for action, task in TASKS.items() if action != "reboot_hard"}
 
@@ -96,6 +97,8 @@ def payload_for(instance, action, options):
         return protocol.StopInstance(instance_id=str(instance.pk), **options)
     if action in ("reboot", "reboot_hard"):
         return protocol.RebootInstance(instance_id=str(instance.pk), hard=action == "reboot_hard", **options)
+    if action == "console_log":
+        return protocol.ConsoleLogRequest(instance_id=str(instance.pk), **options)
     return protocol.InstanceTask(instance_id=str(instance.pk))
 
 

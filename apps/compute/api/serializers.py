@@ -216,3 +216,14 @@ class RebootSerializer(serializers.Serializer):
 
 class RebuildSerializer(serializers.Serializer):
     image_id = serializers.UUIDField()
+
+
+class ConsoleLogRequestSerializer(serializers.Serializer):
+    max_bytes = serializers.IntegerField(min_value=1, max_value=4 * 1024 * 1024, default=65536)
+
+
+class ConsoleLogSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    text = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    truncated = serializers.BooleanField()

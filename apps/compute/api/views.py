@@ -1,5 +1,7 @@
 """Compute API: offerings, keypairs, affinity groups, instances and their actions."""
 
+import time
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -7,9 +9,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.views import ServiceViewSet
-from apps.core.errors import ValidationFailed
+from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.models import Domain
 from apps.identity.selectors import get_or_404, projects_for
+from apps.jobs.models import Job
 
 from .. import selectors
 from ..services import affinity, keypairs, lifecycle, offerings
@@ -26,6 +29,19 @@ def project_of(view, data):
             raise ValidationFailed("Say which project: project_id.", code="project_required")
         project_id = scope.pk
     return get_or_404(projects_for(view.principal), "project", pk=project_id)
+
+
+def wait_for_job(job_id, seconds):
+    """The job once it finished, or as it stands after `seconds` (one row read every tenth of a second).
+
+    A job the broker did not take (its send after commit failed) is not waited for.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        job = Job.objects.get(pk=job_id)
+        if job.finished or job.dispatched_at is None or time.monotonic() >= deadline:
+            return job
+        time.sleep(0.1)
 
 
 def accepted(job, body=None):
@@ -195,3 +211,19 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         image_id = self.validated(s.RebuildSerializer)["image_id"]
         instance = self.get_object()
         return self._shown(instance, lifecycle.rebuild(self.actor, instance, image_id))
+
+    @extend_schema(
+        request=s.ConsoleLogRequestSerializer,
+        responses={200: s.ConsoleLogSerializer, 202: s.JobAcceptedSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="console-log")
+    def console_log(self, request, pk=None):
+        """The tail of the serial console: 200 with the text once the host answers, else 202 with the job."""
+        max_bytes = self.validated(s.ConsoleLogRequestSerializer)["max_bytes"]
+        job = lifecycle.request_console_log(self.actor, self.get_object(), max_bytes)
+        job = wait_for_job(job.pk, settings.CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS)
+        if job.state == Job.SUCCEEDED:
+            return Response({"job_id": str(job.pk), **job.result})
+        if job.state == Job.FAILED:
+            raise Conflict(job.error_message, code=job.error_code, details={"job_id": str(job.pk)})
+        return accepted(job)

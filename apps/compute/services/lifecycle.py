@@ -62,6 +62,30 @@ def rebuild(actor, instance, image_id):
     return act(actor, instance, "rebuild", changes={"image": image})
 
 
+CONSOLE_LOG = "console_log"
+
+
+def request_console_log(actor, instance, max_bytes):
+    """Ask the host for the tail of the instance's serial console log; returns the job (result: the text)."""
+    action = "compute.instance.console_log"
+    with audited(actor, action, target=instance.target(), obj=instance):
+        require(actor, action, instance.target(), f"You may not read the console of {instance}.")
+        current = Instance.objects.select_related("host").get(pk=instance.pk)
+        if current.host is None or current.vm_state == states.DELETED:
+            raise Conflict(f"Instance {instance} is on no host.", code="instance_has_no_host")
+        job = create_job(
+            job_kind(CONSOLE_LOG),
+            queue=current.host.queue,
+            payload={"instance_id": str(instance.pk), "action": CONSOLE_LOG, "max_bytes": max_bytes},
+            target=instance.target(),
+            obj=instance,
+            actor=actor,
+            deadline_s=settings.CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS,
+        )
+        dispatch.send_on_commit(job)
+    return job
+
+
 def release_resources(instance_id):
     """Give back the host capacity and the quota the instance holds; harmless when already given back."""
     capacity.release(instance_id)

@@ -39,6 +39,7 @@ def _case(instance, **body):
 
 
 @per_tenant("api:instance-detail", "api:instance-stop", "api:instance-reboot", "api:instance-pause")
+@per_tenant("api:instance-console-log")
 @per_tenant("api:instance-suspend")
 def another_tenants_active_instance(tenants):
     return _case(_instance(tenants))

@@ -226,3 +226,20 @@ def test_a_host_fetches_the_images_of_its_instances_and_no_others(agent, project
 
 def test_the_image_path_answers_api_clients_like_the_image_api(project, member, image, root):
     assert login(member).get(protocol.image_data_path(image.pk)).status_code == 200
+
+
+def test_a_console_log_request_becomes_a_job_whose_result_is_the_text(
+    agent, api, offering, image, django_capture_on_commit_callbacks
+):
+    instance, spawn = launch(api, offering, image, django_capture_on_commit_callbacks)
+    agent.report(spawn, protocol.SPAWN_INSTANCE, "succeeded", result=instance_result(instance))
+    # Not dispatched here (the test's transaction never commits), so the API does not wait for it.
+    response = api.post(f"/api/v1/instances/{instance.pk}/console-log/", {"max_bytes": 100}, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.data["job_id"])
+    assert job.payload == {"instance_id": str(instance.pk), "action": "console_log", "max_bytes": 100}
+    text = protocol.ConsoleLogResult(text="login: ", size_bytes=7, truncated=False).to_dict()
+    assert agent.report(job, protocol.CONSOLE_LOG, "succeeded", result=text).status_code == 200
+    assert api.get(f"/api/v1/jobs/{job.pk}/").data["result"] == text
+    instance.refresh_from_db()
+    assert (instance.vm_state, instance.task_state) == ("active", None)

@@ -107,6 +107,9 @@ def test_two_agents_spawn_an_anti_affine_pair_and_carry_out_every_action(
     assert {i.host.name for i in instances} == {a.name for a in agents}
 
     first = ids[0]
+    console = api.post(f"/api/v1/instances/{first}/console-log/", {}, format="json")
+    assert console.status_code == 200, console.content
+    assert set(console.data) == {"job_id", "text", "size_bytes", "truncated"}
     for action, body, expected in [
         ("stop", {}, ("stopped", "shutoff")),
         ("start", {}, ("active", "running")),
