@@ -119,8 +119,9 @@ class Instance(models.Model):
         AffinityGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"
     )
     scheduler_hints = models.JSONField(default=dict, blank=True)
+    # A zone is deleted only without hosts (so without live instances); deleted instances let go.
     zone = models.ForeignKey(
-        "infrastructure.Zone", null=True, blank=True, on_delete=models.PROTECT, related_name="instances"
+        "infrastructure.Zone", null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"
     )
     # Capacity is held through infrastructure.Allocation; a deleted instance keeps no host.
     host = models.ForeignKey(
