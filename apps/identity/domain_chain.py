@@ -1,19 +1,9 @@
-"""Whether a domain, or any domain above it, is disabled: what makes everything below it unusable."""
+"""Whether a domain, or any domain above it, is disabled: that makes everything below it unusable.
 
-from django.db.models import CharField, Exists, ExpressionWrapper, F
-from django.db.models.lookups import StartsWith
+The per-request form of this check is SQL (apps.identity.rowload.disabled_above_sql).
+"""
 
 from .models import Domain
-
-
-def disabled_above(path_ref):
-    """A subquery expression: true when the domain at path_ref, or one above it, is disabled."""
-    return Exists(
-        Domain.objects.filter(
-            StartsWith(ExpressionWrapper(path_ref, output_field=CharField()), F("path")),
-            enabled=False,
-        )
-    )
 
 
 def chain_disabled(domain):

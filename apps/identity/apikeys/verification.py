@@ -10,16 +10,16 @@ Everything is read on every request, so disabling the user, taking their role
 away or deleting the key stops the key on the next request.
 """
 
+import functools
 import logging
 
-from django.db.models import OuterRef
 from django.utils import timezone
 
 from apps.core.errors import NotAuthenticated
 
-from ..domain_chain import disabled_above
-from ..models import ApiKey
+from ..models import ApiKey, Domain, Project, User
 from ..policy import load_grants
+from ..rowload import Joined, RowLoader, disabled_above_sql
 from . import nonces, signature
 from .encryption import UnsealError, unseal
 from .streaming import BodyHashMismatch
@@ -27,16 +27,37 @@ from .streaming import BodyHashMismatch
 log = logging.getLogger(__name__)
 
 
-def _key(access_key):
-    return (
-        ApiKey.objects.select_related("user__domain", "project__domain")
-        .annotate(
-            user_domain_disabled=disabled_above(OuterRef("user__domain__path")),
-            project_domain_disabled=disabled_above(OuterRef("project__domain__path")),
-        )
-        .filter(access_key=access_key)
-        .first()
+@functools.cache
+def _key_loader():
+    return RowLoader(
+        [
+            Joined(ApiKey, "k"),
+            Joined(User, "u"),
+            Joined(Domain, "ud"),
+            Joined(Project, "p"),
+            Joined(Domain, "pd"),
+        ],
+        """FROM identity_apikey k
+           JOIN identity_user u ON u.id = k.user_id
+           JOIN identity_domain ud ON ud.id = u.domain_id
+           JOIN identity_project p ON p.id = k.project_id
+           JOIN identity_domain pd ON pd.id = p.domain_id
+          WHERE k.access_key = %s""",
+        [disabled_above_sql("ud.path"), disabled_above_sql("pd.path")],
     )
+
+
+def _key(access_key):
+    """The key with its user, their domain, its project and the project's domain, in one statement."""
+    loaded = _key_loader().load([access_key])
+    if loaded is None:
+        return None
+    (key, user, user_domain, project, project_domain), disabled = loaded
+    user.domain = user_domain
+    project.domain = project_domain
+    key.user, key.project = user, project
+    key.user_domain_disabled, key.project_domain_disabled = disabled
+    return key
 
 
 def _secret(key):

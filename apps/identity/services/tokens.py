@@ -5,20 +5,21 @@ query: the token, its user, the user's domain and the token's scope, plus
 whether any domain above them is disabled.
 """
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef
 from django.utils import timezone
 
 from apps.audit.recorder import audited
 from apps.core.errors import NotAuthenticated, PermissionDenied
 
 from .. import policy
-from ..domain_chain import chain_disabled, disabled_above
-from ..models import Domain, Project, Token
+from ..domain_chain import chain_disabled
+from ..models import Domain, Project, Token, User
+from ..rowload import Joined, RowLoader, disabled_above_sql
 from .login import login_attempt
 
 TOKEN_PREFIX = "cmt_"  # noqa: S105 (a marker, not a secret)
@@ -74,18 +75,47 @@ def _resolve_scope(user, project_id, domain_id):
     return project, domain
 
 
+@functools.cache
+def _token_loader():
+    return RowLoader(
+        [
+            Joined(Token, "t"),
+            Joined(User, "u"),
+            Joined(Domain, "ud"),
+            Joined(Project, "sp"),
+            Joined(Domain, "spd"),
+            Joined(Domain, "sd"),
+        ],
+        """FROM identity_token t
+           JOIN identity_user u ON u.id = t.user_id
+           JOIN identity_domain ud ON ud.id = u.domain_id
+           LEFT JOIN identity_project sp ON sp.id = t.scope_project_id
+           LEFT JOIN identity_domain spd ON spd.id = sp.domain_id
+           LEFT JOIN identity_domain sd ON sd.id = t.scope_domain_id
+          WHERE t.key_hash = %s""",
+        [disabled_above_sql("ud.path"), disabled_above_sql("spd.path"), disabled_above_sql("sd.path")],
+    )
+
+
+def _load_token(raw):
+    """The token with its user, their domain and its scope, in one statement."""
+    loaded = _token_loader().load([hash_token(raw)])
+    if loaded is None:
+        return None
+    (token, user, user_domain, project, project_domain, scope_domain), disabled = loaded
+    user.domain = user_domain
+    token.user = user
+    if project is not None:
+        project.domain = project_domain
+    token.scope_project = project
+    token.scope_domain = scope_domain
+    token.user_domain_disabled, token.scope_domain_disabled, token.scope_own_domain_disabled = disabled
+    return token
+
+
 def validate(raw):
     """The Token (user and scope loaded) for a presented secret, or NotAuthenticated with a reason."""
-    token = (
-        Token.objects.select_related("user__domain", "scope_project__domain", "scope_domain")
-        .annotate(
-            user_domain_disabled=disabled_above(OuterRef("user__domain__path")),
-            scope_domain_disabled=disabled_above(OuterRef("scope_project__domain__path")),
-            scope_own_domain_disabled=disabled_above(OuterRef("scope_domain__path")),
-        )
-        .filter(key_hash=hash_token(raw))
-        .first()
-    )
+    token = _load_token(raw)
     if token is None:
         raise NotAuthenticated("The token is not valid.", code="invalid_token")
     if token.revoked_at is not None:
