@@ -43,7 +43,8 @@ stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "installing Python packages"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  # The machine's pip config names local mirror folders that may be absent; their warnings are noise.
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt 2> >(grep -v '^WARNING: Location' >&2)
   echo "$want" > "$stamp"
 fi
 
