@@ -43,16 +43,21 @@ def act(actor, instance, action_name, *, changes=None, **options):
             raise Conflict(f"Instance {instance} has no host.", code="instance_has_no_host")
         states.begin(current, action_name, **(changes or {}))
         op.details = {"host": current.host.name, **options}
-        job = create_job(
-            job_kind(action_name),
-            queue=current.host.queue,
-            payload={"instance_id": str(instance.pk), "action": action_name, **options},
-            target=instance.target(),
-            obj=instance,
-            actor=actor,
-            deadline_s=settings.CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS,
-        )
-        dispatch.send_on_commit(job)
+        return _job_for_host(actor, current, action_name, options)
+
+
+def _job_for_host(actor, instance, action_name, options):
+    """The job carrying the action to the instance's host, sent once the transaction commits."""
+    job = create_job(
+        job_kind(action_name),
+        queue=instance.host.queue,
+        payload={"instance_id": str(instance.pk), "action": action_name, **options},
+        target=instance.target(),
+        obj=instance,
+        actor=actor,
+        deadline_s=settings.CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS,
+    )
+    dispatch.send_on_commit(job)
     return job
 
 
@@ -73,17 +78,7 @@ def request_console_log(actor, instance, max_bytes):
         current = Instance.objects.select_related("host").get(pk=instance.pk)
         if current.host is None or current.vm_state == states.DELETED:
             raise Conflict(f"Instance {instance} is on no host.", code="instance_has_no_host")
-        job = create_job(
-            job_kind(CONSOLE_LOG),
-            queue=current.host.queue,
-            payload={"instance_id": str(instance.pk), "action": CONSOLE_LOG, "max_bytes": max_bytes},
-            target=instance.target(),
-            obj=instance,
-            actor=actor,
-            deadline_s=settings.CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS,
-        )
-        dispatch.send_on_commit(job)
-    return job
+        return _job_for_host(actor, current, CONSOLE_LOG, {"max_bytes": max_bytes})
 
 
 def release_resources(instance_id):
