@@ -109,13 +109,10 @@ def write_source(path, size_bytes):
     return digest.hexdigest()
 
 
-def timed_cp(source, directory):
-    target = directory / "cp-copy"
+def timed_cp(source, target):
     started = time.perf_counter()
     subprocess.run(["cp", str(source), str(target)], check=True)
-    elapsed = time.perf_counter() - started
-    target.unlink()
-    return elapsed
+    return time.perf_counter() - started
 
 
 def receive_into(sock, path, size_bytes):
@@ -149,17 +146,16 @@ def _send_file(port, source):
         sock.sendfile(handle)
 
 
-def timed_bare_loop(source, directory, size_bytes):
+def timed_bare_loop(source, target, size_bytes):
     with socket.create_server(("127.0.0.1", 0)) as server:
         sender = multiprocessing.Process(target=_send_file, args=(server.getsockname()[1], source))
         started = time.perf_counter()
         sender.start()
         connection, _ = server.accept()
         with connection:
-            sha256, cpu = receive_into(connection, directory / "bare-loop-copy", size_bytes)
+            sha256, cpu = receive_into(connection, target, size_bytes)
         elapsed = time.perf_counter() - started
         sender.join()
-    (directory / "bare-loop-copy").unlink()
     return elapsed, sha256, cpu
 
 
@@ -311,7 +307,6 @@ def timed_download(port, token, image_id, target, size_bytes):
             raise SystemExit(f"download answered {status_line!r}")
         sha256, _ = receive_into(sock, target, size_bytes)
         elapsed = time.perf_counter() - started
-    target.unlink()
     return elapsed, sha256
 
 
@@ -320,14 +315,19 @@ def rate(size_bytes, seconds):
 
 
 def measure_round(controller, token, source, work, size_bytes, source_sha256):
-    """One of each, back to back: cp, the bare loop, an upload of a new image and its download.
+    """cp, the bare loop, an upload of a new image, its download, the bare loop again.
 
-    Each starts after os.sync(), so none pays for the write-back of the one before.
+    Each starts after os.sync(), so none pays for the write-back of the one before; the
+    copies are deleted only at the end of the round, so no deletion (and its discards on
+    this disk) lands inside a measurement. The bare loop runs before the upload and after
+    the download: each transfer is compared with the mean of the two.
     """
+    scratch = work / "round"
+    scratch.mkdir()
     os.sync()
-    cp_seconds = timed_cp(source, work)
+    cp_seconds = timed_cp(source, scratch / "cp-copy")
     os.sync()
-    bare_seconds, bare_sha256, bare_cpu = timed_bare_loop(source, work, size_bytes)
+    bare_before, bare_sha256, bare_cpu = timed_bare_loop(source, scratch / "bare-before", size_bytes)
     assert bare_sha256 == source_sha256, "the bare loop received other bytes"
     status, image = controller.request(
         "POST", "/api/v1/images/", {"name": "bench", "disk_format": "raw"}, token=token
@@ -340,13 +340,17 @@ def measure_round(controller, token, source, work, size_bytes, source_sha256):
     os.sync()
     with ControllerWatch(controller.pid) as download:
         download_seconds, download_sha256 = timed_download(
-            controller.port, token, image["id"], work / "downloaded", size_bytes
+            controller.port, token, image["id"], scratch / "downloaded", size_bytes
         )
     assert download_sha256 == source_sha256, "the download returned other bytes"
+    os.sync()
+    bare_after, _, _ = timed_bare_loop(source, scratch / "bare-after", size_bytes)
+    shutil.rmtree(scratch)
+    os.sync()
     gib = size_bytes / (1024 * MIB)
     return {
         "cp_mb_s": rate(size_bytes, cp_seconds),
-        "bare_loop_mb_s": rate(size_bytes, bare_seconds),
+        "bare_loop_mb_s": rate(size_bytes, (bare_before + bare_after) / 2),
         "upload_mb_s": rate(size_bytes, upload_seconds),
         "download_mb_s": rate(size_bytes, download_seconds),
         "upload_rss_growth_mb": round(upload.growth_mb, 1),

@@ -10,7 +10,8 @@ written them.
 
 from abc import ABC, abstractmethod
 
-CHUNK_BYTES = 256 * 1024
+# Reads of stored data (downloads): large pieces keep the WSGI server's per-chunk work low.
+CHUNK_BYTES = 1024 * 1024
 
 
 def read_chunks(read, length=None):
