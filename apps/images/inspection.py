@@ -37,6 +37,13 @@ _EXPECTED_INSPECTOR = {
 # Inspectors whose virtual size is simply the number of bytes.
 _PLAIN_BYTES = ("raw", "gpt")
 
+# Every x86 bzImage carries the boot-sector signature 0x55AA at offset 510, which oslo's GPT
+# inspector takes for a partition table; the setup header's magic "HdrS" at 0x202 marks a kernel.
+# A kernel only ever reaches qemu through -kernel, never as a disk, so that match is no danger.
+_BZIMAGE_MAGIC_OFFSET = 0x202
+_BZIMAGE_MAGIC = b"HdrS"
+_HEAD_BYTES = _BZIMAGE_MAGIC_OFFSET + len(_BZIMAGE_MAGIC)
+
 # oslo safety check name -> our refusal code.
 _SAFETY_CODES = {
     "backing_file": "backing_file",
@@ -78,6 +85,7 @@ class StreamInspector:
         self._wrapper = format_inspector.InspectWrapper(_ReadOnly(read), expected_format=self._expected)
         self._settled = False
         self._bytes_seen = 0
+        self._head = b""
 
     def read(self, size):
         if self._settled:
@@ -88,6 +96,8 @@ class StreamInspector:
             except format_inspector.ImageFormatError as error:
                 raise _mismatch(self.declared, str(error)) from error
             self._settled = self._format_known()
+        if len(self._head) < _HEAD_BYTES:
+            self._head += chunk[: _HEAD_BYTES - len(self._head)]
         self._bytes_seen += len(chunk)
         return chunk
 
@@ -101,6 +111,11 @@ class StreamInspector:
         """Finish inspection; raise ImageRefused or return what the data is."""
         self._wrapper.close()
         matches = self._matches()
+        if self._is_kernel():
+            matches = [inspector for inspector in matches if inspector.NAME != "gpt"]
+            if not matches:
+                _check_virtual_size(self._bytes_seen)
+                return Verdict(detected="raw", virtual_size_bytes=self._bytes_seen)
         names = {inspector.NAME for inspector in matches}
         accepted = formats.ACCEPTED_CONTENT[self.declared]
         if not names <= accepted or (self.declared == formats.ISO and "iso" not in names):
@@ -114,6 +129,11 @@ class StreamInspector:
         if self.declared in formats.QEMU_NAMES:
             virtual_size = qemu_img_check(local_path, self.declared)
         return Verdict(detected=primary.NAME, virtual_size_bytes=virtual_size)
+
+    def _is_kernel(self):
+        """A Linux bzImage declared as a kernel: its boot-sector signature is not a partition table."""
+        magic = self._head[_BZIMAGE_MAGIC_OFFSET:_HEAD_BYTES]
+        return self.declared == formats.AKI and magic == _BZIMAGE_MAGIC
 
     def _matches(self):
         try:
