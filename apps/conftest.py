@@ -7,6 +7,10 @@ from apps.identity import policy
 from apps.identity.services.bootstrap import bootstrap
 from apps.identity.tests.factories import PASSWORD, UserFactory, grant
 
+# The browser fixtures are registered here, once: a second session-scoped Playwright would
+# start inside the first one's event loop and fail.
+from apps.portal.tests.browser import browsing, chromium  # noqa: F401
+
 
 @pytest.fixture
 def root(db):

@@ -87,6 +87,3 @@ def job_worker(settings):
 def stored_files(store):
     """Files in the store, staging included (what an upload left behind)."""
     return sorted(p.relative_to(store.root) for p in store.root.rglob("*") if p.is_file())
-
-
-from apps.portal.tests.browser import browsing, chromium  # noqa: E402, F401  (the portal's browser fixtures)

@@ -1,12 +1,10 @@
-"""Fixtures of the portal's tests: signed-in Django clients, and the browser fixtures of browser.py."""
+"""Fixtures of the portal's tests: signed-in Django clients (the browser fixtures are in apps/conftest.py)."""
 
 import pytest
 from django.test import Client
 
 from apps.identity import policy
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
-
-from .browser import *  # noqa: F403  (the browser fixtures)
 
 
 def signed_in(user, **kwargs):
