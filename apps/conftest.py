@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from apps.identity import policy
 from apps.identity.services.bootstrap import bootstrap
-from apps.identity.tests.factories import PASSWORD, UserFactory, grant
+from apps.identity.tests.factories import PASSWORD, ProjectFactory, UserFactory, grant
 
 # The browser fixtures are registered here, once: a second session-scoped Playwright would
 # start inside the first one's event loop and fail.
@@ -30,6 +30,24 @@ def login(user, password=PASSWORD, **scope):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.data['token']}")
     client.token = response.data["token"]
     return client
+
+
+@pytest.fixture
+def project(root):
+    return ProjectFactory()
+
+
+@pytest.fixture
+def member(project):
+    user = UserFactory(domain=project.domain)
+    grant(user, policy.PROJECT_MEMBER, project)
+    return user
+
+
+@pytest.fixture
+def api(member, project):
+    """A project member's client with a project-scoped token."""
+    return login(member, project_id=project.pk)
 
 
 @pytest.fixture

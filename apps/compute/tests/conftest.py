@@ -7,9 +7,7 @@ nothing) and each host's *_used columns must equal the sum of its allocations.
 import pytest
 from django.db.models import Sum
 
-from apps.conftest import login
-from apps.identity import policy
-from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
+from apps.identity.tests.factories import ProjectFactory
 from apps.images.models import Image
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Host
@@ -44,24 +42,6 @@ def _no_drift(_django_db_helper):
     assert not drifts, f"quota drift after the test: {drifts}"
     assert not orphans, f"orphan quota claims after the test: {orphans}"
     assert not allocation_drift(), f"host allocation drift after the test: {allocation_drift()}"
-
-
-@pytest.fixture
-def project(root):
-    return ProjectFactory()
-
-
-@pytest.fixture
-def member(project):
-    user = UserFactory(domain=project.domain)
-    grant(user, policy.PROJECT_MEMBER, project)
-    return user
-
-
-@pytest.fixture
-def api(member, project):
-    """A project member's client with a project-scoped token."""
-    return login(member, project_id=project.pk)
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ import threading
 
 import pytest
 
-from apps.conftest import login
-from apps.identity import policy
-from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.images.stores.filesystem import FilesystemStore
 from apps.jobs.worker import JobWorker
 from apps.quotas.recalc import recalculate
@@ -34,24 +31,6 @@ def files(tmp_path):
     directory = tmp_path / "files"
     directory.mkdir()
     return directory
-
-
-@pytest.fixture
-def project(root):
-    return ProjectFactory()
-
-
-@pytest.fixture
-def member(project):
-    user = UserFactory(domain=project.domain)
-    grant(user, policy.PROJECT_MEMBER, project)
-    return user
-
-
-@pytest.fixture
-def api(member, project):
-    """A project member's client with a project-scoped token."""
-    return login(member, project_id=project.pk)
 
 
 @pytest.fixture
