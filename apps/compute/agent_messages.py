@@ -20,6 +20,7 @@ from . import states
 from .dispatch import TASKS
 from .models import Instance
 from .services.lifecycle import action_succeeded
+from .services.snapshots import SNAPSHOT, snapshot_ended
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def handle_report(job, host, report):
     if jobs.succeed(job.pk, report.result) and action in states.ACTIONS:
         changes = {"power_state": result.instance.power_state} if hasattr(result, "instance") else {}
         action_succeeded(instance_id, action, **changes)
+        if action == SNAPSHOT:
+            snapshot_ended(job, succeeded=True)
 
 
 def sync_power_states(host, inventory):

@@ -37,6 +37,7 @@ TASKS = {
     "suspend": protocol.SUSPEND_INSTANCE,
     "resume": protocol.RESUME_INSTANCE,
     "rebuild": protocol.REBUILD_INSTANCE,
+    "snapshot": protocol.SNAPSHOT_INSTANCE,
     "delete": protocol.DELETE_INSTANCE,
     "console_log": protocol.CONSOLE_LOG,
 }
@@ -97,6 +98,8 @@ def payload_for(instance, action, options):
         return protocol.StopInstance(instance_id=str(instance.pk), **options)
     if action in ("reboot", "reboot_hard"):
         return protocol.RebootInstance(instance_id=str(instance.pk), hard=action == "reboot_hard", **options)
+    if action == "snapshot":
+        return protocol.SnapshotInstance(instance_id=str(instance.pk), **options)
     if action == "console_log":
         return protocol.ConsoleLogRequest(instance_id=str(instance.pk), **options)
     return protocol.InstanceTask(instance_id=str(instance.pk))

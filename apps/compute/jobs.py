@@ -3,6 +3,7 @@
 from apps.jobs.registry import job_handler
 
 from .services.lifecycle import action_failed, job_kind
+from .services.snapshots import SNAPSHOT, snapshot_ended
 from .states import ACTIONS
 
 
@@ -13,6 +14,8 @@ def _run_on_agent(job, progress):
 def settle(job):
     """Called once, in the transaction that fails the job: the instance leaves the action as failed."""
     action_failed(job.payload["instance_id"], job.payload["action"], job.error_code, job.error_message)
+    if job.payload["action"] == SNAPSHOT:
+        snapshot_ended(job, succeeded=False)
 
 
 for _action in ACTIONS:

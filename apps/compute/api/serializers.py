@@ -218,6 +218,15 @@ class RebuildSerializer(serializers.Serializer):
     image_id = serializers.UUIDField()
 
 
+class SnapshotSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+
+
+class SnapshotAcceptedSerializer(serializers.Serializer):
+    image_id = serializers.UUIDField()
+    job_id = serializers.UUIDField()
+
+
 class ConsoleLogRequestSerializer(serializers.Serializer):
     max_bytes = serializers.IntegerField(min_value=1, max_value=4 * 1024 * 1024, default=65536)
 

@@ -15,7 +15,7 @@ from apps.identity.selectors import get_or_404, projects_for
 from apps.jobs.models import Job
 
 from .. import selectors
-from ..services import affinity, keypairs, lifecycle, offerings
+from ..services import affinity, keypairs, lifecycle, offerings, snapshots
 from ..services.instances import create_instance
 from . import serializers as s
 
@@ -211,6 +211,14 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         image_id = self.validated(s.RebuildSerializer)["image_id"]
         instance = self.get_object()
         return self._shown(instance, lifecycle.rebuild(self.actor, instance, image_id))
+
+    @extend_schema(request=s.SnapshotSerializer, responses={202: s.SnapshotAcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def snapshot(self, request, pk=None):
+        """Snapshot the root disk into a new image (queued now, active once the host uploaded it)."""
+        name = self.validated(s.SnapshotSerializer)["name"]
+        image, job = snapshots.snapshot(self.actor, self.get_object(), name)
+        return accepted(job, {"image_id": str(image.pk)})
 
     @extend_schema(
         request=s.ConsoleLogRequestSerializer,

@@ -47,9 +47,11 @@ def signed_host(request, body=None):
 class HostPrincipal(Principal):
     """A host, authenticated by its signature: no user, no grants; views decide what it may reach."""
 
-    def __init__(self, host):
+    def __init__(self, host, content_sha256=None):
         super().__init__(None, grants=[])
         self.host = host
+        # The signed hash of a body still to be streamed: apps.identity.apikeys.streaming checks it.
+        self.content_sha256 = content_sha256
 
 
 class SignedHost:
@@ -62,13 +64,18 @@ class SignedHost:
 
 
 class HostSignatureAuthentication(BaseAuthentication):
-    """DRF authentication of bodiless agent requests (GET, HEAD), when they carry signature headers."""
+    """DRF authentication of agent requests that carry signature headers.
+
+    A bodiless request (GET, HEAD) is checked whole; a PUT's body is left to be
+    streamed, and its signed hash rides on the principal for `request_body()`.
+    """
 
     def authenticate(self, request):
         if protocol.HEADER_SIGNATURE not in request.headers:
             return None
+        streamed = request.method == "PUT"
         try:
-            host, _ = signed_host(request._request, b"")
+            host, verified = signed_host(request._request, None if streamed else b"")
         except NotAuthenticated as error:
             raise AuthenticationFailed(error) from error
-        return SignedHost(host), HostPrincipal(host)
+        return SignedHost(host), HostPrincipal(host, verified.content_sha256 if streamed else None)

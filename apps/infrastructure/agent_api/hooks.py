@@ -4,7 +4,8 @@
   about a job sent to `host`; raises apps.core.errors.Conflict when the report
   is about something that is not the host's;
 - inventory handler: fn(host, inventory) applies what a heartbeat says exists on the host;
-- image reader: fn(host) -> Q over images.Image, the images the host may fetch.
+- image reader: fn(host) -> Q over images.Image, the images the host may fetch;
+- image writer: fn(host) -> Q over images.Image, the images the host may upload (snapshots).
 """
 
 from django.db.models import Q
@@ -12,6 +13,7 @@ from django.db.models import Q
 _report_handlers = {}
 _inventory_handlers = []
 _image_readers = []
+_image_writers = []
 
 
 def register_report_handler(kind_prefix, handler):
@@ -24,6 +26,10 @@ def register_inventory_handler(handler):
 
 def register_image_reader(reader):
     _image_readers.append(reader)
+
+
+def register_image_writer(writer):
+    _image_writers.append(writer)
 
 
 def report_handler_for(kind):
@@ -42,4 +48,12 @@ def readable_images(host):
     condition = Q(pk__in=[])
     for reader in _image_readers:
         condition |= reader(host)
+    return condition
+
+
+def writable_images(host):
+    """A condition on images.Image: what the host may upload to (nothing when no writer is registered)."""
+    condition = Q(pk__in=[])
+    for writer in _image_writers:
+        condition |= writer(host)
     return condition
