@@ -10,6 +10,16 @@ def require(actor, action, target, message):
         raise PermissionDenied(message)
 
 
+def apply_changes(obj, **values):
+    """Set the given fields that are not None and differ; return {field: new value} of those changed."""
+    changes = {
+        field: value for field, value in values.items() if value is not None and getattr(obj, field) != value
+    }
+    for field, value in changes.items():
+        setattr(obj, field, value)
+    return changes
+
+
 def save_unique(obj, message):
     """Save, turning a uniqueness violation into a Conflict with a readable message."""
     try:

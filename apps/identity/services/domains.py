@@ -8,7 +8,7 @@ from apps.quotas import services as quotas
 
 from ..models import Domain
 from ..ownership import owned_by_domain
-from .common import lock_for_delete, refuse_if_owning, require, save_unique
+from .common import apply_changes, lock_for_delete, refuse_if_owning, require, save_unique
 from .revocation import revoke_domain_tokens
 
 
@@ -38,11 +38,7 @@ def update_domain(actor, domain, *, name=None, description=None, enabled=None):
         require(actor, action, domain.admin_target(), f"You may not change domain {domain}.")
         if domain.is_root and enabled is False:
             raise ValidationFailed("The ROOT domain cannot be disabled.", code="root_domain")
-        changes = {}
-        for field, value in (("name", name), ("description", description), ("enabled", enabled)):
-            if value is not None and getattr(domain, field) != value:
-                changes[field] = value
-                setattr(domain, field, value)
+        changes = apply_changes(domain, name=name, description=description, enabled=enabled)
         op.details = {"changes": changes}
         save_unique(domain, f"A domain named '{domain.name}' already exists there.")
         if changes.get("enabled") is False:

@@ -6,7 +6,7 @@ from apps.quotas import services as quotas
 
 from ..models import Project
 from ..ownership import owned_by_projects
-from .common import lock_for_delete, refuse_if_owning, require, save_unique
+from .common import apply_changes, lock_for_delete, refuse_if_owning, require, save_unique
 from .revocation import revoke_project_tokens
 
 
@@ -25,11 +25,7 @@ def update_project(actor, project, *, name=None, description=None, enabled=None)
     action = "identity.project.update"
     with audited(actor, action, target=project.admin_target(), obj=project) as op:
         require(actor, action, project.admin_target(), f"You may not change project {project}.")
-        changes = {}
-        for field, value in (("name", name), ("description", description), ("enabled", enabled)):
-            if value is not None and getattr(project, field) != value:
-                changes[field] = value
-                setattr(project, field, value)
+        changes = apply_changes(project, name=name, description=description, enabled=enabled)
         op.details = {"changes": changes}
         save_unique(project, f"A project named '{project.name}' already exists there.")
         if changes.get("enabled") is False:

@@ -7,7 +7,7 @@ from apps.audit.recorder import audited
 from apps.core.errors import PermissionDenied, ValidationFailed
 
 from ..models import User
-from .common import require, save_unique
+from .common import apply_changes, require, save_unique
 from .revocation import revoke_user_tokens
 from .roles import require_may_give
 
@@ -60,11 +60,7 @@ def update_user(actor, user, *, full_name=None, email=None, is_active=None):
         require_holds_what_user_holds(actor, user)
         if actor.user is not None and actor.user.pk == user.pk and is_active is False:
             raise ValidationFailed("You cannot disable yourself.", code="self_disable")
-        changes = {}
-        for field, value in (("full_name", full_name), ("email", email), ("is_active", is_active)):
-            if value is not None and getattr(user, field) != value:
-                changes[field] = value
-                setattr(user, field, value)
+        changes = apply_changes(user, full_name=full_name, email=email, is_active=is_active)
         op.details = {"changes": changes}
         user.save()
         if changes.get("is_active") is False:
