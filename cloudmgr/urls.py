@@ -11,4 +11,6 @@ urlpatterns = [
     path("internal/agent/v1/", include("apps.infrastructure.agent_api.urls")),
     path("", include("apps.portal.urls")),
     path("", include("apps.images.urls")),
+    path("", include("apps.compute.urls")),
+    path("", include("apps.infrastructure.urls")),
 ]

@@ -12,11 +12,13 @@ class ComputeConfig(AppConfig):
         from . import actions, dispatch, jobs  # noqa: F401  (actions, periodic work, job handlers)
         from .agent_messages import handle_report, images_for_host, sync_power_states
         from .models import AffinityGroup, Instance, Keypair
+        from .web import portal
         from .services.snapshots import images_host_may_write
 
         hooks.register_report_handler("compute.instance.", handle_report)
         hooks.register_inventory_handler(sync_power_states)
         hooks.register_image_reader(images_for_host)
+        portal.register()
         hooks.register_image_writer(images_host_may_write)
 
         register_project_owner(
