@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.audit.api.views import AuditEventViewSet
 from apps.compute.api import views as compute
+from apps.compute.api.host_audit import HostAuditViewSet
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
 from apps.images.api.file_views import ImageFileView
@@ -36,6 +37,7 @@ router.register("offerings", compute.OfferingViewSet, basename="offering")
 router.register("keypairs", compute.KeypairViewSet, basename="keypair")
 router.register("affinity-groups", compute.AffinityGroupViewSet, basename="affinity-group")
 router.register("instances", compute.InstanceViewSet, basename="instance")
+router.register("host-audit", HostAuditViewSet, basename="host-audit")
 
 urlpatterns = [
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),

@@ -73,6 +73,12 @@ class Host(models.Model):
     arch = models.CharField(max_length=32, blank=True, default="")
     protocol_version = models.PositiveIntegerField(default=0)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The latest heartbeat's extras, as the agent sent them (agent.protocol's Inventory and
+    # CachedImage dicts): what the host audit compares with the database.
+    reported_inventory = models.JSONField(default=dict, blank=True)
+    inventory_reported_at = models.DateTimeField(null=True, blank=True)
+    cached_images = models.JSONField(default=list, blank=True)
+    stuck_operations = models.PositiveIntegerField(default=0)
 
     # Held by instances (see Allocation).
     vcpus_used = models.BigIntegerField(default=0)
@@ -178,3 +184,43 @@ class Allocation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["host", "consumer_id"], name="allocation_one_per_host_consumer")
         ]
+
+
+class HostAuditFinding(models.Model):
+    """One difference between what a host reports and what the database says, while it lasts.
+
+    A finding is open until an audit of its host no longer sees it (`resolved_at`);
+    the same drift seen again updates `last_seen` rather than adding a row.
+    """
+
+    EXTRA, MISSING = "extra_domain", "missing_domain"
+    POWER_STATE, UNMANAGED = "power_state", "unmanaged_domain"
+    KINDS = [(k, k) for k in (EXTRA, MISSING, POWER_STATE, UNMANAGED)]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="audit_findings")
+    kind = models.CharField(max_length=24, choices=KINDS)
+    # The instance id for cloudmgr's domains, the libvirt UUID for unmanaged ones.
+    subject = models.CharField(max_length=64)
+    instance_id = models.UUIDField(null=True, blank=True)
+    domain_name = models.CharField(max_length=255, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["host", "kind", "subject"],
+                condition=Q(resolved_at__isnull=True),
+                name="host_audit_one_open_finding",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject} on {self.host_id}"
+
+    def target(self):
+        return PLATFORM

@@ -12,7 +12,7 @@ from apps.core.errors import Conflict, PermissionDenied, ServiceError
 from apps.jobs.models import Job
 
 from ..services.enrollment import enroll
-from ..services.heartbeats import record_heartbeat
+from ..services.heartbeats import heartbeat_extras, record_heartbeat
 from ..signing import controller_public_keys
 from . import hooks
 from .authentication import signed_host
@@ -90,6 +90,7 @@ def heartbeat_view(request):
                 "arch": heartbeat.hypervisor.arch,
                 "protocol_version": heartbeat.protocol_version,
             },
+            heartbeat_extras(heartbeat),
         )
         for handler in hooks.inventory_handlers():
             handler(host, heartbeat.inventory)

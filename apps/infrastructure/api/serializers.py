@@ -41,6 +41,7 @@ class HostSerializer(serializers.ModelSerializer):
     zone_name = serializers.CharField(source="zone.name", read_only=True)
     effective_ratios = serializers.SerializerMethodField()
     limits = serializers.SerializerMethodField()
+    unmanaged_domains = serializers.SerializerMethodField()
 
     class Meta:
         model = Host
@@ -60,6 +61,10 @@ class HostSerializer(serializers.ModelSerializer):
             "arch",
             "protocol_version",
             "last_heartbeat_at",
+            "inventory_reported_at",
+            "unmanaged_domains",
+            "cached_images",
+            "stuck_operations",
             "vcpus_used",
             "ram_mb_used",
             "disk_gb_used",
@@ -84,6 +89,10 @@ class HostSerializer(serializers.ModelSerializer):
     def get_limits(self, host) -> dict:
         """What the scheduler lets the host hold: (total - reserve) * ratio."""
         return asdict(limits_of(host))
+
+    def get_unmanaged_domains(self, host) -> list:
+        """Domains on the host without cloudmgr's metadata, as its last heartbeat listed them."""
+        return host.reported_inventory.get("unmanaged_domains", [])
 
 
 class HostCreatedSerializer(HostSerializer):

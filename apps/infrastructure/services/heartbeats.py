@@ -22,8 +22,11 @@ REPORTED = {
 }
 
 
-def record_heartbeat(host, report):
-    """Store the reported capacity and mark the host up; an enrolling host is refused."""
+def record_heartbeat(host, report, extras=None):
+    """Store the reported capacity and mark the host up; an enrolling host is refused.
+
+    `extras` (see `heartbeat_extras`) are stored as they are: the audit reads them.
+    """
     changes = {}
     for field, kind in REPORTED.items():
         value = report.get(field)
@@ -33,7 +36,18 @@ def record_heartbeat(host, report):
     limits = capacity.limit_expressions(
         cpus=changes["cpus"], ram_mb=changes["ram_mb"], disk_gb=changes["disk_gb"]
     )
+    changes.update(extras or {})
     states.move_one(host, "heartbeat", last_heartbeat_at=timezone.now(), **changes, **limits)
+
+
+def heartbeat_extras(heartbeat):
+    """What a heartbeat (agent.protocol.Heartbeat) says besides capacity: inventory, cache, stuck calls."""
+    return {
+        "reported_inventory": heartbeat.inventory.to_dict(),
+        "inventory_reported_at": timezone.now(),
+        "cached_images": [image.to_dict() for image in heartbeat.cached_images],
+        "stuck_operations": heartbeat.stuck_operations,
+    }
 
 
 def mark_silent_hosts_down(now=None):
