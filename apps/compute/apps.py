@@ -9,17 +9,21 @@ class ComputeConfig(AppConfig):
         from apps.identity.ownership import register_project_owner
         from apps.infrastructure.agent_api import hooks
 
-        from . import actions, dispatch, jobs  # noqa: F401  (actions, periodic work, job handlers)
+        from . import actions, dispatch, host_audit, jobs  # noqa: F401  (actions, periodic work, job handlers)
         from .agent_messages import handle_report, images_for_host, sync_power_states
         from .models import AffinityGroup, Instance, Keypair
-        from .web import portal
+        from .prefetch import PREFETCH_JOB, images_for_prefetch
+        from .prefetch import handle_report as handle_prefetch_report
         from .services.snapshots import images_host_may_write
+        from .web import portal
 
         hooks.register_report_handler("compute.instance.", handle_report)
         hooks.register_inventory_handler(sync_power_states)
         hooks.register_image_reader(images_for_host)
-        portal.register()
+        hooks.register_report_handler(PREFETCH_JOB, handle_prefetch_report)
+        hooks.register_image_reader(images_for_prefetch)
         hooks.register_image_writer(images_host_may_write)
+        portal.register()
 
         register_project_owner(
             "instances",
