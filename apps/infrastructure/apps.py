@@ -7,3 +7,6 @@ class InfrastructureConfig(AppConfig):
 
     def ready(self):
         from . import actions, lookups, periodic  # noqa: F401  (registers actions, lookups, periodic work)
+        from .web import portal
+
+        portal.register()

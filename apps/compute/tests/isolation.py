@@ -6,6 +6,7 @@ from apps.compute.services.keypairs import create_keypair
 from apps.core.tests.isolation import Case, per_tenant, platform
 from apps.identity.actor import Actor
 from apps.images.tests.factories import active_image
+from apps.infrastructure.tests.factories import HostFactory
 
 from .factories import InstanceFactory, OfferingFactory
 
@@ -64,3 +65,47 @@ def another_tenants_suspended_instance(tenants):
 def another_tenants_instance_rebuilt_from_their_image(tenants):
     image = active_image(tenants.other.project, name="image-of-tenant-b")
     return _case(_instance(tenants), image_id=str(image.pk))
+
+
+@per_tenant(
+    "compute:instance-list", "compute:instance-rows", "compute:keypair-list", "compute:keypair-create"
+)
+def another_tenants_project_compute_pages(tenants):
+    project = tenants.other.project
+    return Case(project, {"project_id": project.pk}, body={"name": "taken-over", "key_type": "ed25519"})
+
+
+@per_tenant("compute:instance-launch")
+def another_tenants_project_launch_page(tenants):
+    project = tenants.other.project
+    HostFactory()
+    image = active_image(project, name="image-of-tenant-b")
+    offering = OfferingFactory(name="offering-for-tenant-b")
+    body = {"name": "launched", "image_id": str(image.pk), "offering_id": str(offering.pk)}
+    return Case(project, {"project_id": project.pk}, body=body)
+
+
+def _page_case(instance, **body):
+    return Case(instance, {"project_id": instance.project_id, "instance_id": instance.pk}, body=body)
+
+
+@per_tenant("compute:instance-detail", "compute:instance-state", "compute:instance-console")
+def another_tenants_instance_page(tenants):
+    return _page_case(_instance(tenants))
+
+
+@per_tenant("compute:instance-action")
+def another_tenants_instance_to_stop_from_a_page(tenants):
+    return _page_case(_instance(tenants), op="stop")
+
+
+@per_tenant("compute:instance-rebuild")
+def another_tenants_instance_to_rebuild_from_a_page(tenants):
+    image = active_image(tenants.other.project, name="image-of-tenant-b")
+    return _page_case(_instance(tenants), **{"rebuild-image_id": str(image.pk)})
+
+
+@per_tenant("compute:keypair-delete")
+def another_tenants_keypair_on_its_page(tenants):
+    keypair, _ = create_keypair(SYSTEM, tenants.other.project, name="keypair-of-tenant-b")
+    return Case(keypair, {"project_id": tenants.other.project.pk, "keypair_id": keypair.pk})

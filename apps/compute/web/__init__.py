@@ -1,0 +1,1 @@
+"""Portal pages of compute: the dashboard's instances and keypairs, the admin portal's instance list."""

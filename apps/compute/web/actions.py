@@ -1,0 +1,54 @@
+"""The instance actions a page offers: each button's label, and the service call it makes.
+
+Which buttons show is decided by apps/compute/states.py alone (`allows`), so a
+page never offers an action the state machine would refuse.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from apps.core.errors import ValidationFailed
+
+from .. import states
+from ..services import lifecycle
+
+
+@dataclass(frozen=True)
+class Button:
+    op: str
+    label: str
+    style: str = ""
+
+
+BUTTONS = (
+    Button("start", "Start"),
+    Button("stop", "Stop", "secondary"),
+    Button("reboot", "Reboot", "secondary"),
+    Button("reboot_hard", "Hard reboot", "secondary"),
+    Button("pause", "Pause", "secondary"),
+    Button("unpause", "Unpause"),
+    Button("suspend", "Suspend", "secondary"),
+    Button("resume", "Resume"),
+    Button("delete", "Delete", "danger"),
+)
+GRACEFUL = ("stop", "reboot", "reboot_hard")
+
+
+def buttons_for(instance):
+    return [b for b in BUTTONS if states.allows(b.op, instance.vm_state, instance.task_state)]
+
+
+def can_rebuild(instance):
+    return states.allows("rebuild", instance.vm_state, instance.task_state)
+
+
+def perform(actor, instance, op):
+    """Start the action `op` names (rebuild has its own form); returns its job. An unknown op is a 400."""
+    if op not in {b.op for b in BUTTONS}:
+        raise ValidationFailed(f"Unknown action {op!r}.", code="unknown_action")
+    if op in GRACEFUL:
+        return lifecycle.act(
+            actor, instance, op, graceful_timeout_seconds=settings.CLOUDMGR_INSTANCE_STOP_TIMEOUT_SECONDS
+        )
+    return lifecycle.act(actor, instance, op)

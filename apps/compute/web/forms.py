@@ -1,0 +1,111 @@
+"""Forms of the compute pages: the launch wizard and the keypair forms; refusals land on their field."""
+
+from django import forms
+
+from apps.images.models import Image, ImageMember
+from apps.images.selectors import images_for
+from apps.portal.forms.base import ServiceForm
+
+from ..models import AffinityGroup, Keypair, ServiceOffering
+from ..selectors import available_in
+from ..services.keypairs import ED25519, RSA
+from ..services.launch import NAME_MAX, USER_DATA_MAX_BYTES
+
+
+class LaunchForm(ServiceForm):
+    name = forms.CharField(max_length=NAME_MAX)
+    image_id = forms.ModelChoiceField(queryset=None, label="Image", empty_label="Choose an image")
+    offering_id = forms.ModelChoiceField(queryset=None, label="Size (offering)", empty_label="Choose a size")
+    keypair_id = forms.ModelChoiceField(
+        queryset=None, label="SSH keypair", required=False, empty_label="No keypair"
+    )
+    user_data = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text=f"For cloud-init, through the metadata service; up to {USER_DATA_MAX_BYTES} bytes.",
+    )
+    affinity_group_id = forms.ModelChoiceField(
+        queryset=None, label="Affinity group", required=False, empty_label="None"
+    )
+    error_fields = {
+        "bad_instance_name": "name",
+        "user_data_too_large": "user_data",
+        "image_not_found": "image_id",
+        "image_not_active": "image_id",
+        "image_not_bootable": "image_id",
+        "offering_too_small": "offering_id",
+        "offering_not_found": "offering_id",
+        "keypair_not_found": "keypair_id",
+        "affinity_group_not_found": "affinity_group_id",
+    }
+
+    def __init__(self, scoped, project, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image_id"].queryset = launchable_images(scoped)
+        self.fields["offering_id"].queryset = ServiceOffering.objects.filter(
+            available_in(project.domain.path)
+        ).distinct()
+        self.fields["offering_id"].label_from_instance = _offering_label
+        self.fields["keypair_id"].queryset = Keypair.objects.filter(project=project).order_by("name")
+        self.fields["affinity_group_id"].queryset = AffinityGroup.objects.filter(project=project).order_by(
+            "name"
+        )
+
+    def launch_arguments(self):
+        """The create_instance() keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "image_id": data["image_id"].pk,
+            "offering_id": data["offering_id"].pk,
+            "keypair_id": data["keypair_id"].pk if data["keypair_id"] else None,
+            "affinity_group_id": data["affinity_group_id"].pk if data["affinity_group_id"] else None,
+            "user_data": data["user_data"].encode(),
+        }
+
+
+def _offering_label(offering):
+    ephemeral = f" + {offering.ephemeral_disk_gb} GB ephemeral" if offering.ephemeral_disk_gb else ""
+    return (
+        f"{offering.name}: {offering.vcpus} vCPU, {offering.ram_mb} MB RAM, "
+        f"{offering.root_disk_gb} GB disk{ephemeral}"
+    )
+
+
+class KeypairForm(ServiceForm):
+    name = forms.CharField(max_length=255)
+    public_key = forms.CharField(
+        required=False,
+        label="Public key",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="Paste an OpenSSH public key to import it; leave empty to generate a new pair.",
+    )
+    key_type = forms.ChoiceField(
+        choices=[(ED25519, "Ed25519"), (RSA, "RSA (3072 bits)")],
+        initial=ED25519,
+        label="Type of a generated key",
+    )
+    error_fields = {
+        "bad_public_key": "public_key",
+        "weak_public_key": "public_key",
+        "bad_key_type": "key_type",
+        "already_exists": "name",
+    }
+
+
+def launchable_images(scoped):
+    """Active images the project may boot: its own, public ones and those shared with it and accepted."""
+    return (
+        images_for(scoped, shares=(ImageMember.ACCEPTED,))
+        .filter(status=Image.ACTIVE, deactivated=False)
+        .order_by("name")
+    )
+
+
+class RebuildForm(ServiceForm):
+    image_id = forms.ModelChoiceField(queryset=None, label="Image", empty_label="Choose an image")
+    error_fields = LaunchForm.error_fields
+
+    def __init__(self, scoped, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image_id"].queryset = launchable_images(scoped)

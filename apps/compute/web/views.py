@@ -1,0 +1,262 @@
+"""Dashboard pages of instances and keypairs, and the admin portal's list of every visible instance.
+
+Thin views over the services the API calls; reads go through the scoped
+selectors, with the principal narrowed to the dashboard's project.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.core.errors import PermissionDenied, ServiceError
+from apps.identity.selectors import get_or_404
+from apps.jobs.models import Job
+from apps.jobs.selectors import jobs_for
+from apps.portal.decorators import portal_view
+from apps.portal.rendering import render_page
+from apps.portal.views.dashboard import dashboard_project
+from apps.portal.views.flow import deleted, handled, page_of
+
+from .. import selectors, states
+from ..api.views import wait_for_job
+from ..services import keypairs, lifecycle
+from ..services.instances import create_instance
+from . import actions
+from .forms import KeypairForm, LaunchForm, RebuildForm
+
+CONSOLE_LOG_BYTES = 64 * 1024
+
+
+def _page(request, project, template, context, status=200):
+    return render_page(request, template, context, area="dashboard", project=project, status=status)
+
+
+def _instances(scoped):
+    return selectors.instances_for(scoped).exclude(vm_state=states.DELETED)
+
+
+def _detail_url(project, instance):
+    return reverse("compute:instance-detail", args=[project.pk, instance.pk])
+
+
+def _instance(scoped, instance_id):
+    return get_or_404(selectors.instances_for(scoped), "instance", pk=instance_id)
+
+
+def _rows_context(instances):
+    rows = list(instances)
+    return {"instances": rows, "transitional": any(i.task_state for i in rows)}
+
+
+@require_GET
+@portal_view
+def instance_list(request, project_id):
+    project, scoped = dashboard_project(request, project_id)
+    context = {
+        **_rows_context(_instances(scoped)),
+        "can_launch": request.actor.can("compute.instance.create", project.target()),
+    }
+    return _page(request, project, "compute/dashboard/instances.html", context)
+
+
+@require_GET
+@portal_view
+def instance_rows(request, project_id):
+    """The list's rows alone, polled while any instance is in the middle of an action."""
+    project, scoped = dashboard_project(request, project_id)
+    return _page(request, project, "compute/dashboard/instance_rows.html", _rows_context(_instances(scoped)))
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def instance_launch(request, project_id):
+    project, scoped = dashboard_project(request, project_id)
+    if request.method == "GET":
+        return _render_launch(request, project, LaunchForm(scoped, project))
+    form = LaunchForm(scoped, project, request.POST)
+    return handled(
+        request,
+        form,
+        lambda values: create_instance(request.actor, project, **form.launch_arguments())[0],
+        done=lambda instance: _detail_url(project, instance),
+        message=lambda instance: f"Launching {instance.name} on {instance.host}: the progress shows below.",
+        failed=lambda form: _render_launch(request, project, form),
+    )
+
+
+def _render_launch(request, project, form):
+    return _page(request, project, "compute/dashboard/launch.html", {"form": form})
+
+
+def _latest_job(request, instance):
+    """The instance's most recent action job (console reads are not actions)."""
+    return (
+        jobs_for(request.actor.principal)
+        .filter(object_id=str(instance.pk))
+        .exclude(kind=lifecycle.job_kind(lifecycle.CONSOLE_LOG))
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _state_context(instance):
+    return {
+        "instance": instance,
+        "buttons": actions.buttons_for(instance),
+        "can_rebuild": actions.can_rebuild(instance),
+    }
+
+
+@require_GET
+@portal_view
+def instance_detail(request, project_id, instance_id):
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    return _render_detail(request, project, scoped, instance)
+
+
+def _render_detail(request, project, scoped, instance, rebuild_form=None, status=200):
+    context = {
+        **_state_context(instance),
+        "job": _latest_job(request, instance),
+        "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
+    }
+    return _page(request, project, "compute/dashboard/instance.html", context, status)
+
+
+@require_GET
+@portal_view
+def instance_state(request, project_id, instance_id):
+    """The page's state and action buttons alone, polled while an action is under way."""
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    return _page(request, project, "compute/dashboard/instance_state.html", _state_context(instance))
+
+
+def _started(request, project, instance, start):
+    try:
+        job = start()
+    except PermissionDenied:
+        raise
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{job.kind.removeprefix(lifecycle.JOB_PREFIX)}: started.")
+    return redirect(_detail_url(project, instance))
+
+
+@require_POST
+@portal_view
+def instance_action(request, project_id, instance_id):
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    return _started(
+        request, project, instance, lambda: actions.perform(request.actor, instance, request.POST.get("op"))
+    )
+
+
+@require_POST
+@portal_view
+def instance_rebuild(request, project_id, instance_id):
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    form = RebuildForm(scoped, request.POST, prefix="rebuild")
+    return handled(
+        request,
+        form,
+        lambda values: lifecycle.rebuild(request.actor, instance, values["image_id"].pk),
+        done=_detail_url(project, instance),
+        message=f"Rebuilding {instance.name}: the progress shows below.",
+        failed=lambda form: _render_detail(request, project, scoped, instance, form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def instance_console(request, project_id, instance_id):
+    """GET: the page with its button; POST: ask the host, wait a moment, show the text (or the job)."""
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    context = {"instance": instance, "job": None}
+    if request.method == "POST":
+        job = lifecycle.request_console_log(request.actor, instance, CONSOLE_LOG_BYTES)
+        context["job"] = wait_for_job(job.pk, settings.CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS)
+        context["succeeded"] = context["job"].state == Job.SUCCEEDED
+    return _page(request, project, "compute/dashboard/console.html", context)
+
+
+@require_GET
+@portal_view
+def keypair_list(request, project_id):
+    project, scoped = dashboard_project(request, project_id)
+    return _render_keypairs(request, project, scoped, KeypairForm())
+
+
+def _render_keypairs(request, project, scoped, form, private_key=None, created=None, status=200):
+    context = {
+        "keypairs": selectors.keypairs_for(scoped).order_by("name"),
+        "form": form,
+        "can_create": request.actor.can("compute.keypair.create", project.target()),
+        "private_key": private_key,
+        "created": created,
+    }
+    return _page(request, project, "compute/dashboard/keypairs.html", context, status)
+
+
+@require_POST
+@portal_view
+def keypair_create(request, project_id):
+    """A generated private key is shown in this response only: it is never stored, so never shown again."""
+    project, scoped = dashboard_project(request, project_id)
+    form = KeypairForm(request.POST)
+
+    def create(data):
+        return keypairs.create_keypair(
+            request.actor,
+            project,
+            name=data["name"],
+            public_key=data["public_key"] or None,
+            key_type=data["key_type"],
+        )
+
+    if form.submit(create):
+        keypair, private_key = form.result
+        if private_key is None:
+            messages.success(request, f"Keypair {keypair.name} imported.")
+            return redirect("compute:keypair-list", project.pk)
+        return _render_keypairs(request, project, scoped, KeypairForm(), private_key, keypair)
+    return _render_keypairs(request, project, scoped, form, status=form.error_status)
+
+
+@require_POST
+@portal_view
+def keypair_delete(request, project_id, keypair_id):
+    project, scoped = dashboard_project(request, project_id)
+    keypair = get_or_404(selectors.keypairs_for(scoped), "keypair", pk=keypair_id)
+    back = reverse("compute:keypair-list", args=[project.pk])
+    return deleted(
+        request,
+        lambda: keypairs.delete_keypair(request.actor, keypair),
+        done=back,
+        kept=back,
+        message=f"Keypair {keypair.name} deleted; instances keep the key they were launched with.",
+    )
+
+
+@require_GET
+@portal_view(admin=True)
+def admin_instance_list(request):
+    instances = selectors.instances_for(request.actor.principal).select_related("project__domain")
+    shown = request.GET.get("vm_state")
+    if shown in states.VM_STATES:
+        instances = instances.filter(vm_state=shown)
+    else:
+        instances = instances.exclude(vm_state=states.DELETED)
+    context = {
+        "page": page_of(request, instances.order_by("project__domain__path", "project__name", "name")),
+        "vm_states": states.VM_STATES,
+        "shown": shown,
+    }
+    return render_page(request, "compute/admin/instances.html", context, area="admin")

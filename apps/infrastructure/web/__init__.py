@@ -1,0 +1,1 @@
+"""Admin portal pages of infrastructure: hosts with their capacity and allocation."""
