@@ -68,28 +68,6 @@ STATEMENT_KINDS = [
 AUTH_KINDS = ("authentication", "permission")
 
 
-def setup_django(cluster, secret_key):
-    """This process talks to the bench database; the fast hasher only for the bulk users."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="cloudmgr.settings",
-        CLOUDMGR_DATABASE_URL=cluster.url(DATABASE),
-        CLOUDMGR_SECRET_KEY=secret_key,
-        CLOUDMGR_FAST_PASSWORD_HASHER="1",
-    )
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-
-
-def create_database(cluster):
-    admin = cluster.connect("postgres")
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{DATABASE}"')
-        cursor.execute("CREATE EXTENSION pg_stat_statements")
-    admin.close()
-
-
 def migrate_and_bootstrap():
     from django.core.management import call_command
 
@@ -508,8 +486,8 @@ def main():
     password = secrets.token_urlsafe(16)
     with Cluster() as cluster, tempfile.TemporaryDirectory(prefix="cloudmgr-bench-") as scratch:
         print(f"PostgreSQL cluster on port {cluster.port}; creating {DATABASE}", flush=True)
-        create_database(cluster)
-        setup_django(cluster, secret_key)
+        cluster.create_database(DATABASE, stat_statements=True)
+        cluster.setup_django(DATABASE, secret_key)
         started = time.monotonic()
         root = migrate_and_bootstrap()
         project_ids, domains = populate(

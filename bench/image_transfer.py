@@ -56,25 +56,9 @@ TARGET_RSS_GROWTH_MB = 50
 USERNAME = "bench-images"
 
 
-def setup_django(cluster, secret_key):
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="cloudmgr.settings",
-        CLOUDMGR_DATABASE_URL=cluster.url(DATABASE),
-        CLOUDMGR_SECRET_KEY=secret_key,
-        CLOUDMGR_FAST_PASSWORD_HASHER="1",
-    )
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-
-
 def prepare_database(cluster, password):
     """Migrate, bootstrap, and make a project with a member who can upload; returns the project id."""
-    admin = cluster.connect("postgres")
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{DATABASE}"')
-    admin.close()
+    cluster.create_database(DATABASE)
     from django.core.management import call_command
     from django.db import connections
 
@@ -393,7 +377,7 @@ def main():
     try:
         with Cluster() as cluster:
             print(f"PostgreSQL cluster on port {cluster.port}; work directory {work}", flush=True)
-            setup_django(cluster, secret_key)
+            cluster.setup_django(DATABASE, secret_key)
             project_id = prepare_database(cluster, password)
             source = work / "source.raw"
             source_sha256 = write_source(source, size_bytes)

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -81,6 +82,29 @@ class Cluster:
 
     def url(self, database):
         return f"postgres://{self.user}@{self.host}:{self.port}/{database}"
+
+    def create_database(self, database, *, stat_statements=False):
+        """Create `database`; with stat_statements, the pg_stat_statements view in `postgres`."""
+        admin = self.connect("postgres")
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{database}"')
+            if stat_statements:
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        admin.close()
+
+    def setup_django(self, database, secret_key, *, fast_password_hasher=True):
+        """Point this process's Django at `database` in the cluster and set it up."""
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="cloudmgr.settings",
+            CLOUDMGR_DATABASE_URL=self.url(database),
+            CLOUDMGR_SECRET_KEY=secret_key,
+        )
+        if fast_password_hasher:
+            os.environ["CLOUDMGR_FAST_PASSWORD_HASHER"] = "1"
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        import django
+
+        django.setup()
 
     def stop(self):
         if self.started:

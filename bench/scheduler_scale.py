@@ -30,7 +30,6 @@ import os
 import random
 import secrets
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -43,25 +42,6 @@ ZONES = ("zone-a", "zone-b", "zone-c", "zone-d")
 TAGS = ("ssd", "gpu", "nvme", "10g")
 WARM_UP = 30
 TARGET_MEDIAN_MS_AT_10000 = 20.0
-
-
-def setup_django(cluster):
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="cloudmgr.settings",
-        CLOUDMGR_DATABASE_URL=cluster.url(DATABASE),
-        CLOUDMGR_SECRET_KEY=os.environ.get("CLOUDMGR_SECRET_KEY") or secrets.token_urlsafe(40),
-    )
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-
-
-def create_database(cluster):
-    admin = cluster.connect("postgres")
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{DATABASE}"')
-    admin.close()
 
 
 def populate(size, zones, rng):
@@ -172,8 +152,12 @@ def main():
 
     with Cluster() as cluster:
         print(f"PostgreSQL cluster on port {cluster.port}; creating {DATABASE}", flush=True)
-        create_database(cluster)
-        setup_django(cluster)
+        cluster.create_database(DATABASE)
+        cluster.setup_django(
+            DATABASE,
+            os.environ.get("CLOUDMGR_SECRET_KEY") or secrets.token_urlsafe(40),
+            fast_password_hasher=False,
+        )
         from django.conf import settings
         from django.core.management import call_command
 
