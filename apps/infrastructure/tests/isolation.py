@@ -1,8 +1,11 @@
 """Tenant-isolation cases of the zone, host and agent routes (see apps/core/tests/isolation.py)."""
 
+from django.utils import timezone
+
 from apps.core.tests.isolation import Case, per_tenant, platform
 from apps.images.tests.factories import active_image
 
+from ..models import HostAuditFinding
 from .factories import HostFactory, ZoneFactory
 
 
@@ -26,3 +29,17 @@ def a_host(tenants):
 def another_tenants_image_at_the_agents_path(tenants):
     image = active_image(tenants.other.project, name="image-of-tenant-b")
     return Case(image, {"image_id": image.pk})
+
+
+@platform("api:host-audit-detail", reason="Audit findings are about hosts: only cloud admins see them.")
+def a_host_audit_finding(tenants):
+    now = timezone.now()
+    finding = HostAuditFinding.objects.create(
+        host=HostFactory(name="host-with-drift"),
+        kind=HostAuditFinding.UNMANAGED,
+        subject="3f0c1d4e-4a57-4f43-9b7c-3a1e2b3c4d5e",
+        domain_name="hand-made",
+        first_seen=now,
+        last_seen=now,
+    )
+    return Case.of(finding)
