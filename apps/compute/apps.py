@@ -9,7 +9,7 @@ class ComputeConfig(AppConfig):
         from apps.identity.ownership import register_project_owner
         from apps.infrastructure.agent_api import hooks
 
-        from . import actions, dispatch, host_audit, jobs  # noqa: F401  (actions, periodic work, job handlers)
+        from . import actions, dispatch, host_audit, jobs, web_audit  # noqa: F401  (actions, periodic work, job handlers)
         from .agent_messages import handle_report, images_for_host, sync_power_states
         from .models import AffinityGroup, Instance, Keypair
         from .prefetch import PREFETCH_JOB, images_for_prefetch
@@ -24,6 +24,7 @@ class ComputeConfig(AppConfig):
         hooks.register_image_reader(images_for_prefetch)
         hooks.register_image_writer(images_host_may_write)
         portal.register()
+        web_audit.register()
 
         register_project_owner(
             "instances",
