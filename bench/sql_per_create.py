@@ -1,0 +1,145 @@
+"""Bench: SQL statements the controller executes for one instance create, from the API call to running.
+
+It builds a compute stack (bench/compute_stack.py): a throwaway PostgreSQL
+cluster with pg_stat_statements, a domain chain of depth 5 ending in the
+measured project, a real controller process and one real agent on libvirt's
+test:///default. For each size (default 10, then 10,000) the cloud grows to
+`size` full hosts in the agents' zone with `size` active instances on them. One
+create warms the path (and, the first time, the agent's image cache); then for
+each measured create the statistics are reset and counted in two phases, over
+every connection of the controller:
+
+- request: the POST /api/v1/instances/ (authentication, permission, quota,
+  placement, the job, and the signed task sent after commit);
+- agent reports: what the controller runs for the agent's task reports until
+  the instance is active and its job succeeded.
+
+The bench watches the instance as another database role, whose statements are
+left out, and the agent heartbeats once an hour so that none falls inside a
+measurement. The last line printed is one JSON object with the figures.
+
+    .venv/bin/python bench/sql_per_create.py [--sizes 10,10000] [--creates 3] [--depth 5]
+"""
+
+import argparse
+import json
+import time
+
+import psycopg2
+from api_auth import DATABASE
+from compute_stack import ComputeStack
+
+TARGET_STATEMENTS = 25
+OBSERVER = "bench_observer"
+RUNNING_TIMEOUT_SECONDS = 120
+TOP = 12
+
+
+class Statements:
+    """pg_stat_statements of the controller's role in the bench database."""
+
+    def __init__(self, cluster):
+        self.monitor = cluster.connect(DATABASE)
+        with self.monitor.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute(f"CREATE ROLE {OBSERVER} LOGIN SUPERUSER")
+        self.observer = psycopg2.connect(host=cluster.host, port=cluster.port, user=OBSERVER, dbname=DATABASE)
+        self.observer.autocommit = True
+
+    def reset(self):
+        with self.monitor.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_statements_reset()")
+
+    def counts(self):
+        """{normalized query: calls} of the controller's role (the monitor's own reset left out)."""
+        with self.monitor.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+                " JOIN pg_roles r ON r.oid = s.userid WHERE d.datname = %s AND r.rolname <> %s"
+                " AND s.query NOT LIKE %s",
+                [DATABASE, OBSERVER, "%pg_stat_statements%"],
+            )
+            return {" ".join(query.split()): calls for query, calls in cursor.fetchall()}
+
+    def wait_running(self, instance_id, job_id):
+        deadline = time.monotonic() + RUNNING_TIMEOUT_SECONDS
+        with self.observer.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT i.vm_state, i.task_state, i.fault_message, j.state FROM compute_instance i,"
+                    " jobs_job j WHERE i.id = %s AND j.id = %s",
+                    [instance_id, job_id],
+                )
+                vm_state, task_state, fault, job_state = cursor.fetchone()
+                if task_state is None and job_state in ("succeeded", "failed"):
+                    if vm_state != "active":
+                        raise SystemExit(f"the instance ended {vm_state}: {fault}")
+                    return
+                time.sleep(0.02)
+        raise SystemExit(f"instance {instance_id} was not running after {RUNNING_TIMEOUT_SECONDS} s")
+
+
+def minus(after, before):
+    return {
+        query: calls - before.get(query, 0) for query, calls in after.items() if calls > before.get(query, 0)
+    }
+
+
+def one_create(stack, statements, name):
+    statements.reset()
+    instance_id, job_id = stack.create(name)
+    requested = statements.counts()
+    statements.wait_running(instance_id, job_id)
+    total = statements.counts()
+    return {"request": requested, "agent reports": minus(total, requested)}
+
+
+def measure(stack, statements, size, args):
+    stack.fill_to(size)
+    print(f"--- {size} more hosts and instances, domain depth {args.depth}", flush=True)
+    cold = one_create(stack, statements, f"bench-warm-up-{size}")
+    runs = [one_create(stack, statements, f"bench-{size}-{n}") for n in range(args.creates)]
+    phases = {phase: [sum(run[phase].values()) for run in runs] for phase in runs[0]}
+    totals = [sum(sum(run[phase].values()) for phase in run) for run in runs]
+    last = runs[-1]
+    print(f"warm-up create: {sum(sum(p.values()) for p in cold.values())} statements")
+    for phase, counts in phases.items():
+        print(f"{phase:>14}: {counts}")
+    print(f"{'total':>14}: {totals}")
+    for phase, queries in last.items():
+        print(f"top statements, {phase}:")
+        for query, calls in sorted(queries.items(), key=lambda item: (-item[1], item[0]))[:TOP]:
+            print(f"  {calls:3d}  {query[:200]}")
+    return {
+        "statements": max(totals),
+        "per_create": totals,
+        "phases": {phase: max(counts) for phase, counts in phases.items()},
+        "warm_up_create": sum(sum(p.values()) for p in cold.values()),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,10000")
+    parser.add_argument("--creates", type=int, default=3)
+    parser.add_argument("--depth", type=int, default=5)
+    args = parser.parse_args()
+    with ComputeStack(depth=args.depth, agents=1, agent_settings={"heartbeat_seconds": 3600}) as stack:
+        statements = Statements(stack.cluster)
+        figures = {size: measure(stack, statements, int(size), args) for size in args.sizes.split(",")}
+    counts = [f["statements"] for f in figures.values()]
+    print(
+        json.dumps(
+            {
+                "bench": "sql_per_create",
+                "domain_depth": args.depth,
+                "sizes": figures,
+                "target_statements": TARGET_STATEMENTS,
+                "target_met": max(counts) <= TARGET_STATEMENTS and len(set(counts)) == 1,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
