@@ -43,10 +43,15 @@ def can_rebuild(instance):
     return states.allows("rebuild", instance.vm_state, instance.task_state)
 
 
-def perform(actor, instance, op):
-    """Start the action `op` names (rebuild has its own form); returns its job. An unknown op is a 400."""
+def known(op):
+    """The op itself, if it names a button; else a 400."""
     if op not in {b.op for b in BUTTONS}:
         raise ValidationFailed(f"Unknown action {op!r}.", code="unknown_action")
+    return op
+
+
+def perform(actor, instance, op):
+    """Start the action a known `op` names (rebuild has its own form); returns its job."""
     if op in GRACEFUL:
         return lifecycle.act(
             actor, instance, op, graceful_timeout_seconds=settings.CLOUDMGR_INSTANCE_STOP_TIMEOUT_SECONDS

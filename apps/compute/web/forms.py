@@ -21,6 +21,7 @@ class LaunchForm(ServiceForm):
     )
     user_data = forms.CharField(
         required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
         help_text=f"For cloud-init, through the metadata service; up to {USER_DATA_MAX_BYTES} bytes.",
     )
@@ -60,7 +61,8 @@ class LaunchForm(ServiceForm):
             "offering_id": data["offering_id"].pk,
             "keypair_id": data["keypair_id"].pk if data["keypair_id"] else None,
             "affinity_group_id": data["affinity_group_id"].pk if data["affinity_group_id"] else None,
-            "user_data": data["user_data"].encode(),
+            # Browsers send a text area's lines ending in CR LF; a script's #! line must not.
+            "user_data": data["user_data"].replace("\r\n", "\n").encode(),
         }
 
 

@@ -4,13 +4,15 @@ Thin views over the services the API calls; reads go through the scoped
 selectors, with the principal narrowed to the dashboard's project.
 """
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import PermissionDenied, ServiceError
+from apps.core.errors import NotFound, PermissionDenied, ServiceError
 from apps.identity.selectors import get_or_404
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for
@@ -152,9 +154,8 @@ def _started(request, project, instance, start):
 def instance_action(request, project_id, instance_id):
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    return _started(
-        request, project, instance, lambda: actions.perform(request.actor, instance, request.POST.get("op"))
-    )
+    op = actions.known(request.POST.get("op"))
+    return _started(request, project, instance, lambda: actions.perform(request.actor, instance, op))
 
 
 @require_POST
@@ -176,15 +177,32 @@ def instance_rebuild(request, project_id, instance_id):
 @require_http_methods(["GET", "POST"])
 @portal_view
 def instance_console(request, project_id, instance_id):
-    """GET: the page with its button; POST: ask the host, wait a moment, show the text (or the job)."""
+    """POST asks the host and waits a moment; the page shows the text, or the job and a link to come back.
+
+    GET ?job=<id> shows an earlier console job of this instance (the link of an unanswered one).
+    """
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    context = {"instance": instance, "job": None}
     if request.method == "POST":
         job = lifecycle.request_console_log(request.actor, instance, CONSOLE_LOG_BYTES)
-        context["job"] = wait_for_job(job.pk, settings.CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS)
-        context["succeeded"] = context["job"].state == Job.SUCCEEDED
+        job = wait_for_job(job.pk, settings.CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS)
+    else:
+        job = _console_job(request, instance, request.GET.get("job"))
+    context = {"instance": instance, "job": job, "succeeded": job is not None and job.state == Job.SUCCEEDED}
     return _page(request, project, "compute/dashboard/console.html", context)
+
+
+def _console_job(request, instance, job_id):
+    if not job_id:
+        return None
+    try:
+        job_id = uuid.UUID(job_id)
+    except ValueError as error:
+        raise NotFound("No such console log.") from error
+    jobs = jobs_for(request.actor.principal).filter(
+        kind=lifecycle.job_kind(lifecycle.CONSOLE_LOG), object_id=str(instance.pk)
+    )
+    return get_or_404(jobs, "job", pk=job_id)
 
 
 @require_GET

@@ -22,6 +22,10 @@ class Usage:
         return min(100, self.used * 100 // self.limit)
 
     @property
+    def ratio_text(self):
+        return f"{self.ratio:g}"
+
+    @property
     def level(self):
         """The same bands as the quota bars: ok below 70 %, high below 90 %, then full."""
         return "ok" if self.percent < 70 else "high" if self.percent < 90 else "full"
