@@ -3,8 +3,11 @@
 # controller it started before, and every other step keeps what exists.
 #  1. migrate, bootstrap ROOT and the cloud admin `admin` (password generated once: var/admin-password)
 #  2. seed the demo tenant: domain, project and user `demo` (password: var/demo-password)
+#     with the offering demo.tiny and the test guest (scripts/build_test_guest.py) as its images
 #  3. start `manage.py runcontroller` in the background (var/run/controller.pid, var/log/controller.log)
-#  4. wait until /healthz answers, print the URL and the logins
+#  4. wait until /healthz answers
+#  5. enroll (once) and start the local agent (scripts/start_agent.sh: qemu:///system where libvirtd
+#     can run, else test:///default; var/run/agent.pid, var/log/agent.log), print the URL and the logins
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . var/env; set +a
@@ -33,8 +36,21 @@ log "migrating the database"
 "$PY" manage.py migrate --noinput -v0
 log "bootstrapping ROOT, the default roles and the cloud admin"
 CLOUDMGR_ADMIN_PASSWORD=$ADMIN_PASSWORD "$PY" manage.py bootstrap --admin-username admin >/dev/null
-log "seeding the demo tenant"
-CLOUDMGR_DEMO_PASSWORD=$DEMO_PASSWORD "$PY" scripts/seed_demo.py
+if [ -z "${CLOUDMGR_TASK_SIGNING_KEY:-}" ] && [ ! -s "${CLOUDMGR_TASK_SIGNING_KEY_FILE:-var/task_signing_key.pem}" ]; then
+  log "creating the task signing key"
+  "$PY" manage.py createsigningkey >/dev/null
+fi
+GUEST_DIR=var/demo-guest
+GUEST_ARGS=(--guest-dir "$GUEST_DIR")
+if [ ! -s "$GUEST_DIR/guest.json" ]; then
+  log "building the demo guest images from Debian packages"
+  if ! "$PY" scripts/build_test_guest.py "$GUEST_DIR" >var/log/demo-guest.log 2>&1; then
+    echo "could not build the demo guest (see var/log/demo-guest.log): no demo image" >&2
+    GUEST_ARGS=()
+  fi
+fi
+log "seeding the demo tenant, its image and the demo offering"
+CLOUDMGR_DEMO_PASSWORD=$DEMO_PASSWORD "$PY" scripts/seed_demo.py "${GUEST_ARGS[@]}"
 
 log "starting the controller on $LISTEN"
 # Its own session: Ctrl-C in this terminal or closing it does not reach the controller.
@@ -63,10 +79,16 @@ if ! curl -fsS --max-time 5 -o /dev/null "$URL/healthz"; then
   exit 1
 fi
 
+log "starting the local agent"
+AGENT_LINE=$(bash scripts/start_agent.sh "$URL" | tail -n 1)
+read -r _ AGENT_HOST AGENT_URI <<<"$AGENT_LINE"
+
 cat <<INFO
 
 cloudmgr is running at $URL/   (API: $URL/api/v1/, docs: $URL/api/v1/docs/)
   cloud admin:  admin / $ADMIN_PASSWORD   (kept in var/admin-password)
   demo tenant:  demo / $DEMO_PASSWORD   (member of project demo in domain demo; var/demo-password)
+  host agent:   $AGENT_HOST on $AGENT_URI   (log: var/log/agent.log)
+  demo launch:  image demo-guest, offering demo.tiny (its console log shows CLOUDMGR-DISK-TOKEN=...)
   log: $LOG   stop: make stop
 INFO

@@ -1,10 +1,14 @@
-"""Seed the small demo `make run` shows: domain `demo`, project `demo`, user `demo`, a member of it.
+"""Seed the small demo `make run` shows: domain `demo`, project `demo`, user `demo`, a member of it,
+the public offering `demo.tiny` (1 vCPU, 256 MiB, 1 GiB root) and, given `--guest-dir DIR` (the
+output of scripts/build_test_guest.py), the test guest as the demo project's images `demo-guest`
+(qcow2, booted with its kernel `demo-guest-kernel` and ramdisk `demo-guest-ramdisk`).
 
 Idempotent: what exists is kept, and the demo user's password is set to
 CLOUDMGR_DEMO_PASSWORD (from var/demo-password) so the login `make run`
 prints always works. Everything goes through the services, so it is audited.
 """
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -12,6 +16,8 @@ from pathlib import Path
 import django
 
 DEMO = "demo"
+GUEST = "demo-guest"
+OFFERING = {"name": "demo.tiny", "vcpus": 1, "ram_mb": 256, "root_disk_gb": 1}
 
 
 def seed(password):
@@ -36,10 +42,53 @@ def seed(password):
     member = Role.objects.get(name=policy.PROJECT_MEMBER)
     if not RoleAssignment.objects.filter(user=user, role=member, project=project).exists():
         roles.assign_role(actor, user=user, role=member, project=project)
+    return actor, project
+
+
+def seed_offering(actor):
+    from apps.compute.models import ServiceOffering
+    from apps.compute.services.offerings import create_offering
+
+    if not ServiceOffering.objects.filter(name=OFFERING["name"]).exists():
+        create_offering(actor, **OFFERING, public=True, description="The demo offering of make run")
+
+
+def seed_guest_images(actor, project, directory):
+    """The test guest's kernel, ramdisk and disk as the project's images; an active one of a name is kept."""
+    kernel = _image(actor, project, f"{GUEST}-kernel", directory / "vmlinuz", "aki", "aki")
+    ramdisk = _image(actor, project, f"{GUEST}-ramdisk", directory / "initrd.gz", "ari", "ari")
+    return _image(
+        actor, project, GUEST, directory / "disk.qcow2", "qcow2", "bare", kernel=kernel, ramdisk=ramdisk
+    )
+
+
+def _image(actor, project, name, path, disk_format, container_format, **references):
+    from apps.images.models import Image
+    from apps.images.services.snapshots import create_image_from_file
+
+    existing = Image.objects.filter(owner=project, name=name, status=Image.ACTIVE).first()
+    if existing is not None:
+        return existing
+    return create_image_from_file(
+        actor,
+        owner=project,
+        path=path,
+        name=name,
+        disk_format=disk_format,
+        container_format=container_format,
+        **references,
+    )
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudmgr.settings")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--guest-dir", type=Path, help="scripts/build_test_guest.py's output directory")
+    arguments = parser.parse_args()
     django.setup()
-    seed(os.environ["CLOUDMGR_DEMO_PASSWORD"])
+    system, demo_project = seed(os.environ["CLOUDMGR_DEMO_PASSWORD"])
+    seed_offering(system)
+    if arguments.guest_dir:
+        image = seed_guest_images(system, demo_project, arguments.guest_dir)
+        print(f"demo image {image.name} {image.pk}")
