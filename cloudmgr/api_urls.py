@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from apps.audit.api.views import AuditEventViewSet
 from apps.compute.api import views as compute
 from apps.compute.api.host_audit import HostAuditViewSet
+from apps.compute.api.prefetch import ImagePrefetchViewSet
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
 from apps.images.api.file_views import ImageFileView
@@ -38,6 +39,7 @@ router.register("keypairs", compute.KeypairViewSet, basename="keypair")
 router.register("affinity-groups", compute.AffinityGroupViewSet, basename="affinity-group")
 router.register("instances", compute.InstanceViewSet, basename="instance")
 router.register("host-audit", HostAuditViewSet, basename="host-audit")
+router.register("image-prefetches", ImagePrefetchViewSet, basename="image-prefetch")
 
 urlpatterns = [
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),

@@ -160,7 +160,7 @@ def test_the_audit_command_prints_the_findings_of_a_host(start_agents, capsys):
 
 
 def test_prefetch_fetches_an_image_into_each_hosts_cache_and_the_job_records_the_cache_state(
-    start_agents, project, tmp_path, capsys
+    start_agents, project, tmp_path, capsys, admin_api
 ):
     agents = start_agents(2)
     image = active_image(project, name="warm-me", disk_format="qcow2", content=qcow2_bytes(tmp_path))
@@ -182,3 +182,15 @@ def test_prefetch_fetches_an_image_into_each_hosts_cache_and_the_job_records_the
         return all(str(image.pk) in {c["image_id"] for c in h.cached_images} for h in hosts)
 
     wait_until(cached_everywhere, WAIT_SECONDS, "the heartbeats to list the cached image")
+
+    # Asked again through the API, the first host answers from its cache.
+    first = Host.objects.get(name=agents[0].name)
+    again = admin_api.post(
+        "/api/v1/image-prefetches/", {"image_id": str(image.pk), "host_ids": [str(first.pk)]}, format="json"
+    )
+    assert again.status_code == 202, again.content
+    (answer,) = again.data
+    assert answer["host_id"] == str(first.pk)
+    job = Job.objects.filter(pk=answer["job_id"])
+    wait_until(lambda: job.filter(state="succeeded").exists(), WAIT_SECONDS, "the second prefetch")
+    assert job.get().result["already_cached"] is True
