@@ -30,6 +30,9 @@ def _not_yours(message):
 
 
 def _mark_running(job, host):
+    # The job was read at the start of this request: once running, the update would change nothing.
+    if job.state != Job.PENDING:
+        return
     Job.objects.filter(pk=job.pk, state=Job.PENDING).update(
         state=Job.RUNNING, started_at=Coalesce("started_at", Now()), taken_by=host.queue
     )

@@ -15,10 +15,6 @@ from apps.identity.policy import Principal
 from ..models import Host
 
 
-def _host_key(name):
-    return Host.objects.filter(name=name).exclude(public_key="").values_list("public_key", flat=True).first()
-
-
 def _remember_nonce(host, nonce, ttl_seconds):
     return first_use(f"agent-host:{host}", nonce, timezone.now() + timedelta(seconds=ttl_seconds))
 
@@ -30,18 +26,26 @@ def signed_host(request, body=None):
     streamed, whose hash the caller compares with `.content_sha256` afterwards.
     """
     headers = {name: value for name, value in request.headers.items()}
+    # One read of the host serves the signature check and the caller: every agent request needs both.
+    hosts = {}
+
+    def public_key_for_host(name):
+        host = Host.objects.select_related("zone").filter(name=name).exclude(public_key="").first()
+        hosts[name] = host
+        return host.public_key if host is not None else None
+
     try:
         verified = protocol.verify_request(
             headers,
             method=request.method,
             path=request.get_full_path(),
-            public_key_for_host=_host_key,
+            public_key_for_host=public_key_for_host,
             remember_nonce=_remember_nonce,
             body_sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
         )
     except protocol.RequestRefused as exc:
         raise NotAuthenticated(str(exc), code=f"agent_{exc.code}") from exc
-    return Host.objects.select_related("zone").get(name=verified.host), verified
+    return hosts[verified.host], verified
 
 
 class HostPrincipal(Principal):
