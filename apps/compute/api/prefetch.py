@@ -9,6 +9,7 @@ from apps.core.errors import NotFound
 from apps.identity.selectors import get_or_404
 from apps.images.selectors import images_for
 from apps.infrastructure.selectors import hosts_for
+from apps.jobs.models import Job
 
 from ..prefetch import prefetch_image
 
@@ -25,8 +26,10 @@ class PrefetchJobSerializer(serializers.Serializer):
 
 class ImagePrefetchViewSet(ServiceViewSet):
     serializer_class = PrefetchSerializer
+    # Only a create: nothing to list, so nothing for the schema to find a model through.
+    queryset = Job.objects.none()
 
-    @extend_schema(responses={202: PrefetchJobSerializer(many=True)})
+    @extend_schema(request=PrefetchSerializer, responses={202: PrefetchJobSerializer(many=True)})
     def create(self, request):
         data = self.validated()
         image = get_or_404(images_for(self.principal), "image", pk=data["image_id"])
