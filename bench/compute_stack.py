@@ -209,9 +209,9 @@ class ComputeStack:
 
     # --- the API ------------------------------------------------------------------------------
 
-    def create(self, name):
-        """POST /api/v1/instances/; returns the new instance's id and its job's."""
-        status, body = self.client.json(
+    def create(self, name, client=None):
+        """POST /api/v1/instances/ (on `client` or the stack's connection); returns instance, job ids."""
+        status, body = (client or self.client).json(
             "POST",
             "/api/v1/instances/",
             {"name": name, "offering_id": str(self.offering.pk), "image_id": str(self.image.pk)},
