@@ -74,7 +74,8 @@ class Host(models.Model):
     protocol_version = models.PositiveIntegerField(default=0)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     # The latest heartbeat's extras, as the agent sent them (agent.protocol's Inventory and
-    # CachedImage dicts): what the host audit compares with the database.
+    # CachedImage dicts): what the host audit compares with the database. The inventory is
+    # true as of `inventory_reported_at` (the agent's stamp, never later than its receipt).
     reported_inventory = models.JSONField(default=dict, blank=True)
     inventory_reported_at = models.DateTimeField(null=True, blank=True)
     cached_images = models.JSONField(default=list, blank=True)

@@ -8,6 +8,7 @@ The real agent process cases are in test_host_audit.py.
 """
 
 import dataclasses
+import time
 import uuid
 
 from django.test import Client
@@ -23,9 +24,12 @@ UNMANAGED = protocol.UnmanagedDomain(name="hand-made", uuid=str(uuid.uuid4()), p
 
 
 def heartbeat(agent, instances=(), unmanaged=()):
+    """A heartbeat from an agent whose clock runs a second ahead: the controller takes the inventory
+    as of its receipt, so the instances the test made just before are judged on it."""
     message = heartbeat_message(agent.name, instances)
     inventory = protocol.Inventory(instances=list(instances), unmanaged_domains=list(unmanaged))
-    response = agent.post(protocol.HEARTBEAT_PATH, dataclasses.replace(message, inventory=inventory))
+    ahead = dataclasses.replace(message, inventory=inventory, sent_at=int(time.time()) + 1)
+    response = agent.post(protocol.HEARTBEAT_PATH, ahead)
     assert response.status_code == 200, response.content
 
 
@@ -62,6 +66,16 @@ def test_an_instance_in_the_middle_of_an_action_is_not_reported_missing(root):
     InstanceFactory(host=host, task_state="powering-off")
     heartbeat(agent)
     assert open_kinds(host) == [("missing_domain", str(idle.pk))]
+
+
+def test_an_instance_launched_after_the_agent_listed_its_domains_is_not_reported_missing(root):
+    agent = SignedAgent.enrolled("late-host")
+    heartbeat(agent)
+    host = Host.objects.get(name=agent.name)
+    InstanceFactory(host=host)
+    listed_before = dataclasses.replace(heartbeat_message(agent.name), sent_at=int(time.time()) - 5)
+    assert agent.post(protocol.HEARTBEAT_PATH, listed_before).status_code == 200
+    assert open_kinds(host) == []
 
 
 def test_a_host_never_heard_from_has_nothing_to_audit(root):

@@ -1,6 +1,6 @@
 """Heartbeats: what a host reports about itself, and marking down the hosts that fell silent."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -40,11 +40,17 @@ def record_heartbeat(host, report, extras=None):
     states.move_one(host, "heartbeat", last_heartbeat_at=timezone.now(), **changes, **limits)
 
 
+def _taken_at(heartbeat):
+    """When the inventory was at the latest true: the agent stamps `sent_at` (whole seconds, rounded
+    down) before listing its domains; receipt time bounds an agent clock running ahead."""
+    return min(timezone.now(), datetime.fromtimestamp(heartbeat.sent_at, tz=UTC))
+
+
 def heartbeat_extras(heartbeat):
     """What a heartbeat (agent.protocol.Heartbeat) says besides capacity: inventory, cache, stuck calls."""
     return {
         "reported_inventory": heartbeat.inventory.to_dict(),
-        "inventory_reported_at": timezone.now(),
+        "inventory_reported_at": _taken_at(heartbeat),
         "cached_images": [image.to_dict() for image in heartbeat.cached_images],
         "stuck_operations": heartbeat.stuck_operations,
     }
