@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET
 
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
+from apps.portal.views.flow import page_of
 
 from ..models import Host
 from ..selectors import hosts_for
@@ -17,8 +18,10 @@ def host_list(request):
     shown = request.GET.get("state")
     if shown in dict(Host.STATES):
         hosts = hosts.filter(state=shown)
+    page = page_of(request, hosts)
     context = {
-        "hosts": [(host, usage_of(host)) for host in hosts],
+        "page": page,
+        "hosts": [(host, usage_of(host)) for host in page.object_list],
         "states": [s for s, _ in Host.STATES],
         "shown": shown,
     }
