@@ -29,7 +29,7 @@ def _not_yours(message):
     return Conflict(message, code="not_this_hosts_task")
 
 
-def _mark_running(job, host):
+def mark_running(job, host):
     # The job was read at the start of this request: once running, the update would change nothing.
     if job.state != Job.PENDING:
         return
@@ -50,7 +50,7 @@ def handle_report(job, host, report):
     if not Instance.objects.filter(pk=instance_id, host=host).exists() and action != "delete":
         raise _not_yours(f"The instance of task {job.pk} is not on host {host.name}.")
     if report.state in ("running", "progress"):
-        _mark_running(job, host)
+        mark_running(job, host)
         if report.state == "progress":
             jobs.report_progress(job.pk, report.progress, report.message)
         return
@@ -60,7 +60,7 @@ def handle_report(job, host, report):
     result = protocol.parse_result(report.task, report.result or {})
     if _reported_instance_id(result) not in (None, instance_id):
         raise _not_yours(f"The result of task {job.pk} is about another instance.")
-    _mark_running(job, host)
+    mark_running(job, host)
     # Reading the console changes no state: its result is all there is.
     if jobs.succeed(job.pk, report.result) and action in states.ACTIONS:
         changes = {"power_state": result.instance.power_state} if hasattr(result, "instance") else {}

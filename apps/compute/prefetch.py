@@ -25,7 +25,7 @@ from apps.infrastructure.wire import send_task
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 
-from .agent_messages import _mark_running
+from .agent_messages import mark_running
 from .dispatch import image_ref
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def handle_report(job, host, report):
     if report.state == "failed":
         jobs.fail(job.pk, report.error.code, report.error.message)
         return
-    _mark_running(job, host)
+    mark_running(job, host)
     if report.state == "progress":
         jobs.report_progress(job.pk, report.progress, report.message)
     if report.state != "succeeded":
