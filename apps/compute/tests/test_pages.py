@@ -140,6 +140,7 @@ def test_an_action_starts_its_job_and_the_page_shows_its_progress(web, project):
     assert response.status_code == 302
     job = Job.objects.get(object_id=str(instance.pk), kind="compute.instance.stop")
     assert job.payload["graceful_timeout_seconds"] > 0
+    assert "Stop: started on web" in web.get(response["Location"]).content.decode()
     page = web.get(response["Location"]).content.decode()
     assert f'id="job-{job.pk}"' in page
     assert 'data-task-state="powering-off"' in page

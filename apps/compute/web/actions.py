@@ -44,10 +44,11 @@ def can_rebuild(instance):
 
 
 def known(op):
-    """The op itself, if it names a button; else a 400."""
-    if op not in {b.op for b in BUTTONS}:
-        raise ValidationFailed(f"Unknown action {op!r}.", code="unknown_action")
-    return op
+    """The button `op` names; else a 400."""
+    for button in BUTTONS:
+        if button.op == op:
+            return button
+    raise ValidationFailed(f"Unknown action {op!r}.", code="unknown_action")
 
 
 def perform(actor, instance, op):

@@ -137,25 +137,22 @@ def instance_state(request, project_id, instance_id):
     return _page(request, project, "compute/dashboard/instance_state.html", _state_context(instance))
 
 
-def _started(request, project, instance, start):
+@require_POST
+@portal_view
+def instance_action(request, project_id, instance_id):
+    """Start an action; a refusal (the state moved on meanwhile) is said in a message on the page."""
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    button = actions.known(request.POST.get("op"))
     try:
-        job = start()
+        actions.perform(request.actor, instance, button.op)
     except PermissionDenied:
         raise
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{job.kind.removeprefix(lifecycle.JOB_PREFIX)}: started.")
+        messages.success(request, f"{button.label}: started on {instance.name}; the progress shows below.")
     return redirect(_detail_url(project, instance))
-
-
-@require_POST
-@portal_view
-def instance_action(request, project_id, instance_id):
-    project, scoped = dashboard_project(request, project_id)
-    instance = _instance(scoped, instance_id)
-    op = actions.known(request.POST.get("op"))
-    return _started(request, project, instance, lambda: actions.perform(request.actor, instance, op))
 
 
 @require_POST
