@@ -50,10 +50,10 @@ def send_on_commit(job):
     Robust: a failure to send is logged and left to the periodic dispatcher, never
     turned into an error for a request whose work is already committed.
     """
-    job_id = job.pk
 
     def send_committed_job():
-        send(job_id)
+        # The job was created in the transaction that just committed: it is pending and unsent.
+        send(job.pk, job)
 
     transaction.on_commit(send_committed_job, robust=True)
 
@@ -105,9 +105,13 @@ def payload_for(instance, action, options):
     return protocol.InstanceTask(instance_id=str(instance.pk))
 
 
-def send(job_id):
-    """Sign the job's task and put it on the host's queue; True when the broker took it."""
-    job = Job.objects.filter(pk=job_id, state=Job.PENDING, dispatched_at__isnull=True).first()
+def send(job_id, job=None):
+    """Sign the job's task and put it on the host's queue; True when the broker took it.
+
+    `job` is the row as its creator holds it; without it, the job is read and sent only if still unsent.
+    """
+    if job is None:
+        job = Job.objects.filter(pk=job_id, state=Job.PENDING, dispatched_at__isnull=True).first()
     if job is None:
         return False
     options = dict(job.payload)
