@@ -12,6 +12,7 @@ import pytest
 from agent import protocol
 from agent.tests.builders import qcow2_bytes
 from apps.compute.models import Instance
+from apps.identity.actor import Actor
 from apps.images.models import Image
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.jobs.models import Job
@@ -171,3 +172,19 @@ def test_an_instance_still_building_cannot_be_snapshotted_and_no_image_is_left(
     assert (response.status_code, response.json()["error"]["code"]) == (409, "instance_invalid_state")
     assert Image.objects.count() == images_before
     assert Instance.objects.get(pk=building.pk).task_state == "spawning"
+
+
+def test_a_snapshot_over_the_images_quota_is_refused_and_leaves_the_instance_idle(
+    agent,  # noqa: F811
+    api,
+    project,
+    running,
+    root,
+):
+    quotas.set_limit(Actor.system("test"), project, "images", quotas.usage_of(project)["images"][1])
+    images_before = Image.objects.count()
+    response = api.post(f"/api/v1/instances/{running.pk}/snapshot/", {"name": "one-too-many"}, format="json")
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "quota_exceeded")
+    assert Image.objects.count() == images_before
+    running.refresh_from_db()
+    assert (running.vm_state, running.task_state) == ("active", None)
