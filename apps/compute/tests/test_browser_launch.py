@@ -16,7 +16,6 @@ from apps.compute.models import Instance
 from apps.images.stores.filesystem import FilesystemStore
 from apps.images.tests.factories import active_image
 from apps.jobs.models import Job
-from apps.portal.tests.browser import browsing, chromium  # noqa: F401  (the browser fixtures)
 
 from .test_end_to_end import WAIT_SECONDS, start_agents  # noqa: F401  (the agent fixtures)
 
@@ -51,7 +50,7 @@ def paced_image_reads(monkeypatch):
 
 def test_a_tenant_launches_from_the_dashboard_and_watches_the_spawn_reach_active(
     start_agents,  # noqa: F811
-    browsing,  # noqa: F811
+    browsing,
     member,
     project,
     offering,

@@ -15,7 +15,6 @@ from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs import services as jobs
 from apps.portal.tests import browser
-from apps.portal.tests.browser import browsing, chromium  # noqa: F401  (the browser fixtures)
 from apps.portal.tests.test_browser_screenshots import OVERFLOWING
 
 from .factories import InstanceFactory
@@ -45,7 +44,7 @@ def populate(project, zone):
 
 @pytest.mark.parametrize("viewport", [browser.LAPTOP, browser.PHONE], ids=["laptop", "phone"])
 def test_the_compute_pages_fit_laptops_and_phones(
-    browsing,  # noqa: F811
+    browsing,
     cloud_admin,
     project,
     zone,
