@@ -20,13 +20,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
 
 def use_broker(url):
-    """Point the controller's Celery app at `url`, dropping connections made to the previous broker.
+    """Point the controller's Celery app at `url`; returns the previous URL.
 
-    Celery reads broker_url when it first connects; its connection and producer pools
-    are reset the way Celery itself does after a fork.
+    Celery reads broker_url when it first connects, so the app's connection and
+    producer pools are dropped (as Celery does after a fork) and made anew for the
+    new URL. They are not closed: kombu shares them per URL with the rest of the
+    process, and the previous broker's serve the next tests.
     """
-    if app._pool is not None:
-        app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
     previous = app.conf.broker_url
