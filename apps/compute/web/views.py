@@ -8,7 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +33,11 @@ CONSOLE_LOG_BYTES = 64 * 1024
 
 def _page(request, project, template, context, status=200):
     return render_page(request, template, context, area="dashboard", project=project, status=status)
+
+
+def _fragment(request, project, template, context):
+    """A polled part of a page: without the frame (navigation, project switcher) a whole page needs."""
+    return render(request, template, {**context, "dashboard_project": project})
 
 
 def _instances(scoped):
@@ -68,7 +73,9 @@ def instance_list(request, project_id):
 def instance_rows(request, project_id):
     """The list's rows alone, polled while any instance is in the middle of an action."""
     project, scoped = dashboard_project(request, project_id)
-    return _page(request, project, "compute/dashboard/instance_rows.html", _rows_context(_instances(scoped)))
+    return _fragment(
+        request, project, "compute/dashboard/instance_rows.html", _rows_context(_instances(scoped))
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -134,7 +141,7 @@ def instance_state(request, project_id, instance_id):
     """The page's state and action buttons alone, polled while an action is under way."""
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    return _page(request, project, "compute/dashboard/instance_state.html", _state_context(instance))
+    return _fragment(request, project, "compute/dashboard/instance_state.html", _state_context(instance))
 
 
 @require_POST
