@@ -26,8 +26,12 @@ INHERITED = ("kernel", "ramdisk", "architecture", "hypervisor_type", "os_type", 
 
 
 def snapshot(actor, instance, name):
-    """Start a snapshot of the instance's root disk into a new image `name`; returns (image, job)."""
+    """Start a snapshot of the instance's root disk into a new image `name`; returns (image, job).
+
+    The source image may be gone (purged since the launch): the snapshot then inherits nothing.
+    """
     source = instance.image
+    inherited = {field: getattr(source, field) for field in INHERITED} if source is not None else {}
     with transaction.atomic():
         image = create_image(
             actor,
@@ -35,7 +39,7 @@ def snapshot(actor, instance, name):
             name=name,
             disk_format="qcow2",
             min_disk_gb=instance.root_disk_gb,
-            **{field: getattr(source, field) for field in INHERITED},
+            **inherited,
         )
         job = act(actor, instance, SNAPSHOT, image_id=str(image.pk))
     return image, job

@@ -46,6 +46,11 @@ def another_tenants_active_instance(tenants):
     return _case(_instance(tenants))
 
 
+@per_tenant("api:instance-snapshot")
+def another_tenants_instance_snapshotted_into_their_project(tenants):
+    return _case(_instance(tenants), name="snapshot-taken-by-tenant-a")
+
+
 @per_tenant("api:instance-start")
 def another_tenants_stopped_instance(tenants):
     return _case(_instance(tenants, states.STOPPED))

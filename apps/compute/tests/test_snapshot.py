@@ -11,7 +11,9 @@ import pytest
 
 from agent import protocol
 from agent.tests.builders import qcow2_bytes
+from apps.compute import states
 from apps.compute.models import Instance
+from apps.compute.tests.factories import InstanceFactory
 from apps.identity.actor import Actor
 from apps.images.models import Image
 from apps.infrastructure.tests.agents import SignedAgent
@@ -188,3 +190,11 @@ def test_a_snapshot_over_the_images_quota_is_refused_and_leaves_the_instance_idl
     assert Image.objects.count() == images_before
     running.refresh_from_db()
     assert (running.vm_state, running.task_state) == ("active", None)
+
+
+def test_an_instance_whose_image_was_purged_can_still_be_snapshotted(api, project):
+    instance = InstanceFactory(project=project, vm_state=states.ACTIVE, image=None)
+    response = api.post(f"/api/v1/instances/{instance.pk}/snapshot/", {"name": "orphan-snap"}, format="json")
+    assert response.status_code == 202, response.content
+    image = Image.objects.get(pk=response.data["image_id"])
+    assert (image.name, image.kernel_id, image.status) == ("orphan-snap", None, "queued")

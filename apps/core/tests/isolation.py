@@ -49,6 +49,10 @@ class Case:
     obj: object
     kwargs: dict
     body: dict = field(default_factory=dict)
+    # Methods only a host's signed request may use (agent endpoints): users are refused with
+    # 401 or 404 and the cloud admin cannot use them either; host-to-host isolation of these
+    # methods is tested with the endpoint itself.
+    host_only_methods: tuple = ()
 
     @classmethod
     def of(cls, obj, body=None, kwarg="pk"):

@@ -29,6 +29,8 @@ ACTORS = {
 }
 PLATFORM_READ_STATUSES = (200, 404)
 PLATFORM_WRITE_STATUSES = (403, 404)
+# What a user gets from a method only a signed host may use.
+HOST_ONLY_REFUSALS = (401, 404)
 
 
 def pytest_generate_tests(metafunc):
@@ -129,6 +131,8 @@ def owner_problems(route, case, owner):
     url = route.url(case.kwargs)
     answered = 0
     for method in methods_of(route):
+        if method.upper() in case.host_only_methods:
+            continue
         response = request(owner, route, method, url, case.body)
         if not_answered(route, response):
             continue
@@ -164,7 +168,11 @@ def outsider(tenants, actor):
 def test_another_tenants_object_is_a_404_for_every_method(route, entry, actor, tenants, cloud_admin):
     case = entry.make(tenants)
     client = outsider(tenants, actor)
-    problems = refusal_problems(route, case, client, tenants.other.identifiers(), lambda method: (404,))
+
+    def allowed(method):
+        return HOST_ONLY_REFUSALS if method.upper() in case.host_only_methods else (404,)
+
+    problems = refusal_problems(route, case, client, tenants.other.identifiers(), allowed)
     problems += owner_problems(route, case, client_of(cloud_admin))
     assert not problems, report(route, entry, actor, problems)
 
