@@ -82,6 +82,11 @@ fi
 log "starting the local agent"
 AGENT_LINE=$(bash scripts/start_agent.sh "$URL" | tail -n 1)
 read -r _ AGENT_HOST AGENT_URI <<<"$AGENT_LINE"
+if [ "$AGENT_URI" = qemu:///system ]; then
+  GUEST_NOTE="a real guest: its console log shows CLOUDMGR-DISK-TOKEN=..."
+else
+  GUEST_NOTE="simulated by libvirt's test driver: no console output"
+fi
 
 cat <<INFO
 
@@ -89,6 +94,6 @@ cloudmgr is running at $URL/   (API: $URL/api/v1/, docs: $URL/api/v1/docs/)
   cloud admin:  admin / $ADMIN_PASSWORD   (kept in var/admin-password)
   demo tenant:  demo / $DEMO_PASSWORD   (member of project demo in domain demo; var/demo-password)
   host agent:   $AGENT_HOST on $AGENT_URI   (log: var/log/agent.log)
-  demo launch:  image demo-guest, offering demo.tiny (its console log shows CLOUDMGR-DISK-TOKEN=...)
+  demo launch:  image demo-guest, offering demo.tiny ($GUEST_NOTE)
   log: $LOG   stop: make stop
 INFO
