@@ -3,7 +3,7 @@
 It re-creates the database `cloudmgr_bench_quota` on the configured PostgreSQL
 server (bench/common.py), migrates and bootstraps it, builds a chain of domains
 down to depth 5 with a project at the bottom whose `instances` limit is 10, and
-starts 64 racer processes (apps/quotas/tests/race.py: each its own Python
+starts 64 racer processes (apps/core/tests/racers.py: each its own Python
 interpreter with its own PostgreSQL connection). Each round:
 
 - every racer claims 1 instance for a new holder (a user row created in the
@@ -100,14 +100,14 @@ def main():
 
     url = fresh_database(DATABASE)
     from apps.quotas.recalc import recalculate
-    from apps.quotas.tests.race import Racers
+    from apps.quotas.tests.race import quota_racers
 
     project = build_project(args.depth, args.limit)
     print(
         f"database {DATABASE}: project at domain depth {project.domain.depth}, instances limit {args.limit}"
     )
     print(f"starting {args.racers} racer processes", flush=True)
-    with Racers(args.racers, url) as racers:
+    with quota_racers(args.racers, url) as racers:
         rounds = race_rounds(racers, project, args)
     drifts, orphans = recalculate()
 

@@ -15,7 +15,7 @@ from apps.jobs.models import Job
 from apps.quotas import services as quotas
 
 from .factories import AffinityGroupFactory
-from .race import Racers, create_job
+from .race import compute_racers, create_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -27,7 +27,7 @@ def racer_pool(django_db_setup, django_db_blocker):
     """Started once for the module: each racer is a whole interpreter and costs a second to start."""
     with django_db_blocker.unblock():
         url = database_url(connection.settings_dict)
-    with Racers(RACERS, url) as started:
+    with compute_racers(RACERS, url) as started:
         yield started
 
 
@@ -50,7 +50,7 @@ def test_parallel_creates_on_few_hosts_fill_them_exactly_to_their_limits(
         for n in range(3)
     ]
 
-    results = racers.run([create_job(member, project, offering, image)] * RACERS, connection)
+    results = racers.run([create_job(member, project, offering, image)] * RACERS, connection).outcomes
 
     assert outcomes(results) == {"created": 6, "no_valid_host": RACERS - 6}
     for host in Host.objects.filter(pk__in=[h.pk for h in hosts]):
@@ -65,7 +65,7 @@ def test_parallel_creates_at_a_quota_limit_get_exactly_the_limit(racers, member,
         HostFactory(name=f"big-{n}", ram_mb=65536)
     quotas.set_limit(Actor.system("test"), project, "instances", 5)
 
-    results = racers.run([create_job(member, project, offering, image)] * RACERS, connection)
+    results = racers.run([create_job(member, project, offering, image)] * RACERS, connection).outcomes
 
     assert outcomes(results) == {"created": 5, "quota_exceeded": RACERS - 5}
     assert Instance.objects.count() == 5
@@ -83,7 +83,7 @@ def test_parallel_creates_in_an_anti_affinity_group_get_one_host_each(
     group = AffinityGroupFactory(project=project, policy="anti-affinity")
 
     job = create_job(member, project, offering, image, affinity_group_id=str(group.pk))
-    results = racers.run([job] * RACERS, connection)
+    results = racers.run([job] * RACERS, connection).outcomes
 
     assert outcomes(results) == {"created": 4, "no_valid_host": RACERS - 4}
     assert len({r["host"] for r in results if r["ok"]}) == 4

@@ -16,7 +16,7 @@ from apps.quotas import services
 from apps.quotas.models import QuotaClaim, QuotaUsage
 from apps.quotas.recalc import recalculate
 
-from .race import Racers, claim_job, delete_project_job, recalculate_job, release_job
+from .race import claim_job, delete_project_job, quota_racers, recalculate_job, release_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -41,7 +41,7 @@ def racer_pool(django_db_setup, django_db_blocker):
     """Started once for the module: each racer is a whole interpreter and costs a second to start."""
     with django_db_blocker.unblock():
         url = database_url(connection.settings_dict)
-    with Racers(RACERS, url) as started:
+    with quota_racers(RACERS, url) as started:
         yield started
 
 
