@@ -9,6 +9,7 @@ report to it. Nothing in between is replaced.
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from agent.tests.builders import qcow2_bytes
 from apps.compute.models import Instance
@@ -16,8 +17,10 @@ from apps.core.tests.controllers import wait_until
 from apps.identity.actor import Actor
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Allocation, Host
+from apps.infrastructure.services.heartbeats import mark_silent_hosts_down
 from apps.infrastructure.tests.factories import ZoneFactory
 from apps.jobs.models import Job
+from apps.jobs.services import sweep_overdue
 from apps.quotas import services as quotas
 
 from .agent_processes import AgentProcess
@@ -159,3 +162,54 @@ def test_a_spawn_that_hangs_is_abandoned_at_its_deadline_and_never_hangs_the_job
         -2000:
     ]
     assert not Allocation.objects.filter(consumer_id=instance.pk).exists()
+
+
+def test_an_agent_killed_in_the_middle_of_a_spawn_leaves_the_job_failed_and_the_instance_in_error(
+    start_agents, api, project, offering, qcow2_image, settings
+):
+    # The spawn hangs in the driver so the agent is surely inside it when it dies; it never
+    # gets to abandon the spawn at the deadline itself, as the hung-spawn test above shows it would.
+    (agent,) = start_agents(1, driver="fake", fake_faults="spawn:hang")
+    settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS = 12
+    settings.CLOUDMGR_HOST_DOWN_AFTER_SECONDS = 2
+    body = {"name": "orphaned", "offering_id": str(offering.id), "image_id": str(qcow2_image.id)}
+    response = api.post("/api/v1/instances/", body, format="json")
+    assert response.status_code == 202, response.content
+    instance_id, job_id = response.data["id"], response.data["job_id"]
+    wait_until(
+        lambda: (
+            Job.objects.filter(pk=job_id, state=Job.RUNNING).exists() and "hanging at spawn" in agent.log()
+        ),
+        WAIT_SECONDS,
+        "the agent to be inside the spawn",
+    )
+
+    agent.process.kill()
+    agent.process.wait()
+    # What the controller's periodic work does, in the order production meets it: the silent
+    # host is marked down long before a spawn's deadline (60 s against 1200 s by default).
+    wait_until(lambda: mark_silent_hosts_down() == 1, WAIT_SECONDS, "the silent host to be marked down")
+    job = Job.objects.get(pk=job_id)
+    wait_until(lambda: timezone.now() > job.deadline, WAIT_SECONDS, "the spawn's deadline to pass")
+    assert sweep_overdue() == 1
+    assert sweep_overdue() == 0
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code, job.finished_at is not None) == ("failed", "deadline_exceeded", True)
+    assert api.get(f"/api/v1/jobs/{job_id}/").data["error"] == {
+        "code": "deadline_exceeded",
+        "message": job.error_message,
+    }
+    assert job.error_message
+    instance = Instance.objects.get(pk=instance_id)
+    assert (instance.vm_state, instance.task_state, instance.fault_code, instance.fault_message) == (
+        "error",
+        None,
+        "deadline_exceeded",
+        job.error_message,
+    )
+    # The host is down, so the guest may still run there: its claims stay until the host is
+    # fenced or returns (DESIGN.md), and nothing was given back by the sweep.
+    assert Host.objects.get(name=agent.name).state == Host.DOWN
+    assert Allocation.objects.filter(consumer_id=instance_id).exists()
+    assert quotas.claimed_by(instance) == {"instances": 1, "vcpus": 1, "ram_mb": 1024}
