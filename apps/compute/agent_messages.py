@@ -7,8 +7,9 @@ report must also be about that job's instance, still on that host.
 
 import logging
 
-from django.db.models import Q
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Exists, OuterRef, Q, UUIDField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Now
 from django.utils import timezone
 
 from agent import protocol
@@ -43,11 +44,17 @@ def _reported_instance_id(result):
     return instance.instance_id if instance is not None else getattr(result, "instance_id", None)
 
 
+def report_checks(host):
+    """Read with the job: is its instance on the reporting host."""
+    instance_id = Cast(KeyTextTransform("instance_id", OuterRef("payload")), UUIDField())
+    return {"instance_on_host": Exists(Instance.objects.filter(pk=instance_id, host=host))}
+
+
 def handle_report(job, host, report):
     instance_id, action = job.payload["instance_id"], job.payload["action"]
     if report.task != TASKS[action]:
         raise _not_yours(f"Task {job.pk} is a {TASKS[action]}, not a {report.task}.")
-    if not Instance.objects.filter(pk=instance_id, host=host).exists() and action != "delete":
+    if not job.instance_on_host and action != "delete":
         raise _not_yours(f"The instance of task {job.pk} is not on host {host.name}.")
     if report.state in ("running", "progress"):
         mark_running(job, host)

@@ -10,14 +10,14 @@ class ComputeConfig(AppConfig):
         from apps.infrastructure.agent_api import hooks
 
         from . import actions, dispatch, host_audit, jobs, web_audit  # noqa: F401  (actions, periodic work, job handlers)
-        from .agent_messages import handle_report, images_for_host, sync_power_states
+        from .agent_messages import handle_report, images_for_host, report_checks, sync_power_states
         from .models import AffinityGroup, Instance, Keypair
         from .prefetch import PREFETCH_JOB, images_for_prefetch
         from .prefetch import handle_report as handle_prefetch_report
         from .services.snapshots import images_host_may_write
         from .web import portal
 
-        hooks.register_report_handler("compute.instance.", handle_report)
+        hooks.register_report_handler("compute.instance.", handle_report, report_checks)
         hooks.register_inventory_handler(sync_power_states)
         hooks.register_image_reader(images_for_host)
         hooks.register_report_handler(PREFETCH_JOB, handle_prefetch_report)

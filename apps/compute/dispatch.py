@@ -44,16 +44,18 @@ TASKS = {
 ACTION_OF_TASK = {task: action for action, task in TASKS.items() if action != "reboot_hard"}
 
 
-def send_on_commit(job):
+def send_on_commit(job, instance=None):
     """Send the job's task once the surrounding transaction commits; nothing is sent on a rollback.
 
+    `instance`, when given, is the job's instance as the transaction wrote it
+    (host, offering and image loaded), so it is not read back.
     Robust: a failure to send is logged and left to the periodic dispatcher, never
     turned into an error for a request whose work is already committed.
     """
 
     def send_committed_job():
         # The job was created in the transaction that just committed: it is pending and unsent.
-        send(job.pk, job)
+        send(job.pk, job, instance)
 
     transaction.on_commit(send_committed_job, robust=True)
 
@@ -105,10 +107,11 @@ def payload_for(instance, action, options):
     return protocol.InstanceTask(instance_id=str(instance.pk))
 
 
-def send(job_id, job=None):
+def send(job_id, job=None, instance=None):
     """Sign the job's task and put it on the host's queue; True when the broker took it.
 
     `job` is the row as its creator holds it; without it, the job is read and sent only if still unsent.
+    `instance` is the job's instance as its creator holds it; without it, it is read.
     """
     if job is None:
         job = Job.objects.filter(pk=job_id, state=Job.PENDING, dispatched_at__isnull=True).first()
@@ -116,11 +119,12 @@ def send(job_id, job=None):
         return False
     options = dict(job.payload)
     instance_id, action = options.pop("instance_id"), options.pop("action")
-    instance = (
-        Instance.objects.select_related("host", "offering", "image__kernel", "image__ramdisk")
-        .filter(pk=instance_id)
-        .first()
-    )
+    if instance is None:
+        instance = (
+            Instance.objects.select_related("host", "offering", "image__kernel", "image__ramdisk")
+            .filter(pk=instance_id)
+            .first()
+        )
     if instance is None or instance.host is None:
         log.error("job %s: instance %s has no host; not sent", job_id, instance_id)
         return False

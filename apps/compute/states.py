@@ -112,6 +112,13 @@ def _instances():
     return apps.get_model("compute", "Instance").objects
 
 
+def placed_for(action_name):
+    """(vm_state, task_state) of a new instance recorded once placed, `action_name` begun from INITIAL."""
+    if not allows(action_name, *INITIAL):
+        raise ValueError(f"{action_name} does not start from the initial states {INITIAL}")
+    return INITIAL[0], ACTIONS[action_name].task
+
+
 def begin(instance, action_name, **changes):
     """Start an action on an instance loaded by the caller, or raise Conflict (409 instance_invalid_state).
 

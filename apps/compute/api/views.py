@@ -142,8 +142,9 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "principal": self.principal}
 
-    def _shown(self, instance, job):
-        instance = self.get_queryset().get(pk=instance.pk)
+    def _shown(self, instance, job, reread=True):
+        if reread:
+            instance = self.get_queryset().get(pk=instance.pk)
         return accepted(job, s.InstanceSerializer(instance, context=self.get_serializer_context()).data)
 
     @extend_schema(responses={202: s.InstanceAcceptedSerializer})
@@ -152,7 +153,8 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         project = project_of(self, data)
         data.pop("project_id", None)
         instance, job = create_instance(self.actor, project, **data)
-        return self._shown(instance, job)
+        # The service returns the row exactly as it inserted it.
+        return self._shown(instance, job, reread=False)
 
     @extend_schema(responses={202: s.InstanceAcceptedSerializer})
     def destroy(self, request, pk=None):

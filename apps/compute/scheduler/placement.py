@@ -40,7 +40,9 @@ def place(request):
     """Claim capacity for `request` on the best host that passes every filter and return the host."""
     active = [f for f in configured_filters() if f.wanted(request)]
     in_python = [f for f in active if f.checks_in_python]
-    candidates = _weighed(_filtered(Host.objects.all(), active, request), configured_weighers(), request)
+    # The zone rides along: the new instance is answered with its zone's name.
+    hosts = Host.objects.select_related("zone")
+    candidates = _weighed(_filtered(hosts, active, request), configured_weighers(), request)
     tried, lost = set(), 0
     while True:
         page = list(candidates.exclude(id__in=tried)[:CANDIDATES_PER_PAGE])

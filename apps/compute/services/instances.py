@@ -49,7 +49,8 @@ def create_instance(
         hints = launch.placement_hints(actor.principal, scheduler_hints)
         group = launch.locked_group(project, affinity_group_id)
 
-        instance = Instance.objects.create(
+        # Recorded once placed: quota claims and allocations name it by id, with no foreign key to wait on.
+        instance = Instance(
             name=name,
             project=project,
             created_by_id=actor.user.pk if actor.user is not None else None,
@@ -61,8 +62,6 @@ def create_instance(
             affinity_group=group,
             scheduler_hints=scheduler_hints or {},
             zone=zone,
-            vm_state=states.INITIAL[0],
-            task_state=states.INITIAL[1],
             vcpus=offering.vcpus,
             ram_mb=offering.ram_mb,
             root_disk_gb=offering.root_disk_gb,
@@ -84,7 +83,9 @@ def create_instance(
                 group_hosts=launch.group_hosts(group),
             )
         )
-        states.begin(instance, "spawn", host=host, zone_id=host.zone_id)
+        instance.host, instance.zone = host, host.zone
+        instance.vm_state, instance.task_state = states.placed_for("spawn")
+        instance.save(force_insert=True)
         op.details = {"host": host.name, "offering": offering.name, "image": str(image.pk)}
         job = create_job(
             SPAWN_JOB,
@@ -95,5 +96,5 @@ def create_instance(
             actor=actor,
             deadline_s=settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS,
         )
-        dispatch.send_on_commit(job)
+        dispatch.send_on_commit(job, instance)
     return instance, job

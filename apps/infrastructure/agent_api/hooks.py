@@ -2,22 +2,30 @@
 
 - report handler, per job kind prefix: fn(job, host, report) applies a TaskReport
   about a job sent to `host`; raises apps.core.errors.Conflict when the report
-  is about something that is not the host's;
+  is about something that is not the host's. "running" and "progress" reports
+  are applied in autocommit, so for them a handler makes only compare-and-set
+  updates that each stand alone; "succeeded" and "failed" ones in a transaction.
+  Its optional `checks(host)` gives {name: boolean expression over jobs.Job}
+  read with the job in the same query (False for jobs of other kinds), so the
+  handler finds each as `job.<name>` instead of asking the database again;
 - inventory handler: fn(host, inventory) applies what a heartbeat says exists on the host;
 - image reader: fn(host) -> Q over images.Image, the images the host may fetch;
 - image writer: fn(host) -> Q over images.Image, the images the host may upload (snapshots).
 """
 
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 
 _report_handlers = {}
+_report_checks = {}
 _inventory_handlers = []
 _image_readers = []
 _image_writers = []
 
 
-def register_report_handler(kind_prefix, handler):
+def register_report_handler(kind_prefix, handler, checks=None):
     _report_handlers[kind_prefix] = handler
+    if checks is not None:
+        _report_checks[kind_prefix] = checks
 
 
 def register_inventory_handler(handler):
@@ -37,6 +45,19 @@ def report_handler_for(kind):
         if kind.startswith(prefix):
             return handler
     return None
+
+
+def report_checks(host):
+    """{name: expression} of every handler's checks, each one False for jobs of other kinds."""
+    annotations = {}
+    for prefix, checks in _report_checks.items():
+        for name, condition in checks(host).items():
+            annotations[name] = Case(
+                When(kind__startswith=prefix, then=condition),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+    return annotations
 
 
 def inventory_handlers():

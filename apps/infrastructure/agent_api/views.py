@@ -1,6 +1,7 @@
 """The agent endpoint's views: plain Django views (no session, no CSRF), JSON in the API's error envelope."""
 
 import json
+from contextlib import nullcontext
 
 from django.db import transaction
 from django.http import JsonResponse
@@ -101,10 +102,14 @@ def heartbeat_view(request):
 @require_POST
 def task_report_view(request):
     host, report = _signed_message(request, protocol.TaskReport)
-    job = Job.objects.filter(pk=report.task_id, queue=host.queue).first()
+    job = (
+        Job.objects.filter(pk=report.task_id, queue=host.queue).annotate(**hooks.report_checks(host)).first()
+    )
     handler = hooks.report_handler_for(job.kind) if job is not None else None
     if handler is None:
         raise Conflict(f"Task {report.task_id} was not sent to host {host.name}.", code="not_this_hosts_task")
-    with transaction.atomic():
+    # A "running" or "progress" report only moves its job forward by updates that each stand alone.
+    applied = nullcontext() if report.state in ("running", "progress") else transaction.atomic()
+    with applied:
         handler(job, host, report)
     return JsonResponse({})
