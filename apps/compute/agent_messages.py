@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agent import protocol
 from apps.core.errors import Conflict
+from apps.infrastructure.models import Host
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 
@@ -77,15 +78,27 @@ def handle_report(job, host, report):
 
 
 def sync_power_states(host, inventory):
-    """Power states as the host sees them; domains that are not this host's instances are ignored."""
+    """Power states as the host saw them, for instances at rest that have not changed since.
+
+    An instance with a task in flight, or changed after the host listed its domains, is
+    left to its task's own report: a listing taken mid-snapshot would say `paused`.
+    Domains that are not this host's instances are ignored.
+    """
     reported = {status.instance_id: status for status in inventory.instances}
+    listed_at = Host.objects.filter(pk=host.pk).values_list("inventory_reported_at", flat=True).first()
     mine = Instance.objects.filter(host=host, pk__in=list(reported)).exclude(vm_state=states.DELETED)
     known = 0
-    for pk, power_state in mine.values_list("pk", "power_state"):
+    for pk, power_state, task_state, updated_at in mine.values_list(
+        "pk", "power_state", "task_state", "updated_at"
+    ):
         known += 1
+        if task_state is not None or (listed_at is not None and updated_at > listed_at):
+            continue
         status = reported[str(pk)]
         if status.power_state != power_state:
-            Instance.objects.filter(pk=pk).update(power_state=status.power_state, updated_at=timezone.now())
+            Instance.objects.filter(pk=pk, task_state__isnull=True, updated_at=updated_at).update(
+                power_state=status.power_state, updated_at=timezone.now()
+            )
         if status.power_state == "shutoff" and status.reason == "shutdown":
             states.guest_shut_down(pk)
     if known < len(reported):

@@ -202,6 +202,8 @@ def test_a_guest_that_shut_itself_down_becomes_stopped_and_other_hosts_instances
     mine = InstanceFactory(project=project, host=host)
     crashed = InstanceFactory(project=project, host=host)
     elsewhere = InstanceFactory(project=project)
+    # At rest since before the host listed its domains (a listing older than a change is not believed).
+    Instance.objects.update(updated_at=timezone.now() - timedelta(seconds=10))
     statuses = [
         protocol.DomainStatus(str(mine.pk), "d1", "shutoff", reason="shutdown"),
         protocol.DomainStatus(str(crashed.pk), "d2", "shutoff", reason="crashed"),
@@ -212,6 +214,22 @@ def test_a_guest_that_shut_itself_down_becomes_stopped_and_other_hosts_instances
     assert (states[mine.pk], states[crashed.pk], states[elsewhere.pk]) == ("stopped", "active", "active")
     assert Instance.objects.get(pk=crashed.pk).power_state == "shutoff"
     assert Instance.objects.get(pk=elsewhere.pk).power_state == "running"
+
+
+def test_a_listing_taken_during_a_task_or_before_a_change_does_not_overwrite_the_power_state(agent, project):
+    host = Host.objects.get(name=agent.name)
+    busy = InstanceFactory(project=project, host=host, task_state="image-snapshot")
+    changed = InstanceFactory(project=project, host=host)
+    Instance.objects.filter(pk=busy.pk).update(updated_at=timezone.now() - timedelta(seconds=10))
+    Instance.objects.filter(pk=changed.pk).update(updated_at=timezone.now() + timedelta(seconds=10))
+    statuses = [
+        protocol.DomainStatus(str(busy.pk), "d1", "paused"),
+        protocol.DomainStatus(str(changed.pk), "d2", "shutoff", reason="shutdown"),
+    ]
+    assert agent.heartbeat(instances=statuses).status_code == 200
+    shown = dict(Instance.objects.values_list("pk", "power_state"))
+    assert (shown[busy.pk], shown[changed.pk]) == ("running", "running")
+    assert Instance.objects.get(pk=changed.pk).vm_state == "active"
 
 
 def test_a_host_fetches_the_images_of_its_instances_and_no_others(agent, project, image, root):
