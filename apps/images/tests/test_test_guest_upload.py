@@ -13,17 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from apps.conftest import _image_store_outside_the_source_tree, root  # noqa: F401 (fixtures)
 from apps.identity import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.identity.tests.signing import create_key
 from apps.images.models import Image
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build_test_guest.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "build_test_guest.py"
 
 
 @pytest.fixture
-def member(root):  # noqa: F811 (the imported fixture)
+def key_holder(root):
     project = ProjectFactory()
     user = UserFactory(domain=project.domain)
     grant(user, policy.PROJECT_MEMBER, project)
@@ -47,8 +46,10 @@ def sha256_of(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_the_kernel_ramdisk_and_machine_image_are_uploaded_active_and_linked(live_server, member, tmp_path):
-    project, access_key, secret = member
+def test_the_kernel_ramdisk_and_machine_image_are_uploaded_active_and_linked(
+    live_server, key_holder, tmp_path
+):
+    project, access_key, secret = key_holder
 
     done = run_script(tmp_path, live_server.url, access_key, secret)
 
@@ -71,9 +72,9 @@ def test_the_kernel_ramdisk_and_machine_image_are_uploaded_active_and_linked(liv
 
 
 def test_a_refused_signature_stops_the_upload_with_one_line_and_creates_nothing(
-    live_server, member, tmp_path
+    live_server, key_holder, tmp_path
 ):
-    project, access_key, _ = member
+    project, access_key, _ = key_holder
 
     done = run_script(tmp_path, live_server.url, access_key, "not-the-secret")
 
