@@ -8,6 +8,7 @@ over-claim: a limit of N admits exactly N claims of 1, whatever the concurrency.
 
 import uuid
 from collections import defaultdict
+from contextlib import nullcontext
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -38,6 +39,11 @@ def _project_domain_path_shared(project_id):
     if row is None:
         raise NotFound("The project does not exist.")
     return row[0]
+
+
+def _in_transaction():
+    """The caller's transaction, or a new one: no savepoint, as nothing is written before the checks pass."""
+    return nullcontext() if connection.in_atomic_block else transaction.atomic()
 
 
 def _path_ids(path):
@@ -124,7 +130,7 @@ def claim(project, amounts, holder):
     if not amounts:
         return
     holder_type = ContentType.objects.get_for_model(holder)
-    with transaction.atomic():
+    with _in_transaction():
         domain_ids = _path_ids(_project_domain_path_shared(project.pk))
         condition = _chain_filter(project.pk, domain_ids)
         rows = _lock_rows(condition, amounts)
@@ -155,7 +161,7 @@ def release(holder):
     """
     holder_type = ContentType.objects.get_for_model(holder)
     mine = QuotaClaim.objects.filter(holder_type=holder_type, holder_id=str(holder.pk))
-    with transaction.atomic():
+    with _in_transaction():
         seen = list(mine.values_list("project_id", "resource"))
         if not seen:
             return {}

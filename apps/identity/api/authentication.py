@@ -31,7 +31,12 @@ class TokenAuthentication(BaseAuthentication):
             token = tokens.validate(raw)
         except NotAuthenticated as error:
             raise AuthenticationFailed(error) from error
-        principal = Principal(token.user, scope_project=token.scope_project, scope_domain=token.scope_domain)
+        principal = Principal(
+            token.user,
+            scope_project=token.scope_project,
+            scope_domain=token.scope_domain,
+            grants=token.grants,
+        )
         principal.token = token
         return token.user, principal
 

@@ -1,10 +1,9 @@
-"""Decide whether a signed request may act as its API key's user, in at most three SQL statements.
+"""Decide whether a signed request may act as its API key's user, in at most two SQL statements.
 
 1. the key with its user, the user's domain, its project and the project's
-   domain, and whether a domain above either is disabled;
-2. the user's grants (apps.identity.policy.load_grants), which then serve the
-   rest of the request;
-3. the nonce, only when the nonce store is PostgreSQL (with Redis it is no SQL).
+   domain, whether a domain above either is disabled, and the user's grants
+   (which then serve the rest of the request);
+2. the nonce, only when the nonce store is PostgreSQL (with Redis it is no SQL).
 
 Everything is read on every request, so disabling the user, taking their role
 away or deleting the key stops the key on the next request.
@@ -18,7 +17,7 @@ from django.utils import timezone
 from apps.core.errors import NotAuthenticated
 
 from ..models import ApiKey, Domain, Project, User
-from ..policy import load_grants
+from ..policy import grants_from_json, grants_subquery
 from ..rowload import Joined, RowLoader, disabled_above_sql
 from . import nonces, signature
 from .encryption import UnsealError, unseal
@@ -43,12 +42,12 @@ def _key_loader():
            JOIN identity_project p ON p.id = k.project_id
            JOIN identity_domain pd ON pd.id = p.domain_id
           WHERE k.access_key = %s""",
-        [disabled_above_sql("ud.path"), disabled_above_sql("pd.path")],
+        [disabled_above_sql("ud.path"), disabled_above_sql("pd.path"), grants_subquery("k.user_id")],
     )
 
 
 def _key(access_key):
-    """The key with its user, their domain, its project and the project's domain, in one statement."""
+    """The key with its user, their domain, its project, its domain and the grants, in one statement."""
     loaded = _key_loader().load([access_key])
     if loaded is None:
         return None
@@ -56,7 +55,8 @@ def _key(access_key):
     user.domain = user_domain
     project.domain = project_domain
     key.user, key.project = user, project
-    key.user_domain_disabled, key.project_domain_disabled = disabled
+    key.user_domain_disabled, key.project_domain_disabled, grants = disabled
+    key.grants = grants_from_json(grants)
     return key
 
 
@@ -99,8 +99,7 @@ def verify(signed, body_sha256):
     if not nonces.first_use(signed.access_key, signed.nonce, signed.replay_window_ends()):
         raise NotAuthenticated("This request was already received once.", code="nonce_reused")
     _check_state(key)
-    grants = load_grants(key.user_id)
     target = key.project.target()
-    if not any(grant.covers(target) for grant in grants):
+    if not any(grant.covers(target) for grant in key.grants):
         raise NotAuthenticated("The key's user no longer holds a role on its project.", code="role_missing")
-    return key, grants
+    return key, key.grants

@@ -93,12 +93,17 @@ def _token_loader():
            LEFT JOIN identity_domain spd ON spd.id = sp.domain_id
            LEFT JOIN identity_domain sd ON sd.id = t.scope_domain_id
           WHERE t.key_hash = %s""",
-        [disabled_above_sql("ud.path"), disabled_above_sql("spd.path"), disabled_above_sql("sd.path")],
+        [
+            disabled_above_sql("ud.path"),
+            disabled_above_sql("spd.path"),
+            disabled_above_sql("sd.path"),
+            policy.grants_subquery("t.user_id"),
+        ],
     )
 
 
 def _load_token(raw):
-    """The token with its user, their domain and its scope, in one statement."""
+    """The token with its user, their domain, its scope and the user's grants, in one statement."""
     loaded = _token_loader().load([hash_token(raw)])
     if loaded is None:
         return None
@@ -109,7 +114,9 @@ def _load_token(raw):
         project.domain = project_domain
     token.scope_project = project
     token.scope_domain = scope_domain
-    token.user_domain_disabled, token.scope_domain_disabled, token.scope_own_domain_disabled = disabled
+    user_disabled, token.scope_domain_disabled, token.scope_own_domain_disabled, grants = disabled
+    token.user_domain_disabled = user_disabled
+    token.grants = policy.grants_from_json(grants)
     return token
 
 

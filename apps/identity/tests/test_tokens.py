@@ -3,11 +3,15 @@
 from datetime import timedelta
 
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from apps.conftest import login
 from apps.identity import policy
+from apps.identity.api.authentication import TokenAuthentication
 from apps.identity.tests.factories import (
     PASSWORD,
     DomainFactory,
@@ -29,6 +33,17 @@ def test_a_token_lets_a_member_list_their_projects(root):
     response = api.get("/api/v1/projects/")
     assert response.status_code == 200
     assert [p["id"] for p in response.data["results"]] == [str(project.id)]
+
+
+def test_a_token_and_every_permission_check_it_allows_cost_one_sql_statement(root):
+    project = ProjectFactory()
+    token = login(member_of(project), project_id=project.pk).token
+    request = APIRequestFactory().get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    with CaptureQueriesContext(connection) as queries:
+        _, principal = TokenAuthentication().authenticate(Request(request))
+        assert principal.can("identity.project.read", project.target())
+        assert not principal.can("identity.project.update", project.target())
+    assert len(queries) == 1, [q["sql"] for q in queries]
 
 
 def test_a_wrong_password_gets_a_401_with_a_stable_code(root):
