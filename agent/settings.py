@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .protocol import queue_for_host
+
 ENV_PREFIX = "CLOUDMGR_AGENT_"
 STATE_FILE = "agent.json"
 CONTROLLER_KEYS_FILE = "controller_keys.pub"
@@ -41,7 +43,7 @@ class AgentSettings:
 
     @property
     def queue(self):
-        return f"host.{self.host}"
+        return queue_for_host(self.host)
 
     @classmethod
     def load(cls, environ=None, overrides=None):

@@ -45,10 +45,10 @@ def _reported_instance_id(result):
     return instance.instance_id if instance is not None else getattr(result, "instance_id", None)
 
 
-def report_checks(host):
+def report_checks(host_name):
     """Read with the job: is its instance on the reporting host."""
     instance_id = Cast(KeyTextTransform("instance_id", OuterRef("payload")), UUIDField())
-    return {"instance_on_host": Exists(Instance.objects.filter(pk=instance_id, host=host))}
+    return {"instance_on_host": Exists(Instance.objects.filter(pk=instance_id, host__name=host_name))}
 
 
 def handle_report(job, host, report):

@@ -16,6 +16,20 @@ def projects_for(principal):
     return visible(Project.objects.select_related("domain"), principal, "identity.project.read", project="id")
 
 
+def visible_project(principal, project_id):
+    """The project `project_id` if the principal may see it, else NotFound.
+
+    A project-scoped principal's own project was loaded with its token: it is
+    checked against the grants, not read again.
+    """
+    scope = principal.scope_project
+    if scope is not None and str(project_id) == str(scope.pk):
+        if principal.can("identity.project.read", scope.target()):
+            return scope
+        raise NotFound("No such project.")
+    return get_or_404(projects_for(principal), "project", pk=project_id)
+
+
 def users_for(principal):
     return visible(User.objects.select_related("domain"), principal, "identity.user.read", project=None)
 

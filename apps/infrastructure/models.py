@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from agent.protocol import queue_for_host
 from apps.identity.models import PLATFORM
 
 # A DNS name in lower case, at most 63 characters (the wire's limit): the agent's queue is `host.<name>`.
@@ -139,7 +140,7 @@ class Host(models.Model):
 
     @property
     def queue(self):
-        return f"host.{self.name}"
+        return queue_for_host(self.name)
 
     @property
     def effective_ram_allocation_ratio(self):

@@ -41,6 +41,41 @@ def _project_domain_path_shared(project_id):
     return row[0]
 
 
+# The usage rows of a project and of every domain above it, locked in id order, after a share
+# lock on the project that makes a move wait for this claim (see _project_domain_path_shared
+# for why the path is a subquery). Each row carries the path, to tell whether every row exists.
+_LOCK_CHAIN_SQL = """
+WITH project AS MATERIALIZED (
+    SELECT p.id, (SELECT d.path FROM identity_domain d WHERE d.id = p.domain_id) AS path
+      FROM identity_project p WHERE p.id = %s FOR SHARE
+)
+SELECT u.*, (SELECT path FROM project) AS chain_path
+  FROM quotas_quotausage u
+ WHERE u.resource = ANY(%s)
+   AND (u.project_id = (SELECT id FROM project)
+        OR u.domain_id = ANY((SELECT string_to_array(trim(BOTH '/' FROM path), '/') FROM project)::uuid[]))
+ ORDER BY u.id
+   FOR UPDATE OF u
+"""
+
+
+def _lock_chain(project_id, resource_names):
+    """The usage rows of the project and its domains, locked, creating the missing ones.
+
+    One statement when every row exists, which is every time but the first for a
+    new project, domain or resource.
+    """
+    resource_names = list(resource_names)
+    rows = list(QuotaUsage.objects.raw(_LOCK_CHAIN_SQL, [project_id, resource_names]))
+    if rows:
+        domain_ids = _path_ids(rows[0].chain_path)
+        if len(rows) == len(resource_names) * (len(domain_ids) + 1):
+            return rows
+    domain_ids = _path_ids(_project_domain_path_shared(project_id))
+    ensure_rows(domain_ids=domain_ids, project_ids=[project_id], resource_names=resource_names)
+    return _lock_rows(_chain_filter(project_id, domain_ids), resource_names)
+
+
 def _in_transaction():
     """The caller's transaction, or a new one: no savepoint, as nothing is written before the checks pass."""
     return nullcontext() if connection.in_atomic_block else transaction.atomic()
@@ -131,12 +166,7 @@ def claim(project, amounts, holder):
         return
     holder_type = ContentType.objects.get_for_model(holder)
     with _in_transaction():
-        domain_ids = _path_ids(_project_domain_path_shared(project.pk))
-        condition = _chain_filter(project.pk, domain_ids)
-        rows = _lock_rows(condition, amounts)
-        if len(rows) != len(amounts) * (len(domain_ids) + 1):
-            ensure_rows(domain_ids=domain_ids, project_ids=[project.pk], resource_names=amounts)
-            rows = _lock_rows(condition, amounts)
+        rows = _lock_chain(project.pk, amounts)
         _check(rows, amounts)
         _add_usage(_group_ids(rows), amounts)
         QuotaClaim.objects.bulk_create(
@@ -165,9 +195,7 @@ def release(holder):
         seen = list(mine.values_list("project_id", "resource"))
         if not seen:
             return {}
-        project_id = seen[0][0]
-        domain_ids = _path_ids(_project_domain_path_shared(project_id))
-        rows = _lock_rows(_chain_filter(project_id, domain_ids), {resource for _, resource in seen})
+        rows = _lock_chain(seen[0][0], {resource for _, resource in seen})
         # Re-read under the usage locks: a concurrent release of the same holder has finished by now.
         claims = list(mine.select_for_update())
         amounts = {c.resource: c.amount for c in claims}

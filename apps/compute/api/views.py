@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.models import Domain
-from apps.identity.selectors import get_or_404, projects_for
+from apps.identity.selectors import visible_project
 from apps.jobs.models import Job
 
 from .. import selectors
@@ -28,7 +28,7 @@ def project_of(view, data):
         if scope is None:
             raise ValidationFailed("Say which project: project_id.", code="project_required")
         project_id = scope.pk
-    return get_or_404(projects_for(view.principal), "project", pk=project_id)
+    return visible_project(view.principal, project_id)
 
 
 def wait_for_job(job_id, seconds):

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu import Connection
 
@@ -195,6 +197,28 @@ def test_a_host_cannot_report_on_another_hosts_task_or_instance(
     job.refresh_from_db()
     instance.refresh_from_db()
     assert (job.state, instance.vm_state) == ("pending", "building")
+
+
+def test_a_report_on_a_real_task_signed_with_another_key_is_refused_and_changes_nothing(
+    agent, api, offering, image, django_capture_on_commit_callbacks
+):
+    instance, job = launch(api, offering, image, django_capture_on_commit_callbacks)
+    impostor = SignedAgent(agent.name)
+    response = impostor.report(job, protocol.SPAWN_INSTANCE, "succeeded", result=instance_result(instance))
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "agent_bad_signature")
+    job.refresh_from_db()
+    assert job.state == "pending"
+
+
+def test_a_progress_report_reads_its_host_and_job_in_one_statement(
+    agent, api, offering, image, django_capture_on_commit_callbacks
+):
+    _, job = launch(api, offering, image, django_capture_on_commit_callbacks)
+    assert agent.report(job, protocol.SPAWN_INSTANCE, "running").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert agent.report(job, protocol.SPAWN_INSTANCE, "progress", progress=50).status_code == 200
+    # The read of host and job, then the progress update (the nonce is Redis's).
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "UPDATE"], [q["sql"] for q in queries]
 
 
 def test_a_guest_that_shut_itself_down_becomes_stopped_and_other_hosts_instances_are_ignored(agent, project):

@@ -1,9 +1,14 @@
 """Project members use their project, readers only read it, and neither sees another tenant's."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.conftest import login
+from apps.core.errors import NotFound
 from apps.identity import policy
+from apps.identity.selectors import visible_project
+from apps.identity.services import tokens
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.quotas.models import QuotaUsage
 
@@ -84,3 +89,18 @@ def test_members_use_their_project_and_readers_only_read_it(tenants, use_action)
     for principal in (member, reader):
         assert not principal.can("identity.project.update", mine.admin_target())
         assert not principal.can("identity.project.read", theirs.target())
+
+
+def test_a_project_scoped_token_finds_its_own_project_without_a_query_and_no_other(tenants):
+    mine, theirs = tenants
+    other_of_mine = ProjectFactory(name="other", domain=mine.domain)
+    user = holder_of(policy.PROJECT_MEMBER, mine)
+    grant(user, policy.PROJECT_MEMBER, other_of_mine)
+    token = tokens.validate(login(user, project_id=mine.pk).token)
+    principal = policy.Principal(user, scope_project=token.scope_project, grants=token.grants)
+    with CaptureQueriesContext(connection) as queries:
+        assert visible_project(principal, str(mine.pk)) == mine
+    assert queries.captured_queries == []
+    for project in (theirs, other_of_mine):
+        with pytest.raises(NotFound):
+            visible_project(principal, project.pk)

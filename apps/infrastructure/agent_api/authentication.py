@@ -19,18 +19,24 @@ def _remember_nonce(host, nonce, ttl_seconds):
     return first_use(f"agent-host:{host}", nonce, timezone.now() + timedelta(seconds=ttl_seconds))
 
 
-def signed_host(request, body=None):
+def enrolled_host(name):
+    return Host.objects.select_related("zone").filter(name=name).exclude(public_key="").first()
+
+
+def signed_host(request, body=None, find_host=enrolled_host):
     """The Host whose key signed this request, or NotAuthenticated (401) with the protocol's reason.
 
     `body` is the request body when it was read; None for a body still to be
     streamed, whose hash the caller compares with `.content_sha256` afterwards.
+    `find_host(name)` reads the enrolled host of that name (None if there is none);
+    a caller may read more with it in the same statement.
     """
     headers = {name: value for name, value in request.headers.items()}
     # One read of the host serves the signature check and the caller: every agent request needs both.
     hosts = {}
 
     def public_key_for_host(name):
-        host = Host.objects.select_related("zone").filter(name=name).exclude(public_key="").first()
+        host = find_host(name)
         hosts[name] = host
         return host.public_key if host is not None else None
 

@@ -5,7 +5,7 @@
   is about something that is not the host's. "running" and "progress" reports
   are applied in autocommit, so for them a handler makes only compare-and-set
   updates that each stand alone; "succeeded" and "failed" ones in a transaction.
-  Its optional `checks(host)` gives {name: boolean expression over jobs.Job}
+  Its optional `checks(host_name)` gives {name: boolean expression over jobs.Job}
   read with the job in the same query (False for jobs of other kinds), so the
   handler finds each as `job.<name>` instead of asking the database again;
 - inventory handler: fn(host, inventory) applies what a heartbeat says exists on the host;
@@ -47,11 +47,11 @@ def report_handler_for(kind):
     return None
 
 
-def report_checks(host):
+def report_checks(host_name):
     """{name: expression} of every handler's checks, each one False for jobs of other kinds."""
     annotations = {}
     for prefix, checks in _report_checks.items():
-        for name, condition in checks(host).items():
+        for name, condition in checks(host_name).items():
             annotations[name] = Case(
                 When(kind__startswith=prefix, then=condition),
                 default=Value(False),

@@ -3,7 +3,8 @@
 import json
 from contextlib import nullcontext
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Subquery
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -12,6 +13,7 @@ from agent import protocol
 from apps.core.errors import Conflict, PermissionDenied, ServiceError
 from apps.jobs.models import Job
 
+from ..models import Host
 from ..services.enrollment import enroll
 from ..services.heartbeats import heartbeat_extras, record_heartbeat
 from ..signing import controller_public_keys
@@ -46,11 +48,19 @@ def _message(schema, body):
     return schema.from_dict(json.loads(body.decode("utf-8")))
 
 
-def _signed_message(request, schema):
-    """(host, message): the message must be signed by the host it is about."""
+def _signed_message(request, schema, find_host=None):
+    """(host, message): the message must be signed by the host it is about.
+
+    `find_host(name, message)`, when given, reads the signing host and whatever the
+    message names with it: the message is parsed before its signature is checked
+    for that alone, and nothing it says is used before the check.
+    """
     body = request.body
-    host, _ = signed_host(request, body)
     message = _message(schema, body)
+    if find_host is None:
+        host, _ = signed_host(request, body)
+    else:
+        host, _ = signed_host(request, body, lambda name: find_host(name, message))
     if message.host != host.name:
         raise PermissionDenied(
             f"Host {host.name} signed a message about host {message.host}.", code="other_host"
@@ -98,13 +108,39 @@ def heartbeat_view(request):
     return JsonResponse({})
 
 
+def _host_with_job(name, report):
+    """The enrolled host `name` with `.job`: the reported job if it was sent to that host, else None.
+
+    One statement when the job is the host's (every report but a wrong one): the
+    host's id and key ride on the job's row, with the report handlers' checks.
+    """
+    enrolled = Host.objects.filter(name=name).exclude(public_key="")
+    job = (
+        Job.objects.filter(pk=report.task_id, queue=protocol.queue_for_host(name))
+        .annotate(
+            host_pk=Subquery(enrolled.values("pk")),
+            host_public_key=Subquery(enrolled.values("public_key")),
+            **hooks.report_checks(name),
+        )
+        .first()
+    )
+    if job is None or job.host_pk is None:
+        host, job = enrolled.only("name", "public_key").first(), None
+    else:
+        # Fields in the model's order, as from_db wants them; the others load if a handler reads them.
+        host = Host.from_db(
+            DEFAULT_DB_ALIAS, ["id", "name", "public_key"], [job.host_pk, name, job.host_public_key]
+        )
+    if host is not None:
+        host.job = job
+    return host
+
+
 @agent_view
 @require_POST
 def task_report_view(request):
-    host, report = _signed_message(request, protocol.TaskReport)
-    job = (
-        Job.objects.filter(pk=report.task_id, queue=host.queue).annotate(**hooks.report_checks(host)).first()
-    )
+    host, report = _signed_message(request, protocol.TaskReport, _host_with_job)
+    job = host.job
     handler = hooks.report_handler_for(job.kind) if job is not None else None
     if handler is None:
         raise Conflict(f"Task {report.task_id} was not sent to host {host.name}.", code="not_this_hosts_task")
