@@ -75,9 +75,11 @@ def another_tenants_instance_rebuilt_from_their_image(tenants):
 @per_tenant(
     "compute:instance-list", "compute:instance-rows", "compute:keypair-list", "compute:keypair-create"
 )
+@per_tenant("compute:affinity-group-list", "compute:affinity-group-create")
 def another_tenants_project_compute_pages(tenants):
     project = tenants.other.project
-    return Case(project, {"project_id": project.pk}, body={"name": "taken-over", "key_type": "ed25519"})
+    body = {"name": "taken-over", "key_type": "ed25519", "policy": "affinity"}
+    return Case(project, {"project_id": project.pk}, body=body)
 
 
 @per_tenant("compute:instance-launch")
@@ -99,6 +101,11 @@ def another_tenants_instance_page(tenants):
     return _page_case(_instance(tenants))
 
 
+@per_tenant("compute:instance-snapshot")
+def another_tenants_instance_to_snapshot_from_a_page(tenants):
+    return _page_case(_instance(tenants), **{"snapshot-name": "snapshot-taken-by-tenant-a"})
+
+
 @per_tenant("compute:instance-action")
 def another_tenants_instance_to_stop_from_a_page(tenants):
     return _page_case(_instance(tenants), op="stop")
@@ -114,3 +121,9 @@ def another_tenants_instance_to_rebuild_from_a_page(tenants):
 def another_tenants_keypair_on_its_page(tenants):
     keypair, _ = create_keypair(SYSTEM, tenants.other.project, name="keypair-of-tenant-b")
     return Case(keypair, {"project_id": tenants.other.project.pk, "keypair_id": keypair.pk})
+
+
+@per_tenant("compute:affinity-group-delete")
+def another_tenants_affinity_group_on_its_page(tenants):
+    group = create_affinity_group(SYSTEM, tenants.other.project, name="group-of-tenant-b", policy="affinity")
+    return Case(group, {"project_id": tenants.other.project.pk, "group_id": group.pk})

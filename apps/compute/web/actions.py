@@ -11,7 +11,7 @@ from django.conf import settings
 from apps.core.errors import ValidationFailed
 
 from .. import states
-from ..services import lifecycle
+from ..services import lifecycle, snapshots
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,10 @@ def buttons_for(instance):
 
 def can_rebuild(instance):
     return states.allows("rebuild", instance.vm_state, instance.task_state)
+
+
+def can_snapshot(instance):
+    return states.allows(snapshots.SNAPSHOT, instance.vm_state, instance.task_state)
 
 
 def known(op):

@@ -1,4 +1,4 @@
-"""Forms of the compute pages: the launch wizard and the keypair forms; refusals land on their field."""
+"""Forms of the compute pages (launch, keypairs, snapshot, affinity groups); refusals land on their field."""
 
 from django import forms
 
@@ -104,6 +104,14 @@ def launchable_images(scoped):
     )
 
 
+def focus_first_error(form):
+    """Put the cursor in the first field the refusal is about, so keyboard users land on it."""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            return
+
+
 class RebuildForm(ServiceForm):
     image_id = forms.ModelChoiceField(queryset=None, label="Image", empty_label="Choose an image")
     error_fields = LaunchForm.error_fields
@@ -111,3 +119,21 @@ class RebuildForm(ServiceForm):
     def __init__(self, scoped, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["image_id"].queryset = launchable_images(scoped)
+
+
+class SnapshotForm(ServiceForm):
+    name = forms.CharField(max_length=255, label="Image name")
+    error_fields = {"bad_property": "name"}
+
+
+class AffinityGroupForm(ServiceForm):
+    name = forms.CharField(max_length=AffinityGroup._meta.get_field("name").max_length)
+    policy = forms.ChoiceField(
+        choices=[
+            (AffinityGroup.AFFINITY, "Affinity: all on one host"),
+            (AffinityGroup.ANTI_AFFINITY, "Anti-affinity: each on a host of its own"),
+        ],
+        initial=AffinityGroup.ANTI_AFFINITY,
+        help_text="Checked at every launch into the group; a launch that cannot honour it is refused.",
+    )
+    error_fields = {"already_exists": "name"}

@@ -1,4 +1,4 @@
-"""What compute adds to the portal: instances and keypairs in the dashboard, all instances for admins."""
+"""What compute adds to the portal: dashboard pages, all instances for admins, sections of the host page."""
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -6,6 +6,7 @@ from django.urls import reverse
 from apps.portal.extensions import ADMIN, DASHBOARD, register_card, register_nav
 
 from .. import selectors, states
+from . import host_sections
 
 
 def _counts(instances):
@@ -39,6 +40,8 @@ def admin_card(request, project):
 def register():
     register_nav(DASHBOARD, "Instances", "compute:instance-list", order=20)
     register_nav(DASHBOARD, "Keypairs", "compute:keypair-list", order=25)
+    register_nav(DASHBOARD, "Affinity groups", "compute:affinity-group-list", order=26)
     register_nav(ADMIN, "Instances", "compute:admin-instance-list", order=45)
     register_card(DASHBOARD, "instances", title="Instances", context=dashboard_card, order=20)
     register_card(ADMIN, "instances", title="Instances", context=admin_card, order=30)
+    host_sections.register()

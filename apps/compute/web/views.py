@@ -1,4 +1,4 @@
-"""Dashboard pages of instances and keypairs, and the admin portal's list of every visible instance.
+"""Dashboard pages of instances, keypairs and affinity groups, and the admin portal's list of every instance.
 
 Thin views over the services the API calls; reads go through the scoped
 selectors, with the principal narrowed to the dashboard's project.
@@ -8,12 +8,14 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import NotFound, PermissionDenied, ServiceError
 from apps.identity.selectors import get_or_404
+from apps.images.selectors import images_for
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for
 from apps.portal.decorators import portal_view
@@ -23,10 +25,10 @@ from apps.portal.views.flow import deleted, handled, page_of
 
 from .. import selectors, states
 from ..api.views import wait_for_job
-from ..services import keypairs, lifecycle
+from ..services import affinity, keypairs, lifecycle, snapshots
 from ..services.instances import create_instance
 from . import actions
-from .forms import KeypairForm, LaunchForm, RebuildForm
+from .forms import AffinityGroupForm, KeypairForm, LaunchForm, RebuildForm, SnapshotForm, focus_first_error
 
 CONSOLE_LOG_BYTES = 64 * 1024
 
@@ -110,11 +112,22 @@ def _latest_job(request, instance):
     )
 
 
-def _state_context(instance):
+def _snapshot_image(scoped, job):
+    """The image the latest action saves the disk into, when that action is a snapshot."""
+    if job is None or job.kind != lifecycle.job_kind(snapshots.SNAPSHOT):
+        return None
+    return images_for(scoped).filter(pk=job.payload["image_id"]).first()
+
+
+def _state_context(request, scoped, instance, job, snapshot_form=None):
+    """The polled part of the page: state, the actions it allows now, and the last snapshot's image."""
     return {
         "instance": instance,
         "buttons": actions.buttons_for(instance),
         "can_rebuild": actions.can_rebuild(instance),
+        "can_snapshot": actions.can_snapshot(instance),
+        "snapshot_form": snapshot_form or SnapshotForm(prefix="snapshot"),
+        "snapshot_image": _snapshot_image(scoped, job),
     }
 
 
@@ -126,13 +139,22 @@ def instance_detail(request, project_id, instance_id):
     return _render_detail(request, project, scoped, instance)
 
 
-def _render_detail(request, project, scoped, instance, rebuild_form=None, status=200):
+def _render_detail(request, project, scoped, instance, *, rebuild_form=None, snapshot_form=None):
+    for refused in (rebuild_form, snapshot_form):
+        if refused is not None:
+            focus_first_error(refused)
+    job = _latest_job(request, instance)
     context = {
-        **_state_context(instance),
-        "job": _latest_job(request, instance),
+        **_state_context(request, scoped, instance, job, snapshot_form),
+        "job": job,
         "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
     }
-    return _page(request, project, "compute/dashboard/instance.html", context, status)
+    return _page(request, project, "compute/dashboard/instance.html", context)
+
+
+def _render_refused(request, project, scoped, instance, **forms):
+    """The page again after a refused form, with the instance as it is now (the refusal may be its state)."""
+    return _render_detail(request, project, scoped, _instance(scoped, instance.pk), **forms)
 
 
 @require_GET
@@ -141,7 +163,8 @@ def instance_state(request, project_id, instance_id):
     """The page's state and action buttons alone, polled while an action is under way."""
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    return _fragment(request, project, "compute/dashboard/instance_state.html", _state_context(instance))
+    context = _state_context(request, scoped, instance, _latest_job(request, instance))
+    return _fragment(request, project, "compute/dashboard/instance_state.html", context)
 
 
 @require_POST
@@ -174,7 +197,26 @@ def instance_rebuild(request, project_id, instance_id):
         lambda values: lifecycle.rebuild(request.actor, instance, values["image_id"].pk),
         done=_detail_url(project, instance),
         message=f"Rebuilding {instance.name}: the progress shows below.",
-        failed=lambda form: _render_detail(request, project, scoped, instance, form),
+        failed=lambda form: _render_refused(request, project, scoped, instance, rebuild_form=form),
+    )
+
+
+@require_POST
+@portal_view
+def instance_snapshot(request, project_id, instance_id):
+    """Save the root disk into a new image of the project; the page then shows the job and the image."""
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    form = SnapshotForm(request.POST, prefix="snapshot")
+    return handled(
+        request,
+        form,
+        lambda values: snapshots.snapshot(request.actor, instance, values["name"])[0],
+        done=_detail_url(project, instance),
+        message=lambda image: (
+            f"Snapshot of {instance.name} into image {image.name} started: the progress shows below."
+        ),
+        failed=lambda form: _render_refused(request, project, scoped, instance, snapshot_form=form),
     )
 
 
@@ -267,18 +309,90 @@ def keypair_delete(request, project_id, keypair_id):
     )
 
 
+def _affinity_groups_url(project):
+    return reverse("compute:affinity-group-list", args=[project.pk])
+
+
+@require_GET
+@portal_view
+def affinity_group_list(request, project_id):
+    project, scoped = dashboard_project(request, project_id)
+    return _render_affinity_groups(request, project, scoped, AffinityGroupForm())
+
+
+def _groups_with_members(scoped):
+    """The project's affinity groups, each with its live instances as `members`."""
+    members = Prefetch("instances", queryset=_instances(scoped).order_by("name"), to_attr="members")
+    return selectors.affinity_groups_for(scoped).prefetch_related(members)
+
+
+def _render_affinity_groups(request, project, scoped, form):
+    context = {
+        "groups": _groups_with_members(scoped).order_by("name"),
+        "form": form,
+        "can_create": request.actor.can("compute.affinity_group.create", project.target()),
+        "can_delete": request.actor.can("compute.affinity_group.delete", project.target()),
+    }
+    return _page(request, project, "compute/dashboard/affinity_groups.html", context)
+
+
+@require_POST
+@portal_view
+def affinity_group_create(request, project_id):
+    project, scoped = dashboard_project(request, project_id)
+    form = AffinityGroupForm(request.POST)
+
+    def refused(form):
+        focus_first_error(form)
+        return _render_affinity_groups(request, project, scoped, form)
+
+    return handled(
+        request,
+        form,
+        lambda values: affinity.create_affinity_group(
+            request.actor, project, name=values["name"], policy=values["policy"]
+        ),
+        done=_affinity_groups_url(project),
+        message=lambda group: f"Affinity group {group.name} ({group.policy}) created.",
+        failed=refused,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def affinity_group_delete(request, project_id, group_id):
+    """GET asks for confirmation; POST deletes, or says why the service refused (instances still in it)."""
+    project, scoped = dashboard_project(request, project_id)
+    group = get_or_404(_groups_with_members(scoped), "affinity group", pk=group_id)
+    back = _affinity_groups_url(project)
+    if request.method == "GET":
+        return _page(request, project, "compute/dashboard/affinity_group_delete.html", {"group": group})
+    return deleted(
+        request,
+        lambda: affinity.delete_affinity_group(request.actor, group),
+        done=back,
+        kept=back,
+        message=f"Affinity group {group.name} deleted.",
+    )
+
+
 @require_GET
 @portal_view(admin=True)
 def admin_instance_list(request):
+    """Every instance the admin may see; ?vm_state= and ?host= (a host's name) narrow the list."""
     instances = selectors.instances_for(request.actor.principal).select_related("project__domain")
     shown = request.GET.get("vm_state")
     if shown in states.VM_STATES:
         instances = instances.filter(vm_state=shown)
     else:
         instances = instances.exclude(vm_state=states.DELETED)
+    host = request.GET.get("host", "").strip()
+    if host:
+        instances = instances.filter(host__name=host)
     context = {
         "page": page_of(request, instances.order_by("project__domain__path", "project__name", "name")),
         "vm_states": states.VM_STATES,
         "shown": shown,
+        "host": host,
     }
     return render_page(request, "compute/admin/instances.html", context, area="admin")

@@ -25,6 +25,16 @@ def a_host(tenants):
     return Case(host, {"pk": host.pk}, body={"enabled": False})
 
 
+@platform(
+    "infrastructure:host-detail",
+    "infrastructure:host-action",
+    reason="Hosts belong to the cloud, not to a tenant: only cloud admins see or change them.",
+)
+def a_host_on_its_admin_page(tenants):
+    host = HostFactory(name="host-of-the-platform")
+    return Case(host, {"host_id": host.pk}, body={"op": "disable"})
+
+
 @per_tenant("agent:image-data")
 def another_tenants_image_at_the_agents_path(tenants):
     image = active_image(tenants.other.project, name="image-of-tenant-b")

@@ -1,13 +1,19 @@
-"""Admin portal: every host with its state, flags, and allocation against its limits."""
+"""Admin portal: every host with its state, flags and allocation; a host's own page, where flags flip."""
 
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.errors import PermissionDenied, ServiceError
+from apps.identity.selectors import get_or_404
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
 from apps.portal.views.flow import page_of
 
 from ..models import Host
 from ..selectors import hosts_for
+from .sections import sections_for
+from .switches import flip, named, switches_for
 from .usage import usage_of
 
 
@@ -26,3 +32,48 @@ def host_list(request):
         "shown": shown,
     }
     return render_page(request, "infrastructure/hosts.html", context, area="admin")
+
+
+def _host(request, host_id):
+    return get_or_404(hosts_for(request.actor.principal), "host", pk=host_id)
+
+
+@require_GET
+@portal_view(admin=True)
+def host_detail(request, host_id):
+    host = _host(request, host_id)
+    context = {
+        "host": host,
+        "usage": usage_of(host),
+        "held_back": _held_back(host),
+        "switches": switches_for(request.actor, host),
+        "sections": sections_for(request, host),
+    }
+    return render_page(request, "infrastructure/host.html", context, area="admin")
+
+
+def _held_back(host):
+    """Why the scheduler places nothing new on the host (empty when it may)."""
+    reasons = {
+        host.state: host.state != Host.UP,
+        "disabled": not host.enabled,
+        "in maintenance": host.maintenance,
+    }
+    return [reason for reason, applies in reasons.items() if applies]
+
+
+@require_POST
+@portal_view(admin=True)
+def host_action(request, host_id):
+    """Flip a flag; a refusal other than a permission one is said in a message on the host's page."""
+    host = _host(request, host_id)
+    switch = named(request.POST.get("op"))
+    try:
+        message = flip(request.actor, host, switch)
+    except PermissionDenied:
+        raise
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, message)
+    return redirect("infrastructure:host-detail", host.pk)
