@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from . import protocol
+from . import protocol, signing
 from .errors import AgentError
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class ControllerClient:
         self.timeout = timeout
 
     def _signed_headers(self, method, path, body=b"", body_sha256=None):
-        return protocol.sign_request(
+        return signing.sign_request(
             self.private_key,
             host=self.host,
             method=method,

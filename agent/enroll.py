@@ -9,7 +9,7 @@ import json
 import logging
 import os
 
-from . import protocol
+from . import protocol, signing
 from .controller_client import post_json
 from .instance_files import ensure_dir
 from .settings import CONTROLLER_KEYS_FILE, HOST_KEY_FILE, STATE_FILE
@@ -28,11 +28,11 @@ def load_or_create_host_key(data_dir):
     except FileExistsError:
         if path.stat().st_mode & 0o077:
             raise EnrollmentError(f"{path} is readable by others; fix its mode (0600)") from None
-        return protocol.load_private_key_pem(path.read_bytes())
-    key = protocol.generate_private_key()
+        return signing.load_private_key_pem(path.read_bytes())
+    key = signing.generate_private_key()
     with os.fdopen(fd, "wb") as out:
-        out.write(protocol.private_key_to_pem(key))
-    log.info("created the host key %s (%s)", path, protocol.key_fingerprint(key))
+        out.write(signing.private_key_to_pem(key))
+    log.info("created the host key %s (%s)", path, signing.key_fingerprint(key))
     return key
 
 
@@ -49,7 +49,7 @@ def enroll(data_dir, controller_url, token, host=""):
         protocol_version=protocol.PROTOCOL_VERSION,
         host=host,
         token=token,
-        public_key=protocol.public_key_b64(key),
+        public_key=signing.public_key_b64(key),
     )
     url = controller_url.rstrip("/") + protocol.ENROLL_PATH
     answer = post_json(url, protocol.canonical_json(request.to_dict()))

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 
-from . import protocol
+from . import protocol, signing
 from .errors import AgentError
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class TaskExecutor:
     def execute(self, task_name, envelope):
         """Handle one delivery of a task; returns a short summary (Celery ignores it)."""
         try:
-            verified = protocol.verify_task(
+            verified = signing.verify_task(
                 envelope, public_keys=self.public_keys, host=self.host, task=task_name, now=self.clock()
             )
         except protocol.TaskRefused as exc:
@@ -88,7 +88,7 @@ class TaskExecutor:
         log.warning("refused a %s task: %s (%s)", task_name, exc, exc.code)
         if exc.code == "expired":
             # The signature and host were verified before the expiry: the task id is genuine.
-            verified = protocol.VerifiedTask(task_name, envelope["task_id"], self.host, 0, 0, None)
+            verified = signing.VerifiedTask(task_name, envelope["task_id"], self.host, 0, 0, None)
             error = protocol.TaskError(protocol.ERR_TASK_EXPIRED, str(exc))
             self.reporter.send(self._report(verified, "failed", error=error), durable=False)
         return {"refused": exc.code}

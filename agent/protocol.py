@@ -1,33 +1,17 @@
-"""The wire contract between the controller and the host agents.
+"""The wire contract between the controller and the host agents: names and messages.
 
 Both sides import this module (the controller may import ``agent.protocol``; the
 agent never imports the controller). It holds no Django, Celery or libvirt code:
-only names, message schemas with validation, and the Ed25519 signing of both
-directions of the wire.
+only names, the message schemas with their validation, and the canonical JSON
+that gets signed. The signing of both directions of the wire is in
+``agent.signing``.
 
 Controller -> agent: Celery tasks sent to the queue ``host.<name>``
-(:func:`queue_for_host`). Each task has exactly one positional argument, the
-signed *task envelope* made by :func:`sign_task`::
-
-    {"v": 1, "task": "cloudmgr.agent.spawn_instance", "task_id": "<uuid>",
-     "host": "<host name>", "issued_at": <unix s>, "expires_at": <unix s>,
-     "payload": {...}, "signature": "<base64 Ed25519 signature>"}
-
-The signature covers ``TASK_SIGNATURE_CONTEXT`` + the canonical JSON of every
-field but ``signature``. The agent (:func:`verify_task`) refuses a task whose
-signature does not verify with the controller's key, whose ``host`` is not its
-own, whose ``task`` differs from the Celery task name it arrived under, which has
-expired or whose payload does not match the schema. ``expires_at`` is the job's
-deadline: the agent does not start a task after it and abandons (reporting
-``timeout``) one still running at it.
+(:func:`queue_for_host`), each with one argument, a signed task envelope
+(``agent.signing.sign_task``) whose payload is the task's message below.
 
 Agent -> controller: HTTP requests to the controller's internal agent endpoint
-(paths below), signed by the host's own key (:func:`sign_request`, checked with
-:func:`verify_request`). The canonical request is::
-
-    "\\n".join(["CLOUDMGR-AGENT-REQUEST-V1", METHOD, path?query, host, timestamp, nonce,
-               sha256 hex of the body])
-
+(paths below), signed by the host's own key (``agent.signing.sign_request``).
 Results travel as :class:`TaskReport` messages (the Celery result backend is not
 used: a host could write any result there). Values are JSON; sizes are integers
 with the unit in the name; times are integer Unix seconds (UTC).
@@ -40,16 +24,9 @@ import dataclasses
 import hashlib
 import json
 import re
-import secrets
-import time
 import types
 import typing
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOL_VERSIONS = frozenset({1})
@@ -169,6 +146,27 @@ def is_host_name(value):
     return isinstance(value, str) and bool(_HOST_RE.match(value))
 
 
+def is_sha256(value):
+    return isinstance(value, str) and bool(_SHA256_RE.match(value))
+
+
+def is_nonce(value):
+    return isinstance(value, str) and bool(_NONCE_RE.match(value))
+
+
+def is_public_key(value):
+    """base64 of a raw 32-byte Ed25519 public key: how keys travel and are stored."""
+    try:
+        return isinstance(value, str) and len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        return False
+
+
+def canonical_json(value):
+    """The exact bytes that get signed: sorted keys, no spaces, ASCII only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
 def _printable(value, limit):
     return len(value) <= limit and all(ch.isprintable() for ch in value)
 
@@ -243,7 +241,7 @@ class ImageRef(Message):
 
     def validate(self):
         _check(is_uuid(self.image_id), "image_id must be a lowercase UUID")
-        _check(bool(_SHA256_RE.match(self.sha256)), "sha256 must be 64 lowercase hex digits")
+        _check(is_sha256(self.sha256), "sha256 must be 64 lowercase hex digits")
         _check(self.size_bytes > 0, "size_bytes must be positive")
         _check(self.disk_format in IMAGE_FORMATS, f"disk_format must be one of {IMAGE_FORMATS}")
 
@@ -507,7 +505,7 @@ class EnrollRequest(Message):
     def validate(self):
         _check(self.host == "" or is_host_name(self.host), "host is not a valid host name")
         _check(0 < len(self.token) <= 512, "token missing")
-        load_public_key(self.public_key)
+        _check(is_public_key(self.public_key), "public_key is not a base64 raw Ed25519 public key")
 
 
 @dataclass(frozen=True)
@@ -520,7 +518,7 @@ class EnrollResponse(Message):
         _check(is_host_name(self.host), "host is not a valid host name")
         _check(bool(self.controller_public_keys), "at least one controller key")
         for key in self.controller_public_keys:
-            load_public_key(key)
+            _check(is_public_key(key), "a controller key is not a base64 raw Ed25519 public key")
 
 
 # --- Task results (TaskReport.result of a succeeded task) --------------------------------------
@@ -589,239 +587,3 @@ TASK_RESULTS = {
 def parse_result(task, result):
     """The typed result of a succeeded TaskReport (for the controller)."""
     return TASK_RESULTS[task].from_dict(result)
-
-
-# --- Keys --------------------------------------------------------------------------------------
-
-
-def canonical_json(value):
-    """The exact bytes that get signed: sorted keys, no spaces, ASCII only."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-
-
-def generate_private_key():
-    return Ed25519PrivateKey.generate()
-
-
-def private_key_to_pem(private_key):
-    return private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def load_private_key_pem(data):
-    key = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ProtocolError("not an Ed25519 private key")
-    return key
-
-
-def public_key_b64(key):
-    """base64 of the raw 32-byte public key of a private or public key: how keys travel and are stored."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.b64encode(raw).decode("ascii")
-
-
-def load_public_key(value):
-    if isinstance(value, Ed25519PublicKey):
-        return value
-    try:
-        raw = base64.b64decode(value, validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except (ValueError, TypeError) as exc:
-        raise ProtocolError("not a base64 raw Ed25519 public key") from exc
-
-
-def key_fingerprint(key):
-    """Short, loggable identity of a key: SHA256 of the raw public key."""
-    raw = base64.b64decode(public_key_b64(key))
-    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
-
-
-# --- Controller -> agent: signed tasks ---------------------------------------------------------
-
-TASK_SIGNATURE_CONTEXT = b"CLOUDMGR-TASK-V1\n"
-_ENVELOPE_FIELDS = ("v", "task", "task_id", "host", "issued_at", "expires_at", "payload")
-
-
-@dataclass(frozen=True)
-class VerifiedTask:
-    task: str
-    task_id: str
-    host: str
-    issued_at: int
-    expires_at: int
-    payload: Message
-
-
-def _task_signing_bytes(envelope):
-    return TASK_SIGNATURE_CONTEXT + canonical_json({name: envelope[name] for name in _ENVELOPE_FIELDS})
-
-
-def sign_task(private_key, *, task, task_id, host, payload, expires_at, issued_at=None):
-    """The envelope the controller sends as the task's only argument.
-
-    ``payload`` is the task's Message (or its dict, validated here); ``task_id`` is
-    the job's UUID; ``expires_at`` (Unix seconds) is the job's deadline.
-    """
-    if task not in TASK_PAYLOADS:
-        raise ProtocolError(f"unknown task {task!r}")
-    payload_dict = payload.to_dict() if isinstance(payload, Message) else payload
-    TASK_PAYLOADS[task].from_dict(payload_dict)
-    _check(is_uuid(str(task_id)), "task_id must be a UUID")
-    _check(is_host_name(host), "host is not a valid host name")
-    envelope = {
-        "v": PROTOCOL_VERSION,
-        "task": task,
-        "task_id": str(task_id),
-        "host": host,
-        "issued_at": int(time.time() if issued_at is None else issued_at),
-        "expires_at": int(expires_at),
-        "payload": payload_dict,
-    }
-    signature = private_key.sign(_task_signing_bytes(envelope))
-    envelope["signature"] = base64.b64encode(signature).decode("ascii")
-    return envelope
-
-
-def verify_task(envelope, *, public_keys, host, task=None, now=None, max_clock_skew=60):
-    """Check a task envelope for this host; return a VerifiedTask or raise TaskRefused.
-
-    The signature is checked first, so nothing unsigned is trusted, not even the
-    task id. ``task`` is the Celery task name the envelope arrived under.
-    """
-    if not isinstance(envelope, dict) or set(envelope) != {*_ENVELOPE_FIELDS, "signature"}:
-        raise TaskRefused("the task is not a cloudmgr task envelope", "malformed")
-    try:
-        signature = base64.b64decode(envelope["signature"], validate=True)
-        signed = _task_signing_bytes(envelope)
-    except (TypeError, ValueError) as exc:
-        raise TaskRefused("the task envelope cannot be read", "malformed") from exc
-    if not _verify_with_any(public_keys, signature, signed):
-        raise TaskRefused("the task's signature does not verify with the controller's key", "bad_signature")
-    if not is_uuid(envelope["task_id"]):
-        raise TaskRefused("task_id must be a UUID", "malformed")
-    if envelope["v"] not in SUPPORTED_PROTOCOL_VERSIONS:
-        raise TaskRefused(f"protocol version {envelope['v']!r} is not supported", "unsupported_version")
-    if envelope["host"] != host:
-        raise TaskRefused(f"the task is meant for host {envelope['host']!r}, not {host!r}", "wrong_host")
-    if task is not None and envelope["task"] != task:
-        raise TaskRefused(f"the task was signed as {envelope['task']!r}, not {task!r}", "wrong_task")
-    now = time.time() if now is None else now
-    expires_at, issued_at = envelope["expires_at"], envelope["issued_at"]
-    if not isinstance(expires_at, int) or not isinstance(issued_at, int):
-        raise TaskRefused("issued_at and expires_at must be integers", "malformed")
-    if now >= expires_at:
-        raise TaskRefused(f"the task expired {int(now - expires_at)} s ago", "expired")
-    if issued_at > now + max_clock_skew:
-        raise TaskRefused("the task is issued in the future (clock skew?)", "not_yet_valid")
-    payload_class = TASK_PAYLOADS.get(envelope["task"])
-    if payload_class is None:
-        raise TaskRefused(f"unknown task {envelope['task']!r}", "unknown_task")
-    try:
-        payload = payload_class.from_dict(envelope["payload"])
-    except ProtocolError as exc:
-        raise TaskRefused(f"invalid payload: {exc}", "malformed") from exc
-    return VerifiedTask(envelope["task"], envelope["task_id"], host, issued_at, expires_at, payload)
-
-
-def _verify_with_any(public_keys, signature, data):
-    for key in public_keys:
-        try:
-            load_public_key(key).verify(signature, data)
-            return True
-        except InvalidSignature:
-            continue
-    return False
-
-
-# --- Agent -> controller: signed HTTP requests -------------------------------------------------
-
-REQUEST_SIGNATURE_CONTEXT = "CLOUDMGR-AGENT-REQUEST-V1"
-HEADER_HOST = "X-Cloudmgr-Host"
-HEADER_TIMESTAMP = "X-Cloudmgr-Timestamp"
-HEADER_NONCE = "X-Cloudmgr-Nonce"
-HEADER_CONTENT_SHA256 = "X-Cloudmgr-Content-Sha256"
-HEADER_SIGNATURE = "X-Cloudmgr-Signature"
-REQUEST_MAX_SKEW_SECONDS = 300
-EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-
-def canonical_request(method, path, host, timestamp, nonce, body_sha256):
-    return "\n".join(
-        [REQUEST_SIGNATURE_CONTEXT, method.upper(), path, host, str(timestamp), nonce, body_sha256]
-    ).encode("utf-8")
-
-
-def sign_request(private_key, *, host, method, path, body=b"", body_sha256=None, timestamp=None, nonce=None):
-    """Headers that authenticate one agent request. ``path`` includes the query string, if any.
-
-    Pass ``body_sha256`` instead of ``body`` for a streamed upload whose hash is known.
-    """
-    digest = body_sha256 or hashlib.sha256(body).hexdigest()
-    timestamp = int(time.time() if timestamp is None else timestamp)
-    nonce = nonce or secrets.token_urlsafe(18)
-    signature = private_key.sign(canonical_request(method, path, host, timestamp, nonce, digest))
-    return {
-        HEADER_HOST: host,
-        HEADER_TIMESTAMP: str(timestamp),
-        HEADER_NONCE: nonce,
-        HEADER_CONTENT_SHA256: digest,
-        HEADER_SIGNATURE: base64.b64encode(signature).decode("ascii"),
-    }
-
-
-@dataclass(frozen=True)
-class VerifiedRequest:
-    host: str
-    timestamp: int
-    nonce: str
-    content_sha256: str  # the signed body hash: compare with the body actually received
-
-
-def verify_request(
-    headers: Mapping[str, str],
-    *,
-    method: str,
-    path: str,
-    public_key_for_host: Callable[[str], object],
-    now: float | None = None,
-    max_skew: int = REQUEST_MAX_SKEW_SECONDS,
-    remember_nonce: Callable[[str, str, int], bool] | None = None,
-    body_sha256: str | None = None,
-):
-    """Check an agent request's signature headers; return VerifiedRequest or raise RequestRefused.
-
-    ``public_key_for_host(host)`` returns the enrolled key (base64 or key object)
-    or None. ``remember_nonce(host, nonce, ttl_seconds)`` returns False when the
-    nonce was already seen (a replay): keep nonces for ``2 * max_skew`` seconds.
-    Give ``body_sha256`` when the body is already read; for a streamed body,
-    compare the returned ``content_sha256`` with the hash once the body is read.
-    """
-    lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        host = lowered[HEADER_HOST.lower()]
-        timestamp_text = lowered[HEADER_TIMESTAMP.lower()]
-        nonce = lowered[HEADER_NONCE.lower()]
-        digest = lowered[HEADER_CONTENT_SHA256.lower()]
-        signature = base64.b64decode(lowered[HEADER_SIGNATURE.lower()], validate=True)
-        timestamp = int(timestamp_text)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise RequestRefused("missing or unreadable signature headers", "unsigned") from exc
-    if not is_host_name(host) or not _NONCE_RE.match(nonce) or not _SHA256_RE.match(digest):
-        raise RequestRefused("malformed signature headers", "unsigned")
-    key = public_key_for_host(host)
-    if key is None:
-        raise RequestRefused(f"host {host!r} is not enrolled", "unknown_host")
-    signed = canonical_request(method, path, host, timestamp, nonce, digest)
-    if not _verify_with_any([key], signature, signed):
-        raise RequestRefused("the request's signature does not verify with the host's key", "bad_signature")
-    now = time.time() if now is None else now
-    if abs(now - timestamp) > max_skew:
-        raise RequestRefused("the request's timestamp is outside the allowed window", "stale")
-    if body_sha256 is not None and body_sha256 != digest:
-        raise RequestRefused("the body does not match the signed hash", "body_mismatch")
-    if remember_nonce is not None and not remember_nonce(host, nonce, 2 * max_skew):
-        raise RequestRefused("the request was already seen (replay)", "replay")
-    return VerifiedRequest(host, timestamp, nonce, digest)

@@ -11,7 +11,7 @@ import logging
 
 from celery import Celery
 
-from . import protocol
+from . import protocol, signing
 from .controller_client import ControllerClient
 from .drivers.fake import FakeDriver, parse_faults
 from .enroll import load_host_key
@@ -68,7 +68,7 @@ class Agent:
         self.operations = Operations(self.driver, self.cache, self.client, data_dir)
         self.executor = TaskExecutor(
             settings.host,
-            [protocol.load_public_key(key) for key in settings.controller_public_keys],
+            [signing.load_public_key(key) for key in settings.controller_public_keys],
             self.operations,
             self.reporter,
             self.journal,

@@ -56,14 +56,14 @@ class ComputeStack:
             self.cluster.stop()
 
     def _start(self):
-        from agent import protocol
+        from agent import signing
 
         self.cluster = Cluster().start()
         self.cluster.create_database(api_auth.DATABASE, stat_statements=True)
         secret_key = os.environ.get("CLOUDMGR_SECRET_KEY") or secrets.token_urlsafe(40)
         os.environ["CLOUDMGR_IMAGE_STORE_DIR"] = str(self.workdir / "images")
-        os.environ["CLOUDMGR_TASK_SIGNING_KEY"] = protocol.private_key_to_pem(
-            protocol.generate_private_key()
+        os.environ["CLOUDMGR_TASK_SIGNING_KEY"] = signing.private_key_to_pem(
+            signing.generate_private_key()
         ).decode()
         self.cluster.setup_django(api_auth.DATABASE, secret_key)
         root = api_auth.migrate_and_bootstrap()

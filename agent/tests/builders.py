@@ -5,7 +5,7 @@ import time
 import uuid
 from pathlib import Path
 
-from agent import protocol
+from agent import protocol, signing
 
 
 def new_id():
@@ -35,7 +35,7 @@ def make_spec(image, **overrides):
 
 
 def signed(key, task, payload, host, ttl=60, task_id=None, expires_at=None):
-    return protocol.sign_task(
+    return signing.sign_task(
         key,
         task=task,
         task_id=task_id or new_id(),

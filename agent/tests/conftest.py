@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from agent import protocol
+from agent import signing
 from agent.controller_client import ControllerClient
 from agent.drivers.fake import FakeDriver
 from agent.executor import TaskExecutor
@@ -29,8 +29,8 @@ class InProcessAgent:
     """The agent's parts as agent.worker.Agent wires them, around a given driver, without Celery."""
 
     def __init__(self, data_dir, controller, driver, host=HOST):
-        host_key = protocol.generate_private_key()
-        controller.host_keys[host] = protocol.public_key_b64(host_key)
+        host_key = signing.generate_private_key()
+        controller.host_keys[host] = signing.public_key_b64(host_key)
         self.host = host
         self.controller = controller
         self.driver = driver
@@ -51,7 +51,7 @@ class InProcessAgent:
 
     def run(self, task, payload, ttl=30, **kwargs):
         """Sign a task as the controller would, execute it, return the final report."""
-        envelope = protocol.sign_task(
+        envelope = signing.sign_task(
             self.controller.signing_key,
             task=task,
             task_id=kwargs.pop("task_id", None) or new_id(),

@@ -4,7 +4,7 @@ The real endpoint belongs to the controller (Django), which agent tests must not
 import; this stub implements the same contract from agent.protocol: enrollment
 with a one-time token, signed heartbeats and task reports (signature, clock
 window, nonce replay, body hash and "only about yourself" checked with
-protocol.verify_request), image download and snapshot upload.
+signing.verify_request), image download and snapshot upload.
 """
 
 import hashlib
@@ -14,14 +14,14 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from agent import protocol
+from agent import protocol, signing
 
 IMAGE_PREFIX = f"{protocol.AGENT_API_PREFIX}/images/"
 
 
 class StubController:
     def __init__(self):
-        self.signing_key = protocol.generate_private_key()
+        self.signing_key = signing.generate_private_key()
         self.host_keys = {}
         self.enroll_tokens = {}
         self.images = {}
@@ -41,7 +41,7 @@ class StubController:
 
     @property
     def public_key(self):
-        return protocol.public_key_b64(self.signing_key)
+        return signing.public_key_b64(self.signing_key)
 
     def __enter__(self):
         self._thread.start()
@@ -116,7 +116,7 @@ class StubController:
 
             def _verified(self, body):
                 try:
-                    return protocol.verify_request(
+                    return signing.verify_request(
                         dict(self.headers.items()),
                         method=self.command,
                         path=self.path,

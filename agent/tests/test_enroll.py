@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent import protocol
+from agent import signing
 from agent.__main__ import main
 from agent.settings import AgentSettings
 
@@ -20,8 +20,8 @@ def test_enroll_creates_a_private_key_readable_only_by_root_and_registers_its_pu
     assert code == 0
     key_file = data_dir / "host_key.pem"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
-    key = protocol.load_private_key_pem(key_file.read_bytes())
-    assert controller.host_keys["compute-7"] == protocol.public_key_b64(key)
+    key = signing.load_private_key_pem(key_file.read_bytes())
+    assert controller.host_keys["compute-7"] == signing.public_key_b64(key)
     settings = AgentSettings.load(environ={}, overrides={"data_dir": data_dir})
     assert (settings.host, settings.controller_url) == ("compute-7", controller.url)
     assert settings.controller_public_keys == [controller.public_key]

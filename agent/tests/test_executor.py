@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from agent import protocol
+from agent import protocol, signing
 from agent.controller_client import ControllerClient
 from agent.reporter import Reporter
 from agent.tests.builders import make_spec, new_id, qcow2_bytes, signed
@@ -34,7 +34,7 @@ def test_a_spawn_reports_running_progress_and_its_result(fake_agent, controller,
 
 def test_a_task_with_a_bad_signature_is_refused_and_nothing_runs(fake_agent, controller, fake_driver, spec):
     envelope = signed(
-        protocol.generate_private_key(), protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), "compute-1"
+        signing.generate_private_key(), protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), "compute-1"
     )
 
     outcome = fake_agent.executor.execute(protocol.SPAWN_INSTANCE, envelope)
@@ -133,7 +133,7 @@ def test_a_final_report_the_controller_cannot_take_now_waits_in_the_outbox(
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     unreachable = ControllerClient(
-        f"http://127.0.0.1:{closed_port}", "compute-1", protocol.generate_private_key()
+        f"http://127.0.0.1:{closed_port}", "compute-1", signing.generate_private_key()
     )
     offline = Reporter(unreachable, tmp_path / "outbox")
     offline.retry_delays = ()

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from agent import protocol
+from agent import protocol, signing
 from agent.tests.builders import make_spec, new_id, signed
 
 HOST = "compute-1"
@@ -13,7 +13,7 @@ HOST = "compute-1"
 
 @pytest.fixture
 def controller_key():
-    return protocol.generate_private_key()
+    return signing.generate_private_key()
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def spawn_payload():
 
 def verify(envelope, key, **kwargs):
     kwargs.setdefault("host", HOST)
-    return protocol.verify_task(envelope, public_keys=[protocol.public_key_b64(key)], **kwargs)
+    return signing.verify_task(envelope, public_keys=[signing.public_key_b64(key)], **kwargs)
 
 
 def test_a_task_signed_by_the_controller_verifies_with_its_typed_payload(controller_key, spawn_payload):
@@ -37,7 +37,7 @@ def test_a_task_signed_by_the_controller_verifies_with_its_typed_payload(control
 
 
 def test_the_agent_refuses_a_task_signed_by_another_key(controller_key, spawn_payload):
-    envelope = signed(protocol.generate_private_key(), protocol.SPAWN_INSTANCE, spawn_payload, HOST)
+    envelope = signed(signing.generate_private_key(), protocol.SPAWN_INSTANCE, spawn_payload, HOST)
 
     with pytest.raises(protocol.TaskRefused) as refused:
         verify(envelope, controller_key)
@@ -99,10 +99,10 @@ def test_the_agent_refuses_an_envelope_with_extra_fields(controller_key):
 
 def test_any_of_several_controller_keys_is_accepted_during_a_rotation(controller_key):
     envelope = signed(controller_key, protocol.INVENTORY, protocol.InventoryRequest(), HOST)
-    old_key = protocol.public_key_b64(protocol.generate_private_key())
+    old_key = signing.public_key_b64(signing.generate_private_key())
 
-    task = protocol.verify_task(
-        envelope, public_keys=[old_key, protocol.public_key_b64(controller_key)], host=HOST
+    task = signing.verify_task(
+        envelope, public_keys=[old_key, signing.public_key_b64(controller_key)], host=HOST
     )
 
     assert task.task == protocol.INVENTORY
@@ -146,17 +146,17 @@ def test_the_spec_hash_changes_with_any_field_of_the_spec():
 class TestSignedRequests:
     @pytest.fixture
     def host_key(self):
-        return protocol.generate_private_key()
+        return signing.generate_private_key()
 
     def check(self, headers, host_key, **kwargs):
         kwargs.setdefault("method", "POST")
         kwargs.setdefault("path", protocol.HEARTBEAT_PATH)
-        keys = {HOST: protocol.public_key_b64(host_key)}
-        return protocol.verify_request(headers, public_key_for_host=keys.get, **kwargs)
+        keys = {HOST: signing.public_key_b64(host_key)}
+        return signing.verify_request(headers, public_key_for_host=keys.get, **kwargs)
 
     def test_a_signed_request_verifies_and_names_its_host(self, host_key):
         body = b'{"hello":1}'
-        headers = protocol.sign_request(
+        headers = signing.sign_request(
             host_key, host=HOST, method="POST", path=protocol.HEARTBEAT_PATH, body=body
         )
 
@@ -165,8 +165,8 @@ class TestSignedRequests:
         assert verified.host == HOST
 
     def test_a_request_signed_by_another_hosts_key_is_refused(self, host_key):
-        headers = protocol.sign_request(
-            protocol.generate_private_key(), host=HOST, method="POST", path=protocol.HEARTBEAT_PATH
+        headers = signing.sign_request(
+            signing.generate_private_key(), host=HOST, method="POST", path=protocol.HEARTBEAT_PATH
         )
 
         with pytest.raises(protocol.RequestRefused) as refused:
@@ -174,7 +174,7 @@ class TestSignedRequests:
         assert refused.value.code == "bad_signature"
 
     def test_a_request_claiming_an_unknown_host_is_refused(self, host_key):
-        headers = protocol.sign_request(
+        headers = signing.sign_request(
             host_key, host="compute-9", method="POST", path=protocol.HEARTBEAT_PATH
         )
 
@@ -183,14 +183,14 @@ class TestSignedRequests:
         assert refused.value.code == "unknown_host"
 
     def test_a_signed_request_replayed_to_another_path_is_refused(self, host_key):
-        headers = protocol.sign_request(host_key, host=HOST, method="POST", path=protocol.HEARTBEAT_PATH)
+        headers = signing.sign_request(host_key, host=HOST, method="POST", path=protocol.HEARTBEAT_PATH)
 
         with pytest.raises(protocol.RequestRefused) as refused:
             self.check(headers, host_key, path=protocol.TASK_REPORT_PATH)
         assert refused.value.code == "bad_signature"
 
     def test_a_request_with_a_body_other_than_the_signed_one_is_refused(self, host_key):
-        headers = protocol.sign_request(
+        headers = signing.sign_request(
             host_key, host=HOST, method="POST", path=protocol.HEARTBEAT_PATH, body=b"a"
         )
 
@@ -199,7 +199,7 @@ class TestSignedRequests:
         assert refused.value.code == "body_mismatch"
 
     def test_an_old_request_is_refused(self, host_key):
-        headers = protocol.sign_request(
+        headers = signing.sign_request(
             host_key, host=HOST, method="POST", path=protocol.HEARTBEAT_PATH, timestamp=time.time() - 3600
         )
 
@@ -216,7 +216,7 @@ class TestSignedRequests:
             seen.add((host, nonce))
             return True
 
-        headers = protocol.sign_request(host_key, host=HOST, method="POST", path=protocol.HEARTBEAT_PATH)
+        headers = signing.sign_request(host_key, host=HOST, method="POST", path=protocol.HEARTBEAT_PATH)
         self.check(headers, host_key, remember_nonce=remember)
 
         with pytest.raises(protocol.RequestRefused) as refused:
@@ -224,8 +224,8 @@ class TestSignedRequests:
         assert refused.value.code == "replay"
 
     def test_header_names_are_matched_without_regard_to_case(self, host_key):
-        headers = protocol.sign_request(host_key, host=HOST, method="GET", path="/x")
+        headers = signing.sign_request(host_key, host=HOST, method="GET", path="/x")
 
         verified = self.check({k.lower(): v for k, v in headers.items()}, host_key, method="GET", path="/x")
 
-        assert verified.content_sha256 == protocol.EMPTY_BODY_SHA256
+        assert verified.content_sha256 == signing.EMPTY_BODY_SHA256

@@ -17,7 +17,7 @@ import pytest
 import redis
 from celery import Celery
 
-from agent import protocol
+from agent import protocol, signing
 from agent.enroll import load_or_create_host_key
 from agent.tests.builders import make_spec, qcow2_bytes, signed
 
@@ -32,7 +32,7 @@ class AgentProcess:
         self.host = f"test-{uuid.uuid4().hex[:12]}"
         self.controller = controller
         self.data_dir = tmp_path / self.host
-        controller.host_keys[self.host] = protocol.public_key_b64(load_or_create_host_key(self.data_dir))
+        controller.host_keys[self.host] = signing.public_key_b64(load_or_create_host_key(self.data_dir))
         settings = {
             "BROKER_URL": BROKER_URL,
             "CONTROLLER_URL": controller.url,
@@ -124,7 +124,7 @@ def test_an_agent_process_spawns_a_domain_from_a_signed_task_on_its_redis_queue(
 
 def test_an_agent_process_refuses_forged_and_misrouted_tasks_and_keeps_serving(start_agent, controller):
     agent = start_agent("fake")
-    forged = agent.send(protocol.INVENTORY, protocol.InventoryRequest(), key=protocol.generate_private_key())
+    forged = agent.send(protocol.INVENTORY, protocol.InventoryRequest(), key=signing.generate_private_key())
     misrouted = agent.send(protocol.INVENTORY, protocol.InventoryRequest(), host="compute-elsewhere")
 
     genuine = agent.send(protocol.INVENTORY, protocol.InventoryRequest())

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from agent import protocol
+from agent import signing
 
 
 def signing_key():
@@ -23,11 +23,11 @@ def signing_key():
         if not path.exists():
             raise ImproperlyConfigured(f"no task signing key at {path}: run `manage.py createsigningkey`")
         pem = path.read_text()
-    return protocol.load_private_key_pem(pem.encode())
+    return signing.load_private_key_pem(pem.encode())
 
 
 def controller_public_keys():
-    current = protocol.public_key_b64(signing_key())
+    current = signing.public_key_b64(signing_key())
     return [current, *(k for k in settings.CLOUDMGR_TASK_SIGNING_PREVIOUS_PUBLIC_KEYS if k != current)]
 
 
@@ -36,9 +36,9 @@ def create_key_file(path, *, replace=False):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
-    key = protocol.generate_private_key()
+    key = signing.generate_private_key()
     descriptor = os.open(path, flags, 0o600)
     with os.fdopen(descriptor, "wb") as out:
-        out.write(protocol.private_key_to_pem(key))
+        out.write(signing.private_key_to_pem(key))
     os.chmod(path, 0o600)
-    return protocol.public_key_b64(key)
+    return signing.public_key_b64(key)

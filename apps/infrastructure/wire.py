@@ -1,6 +1,6 @@
 """The wire to the agents: a signed task envelope sent by name to the host's own Celery queue."""
 
-from agent import protocol
+from agent import protocol, signing
 from cloudmgr.celery import app
 
 from .signing import signing_key
@@ -8,7 +8,7 @@ from .signing import signing_key
 
 def send_task(host, task_name, *, task_id, payload, expires_at):
     """Sign `payload` for `host` and put it on `host.<name>`; raises when the broker cannot take it."""
-    envelope = protocol.sign_task(
+    envelope = signing.sign_task(
         signing_key(),
         task=task_name,
         task_id=task_id,

@@ -5,7 +5,7 @@ side (`python -m apps.compute.tests.race`): each racer loads the user's grants
 before the gate, so only `create_instance` races.
 """
 
-from agent import protocol
+from agent import signing
 from apps.core.tests.racers import Racers, serve
 
 
@@ -26,7 +26,7 @@ def compute_racers(count, url):
     their spawn tasks cannot be sent, which leaves them to the periodic dispatcher
     (not running here).
     """
-    key = protocol.private_key_to_pem(protocol.generate_private_key()).decode()
+    key = signing.private_key_to_pem(signing.generate_private_key()).decode()
     environment = {"CLOUDMGR_TASK_SIGNING_KEY": key, "CLOUDMGR_BROKER_URL": "redis://127.0.0.1:9/0"}
     return Racers(count, url, __name__, environment=environment)
 

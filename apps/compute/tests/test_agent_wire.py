@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu import Connection
 
-from agent import protocol
+from agent import protocol, signing
 from apps.compute.dispatch import redispatch_jobs
 from apps.compute.models import Instance
 from apps.conftest import login
@@ -83,8 +83,8 @@ def test_a_launch_sends_a_signed_spawn_task_to_the_hosts_queue_after_commit(
 ):
     instance, job = launch(api, offering, image, django_capture_on_commit_callbacks)
     name, envelope = agent.queue.next_task()
-    verified = protocol.verify_task(
-        envelope, public_keys=[protocol.public_key_b64(signing_key)], host=agent.name, task=name
+    verified = signing.verify_task(
+        envelope, public_keys=[signing.public_key_b64(signing_key)], host=agent.name, task=name
     )
     assert (verified.task, verified.task_id) == (protocol.SPAWN_INSTANCE, str(job.pk))
     assert verified.expires_at == int(job.deadline.timestamp())
@@ -99,7 +99,7 @@ def test_a_launch_sends_a_signed_spawn_task_to_the_hosts_queue_after_commit(
     job.refresh_from_db()
     assert job.dispatched_at is not None
     with pytest.raises(protocol.TaskRefused) as refused:
-        protocol.verify_task(envelope, public_keys=[protocol.public_key_b64(signing_key)], host="kvm-other")
+        signing.verify_task(envelope, public_keys=[signing.public_key_b64(signing_key)], host="kvm-other")
     assert refused.value.code == "wrong_host"
 
 

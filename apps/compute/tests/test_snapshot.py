@@ -9,7 +9,7 @@ import hashlib
 
 import pytest
 
-from agent import protocol
+from agent import protocol, signing
 from agent.tests.builders import qcow2_bytes
 from apps.compute import states
 from apps.compute.models import Instance
@@ -47,7 +47,7 @@ def start_snapshot(api, instance, capture, name="nightly"):
 def put_data(host, image, body, *, signed_body=None):
     """PUT `body` as the image's data, signed by `host` (over `signed_body` when given: a lie)."""
     path = protocol.image_data_path(image.pk)
-    headers = protocol.sign_request(
+    headers = signing.sign_request(
         host.key, host=host.name, method="PUT", path=path, body=body if signed_body is None else signed_body
     )
     return host.client.generic("PUT", path, body, content_type="application/octet-stream", headers=headers)
@@ -84,8 +84,8 @@ def test_a_snapshot_records_a_queued_image_and_sends_its_id_to_the_instances_hos
     assert job.payload == {"instance_id": str(running.pk), "action": "snapshot", "image_id": str(image.pk)}
     assert agent.queue.next_task()[0] == protocol.SPAWN_INSTANCE
     name, envelope = agent.queue.next_task()
-    verified = protocol.verify_task(
-        envelope, public_keys=[protocol.public_key_b64(signing_key)], host=agent.name, task=name
+    verified = signing.verify_task(
+        envelope, public_keys=[signing.public_key_b64(signing_key)], host=agent.name, task=name
     )
     assert (verified.task, verified.task_id) == (protocol.SNAPSHOT_INSTANCE, str(job.pk))
     assert (verified.payload.instance_id, verified.payload.image_id) == (str(running.pk), str(image.pk))

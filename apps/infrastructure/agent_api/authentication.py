@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 
-from agent import protocol
+from agent import protocol, signing
 from apps.core.errors import NotAuthenticated
 from apps.identity.api.authentication import AuthenticationFailed
 from apps.identity.apikeys.nonces import first_use
@@ -41,7 +41,7 @@ def signed_host(request, body=None, find_host=enrolled_host):
         return host.public_key if host is not None else None
 
     try:
-        verified = protocol.verify_request(
+        verified = signing.verify_request(
             headers,
             method=request.method,
             path=request.get_full_path(),
@@ -81,7 +81,7 @@ class HostSignatureAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request):
-        if protocol.HEADER_SIGNATURE not in request.headers:
+        if signing.HEADER_SIGNATURE not in request.headers:
             return None
         streamed = request.method == "PUT"
         try:

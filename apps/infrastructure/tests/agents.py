@@ -8,7 +8,7 @@ import time
 
 from django.test import Client
 
-from agent import protocol
+from agent import protocol, signing
 from apps.identity.actor import Actor
 from apps.infrastructure.services.enrollment import enroll
 from apps.infrastructure.services.hosts import add_host
@@ -21,7 +21,7 @@ SYSTEM = Actor.system("test")
 class SignedAgent:
     def __init__(self, name, key=None):
         self.name = name
-        self.key = key or protocol.generate_private_key()
+        self.key = key or signing.generate_private_key()
         self.client = Client()
 
     @classmethod
@@ -29,18 +29,18 @@ class SignedAgent:
         """A host added by an admin and enrolled with a fresh key (state down until it heartbeats)."""
         _, token = add_host(SYSTEM, name=name, zone=zone or ZoneFactory(name="zone-a"))
         agent = cls(name)
-        enroll(token, protocol.public_key_b64(agent.key))
+        enroll(token, signing.public_key_b64(agent.key))
         return agent
 
     def post(self, path, message, *, signer=None, headers=None):
         """POST a protocol message signed with this host's key (or `signer`'s: (name, key))."""
         body = protocol.canonical_json(message.to_dict() if hasattr(message, "to_dict") else message)
         name, key = signer or (self.name, self.key)
-        signed = headers or protocol.sign_request(key, host=name, method="POST", path=path, body=body)
+        signed = headers or signing.sign_request(key, host=name, method="POST", path=path, body=body)
         return self.client.generic("POST", path, body, content_type="application/json", headers=signed)
 
     def get(self, path):
-        signed = protocol.sign_request(self.key, host=self.name, method="GET", path=path)
+        signed = signing.sign_request(self.key, host=self.name, method="GET", path=path)
         return self.client.get(path, headers=signed)
 
     def heartbeat(self, instances=(), cpus=4, ram_mb=8192, disk_free_mb=102400):

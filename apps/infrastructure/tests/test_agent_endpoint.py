@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from agent import protocol
+from agent import protocol, signing
 from apps.infrastructure.models import Host
 from apps.infrastructure.services.hosts import add_host
 from apps.infrastructure.signing import controller_public_keys
@@ -19,7 +19,7 @@ def enroll_request(token, key, host=""):
         protocol_version=protocol.PROTOCOL_VERSION,
         host=host,
         token=token,
-        public_key=protocol.public_key_b64(key),
+        public_key=signing.public_key_b64(key),
     )
 
 
@@ -36,21 +36,21 @@ def new_host(root):
 
 def test_enrollment_answers_the_host_name_and_the_keys_tasks_are_signed_with(client, new_host, signing_key):
     host, token = new_host
-    key = protocol.generate_private_key()
+    key = signing.generate_private_key()
     response = post_enroll(client, enroll_request(token, key))
     assert response.status_code == 200, response.content
     answer = protocol.EnrollResponse.from_dict(response.json())
     assert answer.host == "kvm-01"
-    assert answer.controller_public_keys == [protocol.public_key_b64(signing_key)]
+    assert answer.controller_public_keys == [signing.public_key_b64(signing_key)]
     host.refresh_from_db()
-    assert (host.state, host.public_key) == ("down", protocol.public_key_b64(key))
+    assert (host.state, host.public_key) == ("down", signing.public_key_b64(key))
     again = post_enroll(client, enroll_request(token, key))
     assert (again.status_code, again.json()["error"]["code"]) == (401, "bad_enrollment_token")
 
 
 def test_a_token_named_for_another_host_is_refused_and_stays_usable(client, new_host, signing_key):
     _, token = new_host
-    key = protocol.generate_private_key()
+    key = signing.generate_private_key()
     response = post_enroll(client, enroll_request(token, key, host="kvm-99"))
     assert (response.status_code, response.json()["error"]["code"]) == (409, "token_for_other_host")
     assert post_enroll(client, enroll_request(token, key, host="kvm-01")).status_code == 200
@@ -94,7 +94,7 @@ def test_a_replayed_heartbeat_is_refused(root):
     agent = SignedAgent.enrolled("kvm-01")
     message = heartbeat_message("kvm-01")
     body = protocol.canonical_json(message.to_dict())
-    headers = protocol.sign_request(
+    headers = signing.sign_request(
         agent.key, host="kvm-01", method="POST", path=protocol.HEARTBEAT_PATH, body=body
     )
     assert agent.post(protocol.HEARTBEAT_PATH, message, headers=headers).status_code == 200
