@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,6 +28,7 @@ from apps.compute.models import Instance
 from apps.core.tests.controllers import wait_until
 from apps.identity.actor import Actor
 from apps.identity.tests.signing import create_key
+from apps.images.tests.guest_script import run_script
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import ZoneFactory
 
@@ -38,7 +38,6 @@ from .factories import OfferingFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
 SKIP_VARIABLE = "CLOUDMGR_SKIP_REAL_GUEST"
-BUILD_SCRIPT = REPOSITORY / "scripts" / "build_test_guest.py"
 START_LIBVIRT = REPOSITORY / "scripts" / "start_libvirt.sh"
 SYSTEM_URI = "qemu:///system"
 MARKER = "CLOUDMGR-DISK-TOKEN="
@@ -90,15 +89,7 @@ def domains_removed():
 
 def upload_guest(live_server_url, member, project, directory):
     access_key, secret, _ = create_key(member, project)
-    environment = {**os.environ, "CLOUDMGR_ACCESS_KEY": access_key, "CLOUDMGR_SECRET": secret}
-    done = subprocess.run(
-        [sys.executable, str(BUILD_SCRIPT), str(directory), "--upload", live_server_url, "--name", "guest"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=environment,
-        check=False,
-    )
+    done = run_script(directory, live_server_url, access_key, secret)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 

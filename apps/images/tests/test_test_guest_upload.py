@@ -6,10 +6,6 @@ API; the controller is pytest-django's live server on the test database.
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +14,7 @@ from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.identity.tests.signing import create_key
 from apps.images.models import Image
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "build_test_guest.py"
+from .guest_script import run_script
 
 
 @pytest.fixture
@@ -28,18 +24,6 @@ def key_holder(root):
     grant(user, policy.PROJECT_MEMBER, project)
     access_key, secret, _ = create_key(user, project)
     return project, access_key, secret
-
-
-def run_script(out_dir, url, access_key, secret):
-    environment = {**os.environ, "CLOUDMGR_ACCESS_KEY": access_key, "CLOUDMGR_SECRET": secret}
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), str(out_dir), "--upload", url, "--name", "guest"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=environment,
-        check=False,
-    )
 
 
 def sha256_of(path):
