@@ -7,7 +7,6 @@ here the end of a snapshot is set in the database as the host's report leaves it
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from apps.compute import states
@@ -18,28 +17,20 @@ from apps.identity.actor import Actor
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.images.models import Image
 from apps.infrastructure.tests.factories import HostFactory
+from apps.infrastructure.tests.test_pages import signed_in
 from apps.jobs.models import Job
 from apps.quotas import services as quotas
 
 from .factories import InstanceFactory
+from .test_pages import url
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
 
 
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def web(member):
     return signed_in(member)
-
-
-def url(name, project, *more):
-    return reverse(f"compute:{name}", args=[project.pk, *more])
 
 
 def snapshot(web, instance, name):
@@ -157,14 +148,14 @@ def test_a_project_reader_sees_the_groups_but_no_form_and_cannot_create_or_delet
     reader = UserFactory(domain=project.domain)
     grant(reader, policy.PROJECT_READER, project)
     group = create_affinity_group(SYSTEM, project, name="kept", policy=AffinityGroup.AFFINITY)
-    web = signed_in(reader)
-    page = web.get(url("affinity-group-list", project)).content.decode()
+    as_reader = signed_in(reader)
+    page = as_reader.get(url("affinity-group-list", project)).content.decode()
     assert "kept" in page
     assert url("affinity-group-create", project) not in page
     assert url("affinity-group-delete", project, group.pk) not in page
-    created = web.post(url("affinity-group-create", project), {"name": "x", "policy": "affinity"})
+    created = as_reader.post(url("affinity-group-create", project), {"name": "x", "policy": "affinity"})
     assert created.status_code == 403
-    assert web.post(url("affinity-group-delete", project, group.pk)).status_code == 403
+    assert as_reader.post(url("affinity-group-delete", project, group.pk)).status_code == 403
     assert AffinityGroup.objects.count() == 1
 
 

@@ -5,7 +5,6 @@ import re
 import uuid
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
@@ -16,15 +15,10 @@ from apps.infrastructure import capacity
 from apps.infrastructure.models import Host
 
 from .factories import HostFactory
+from .test_pages import signed_in
 
 pytestmark = pytest.mark.django_db
 X = "\N{MULTIPLICATION SIGN}"
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page_of(client, host):
