@@ -1,7 +1,7 @@
 """Affinity groups: instances placed together on one host, or each on a host of its own."""
 
 from apps.audit.recorder import audited
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.services.common import require, save_unique
 
 from .. import states
@@ -12,6 +12,11 @@ def create_affinity_group(actor, project, *, name, policy):
     action = "compute.affinity_group.create"
     with audited(actor, action, target=project.target()) as op:
         require(actor, action, project.target(), "You may not add affinity groups to this project.")
+        if policy not in dict(AffinityGroup.POLICIES):
+            raise ValidationFailed(
+                f"An affinity group's policy is one of: {', '.join(dict(AffinityGroup.POLICIES))}.",
+                code="bad_affinity_policy",
+            )
         group = AffinityGroup(project=project, name=name, policy=policy)
         op.object = group
         save_unique(group, f"An affinity group named '{name}' already exists in this project.")

@@ -10,7 +10,6 @@ from apps.identity import policy
 from apps.identity.actor import Actor
 from apps.identity.tests.factories import grant
 from apps.portal.tests import browser
-from apps.portal.tests.test_browser_screenshots import OVERFLOWING
 
 from .factories import InstanceFactory
 
@@ -70,8 +69,6 @@ def test_the_new_pages_fit_a_phone(browsing, cloud_admin, project):
         "admin-host": f"/admin-portal/hosts/{instance.host.pk}/",
     }.items():
         assert page.goto(url).status == 200, url
-        overflowing = page.evaluate(OVERFLOWING)
-        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-            overflowing.append("the page scrolls sideways")
-        assert not overflowing, f"{name}: wider than a phone: {overflowing}"
+        sticking_out = browser.overflowing(page)
+        assert not sticking_out, f"{name}: wider than a phone: {sticking_out}"
         browser.screenshot(page, f"compute-{name}")

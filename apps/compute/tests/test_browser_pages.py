@@ -15,7 +15,6 @@ from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs import services as jobs
 from apps.portal.tests import browser
-from apps.portal.tests.test_browser_screenshots import OVERFLOWING
 
 from .factories import InstanceFactory
 
@@ -67,8 +66,6 @@ def test_the_compute_pages_fit_laptops_and_phones(
         "admin-instances": "/admin-portal/instances/",
     }.items():
         assert page.goto(url).status == 200, url
-        overflowing = page.evaluate(OVERFLOWING)
-        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-            overflowing.append("the page scrolls sideways")
-        assert not overflowing, f"{name}: wider than {viewport['width']}px: {overflowing}"
+        sticking_out = browser.overflowing(page)
+        assert not sticking_out, f"{name}: wider than {viewport['width']}px: {sticking_out}"
         browser.screenshot(page, f"compute-{name}")

@@ -7,7 +7,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.core.management import CommandError, call_command
 
-from apps.compute.models import Keypair, ServiceOffering
+from apps.compute.models import AffinityGroup, Keypair, ServiceOffering
+from apps.compute.services.affinity import create_affinity_group
+from apps.core.errors import ValidationFailed
+from apps.identity.actor import Actor
 from apps.identity.tests.factories import DomainFactory
 
 from .factories import InstanceFactory, OfferingFactory
@@ -158,6 +161,10 @@ def test_an_affinity_group_with_live_members_cannot_be_deleted(api, project):
     assert api.delete(f"/api/v1/affinity-groups/{group['id']}/").status_code == 204
 
 
-def test_an_affinity_group_policy_is_one_of_two(api):
+def test_an_affinity_group_policy_is_one_of_two(api, project):
     response = api.post("/api/v1/affinity-groups/", {"name": "x", "policy": "soft"}, format="json")
     assert (response.status_code, response.data["error"]["code"]) == (400, "validation_error")
+    with pytest.raises(ValidationFailed) as refused:
+        create_affinity_group(Actor.system("test"), project, name="x", policy="soft")
+    assert refused.value.code == "bad_affinity_policy"
+    assert not AffinityGroup.objects.exists()

@@ -91,6 +91,28 @@ def sign_in(page, username, password=PASSWORD):
     page.wait_for_load_state()
 
 
+# Elements sticking out of the window, except inside a box that scrolls or clips sideways.
+_OVERFLOWING = """() => {
+  const contained = e => {
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  return [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !contained(e))
+    .map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""));
+}"""
+
+
+def overflowing(page):
+    """What sticks out of the window sideways (nothing on a page that fits its width)."""
+    found = page.evaluate(_OVERFLOWING)
+    if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+        found.append("the page scrolls sideways")
+    return found
+
+
 def screenshot(page, name):
     """Save a full-page screenshot into test-artifacts/screenshots/<name>-<width>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.jobs import services as jobs
 from apps.quotas import services as quotas
 
-from .browser import LAPTOP, PHONE, screenshot, sign_in
+from .browser import LAPTOP, PHONE, overflowing, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -58,20 +58,6 @@ def admin_actor():
     return Actor.system("portal-test")
 
 
-# Elements sticking out of the window, except inside a box that scrolls or clips sideways.
-OVERFLOWING = """() => {
-  const contained = e => {
-    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
-      if (getComputedStyle(p).overflowX !== "visible") return true;
-    }
-    return false;
-  };
-  return [...document.querySelectorAll("body *")]
-    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !contained(e))
-    .map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""));
-}"""
-
-
 # Drawn and settled. frappe-charts first draws an empty frame (axis 0 to 5), then the data, whose
 # axis reaches the 100 % limit marker; at rest every bar stands on the axis.
 CHART_DRAWN = """() => {
@@ -93,10 +79,8 @@ def test_screenshots_of_the_main_pages(browsing, cloud_admin, tenant, viewport):
     sign_in(page, cloud_admin.username)
     for name, url in pages(tenant, job).items():
         assert page.goto(url).status == 200, url
-        overflowing = page.evaluate(OVERFLOWING)
-        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-            overflowing.append("the page scrolls sideways")
-        assert not overflowing, f"{name}: wider than {viewport['width']}px: {overflowing}"
+        sticking_out = overflowing(page)
+        assert not sticking_out, f"{name}: wider than {viewport['width']}px: {sticking_out}"
         if page.locator("figure.quota-chart").count():
             page.wait_for_function(CHART_DRAWN)
         screenshot(page, name)
