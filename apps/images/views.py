@@ -5,19 +5,17 @@ image and streams the file through the REST API (static/images/upload.js),
 so the page never holds the data either.
 """
 
-from django.contrib import messages
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core.errors import PermissionDenied, ServiceError, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.identity.models import PLATFORM, Project
 from apps.identity.selectors import get_or_404
 from apps.jobs.selectors import jobs_for
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
 from apps.portal.views.dashboard import dashboard_project
-from apps.portal.views.flow import handled, page_of
+from apps.portal.views.flow import handled, page_of, performed
 
 from . import selectors
 from .forms import ImportForm, MoveForm, ShareForm, UploadForm
@@ -151,15 +149,7 @@ def _operate(request, operations, name, arguments, done):
     if name not in operations:
         raise ValidationFailed(f"Unknown operation {name!r}.")
     message, operation = operations[name]
-    try:
-        operation(*arguments)
-    except PermissionDenied:
-        raise
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, message)
-    return redirect(done)
+    return performed(request, lambda: operation(*arguments), done=done, kept=done, message=message)
 
 
 @require_GET

@@ -21,7 +21,7 @@ from apps.jobs.selectors import jobs_for
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
 from apps.portal.views.dashboard import dashboard_project
-from apps.portal.views.flow import deleted, handled, page_of
+from apps.portal.views.flow import handled, page_of, performed
 
 from .. import selectors, states
 from ..api.views import wait_for_job
@@ -300,7 +300,7 @@ def keypair_delete(request, project_id, keypair_id):
     project, scoped = dashboard_project(request, project_id)
     keypair = get_or_404(selectors.keypairs_for(scoped), "keypair", pk=keypair_id)
     back = reverse("compute:keypair-list", args=[project.pk])
-    return deleted(
+    return performed(
         request,
         lambda: keypairs.delete_keypair(request.actor, keypair),
         done=back,
@@ -367,7 +367,7 @@ def affinity_group_delete(request, project_id, group_id):
     back = _affinity_groups_url(project)
     if request.method == "GET":
         return _page(request, project, "compute/dashboard/affinity_group_delete.html", {"group": group})
-    return deleted(
+    return performed(
         request,
         lambda: affinity.delete_affinity_group(request.actor, group),
         done=back,

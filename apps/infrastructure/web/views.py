@@ -1,14 +1,12 @@
 """Admin portal: every host with its state, flags and allocation; a host's own page, where flags flip."""
 
-from django.contrib import messages
-from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core.errors import PermissionDenied, ServiceError
 from apps.identity.selectors import get_or_404
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
-from apps.portal.views.flow import page_of
+from apps.portal.views.flow import page_of, performed
 
 from ..models import Host
 from ..selectors import hosts_for
@@ -68,12 +66,11 @@ def host_action(request, host_id):
     """Flip a flag; a refusal other than a permission one is said in a message on the host's page."""
     host = _host(request, host_id)
     switch = named(request.POST.get("op"))
-    try:
-        message = flip(request.actor, host, switch)
-    except PermissionDenied:
-        raise
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, message)
-    return redirect("infrastructure:host-detail", host.pk)
+    back = reverse("infrastructure:host-detail", args=[host.pk])
+    return performed(
+        request,
+        lambda: flip(request.actor, host, switch),
+        done=back,
+        kept=back,
+        message=f"Host {host.name} is {switch.done}",
+    )

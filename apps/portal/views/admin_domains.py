@@ -10,7 +10,7 @@ from ..decorators import portal_view
 from ..forms.identity import DomainCreateForm, EditForm
 from ..rendering import render_page
 from ..selectors import domain_tree
-from .flow import deleted, handled
+from .flow import handled, performed
 from .quotas import limits_form, quota_context, set_limit_of
 
 admin_view = portal_view(admin=True)
@@ -102,7 +102,7 @@ def domain_limits(request, domain_id):
 @admin_view
 def domain_delete(request, domain_id):
     domain = _domain(request, domain_id)
-    return deleted(
+    return performed(
         request,
         lambda: domains.delete_domain(request.actor, domain),
         done=reverse("portal:domain-list"),

@@ -10,7 +10,7 @@ from ..decorators import portal_view
 from ..forms.identity import EditForm, ProjectCreateForm
 from ..rendering import render_page
 from ..selectors import domain_labels
-from .flow import deleted, handled, page_of
+from .flow import handled, page_of, performed
 from .quotas import limits_form, quota_context, set_limit_of
 
 admin_view = portal_view(admin=True)
@@ -107,7 +107,7 @@ def project_limits(request, project_id):
 @admin_view
 def project_delete(request, project_id):
     project = _project(request, project_id)
-    return deleted(
+    return performed(
         request,
         lambda: projects.delete_project(request.actor, project),
         done=reverse("portal:project-list"),

@@ -11,7 +11,7 @@ from apps.identity.services import roles
 from ..decorators import portal_view
 from ..forms.identity import RoleCreateForm, RuleForm
 from ..rendering import render_page
-from .flow import deleted, handled
+from .flow import handled, performed
 
 admin_view = portal_view(admin=True)
 ROLES_URL = "portal:role-list"
@@ -97,7 +97,7 @@ def rule_create(request, role_id):
 @admin_view
 def rule_delete(request, rule_id):
     rule = selectors.get_or_404(selectors.rules(), "rule", pk=rule_id)
-    return deleted(
+    return performed(
         request,
         lambda: roles.remove_rule(request.actor, rule),
         done=reverse(ROLES_URL) + f"#role-{rule.role_id}",
@@ -123,7 +123,7 @@ def role_create(request):
 @admin_view
 def role_delete(request, role_id):
     role = selectors.get_or_404(selectors.roles(), "role", pk=role_id)
-    return deleted(
+    return performed(
         request,
         lambda: roles.delete_role(request.actor, role),
         done=reverse(ROLES_URL),

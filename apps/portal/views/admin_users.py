@@ -9,7 +9,7 @@ from apps.identity.services import roles, users
 from ..decorators import portal_view
 from ..forms.identity import AssignRoleForm, SetPasswordForm, UserCreateForm, UserUpdateForm
 from ..rendering import render_page
-from .flow import deleted, handled, local_target, page_of
+from .flow import handled, local_target, page_of, performed
 
 admin_view = portal_view(admin=True)
 
@@ -123,7 +123,7 @@ def user_assign(request, user_id):
 @admin_view
 def user_delete(request, user_id):
     user = _user(request, user_id)
-    return deleted(
+    return performed(
         request,
         lambda: users.delete_user(request.actor, user),
         done=reverse("portal:user-list"),
@@ -140,7 +140,7 @@ def assignment_delete(request, assignment_id):
         selectors.assignments_for(request.actor.principal), "role assignment", pk=assignment_id
     )
     back = local_target(request, request.POST.get("back"), _detail_url(assignment.user))
-    return deleted(
+    return performed(
         request,
         lambda: roles.unassign_role(request.actor, assignment),
         done=back,

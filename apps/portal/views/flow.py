@@ -23,19 +23,20 @@ def handled(request, form, operation, *, done, message, failed):
     return response
 
 
-def deleted(request, operation, *, done, kept, message):
-    """Run a deletion: on success flash `message` and go to `done`; if refused, say why and go to `kept`.
+def performed(request, operation, *, done, kept, message):
+    """Run a button's operation (a deletion, a switch): on success flash `message` (a string, or a
+    callable of the result) and go to `done`; if refused, say why and go to `kept`.
 
     A permission refusal is not a flash: the page offers no such button, so it is a 403 page.
     """
     try:
-        operation()
+        result = operation()
     except PermissionDenied:
         raise
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(kept)
-    messages.success(request, message)
+    messages.success(request, message(result) if callable(message) else message)
     return redirect(done)
 
 
