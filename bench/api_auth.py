@@ -35,26 +35,23 @@ import http.client
 import json
 import os
 import secrets
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from pgcluster import Cluster, free_port
+from common import cpu_seconds, p95
+from controller import Controller
+from pgcluster import Cluster
 
-REPO = Path(__file__).resolve().parent.parent
 DATABASE = "cloudmgr_bench_auth"
 MEASURED_USERNAME = "bench-measured-user"
 MEASURED_PROJECTS = 3
 BATCH = 2000
 WARM_UP_REQUESTS = 300
 COUNTED_REQUESTS = 500
-READY_TIMEOUT_SECONDS = 60
 TARGET_STATEMENTS = 3
 TARGET_ADDED_MS = 5.0
 
@@ -244,53 +241,19 @@ def no_headers(method, path, body=b""):
     return {}
 
 
-class Controller:
-    """`manage.py runcontroller` on a free port, with the real password hasher."""
-
-    def __init__(self, cluster, secret_key, log_path):
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if k != "CLOUDMGR_FAST_PASSWORD_HASHER"}
-        env.update(
-            CLOUDMGR_DATABASE_URL=cluster.url(DATABASE),
-            CLOUDMGR_SECRET_KEY=secret_key,
+def controller_for(cluster, secret_key, log_path):
+    """A controller on the bench database, with the real password hasher."""
+    return Controller(
+        log_path,
+        {
+            "CLOUDMGR_DATABASE_URL": cluster.url(DATABASE),
+            "CLOUDMGR_SECRET_KEY": secret_key,
             # Nothing but the requests may run statements while they are counted.
-            CLOUDMGR_JOB_WORKERS="0",
-            CLOUDMGR_PERIODIC_TICK_SECONDS="3600",
-        )
-        self.log_path = log_path
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runcontroller", "--listen", f"127.0.0.1:{self.port}"],
-                cwd=REPO,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self):
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the controller exited:\n{Path(self.log_path).read_text()}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit("the controller did not answer /healthz in time")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            "CLOUDMGR_JOB_WORKERS": "0",
+            "CLOUDMGR_PERIODIC_TICK_SECONDS": "3600",
+        },
+        without=("CLOUDMGR_FAST_PASSWORD_HASHER",),
+    )
 
 
 def kind_of(query):
@@ -298,12 +261,6 @@ def kind_of(query):
         if any(marker in query for marker in markers):
             return kind
     return "other"
-
-
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Window:
@@ -358,10 +315,6 @@ def latencies(client, authenticated_path, headers_for, requests):
             raise SystemExit(f"GET {authenticated_path}: {status} {data[:300]!r}")
         timed.append(ms)
     return timed, health
-
-
-def p95(values):
-    return statistics.quantiles(values, n=20)[-1]
 
 
 def measure_method(name, prepare, bench, cluster, controller_pid, requests):
@@ -525,7 +478,7 @@ def main():
         analyzed.cursor().execute("VACUUM ANALYZE")
         analyzed.close()
         print(f"populated in {time.monotonic() - started:.1f} s", flush=True)
-        controller = Controller(cluster, secret_key, Path(scratch, "controller.log"))
+        controller = controller_for(cluster, secret_key, Path(scratch, "controller.log"))
         try:
             controller.wait_ready()
             bench = Bench(Client(controller.port), password, project_ids)

@@ -9,6 +9,7 @@ Importing this module puts the repository on sys.path, so a bench runs as
 
 import os
 import secrets
+import statistics
 import sys
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -66,3 +67,15 @@ def server_settings(*names):
     with connection.cursor() as cursor:
         cursor.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(names)])
         return dict(cursor.fetchall())
+
+
+def cpu_seconds(pid, *, children=False):
+    """User + system CPU time of a process so far, from /proc; with `children`, also that of the
+    children it waited for (such as qemu-img)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    indexes = (11, 12, 13, 14) if children else (11, 12)
+    return sum(int(fields[index]) for index in indexes) / os.sysconf("SC_CLK_TCK")
+
+
+def p95(values):
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]

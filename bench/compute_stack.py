@@ -23,6 +23,7 @@ from pathlib import Path
 
 import api_auth
 import common  # noqa: F401  (puts the repository on sys.path)
+from controller import READY_TIMEOUT_SECONDS
 from pgcluster import Cluster
 
 BATCH = 2000
@@ -68,7 +69,7 @@ class ComputeStack:
         self.cluster.setup_django(api_auth.DATABASE, secret_key)
         root = api_auth.migrate_and_bootstrap()
         self._populate(root)
-        self.controller = api_auth.Controller(self.cluster, secret_key, self.workdir / "controller.log")
+        self.controller = api_auth.controller_for(self.cluster, secret_key, self.workdir / "controller.log")
         self.controller.wait_ready()
         self.url = f"http://127.0.0.1:{self.controller.port}"
         self._start_agents()
@@ -199,7 +200,7 @@ class ComputeStack:
                 )
             )
         names = [a.name for a in self.agents]
-        deadline = time.monotonic() + api_auth.READY_TIMEOUT_SECONDS
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while Host.objects.filter(name__in=names, state=Host.UP).count() < len(names):
             if time.monotonic() > deadline:
                 raise SystemExit(

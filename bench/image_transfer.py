@@ -34,23 +34,21 @@ import multiprocessing
 import os
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from pgcluster import Cluster, free_port
+from common import REPOSITORY, cpu_seconds
+from controller import Controller
+from pgcluster import Cluster
 
-REPO = Path(__file__).resolve().parent.parent
 DATABASE = "cloudmgr_bench_images"
 MIB = 1024 * 1024
 MB = 1_000_000
-READY_TIMEOUT_SECONDS = 60
 TARGET_SHARE_OF_BARE_LOOP = 0.60
 TARGET_RSS_GROWTH_MB = 50
 USERNAME = "bench-images"
@@ -143,80 +141,11 @@ def timed_bare_loop(source, target, size_bytes):
     return elapsed, sha256, cpu
 
 
-class Controller:
-    def __init__(self, cluster, secret_key, store_dir, log_path):
-        self.port = free_port()
-        env = dict(os.environ)
-        env.update(
-            CLOUDMGR_DATABASE_URL=cluster.url(DATABASE),
-            CLOUDMGR_SECRET_KEY=secret_key,
-            CLOUDMGR_IMAGE_STORE_DIR=str(store_dir),
-            CLOUDMGR_JOB_WORKERS="0",
-            CLOUDMGR_PERIODIC_TICK_SECONDS="3600",
-            CLOUDMGR_HTTP_THREADS="4",
-        )
-        self.log_path = log_path
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runcontroller", "--listen", f"127.0.0.1:{self.port}"],
-                cwd=REPO,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def wait_ready(self):
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the controller exited:\n{Path(self.log_path).read_text()}")
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit("the controller did not answer /healthz in time")
-
-    def request(self, method, path, body=None, token=None):
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request(method, path, json.dumps(body) if body is not None else None, headers)
-            response = connection.getresponse()
-            data = response.read()
-        finally:
-            connection.close()
-        return response.status, json.loads(data) if data else None
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def _status_kib(pid, field):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise LookupError(field)
-
-
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class ControllerWatch:
@@ -372,7 +301,7 @@ def main():
     size_bytes = args.size_mib * MIB
     secret_key = secrets.token_urlsafe(40)
     password = secrets.token_urlsafe(16)
-    work = Path(tempfile.mkdtemp(prefix="cloudmgr-bench-images-", dir=REPO / "var"))
+    work = Path(tempfile.mkdtemp(prefix="cloudmgr-bench-images-", dir=REPOSITORY / "var"))
     rounds = []
     try:
         with Cluster() as cluster:
@@ -381,7 +310,17 @@ def main():
             project_id = prepare_database(cluster, password)
             source = work / "source.raw"
             source_sha256 = write_source(source, size_bytes)
-            controller = Controller(cluster, secret_key, work / "store", work / "controller.log")
+            controller = Controller(
+                work / "controller.log",
+                {
+                    "CLOUDMGR_DATABASE_URL": cluster.url(DATABASE),
+                    "CLOUDMGR_SECRET_KEY": secret_key,
+                    "CLOUDMGR_IMAGE_STORE_DIR": str(work / "store"),
+                    "CLOUDMGR_JOB_WORKERS": "0",
+                    "CLOUDMGR_PERIODIC_TICK_SECONDS": "3600",
+                    "CLOUDMGR_HTTP_THREADS": "4",
+                },
+            )
             try:
                 controller.wait_ready()
                 _, body = controller.request(

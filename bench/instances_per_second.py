@@ -22,13 +22,12 @@ The last line printed is one JSON object with the figures.
 
 import argparse
 import json
-import os
 import statistics
 import threading
 import time
-from pathlib import Path
 
 from api_auth import Client
+from common import cpu_seconds, p95
 from compute_stack import ComputeStack
 from sql_per_create import Statements
 
@@ -88,16 +87,6 @@ def wait_all_running(observer, made):
     return running_at
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of a process and of the children it waited for (qemu-img), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(fields[index]) for index in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
-
-
-def p95(values):
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=60)
@@ -108,12 +97,12 @@ def main():
         wait_all_running(observer, run_creates(stack, AGENTS * 2, 1))
         pids = {"controller": stack.controller.process.pid}
         pids |= {f"agent-{n}": agent.process.pid for n, agent in enumerate(stack.agents)}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu_before = {name: cpu_seconds(pid, children=True) for name, pid in pids.items()}
         started = time.monotonic()
         made = run_creates(stack, args.instances, args.clients)
         running_at = wait_all_running(observer, made)
         wall = max(running_at.values()) - started
-        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu = {name: cpu_seconds(pid, children=True) - cpu_before[name] for name, pid in pids.items()}
         with observer.cursor() as cursor:
             cursor.execute(
                 "SELECT h.name, count(*) FROM compute_instance i"
