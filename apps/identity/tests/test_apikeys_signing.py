@@ -29,20 +29,8 @@ def nonce_store(request, settings):
 
 
 @pytest.fixture
-def project(root):
-    return ProjectFactory()
-
-
-@pytest.fixture
-def owner(project):
-    user = UserFactory(domain=project.domain)
-    grant(user, policy.PROJECT_MEMBER, project)
-    return user
-
-
-@pytest.fixture
-def key(owner, project, nonce_store):
-    return create_key(owner, project)
+def key(member, project, nonce_store):
+    return create_key(member, project)
 
 
 @pytest.fixture
@@ -74,8 +62,8 @@ def test_a_signed_patch_renames_a_key(signed, key):
     assert response.data["name"] == "renamed"
 
 
-def test_a_signed_delete_removes_another_key_of_the_user(signed, owner, project):
-    _, _, other_id = create_key(owner, project, name="other")
+def test_a_signed_delete_removes_another_key_of_the_user(signed, member, project):
+    _, _, other_id = create_key(member, project, name="other")
     assert signed.delete(f"/api/v1/api-keys/{other_id}/").status_code == 204
 
 
@@ -152,33 +140,33 @@ def test_an_unknown_access_key_is_refused(signed):
     assert error_code(response) == "unknown_api_key"
 
 
-def test_deleting_the_key_stops_it_on_the_next_request(signed, owner, key):
+def test_deleting_the_key_stops_it_on_the_next_request(signed, member, key):
     from apps.conftest import login
 
     assert signed.get("/api/v1/projects/").status_code == 200
-    assert login(owner).delete(f"/api/v1/api-keys/{key[2]}/").status_code == 204
+    assert login(member).delete(f"/api/v1/api-keys/{key[2]}/").status_code == 204
     response = signed.get("/api/v1/projects/")
     assert (response.status_code, error_code(response)) == (401, "unknown_api_key")
 
 
-def test_a_disabled_key_is_refused(signed, owner, key):
+def test_a_disabled_key_is_refused(signed, member, key):
     from apps.conftest import login
 
-    login(owner).patch(f"/api/v1/api-keys/{key[2]}/", {"enabled": False}, format="json")
+    login(member).patch(f"/api/v1/api-keys/{key[2]}/", {"enabled": False}, format="json")
     response = signed.get("/api/v1/projects/")
     assert (response.status_code, error_code(response)) == (401, "api_key_disabled")
 
 
-def test_disabling_the_user_stops_their_key_on_the_next_request(signed, owner, admin_api):
+def test_disabling_the_user_stops_their_key_on_the_next_request(signed, member, admin_api):
     assert (
-        admin_api.patch(f"/api/v1/users/{owner.id}/", {"is_active": False}, format="json").status_code == 200
+        admin_api.patch(f"/api/v1/users/{member.id}/", {"is_active": False}, format="json").status_code == 200
     )
     response = signed.get("/api/v1/projects/")
     assert (response.status_code, error_code(response)) == (401, "user_disabled")
 
 
-def test_removing_the_users_role_stops_their_key_on_the_next_request(signed, owner, admin_api):
-    assignment = owner.assignments.get()
+def test_removing_the_users_role_stops_their_key_on_the_next_request(signed, member, admin_api):
+    assignment = member.assignments.get()
     assert admin_api.delete(f"/api/v1/role-assignments/{assignment.id}/").status_code == 204
     response = signed.get("/api/v1/projects/")
     assert (response.status_code, error_code(response)) == (401, "role_missing")
