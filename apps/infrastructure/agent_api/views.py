@@ -18,7 +18,7 @@ from ..services.enrollment import enroll
 from ..services.heartbeats import heartbeat_extras, record_heartbeat
 from ..signing import controller_public_keys
 from . import hooks
-from .authentication import signed_host
+from .authentication import enrolled_host, signed_host
 
 
 def _error(status, code, message, details=None):
@@ -48,19 +48,20 @@ def _message(schema, body):
     return schema.from_dict(json.loads(body.decode("utf-8")))
 
 
-def _signed_message(request, schema, find_host=None):
+def _enrolled_host(name, _message):
+    return enrolled_host(name)
+
+
+def _signed_message(request, schema, find_host=_enrolled_host):
     """(host, message): the message must be signed by the host it is about.
 
-    `find_host(name, message)`, when given, reads the signing host and whatever the
-    message names with it: the message is parsed before its signature is checked
-    for that alone, and nothing it says is used before the check.
+    `find_host(name, message)` reads the signing host, and may read what the message
+    names with it: the message is parsed before its signature is checked for that
+    alone, and nothing it says is used before the check.
     """
     body = request.body
     message = _message(schema, body)
-    if find_host is None:
-        host, _ = signed_host(request, body)
-    else:
-        host, _ = signed_host(request, body, lambda name: find_host(name, message))
+    host, _ = signed_host(request, body, lambda name: find_host(name, message))
     if message.host != host.name:
         raise PermissionDenied(
             f"Host {host.name} signed a message about host {message.host}.", code="other_host"
