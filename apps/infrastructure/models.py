@@ -155,8 +155,18 @@ class Host(models.Model):
         return self.disk_allocation_ratio or settings.CLOUDMGR_DISK_ALLOCATION_RATIO
 
     @property
+    def held_back(self):
+        """Why the scheduler places nothing new here (empty when it may): capacity.schedulable() in Python."""
+        reasons = {
+            self.state: self.state != self.UP,
+            "disabled": not self.enabled,
+            "in maintenance": self.maintenance,
+        }
+        return [reason for reason, applies in reasons.items() if applies]
+
+    @property
     def schedulable(self):
-        return self.state == self.UP and self.enabled and not self.maintenance
+        return not self.held_back
 
 
 class EnrollmentToken(models.Model):

@@ -18,6 +18,7 @@ from ..models import EnrollmentToken, Host, host_name_validator
 from .common import refuse_if_used
 
 # What an admin may change on a host; capacity comes from heartbeats only.
+HOST_UPDATE = "infrastructure.host.update"
 UPDATABLE = (
     "enabled",
     "maintenance",
@@ -78,9 +79,8 @@ def _new_token(host):
 
 
 def update_host(actor, host, **changes):
-    action = "infrastructure.host.update"
-    with audited(actor, action, target=PLATFORM, obj=host) as op:
-        require(actor, action, PLATFORM, "Only cloud administrators change hosts.")
+    with audited(actor, HOST_UPDATE, target=PLATFORM, obj=host) as op:
+        require(actor, HOST_UPDATE, PLATFORM, "Only cloud administrators change hosts.")
         _check_updatable(changes)
         if "tags" in changes:
             changes["tags"] = normalized_tags(changes["tags"])

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from apps.core.errors import ValidationFailed
 from apps.identity.models import PLATFORM
 
-from ..services.hosts import update_host
-
-HOST_UPDATE = "infrastructure.host.update"
+from ..services.hosts import HOST_UPDATE, update_host
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,10 @@ class Switch:
 
     def applies_to(self, host):
         return getattr(host, self.field) != self.value
+
+    def apply(self, actor, host):
+        """Set the flag through update_host, which checks the permission and audits."""
+        update_host(actor, host, **{self.field: self.value})
 
 
 STAYS = "; those on it stay where they are."
@@ -56,8 +58,3 @@ def named(op):
         if switch.op == op:
             return switch
     raise ValidationFailed(f"Unknown host action {op!r}.", code="unknown_action")
-
-
-def flip(actor, host, switch):
-    """Apply the switch (update_host checks the permission)."""
-    update_host(actor, host, **{switch.field: switch.value})

@@ -11,7 +11,7 @@ from apps.portal.views.flow import page_of, performed
 from ..models import Host
 from ..selectors import hosts_for
 from .sections import sections_for
-from .switches import flip, named, switches_for
+from .switches import named, switches_for
 from .usage import usage_of
 
 
@@ -43,21 +43,10 @@ def host_detail(request, host_id):
     context = {
         "host": host,
         "usage": usage_of(host),
-        "held_back": _held_back(host),
         "switches": switches_for(request.actor, host),
         "sections": sections_for(request, host),
     }
     return render_page(request, "infrastructure/host.html", context, area="admin")
-
-
-def _held_back(host):
-    """Why the scheduler places nothing new on the host (empty when it may)."""
-    reasons = {
-        host.state: host.state != Host.UP,
-        "disabled": not host.enabled,
-        "in maintenance": host.maintenance,
-    }
-    return [reason for reason, applies in reasons.items() if applies]
 
 
 @require_POST
@@ -69,7 +58,7 @@ def host_action(request, host_id):
     back = reverse("infrastructure:host-detail", args=[host.pk])
     return performed(
         request,
-        lambda: flip(request.actor, host, switch),
+        lambda: switch.apply(request.actor, host),
         done=back,
         kept=back,
         message=f"Host {host.name} is {switch.done}",
