@@ -52,6 +52,11 @@ def queue_for_host(host):
     return f"host.{host}"
 
 
+def host_of_queue(queue):
+    """The host whose agent consumes ``queue`` (the inverse of ``queue_for_host``)."""
+    return queue.removeprefix("host.")
+
+
 # --- Task names (Celery task names) -------------------------------------------------------------
 
 SPAWN_INSTANCE = "cloudmgr.agent.spawn_instance"

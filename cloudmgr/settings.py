@@ -183,7 +183,7 @@ CLOUDMGR_PERIODS = {
     "jobs.sweep_overdue": env_int("CLOUDMGR_PERIOD_SWEEP_JOBS", 10),
     "infrastructure.mark_silent_hosts_down": env_int("CLOUDMGR_PERIOD_MARK_HOSTS_DOWN", 10),
     "infrastructure.refresh_host_limits": env_int("CLOUDMGR_PERIOD_REFRESH_HOST_LIMITS", 60),
-    "compute.redispatch_jobs": env_int("CLOUDMGR_PERIOD_REDISPATCH_JOBS", 10),
+    "infrastructure.redispatch_host_jobs": env_int("CLOUDMGR_PERIOD_REDISPATCH_JOBS", 10),
     "compute.audit_hosts": env_int("CLOUDMGR_PERIOD_AUDIT_HOSTS", 300),
     "identity.purge_api_key_nonces": env_int("CLOUDMGR_PERIOD_PURGE_API_KEY_NONCES", 300),
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),

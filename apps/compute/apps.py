@@ -7,20 +7,28 @@ class ComputeConfig(AppConfig):
 
     def ready(self):
         from apps.identity.ownership import register_project_owner
+        from apps.identity.policy import register_action
         from apps.infrastructure.agent_api import hooks
+        from apps.infrastructure.hostwork import kinds as host_work
+        from apps.jobs.registry import register_periodic
 
-        from . import actions, dispatch, host_audit, jobs, web_audit  # noqa: F401  (actions, periodic work, job handlers)
-        from .agent_messages import handle_report, images_for_host, report_checks, sync_power_states
+        from . import web_audit
+        from .agent_messages import images_for_host, sync_power_states
+        from .host_audit import audit_hosts
+        from .host_work import INSTANCE_ACTIONS
         from .models import AffinityGroup, Instance, Keypair
-        from .prefetch import PREFETCH_JOB, images_for_prefetch
-        from .prefetch import handle_report as handle_prefetch_report
+        from .policy_actions import POLICY_ACTIONS
+        from .prefetch import ImagePrefetch, images_for_prefetch
         from .services.snapshots import images_host_may_write
         from .web import portal
 
-        hooks.register_report_handler("compute.instance.", handle_report, report_checks)
+        for name, kind, description in POLICY_ACTIONS:
+            register_action(name, kind, description)
+        for work in (*INSTANCE_ACTIONS.values(), ImagePrefetch()):
+            host_work.register(work)
+        register_periodic("compute.audit_hosts", audit_hosts)
         hooks.register_inventory_handler(sync_power_states)
         hooks.register_image_reader(images_for_host)
-        hooks.register_report_handler(PREFETCH_JOB, handle_prefetch_report)
         hooks.register_image_reader(images_for_prefetch)
         hooks.register_image_writer(images_host_may_write)
         portal.register()

@@ -2,18 +2,17 @@
 
 Everything happens in the request's one transaction: a refusal at any step
 (quota, no valid host, a bad reference) leaves nothing behind. The spawn task
-goes to the host's agent only after the commit (apps/compute/dispatch.py).
+goes to the host's agent only after the commit (apps/infrastructure/hostwork/dispatch.py).
 """
-
-from django.conf import settings
 
 from apps.audit.recorder import audited
 from apps.identity.services.common import require
 from apps.infrastructure.capacity import Amounts
-from apps.jobs.services import create_job
+from apps.infrastructure.hostwork import dispatch
+from apps.infrastructure.hostwork.kinds import work_for
 from apps.quotas import services as quotas
 
-from .. import dispatch, states
+from .. import states
 from ..images import launch_image, traits
 from ..models import Instance
 from ..scheduler.placement import place
@@ -87,14 +86,13 @@ def create_instance(
         instance.vm_state, instance.task_state = states.placed_for("spawn")
         instance.save(force_insert=True)
         op.details = {"host": host.name, "offering": offering.name, "image": str(image.pk)}
-        job = create_job(
-            SPAWN_JOB,
-            queue=host.queue,
+        job = dispatch.start(
+            work_for(SPAWN_JOB),
+            host=host,
             payload={"instance_id": str(instance.pk), "action": "spawn"},
             target=project.target(),
             obj=instance,
             actor=actor,
-            deadline_s=settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS,
+            subject=instance,
         )
-        dispatch.send_on_commit(job, instance)
     return instance, job

@@ -7,18 +7,18 @@ commit. The host's answer, or the job's deadline passing, ends the action
 back the host capacity and the quota the instance held.
 """
 
-from django.conf import settings
 from django.utils import timezone
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict
 from apps.identity.services.common import require
 from apps.infrastructure import capacity
+from apps.infrastructure.hostwork import dispatch
+from apps.infrastructure.hostwork.kinds import work_for
 from apps.infrastructure.models import Host
-from apps.jobs.services import create_job
 from apps.quotas import services as quotas
 
-from .. import dispatch, states
+from .. import states
 from ..images import launch_image
 from ..models import Instance
 
@@ -48,17 +48,14 @@ def act(actor, instance, action_name, *, changes=None, **options):
 
 def _job_for_host(actor, instance, action_name, options):
     """The job carrying the action to the instance's host, sent once the transaction commits."""
-    job = create_job(
-        job_kind(action_name),
-        queue=instance.host.queue,
+    return dispatch.start(
+        work_for(job_kind(action_name)),
+        host=instance.host,
         payload={"instance_id": str(instance.pk), "action": action_name, **options},
         target=instance.target(),
         obj=instance,
         actor=actor,
-        deadline_s=settings.CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS,
     )
-    dispatch.send_on_commit(job)
-    return job
 
 
 def rebuild(actor, instance, image_id):

@@ -16,10 +16,10 @@ from django.utils import timezone
 from kombu import Connection
 
 from agent import protocol, signing
-from apps.compute.dispatch import redispatch_jobs
 from apps.compute.models import Instance
 from apps.conftest import login
 from apps.images.tests.factories import active_image
+from apps.infrastructure.hostwork.dispatch import redispatch_jobs
 from apps.infrastructure.models import Allocation, Host
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.jobs.models import Job

@@ -1,10 +1,12 @@
-"""The compute app's actions, registered with the policy."""
+"""The compute app's policy actions (what a role may be allowed to do), registered in its ready()."""
 
-from apps.identity.policy import PLATFORM_KIND, READ, USE, register_action
+from apps.identity.policy import PLATFORM_KIND, READ, USE
 
+from .host_audit import AUDIT_READ, AUDIT_RUN
+from .prefetch import PREFETCH
 from .states import ACTIONS
 
-for _name, _kind, _description in [
+POLICY_ACTIONS = [
     ("compute.offering.read", READ, "See the service offerings available to one's domain"),
     ("compute.offering.create", PLATFORM_KIND, "Create a service offering"),
     ("compute.offering.update", PLATFORM_KIND, "Change, enable or disable a service offering"),
@@ -18,11 +20,12 @@ for _name, _kind, _description in [
     ("compute.instance.read", READ, "See instances, their state and console log"),
     ("compute.instance.create", USE, "Launch an instance"),
     ("compute.instance.console_log", USE, "Read an instance's serial console log"),
-]:
-    register_action(_name, _kind, _description)
-
-for _action in ACTIONS:
-    if _action != "spawn":
-        register_action(
-            f"compute.instance.{_action}", USE, f"{_action.replace('_', ' ').capitalize()} an instance"
-        )
+    *(
+        (f"compute.instance.{action}", USE, f"{action.replace('_', ' ').capitalize()} an instance")
+        for action in ACTIONS
+        if action != "spawn"
+    ),
+    (AUDIT_READ, READ, "See the host audit's findings (drift between hosts and the database)"),
+    (AUDIT_RUN, PLATFORM_KIND, "Run the host audit now"),
+    (PREFETCH, PLATFORM_KIND, "Fetch an image into hosts' caches ahead of use"),
+]
