@@ -43,8 +43,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from common import cpu_seconds, p95
-from controller import Controller
 from pgcluster import Cluster
+
+from apps.core.tests.controllers import ControllerProcess
 
 DATABASE = "cloudmgr_bench_auth"
 MEASURED_USERNAME = "bench-measured-user"
@@ -243,9 +244,10 @@ def no_headers(method, path, body=b""):
 
 def controller_for(cluster, secret_key, log_path):
     """A controller on the bench database, with the real password hasher."""
-    return Controller(
-        log_path,
-        {
+    return ControllerProcess(
+        "bench",
+        log_path=log_path,
+        environment={
             "CLOUDMGR_DATABASE_URL": cluster.url(DATABASE),
             "CLOUDMGR_SECRET_KEY": secret_key,
             # Nothing but the requests may run statements while they are counted.

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import api_auth
 import common  # noqa: F401  (puts the repository on sys.path)
-from controller import READY_TIMEOUT_SECONDS
 from pgcluster import Cluster
+
+from apps.core.tests.controllers import READY_TIMEOUT_SECONDS
 
 BATCH = 2000
 OFFERING = {"name": "bench.tiny", "vcpus": 1, "ram_mb": 64, "root_disk_gb": 1}
