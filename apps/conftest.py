@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.services.bootstrap import bootstrap
 from apps.identity.tests.factories import PASSWORD, ProjectFactory, UserFactory, grant
 

@@ -107,7 +107,7 @@ def populate(root, *, users, projects, depth, fanout, measured_password):
     from django.db import transaction
     from django.utils import timezone
 
-    from apps.identity import policy
+    from apps.core import policy
     from apps.identity.models import Project, Role, RoleAssignment, Token, User
     from apps.identity.services.tokens import hash_token
     from apps.quotas.services import ensure_rows

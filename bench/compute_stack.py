@@ -91,9 +91,9 @@ class ComputeStack:
 
         from agent.tests.builders import qcow2_bytes
         from apps.compute.models import ServiceOffering
-        from apps.identity.actor import Actor
+        from apps.core.actor import Actor
+        from apps.core.policy import PROJECT_MEMBER
         from apps.identity.models import Project, Role, RoleAssignment, User
-        from apps.identity.policy import PROJECT_MEMBER
         from apps.images.tests.factories import active_image
         from apps.infrastructure.models import Zone
         from apps.quotas.services import ensure_rows

@@ -61,8 +61,8 @@ def prepare_database(cluster, password):
     from django.core.management import call_command
     from django.db import connections
 
-    from apps.identity import policy
-    from apps.identity.actor import Actor
+    from apps.core import policy
+    from apps.core.actor import Actor
     from apps.identity.models import Role, RoleAssignment
     from apps.identity.services.bootstrap import bootstrap
     from apps.identity.services.projects import create_project

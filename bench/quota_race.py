@@ -33,7 +33,7 @@ DATABASE = "cloudmgr_bench_quota"
 
 
 def build_project(depth, limit):
-    from apps.identity.actor import Actor
+    from apps.core.actor import Actor
     from apps.identity.lookup import domain_by_path
     from apps.identity.services.domains import create_domain
     from apps.identity.services.projects import create_project

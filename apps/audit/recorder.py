@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
-from apps.identity.models import ROOT_PATH
+from apps.core.tree import ROOT_PATH
 
 from .models import AuditEvent
 

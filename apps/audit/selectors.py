@@ -1,6 +1,6 @@
 """Audit reads: admins see their subtree, tenants their own project's events."""
 
-from apps.identity.scoping import visible
+from apps.core.scoping import visible
 
 from .models import AuditEvent
 

@@ -6,8 +6,9 @@ class ComputeConfig(AppConfig):
     label = "compute"
 
     def ready(self):
+        from apps.core.policy import register_action
         from apps.identity.ownership import register_project_owner
-        from apps.identity.policy import register_action
+        from apps.images import host_access
         from apps.infrastructure.agent_api import hooks
         from apps.infrastructure.hostwork import kinds as host_work
         from apps.jobs.registry import register_periodic
@@ -28,9 +29,9 @@ class ComputeConfig(AppConfig):
             host_work.register(work)
         register_periodic("compute.audit_hosts", audit_hosts)
         hooks.register_inventory_handler(sync_power_states)
-        hooks.register_image_reader(images_for_host)
-        hooks.register_image_reader(images_for_prefetch)
-        hooks.register_image_writer(images_host_may_write)
+        host_access.register_image_reader(images_for_host)
+        host_access.register_image_reader(images_for_prefetch)
+        host_access.register_image_writer(images_host_may_write)
         portal.register()
         web_audit.register()
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.recorder import audited
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.identity.services.common import require
 from apps.infrastructure.models import Host, HostAuditFinding
 

@@ -10,7 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
 from . import states
 

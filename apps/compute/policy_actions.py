@@ -1,6 +1,6 @@
 """The compute app's policy actions (what a role may be allowed to do), registered in its ready()."""
 
-from apps.identity.policy import PLATFORM_KIND, READ, USE
+from apps.core.policy import PLATFORM_KIND, READ, USE
 
 from .host_audit import AUDIT_READ, AUDIT_RUN
 from .prefetch import PREFETCH

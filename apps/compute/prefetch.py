@@ -15,7 +15,7 @@ from django.db.models import Q
 from agent import protocol
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.identity.services.common import require
 from apps.images.models import Image
 from apps.infrastructure.hostwork import dispatch

@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.infrastructure.models import Host, HostAuditFinding
 from apps.infrastructure.selectors import hosts_for
 from apps.portal.decorators import portal_view

@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from apps.core.errors import NotFound
+from apps.core.scoping import visible
 
 from .models import Domain, Project, Role, RoleAssignment, Rule, User
-from .scoping import visible
 
 
 def domains_for(principal):

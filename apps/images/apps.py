@@ -6,11 +6,15 @@ class ImagesConfig(AppConfig):
     label = "images"
 
     def ready(self):
+        from apps.core.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
         from apps.identity.ownership import register_project_owner
-        from apps.identity.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
+        from apps.jobs.registry import register_job_kind, register_periodic
 
-        from . import jobs, periodic, portal  # noqa: F401  (jobs and periodic register themselves)
+        from . import portal
+        from .jobs import run_import
         from .models import Image
+        from .periodic import kill_stalled_uploads, purge_deleted
+        from .services.data import IMPORT_JOB, settle_import
 
         for name, kind, description in [
             ("images.image.read", READ, "See a project's images and read their data"),
@@ -30,6 +34,9 @@ class ImagesConfig(AppConfig):
             ("images.store.read", PLATFORM_KIND, "See image stores and their usage"),
         ]:
             register_action(name, kind, description)
+        register_job_kind(IMPORT_JOB, run=run_import, settle=settle_import)
+        register_periodic("images.kill_stalled_uploads", kill_stalled_uploads)
+        register_periodic("images.purge_deleted", purge_deleted)
         portal.register()
         register_project_owner(
             "images",

@@ -4,7 +4,7 @@ from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.portal.extensions import ADMIN, DASHBOARD, register_card, register_nav
 
 from . import selectors

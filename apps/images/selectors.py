@@ -8,9 +8,9 @@ accepted it; a pending one is reachable by id so the project can decide.
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
+from apps.core.policy import SystemPrincipal
+from apps.core.scoping import visible
 from apps.identity.models import Project
-from apps.identity.policy import SystemPrincipal
-from apps.identity.scoping import visible
 
 from .models import Image, ImageMember
 from .stores import get_store, store_names

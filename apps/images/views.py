@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import ValidationFailed
-from apps.identity.models import PLATFORM, Project
+from apps.core.tree import PLATFORM
+from apps.identity.models import Project
 from apps.identity.selectors import get_or_404
 from apps.jobs.selectors import jobs_for
 from apps.portal.decorators import portal_view

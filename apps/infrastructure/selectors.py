@@ -6,8 +6,8 @@ are platform objects: only a principal allowed to read them on the platform
 sees any.
 """
 
-from apps.identity.models import PLATFORM
-from apps.identity.policy import SystemPrincipal
+from apps.core.policy import SystemPrincipal
+from apps.core.tree import PLATFORM
 
 from .models import Host, Zone
 

@@ -1,6 +1,6 @@
 """Job reads, scoped like everything else."""
 
-from apps.identity.scoping import visible
+from apps.core.scoping import visible
 
 from .models import Job
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.identity.models import ROOT_PATH
+from apps.core.tree import ROOT_PATH
 
 from .background import DATABASE_OUTAGES
 from .models import Job

@@ -1,7 +1,7 @@
 """The portal's view of a request: who acts, which project is current, what the page frame shows."""
 
-from apps.identity.actor import Actor
-from apps.identity.policy import Principal
+from apps.core.actor import Actor
+from apps.core.policy import Principal
 from apps.identity.selectors import projects_for
 
 from . import extensions

@@ -6,7 +6,6 @@ statement in primary-key order, so concurrent claims never deadlock and never
 over-claim: a limit of N admits exactly N claims of 1, whatever the concurrency.
 """
 
-import uuid
 from collections import defaultdict
 from contextlib import nullcontext
 
@@ -16,7 +15,8 @@ from django.db.models import BigIntegerField, Case, F, Q, Value, When
 
 from apps.audit.recorder import audited
 from apps.core.errors import NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
-from apps.identity.models import PLATFORM, Project
+from apps.core.tree import PLATFORM, ancestor_ids
+from apps.identity.models import Project
 
 from . import resources
 from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
@@ -68,10 +68,10 @@ def _lock_chain(project_id, resource_names):
     resource_names = list(resource_names)
     rows = list(QuotaUsage.objects.raw(_LOCK_CHAIN_SQL, [project_id, resource_names]))
     if rows:
-        domain_ids = _path_ids(rows[0].chain_path)
+        domain_ids = ancestor_ids(rows[0].chain_path)
         if len(rows) == len(resource_names) * (len(domain_ids) + 1):
             return rows
-    domain_ids = _path_ids(_project_domain_path_shared(project_id))
+    domain_ids = ancestor_ids(_project_domain_path_shared(project_id))
     ensure_rows(domain_ids=domain_ids, project_ids=[project_id], resource_names=resource_names)
     return _lock_rows(_chain_filter(project_id, domain_ids), resource_names)
 
@@ -79,10 +79,6 @@ def _lock_chain(project_id, resource_names):
 def _in_transaction():
     """The caller's transaction, or a new one: no savepoint, as nothing is written before the checks pass."""
     return nullcontext() if connection.in_atomic_block else transaction.atomic()
-
-
-def _path_ids(path):
-    return [uuid.UUID(part) for part in path.strip("/").split("/")]
 
 
 def _chain_filter(project_id, domain_ids):
@@ -218,8 +214,8 @@ def move_project_usage(project, new_domain):
 
     The caller holds the project row locked FOR UPDATE, so no claim runs meanwhile.
     """
-    old_ids = set(_path_ids(project.domain.path))
-    new_ids = set(_path_ids(new_domain.path))
+    old_ids = set(ancestor_ids(project.domain.path))
+    new_ids = set(ancestor_ids(new_domain.path))
     leaving, joining = old_ids - new_ids, new_ids - old_ids
     usage = {r: u for r, u in project.quotas.filter(used__gt=0).values_list("resource", "used")}
     if not usage:

@@ -6,7 +6,7 @@ import hashlib
 
 from rest_framework import serializers
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
 from ..models import AffinityGroup, Instance, Keypair, ServiceOffering
 from ..services.keypairs import ED25519, RSA

@@ -18,8 +18,9 @@ from apps.core.errors import Conflict
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host
 
-from . import filters, weighers  # noqa: F401  (register the built-in filters and weighers)
-from .base import filter_registry, load, weigher_registry
+from .base import load
+from .filters import FILTERS
+from .weighers import WEIGHERS
 
 CANDIDATES_PER_PAGE = 16
 
@@ -29,11 +30,11 @@ class NoValidHost(Conflict):
 
 
 def configured_filters():
-    return load(settings.CLOUDMGR_SCHEDULER_FILTERS, filter_registry(), "filter")
+    return load(settings.CLOUDMGR_SCHEDULER_FILTERS, {f.name: f for f in FILTERS}, "filter")
 
 
 def configured_weighers():
-    return load(settings.CLOUDMGR_SCHEDULER_WEIGHERS, weigher_registry(), "weigher")
+    return load(settings.CLOUDMGR_SCHEDULER_WEIGHERS, {w.name: w for w in WEIGHERS}, "weigher")
 
 
 def place(request):

@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 
 from apps.compute.models import AffinityGroup, Keypair, ServiceOffering
 from apps.compute.services.affinity import create_affinity_group
+from apps.core.actor import Actor
 from apps.core.errors import ValidationFailed
-from apps.identity.actor import Actor
 from apps.identity.tests.factories import DomainFactory
 
 from .factories import InstanceFactory, OfferingFactory

@@ -7,8 +7,8 @@ import pytest
 from apps.compute.models import Instance
 from apps.compute.services.keypairs import create_keypair
 from apps.conftest import login
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.images.tests.factories import active_image, queued_image
 from apps.infrastructure.models import Allocation, Host

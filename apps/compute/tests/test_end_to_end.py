@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from agent.tests.builders import qcow2_bytes
 from apps.compute.models import Instance
+from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
-from apps.identity.actor import Actor
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Allocation, Host
 from apps.infrastructure.services.heartbeats import mark_silent_hosts_down

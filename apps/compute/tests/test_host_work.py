@@ -15,7 +15,7 @@ from django.utils import timezone
 from agent import protocol, signing
 from apps.compute.prefetch import PREFETCH_JOB, prefetch_image
 from apps.compute.states import ACTIONS
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.identity.tests.factories import PASSWORD
 from apps.images.tests.factories import active_image
 from apps.infrastructure.hostwork.dispatch import redispatch_jobs

@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.compute.models import Instance
 from apps.compute.services.lifecycle import action_failed, action_succeeded
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import UserFactory, grant
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Allocation, Host

@@ -12,8 +12,8 @@ from django.urls import reverse
 from apps.compute import states
 from apps.compute.models import AffinityGroup
 from apps.compute.services.affinity import create_affinity_group
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.images.models import Image
 from apps.infrastructure.tests.factories import HostFactory

@@ -20,8 +20,8 @@ from agent import protocol
 from agent.enroll import load_host_key
 from agent.signing import private_key_to_pem
 from apps.compute.models import Instance
+from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
-from apps.identity.actor import Actor
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.infrastructure.tests.factories import ZoneFactory

@@ -4,8 +4,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
 from apps.core.errors import NotAuthenticated
+from apps.core.policy import Principal
 
-from ..policy import Principal
 from ..services import tokens
 
 

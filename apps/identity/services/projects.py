@@ -2,8 +2,8 @@
 
 from apps.audit.recorder import audited
 from apps.core.errors import ValidationFailed
-from apps.quotas import services as quotas
 
+from .. import signals
 from ..models import Project
 from ..ownership import owned_by_projects
 from .common import apply_changes, lock_for_delete, refuse_if_owning, require, save_unique
@@ -17,7 +17,7 @@ def create_project(actor, *, domain, name, description="", enabled=True):
         project = Project(domain=domain, name=name, description=description, enabled=enabled)
         op.object = project
         save_unique(project, f"A project named '{name}' already exists in {domain}.")
-        quotas.ensure_rows(project_ids=[project.pk])
+        signals.project_created.send(Project, project=project)
     return project
 
 
@@ -39,7 +39,7 @@ def delete_project(actor, project):
         require(actor, action, project.admin_target(), f"You may not delete project {project}.")
         lock_for_delete(project)
         refuse_if_owning(f"Project {project}", owned_by_projects([project.pk]), "project_not_empty")
-        project.quotas.all().delete()
+        signals.project_deleting.send(Project, project=project)
         project.delete()
 
 
@@ -55,7 +55,7 @@ def move_project(actor, project, new_domain):
         if locked.domain_id == new_domain.pk:
             raise ValidationFailed(f"Project {project} is already in {new_domain}.", code="same_domain")
         op.details = {"from": str(locked.domain_id), "to": str(new_domain.pk)}
-        quotas.move_project_usage(locked, new_domain)
+        signals.project_moving.send(Project, project=locked, new_domain=new_domain)
         locked.domain = new_domain
         save_unique(locked, f"A project named '{locked.name}' already exists in {new_domain}.")
     return locked

@@ -4,7 +4,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from apps.audit.models import AuditEvent
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.identity.models import Domain, Project
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory
 from apps.quotas import services

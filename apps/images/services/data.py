@@ -20,10 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.recorder import audited
+from apps.core.actor import Actor
 from apps.core.errors import Conflict, PermissionDenied, ServiceError
-from apps.identity.actor import Actor
-from apps.identity.models import PLATFORM, User
-from apps.identity.policy import Principal
+from apps.core.policy import Principal
+from apps.core.tree import PLATFORM
+from apps.identity.models import User
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
 from apps.quotas import services as quotas

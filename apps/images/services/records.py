@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.quotas import services as quotas
 
 from .. import formats, states

@@ -3,7 +3,7 @@
 import os
 import tempfile
 
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.images.models import Image
 from apps.images.services import data, records, sharing
 

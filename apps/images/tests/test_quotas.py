@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.identity.tests.factories import DomainFactory, ProjectFactory
 from apps.images.inspection import ImageRefused
 from apps.images.models import Image

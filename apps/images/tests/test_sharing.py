@@ -1,7 +1,7 @@
 """Who sees an image: its project, everyone (public, by admins), or projects it is shared with."""
 
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 
 from .factories import active_image

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.portal.extensions import ADMIN, register_card, register_nav
 
 from ..models import Host

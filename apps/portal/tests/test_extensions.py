@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from apps.identity.policy import Principal
+from apps.core.policy import Principal
 from apps.portal import extensions
 
 from .conftest import signed_in

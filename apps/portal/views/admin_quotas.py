@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import PermissionDenied
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.quotas import resources, services
 from apps.quotas.selectors import default_quotas, quotas_for
 

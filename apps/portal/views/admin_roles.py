@@ -4,8 +4,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.identity import policy, selectors
-from apps.identity.models import PLATFORM
+from apps.core import policy
+from apps.core.tree import PLATFORM
+from apps.identity import selectors
 from apps.identity.services import roles
 
 from ..decorators import portal_view

@@ -4,8 +4,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import PermissionDenied
+from apps.core.policy import Principal
 from apps.identity import selectors
-from apps.identity.policy import Principal
 from apps.identity.services import roles
 
 from .. import extensions

@@ -56,7 +56,7 @@ def _prepare(job):
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
-    from apps.identity.actor import Actor
+    from apps.core.actor import Actor
     from apps.identity.models import Project, User
     from apps.identity.services.projects import delete_project
     from apps.quotas import recalc, services

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management.base import CommandError
 
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.identity.models import User
 from apps.identity.tests.commands import call, run_manage
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory

@@ -7,8 +7,8 @@ foundation has no resource models yet; race.py explains the choice).
 import pytest
 from django.db import connection, transaction
 
+from apps.core.actor import Actor
 from apps.core.tests.controllers import database_url
-from apps.identity.actor import Actor
 from apps.identity.models import Domain, Project, User
 from apps.identity.services.projects import move_project
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, domain_chain

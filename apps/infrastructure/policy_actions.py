@@ -1,8 +1,8 @@
-"""The infrastructure app's actions, registered with the policy."""
+"""The infrastructure app's policy actions (what a role may be allowed to do), registered in its ready()."""
 
-from apps.identity.policy import PLATFORM_KIND, READ, register_action
+from apps.core.policy import PLATFORM_KIND, READ
 
-for _name, _kind, _description in [
+POLICY_ACTIONS = [
     ("infrastructure.zone.read", READ, "See the availability zones"),
     ("infrastructure.zone.create", PLATFORM_KIND, "Create an availability zone"),
     ("infrastructure.zone.update", PLATFORM_KIND, "Rename, describe, enable or disable a zone"),
@@ -12,5 +12,4 @@ for _name, _kind, _description in [
     ("infrastructure.host.update", PLATFORM_KIND, "Enable, disable, tag, set ratios and reserves of a host"),
     ("infrastructure.host.delete", PLATFORM_KIND, "Remove a host that holds nothing"),
     ("infrastructure.host.enroll", PLATFORM_KIND, "Issue a new enrollment token for a host"),
-]:
-    register_action(_name, _kind, _description)
+]

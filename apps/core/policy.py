@@ -1,8 +1,10 @@
 """The permission policy: registered actions, the default roles, and what a principal may do.
 
-This is the only module that knows role names. Rules live in the database
-(`Rule`: a role may do the actions matching a pattern) and are read on every
-request, so a change is obeyed at once by every controller.
+It sits in core, below every app, because every app asks it; identity holds the
+roles, rules and assignments it decides from (apps.identity.grants reads a
+user's grants). This is the only module that knows role names. Rules live in
+the database (`Rule`: a role may do the actions matching a pattern) and are
+read on every request, so a change is obeyed at once by every controller.
 
 A rule pattern is a glob over action names (`identity.project.*`, `*`) or
 `@kind`, where every action is registered with one kind:
@@ -17,11 +19,8 @@ objects; on a domain, to everything in the domain's subtree. Platform objects
 sit at ROOT, so only assignments on ROOT reach them.
 """
 
-import uuid
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-
-from django.db import connection
 
 READ, USE, ADMINISTER, PLATFORM_KIND = "read", "use", "administer", "platform"
 KINDS = (READ, USE, ADMINISTER, PLATFORM_KIND)
@@ -85,42 +84,16 @@ class Grant:
         return target.domain_path.startswith(self.domain_path)
 
 
-def _grants_select(user_id):
-    """Grants of the user `user_id` (SQL: a parameter or a column): assignments joined with their
-    role's rules, leaving out assignments on disabled projects and on anything under a disabled domain."""
-    return f"""
-SELECT r.action, d.path, ra.project_id
-  FROM identity_roleassignment ra
-  JOIN identity_rule r ON r.role_id = ra.role_id
-  LEFT JOIN identity_domain d ON d.id = ra.domain_id
-  LEFT JOIN identity_project p ON p.id = ra.project_id
-  LEFT JOIN identity_domain pd ON pd.id = p.domain_id
- WHERE ra.user_id = {user_id}
-   AND (p.id IS NULL OR p.enabled)
-   AND NOT EXISTS (
-       SELECT 1 FROM identity_domain x
-        WHERE NOT x.enabled AND COALESCE(d.path, pd.path) LIKE x.path || '%%')
-"""  # noqa: S608 (user_id is SQL written in code, never input)
+_grants_of_user = None
 
 
-def grants_subquery(user_id_column):
-    """SQL for one column holding the grants of the user in `user_id_column` as a JSON array.
+def read_grants_with(loader):
+    """How a user's grants are read when a principal first needs them: `loader(user_id)` -> [Grant].
 
-    Authentication reads them in its own statement (apps.identity.rowload), so a
-    request's permission checks cost no statement of their own.
+    Identity registers it (apps.identity.grants.load_grants), from its AppConfig.ready().
     """
-    grants = _grants_select(user_id_column)
-    return f"(SELECT COALESCE(json_agg(json_build_array(g.action, g.path, g.project_id)), '[]') FROM ({grants}) g)"  # noqa: S608, E501 (SQL written in code)
-
-
-def grants_from_json(rows):
-    return [Grant(action, path, uuid.UUID(project) if project else None) for action, path, project in rows]
-
-
-def load_grants(user_id):
-    with connection.cursor() as cursor:
-        cursor.execute(_grants_select("%s"), [user_id])
-        return [Grant(action, path, project_id) for action, path, project_id in cursor.fetchall()]
+    global _grants_of_user
+    _grants_of_user = loader
 
 
 class Principal:
@@ -135,7 +108,7 @@ class Principal:
     @property
     def grants(self):
         if self._grants is None:
-            self._grants = load_grants(self.user.pk) if self.user is not None else []
+            self._grants = _grants_of_user(self.user.pk) if self.user is not None else []
         return self._grants
 
     def _in_scope(self, target):

@@ -9,24 +9,27 @@ whose handler (ranges, ETag, streaming, integrity check) serves both.
 A PUT must be signed by a host, about an image that host may write (a snapshot
 of one of its instances, still being taken): the body is streamed into the
 image store, checked against its signed SHA-256 and inspected like any upload.
+
+Mounted in the agents' endpoint beside the infrastructure app's routes (cloudmgr/agent_urls.py).
 """
 
+from django.urls import path
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from apps.core.actor import Actor
 from apps.core.errors import NotAuthenticated
-from apps.identity.actor import Actor
+from apps.core.policy import SystemPrincipal
 from apps.identity.apikeys.streaming import request_body
-from apps.identity.policy import SystemPrincipal
 from apps.identity.selectors import get_or_404
-from apps.images.api.file_views import ImageFileView, _content_length
-from apps.images.models import Image
-from apps.images.selectors import images_for
-from apps.images.services.snapshots import receive_snapshot_data
+from apps.infrastructure.agent_api.authentication import HostPrincipal, HostSignatureAuthentication
 
-from . import hooks
-from .authentication import HostPrincipal, HostSignatureAuthentication
+from .api.file_views import ImageFileView, content_length
+from .host_access import readable_images, writable_images
+from .models import Image
+from .selectors import images_for
+from .services.snapshots import receive_snapshot_data
 
 
 def _host_actor(request, host):
@@ -42,7 +45,7 @@ class AgentImageDataView(APIView):
     def _image(self, request, image_id):
         if isinstance(request.auth, HostPrincipal):
             host = request.auth.host
-            image = get_or_404(Image.objects.filter(hooks.readable_images(host)), "image", pk=image_id)
+            image = get_or_404(Image.objects.filter(readable_images(host)), "image", pk=image_id)
             return _host_actor(request, host), image
         actor = Actor.from_request(request)
         return actor, get_or_404(images_for(actor.principal), "image", pk=image_id)
@@ -55,7 +58,10 @@ class AgentImageDataView(APIView):
         if not isinstance(request.auth, HostPrincipal):
             raise NotAuthenticated("Only a host uploads here, with a signed request.", code="agent_unsigned")
         host = request.auth.host
-        image = get_or_404(Image.objects.filter(hooks.writable_images(host)), "image", pk=image_id)
-        length = _content_length(request)
+        image = get_or_404(Image.objects.filter(writable_images(host)), "image", pk=image_id)
+        length = content_length(request)
         image = receive_snapshot_data(_host_actor(request, host), image, request_body(request).read, length)
         return Response({"id": str(image.pk), "status": image.status, "sha256": image.sha256})
+
+
+urlpatterns = [path("images/<uuid:image_id>/data", AgentImageDataView.as_view(), name="image-data")]

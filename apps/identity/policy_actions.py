@@ -1,8 +1,8 @@
-"""The identity app's actions, registered with the policy."""
+"""The identity app's policy actions (what a role may be allowed to do), registered in its ready()."""
 
-from .policy import ADMINISTER, PLATFORM_KIND, READ, register_action
+from apps.core.policy import ADMINISTER, PLATFORM_KIND, READ
 
-for _name, _kind, _description in [
+POLICY_ACTIONS = [
     ("identity.domain.read", READ, "See a domain"),
     ("identity.domain.create", ADMINISTER, "Create a sub-domain"),
     ("identity.domain.update", ADMINISTER, "Rename, enable or disable a domain"),
@@ -27,5 +27,4 @@ for _name, _kind, _description in [
     ("identity.api_key.read", ADMINISTER, "See other users' API keys"),
     ("identity.api_key.update", ADMINISTER, "Disable or enable other users' API keys"),
     ("identity.api_key.delete", ADMINISTER, "Delete other users' API keys"),
-]:
-    register_action(_name, _kind, _description)
+]

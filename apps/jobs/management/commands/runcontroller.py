@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.controller import Controller, parse_listen
+from apps.jobs.controller import Controller, parse_listen
 
 MAX_NAME_LENGTH = 40
 
