@@ -13,5 +13,5 @@ urlpatterns = [
     path("", include("apps.images.urls")),
     path("", include("apps.compute.urls")),
     path("", include("apps.infrastructure.urls")),
-    path("", include("apps.compute.web_audit")),
+    path("", include("apps.compute.web.host_audit")),
 ]

@@ -10,6 +10,8 @@ class AuditConfig(AppConfig):
         from apps.jobs.registry import register_periodic
 
         from .periodic import purge_old_events
+        from .web import portal
 
         register_action("audit.event.read", READ, "Read the audit log")
         register_periodic("audit.purge_old_events", purge_old_events)
+        portal.register()

@@ -13,7 +13,6 @@ class ComputeConfig(AppConfig):
         from apps.infrastructure.hostwork import kinds as host_work
         from apps.jobs.registry import register_periodic
 
-        from . import web_audit
         from .agent_messages import images_for_host, sync_power_states
         from .host_audit import audit_hosts
         from .host_work import INSTANCE_ACTIONS
@@ -21,6 +20,7 @@ class ComputeConfig(AppConfig):
         from .policy_actions import POLICY_ACTIONS
         from .prefetch import ImagePrefetch, images_for_prefetch
         from .services.snapshots import images_host_may_write
+        from .web import host_audit as host_audit_pages
         from .web import portal
 
         for name, kind, description in POLICY_ACTIONS:
@@ -33,7 +33,7 @@ class ComputeConfig(AppConfig):
         host_access.register_image_reader(images_for_prefetch)
         host_access.register_image_writer(images_host_may_write)
         portal.register()
-        web_audit.register()
+        host_audit_pages.register()
 
         register_project_owner(
             "instances",

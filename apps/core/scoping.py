@@ -1,7 +1,10 @@
-"""Turn a principal's grants into a queryset filter: what they may see, in one WHERE clause."""
+"""Turn a principal's grants into a queryset filter: what they may see, in one WHERE clause; and
+reading one object of such a queryset, where what may not be seen does not exist."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 
+from .errors import NotFound
 from .policy import SystemPrincipal
 
 NOTHING = Q(pk__in=[])
@@ -27,3 +30,11 @@ def visible(queryset, principal, action, *, domain_path="domain__path", project=
     elif principal.scope_domain is not None:
         condition &= Q(**{f"{domain_path}__startswith": principal.scope_domain.path})
     return queryset.filter(condition)
+
+
+def get_or_404(queryset, what, **lookup):
+    """One object the principal may see, or NotFound: the same answer whether it exists or not."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, DjangoValidationError, ValueError) as exc:
+        raise NotFound(f"No such {what}.") from exc

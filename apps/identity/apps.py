@@ -9,6 +9,8 @@ class IdentityConfig(AppConfig):
         from django.core.checks import register as register_check
 
         from apps.core.policy import read_grants_with, register_action
+        from apps.core.web.decorators import check_sessions_with
+        from apps.core.web.frame import describe_projects_with
         from apps.jobs.registry import register_periodic
 
         from .api import schema  # noqa: F401  (drf-spectacular finds the authentication schemes it defines)
@@ -19,8 +21,12 @@ class IdentityConfig(AppConfig):
         from .ownership import register_domain_owner
         from .periodic import purge_expired_tokens, purge_login_failures
         from .policy_actions import POLICY_ACTIONS
+        from .web import dashboard, portal
 
         read_grants_with(load_grants)
+        describe_projects_with(frame=dashboard.projects_frame, dashboard_project=dashboard.dashboard_project)
+        check_sessions_with(dashboard.signed_out_if_domain_disabled)
+        portal.register()
         for name, kind, description in POLICY_ACTIONS:
             register_action(name, kind, description)
         register_periodic("identity.purge_expired_tokens", purge_expired_tokens)

@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from apps.core.actor import Actor
 from apps.core.errors import NotAuthenticated
 from apps.core.policy import SystemPrincipal
+from apps.core.scoping import get_or_404
 from apps.identity.apikeys.streaming import request_body
-from apps.identity.selectors import get_or_404
 from apps.infrastructure.agent_api.authentication import HostPrincipal, HostSignatureAuthentication
 
 from .api.file_views import ImageFileView, content_length

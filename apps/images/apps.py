@@ -8,9 +8,9 @@ class ImagesConfig(AppConfig):
     def ready(self):
         from apps.core.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
         from apps.identity.ownership import register_project_owner
+        from apps.images.web import portal
         from apps.jobs.registry import register_job_kind, register_periodic
 
-        from . import portal
         from .jobs import run_import
         from .models import Image
         from .periodic import kill_stalled_uploads, purge_deleted

@@ -10,6 +10,8 @@ class JobsConfig(AppConfig):
 
         from .registry import register_periodic
         from .services import sweep_overdue
+        from .web import portal
 
         register_action("jobs.job.read", READ, "See jobs and their progress")
         register_periodic("jobs.sweep_overdue", sweep_overdue)
+        portal.register()

@@ -12,11 +12,13 @@ class QuotasConfig(AppConfig):
 
         from . import receivers
         from .services import owned_claims
+        from .web import portal
 
         register_action("quotas.quota.read", READ, "See limits and usage")
         register_action("quotas.quota.update", ADMINISTER, "Set a limit")
         register_action("quotas.default.update", PLATFORM_KIND, "Set the default project limits")
         register_project_owner("resources", owned_claims)
+        portal.register()
         for signal, receiver in [
             (signals.domain_created, receivers.domain_created),
             (signals.project_created, receivers.project_created),

@@ -14,17 +14,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import NotFound, PermissionDenied, ServiceError
-from apps.identity.selectors import get_or_404
+from apps.core.scoping import get_or_404
+from apps.core.web.decorators import portal_view
+from apps.core.web.flow import handled, page_of, performed
+from apps.core.web.frame import dashboard_project
+from apps.core.web.rendering import render_page
 from apps.images.selectors import images_for
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for
-from apps.portal.decorators import portal_view
-from apps.portal.rendering import render_page
-from apps.portal.views.dashboard import dashboard_project
-from apps.portal.views.flow import handled, page_of, performed
+from apps.jobs.services import wait_for_job
 
 from .. import selectors, states
-from ..api.views import wait_for_job
 from ..services import affinity, keypairs, lifecycle, snapshots
 from ..services.instances import create_instance
 from . import actions

@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 from apps.core.actor import Actor
 from apps.core.api.exceptions import envelope
 from apps.core.errors import ServiceError
+from apps.core.scoping import get_or_404
 from apps.identity.apikeys.streaming import request_body
-from apps.identity.selectors import get_or_404
 
 from .. import selectors
 from ..models import Image

@@ -8,8 +8,9 @@ from rest_framework.response import Response
 
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import ValidationFailed
+from apps.core.scoping import get_or_404
 from apps.identity.models import Project
-from apps.identity.selectors import get_or_404, projects_for
+from apps.identity.selectors import projects_for
 from apps.jobs.api.views import JobSerializer
 
 from .. import selectors

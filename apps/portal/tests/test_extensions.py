@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.core.policy import Principal
-from apps.portal import extensions
+from apps.core.web import extensions
 
 from .conftest import signed_in
 
