@@ -109,7 +109,7 @@ def _reported_instance_id(result):
 
 
 class InstanceAction(HostWork):
-    """An action on one instance (states.ACTIONS), or reading its console log, on the instance's host."""
+    """An action on one instance (states.TRANSITIONS), or reading its console log, on the instance's host."""
 
     def __init__(self, action):
         task, payload = PAYLOADS[action]
@@ -145,7 +145,7 @@ class InstanceAction(HostWork):
 
     def succeeded(self, job, host, result):
         # Reading the console changes no state: its result is all there is.
-        if self.action not in states.ACTIONS:
+        if self.action not in states.TRANSITIONS:
             return
         changes = {"power_state": result.instance.power_state} if hasattr(result, "instance") else {}
         action_succeeded(job.payload["instance_id"], self.action, **changes)
@@ -154,7 +154,7 @@ class InstanceAction(HostWork):
 
     def settle(self, job):
         """The instance leaves the action as failed (a console read has nothing to settle)."""
-        if self.action not in states.ACTIONS:
+        if self.action not in states.TRANSITIONS:
             return
         action_failed(job.payload["instance_id"], self.action, job.error_code, job.error_message)
         if self.action == SNAPSHOT:

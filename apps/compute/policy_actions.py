@@ -4,7 +4,7 @@ from apps.core.policy import PLATFORM_KIND, READ, USE
 
 from .host_audit import AUDIT_READ, AUDIT_RUN
 from .prefetch import PREFETCH
-from .states import ACTIONS
+from .states import TRANSITIONS
 
 POLICY_ACTIONS = [
     ("compute.offering.read", READ, "See the service offerings available to one's domain"),
@@ -22,7 +22,7 @@ POLICY_ACTIONS = [
     ("compute.instance.console_log", USE, "Read an instance's serial console log"),
     *(
         (f"compute.instance.{action}", USE, f"{action.replace('_', ' ').capitalize()} an instance")
-        for action in ACTIONS
+        for action in TRANSITIONS
         if action != "spawn"
     ),
     (AUDIT_READ, READ, "See the host audit's findings (drift between hosts and the database)"),

@@ -6,6 +6,7 @@ goes to the host's agent only after the commit (apps/infrastructure/hostwork/dis
 """
 
 from apps.audit.recorder import audited
+from apps.compute.launch_images import launch_image, traits
 from apps.identity.services.common import require
 from apps.infrastructure.capacity import Amounts
 from apps.infrastructure.hostwork import dispatch
@@ -13,7 +14,6 @@ from apps.infrastructure.hostwork.kinds import work_for
 from apps.quotas import services as quotas
 
 from .. import states
-from ..images import launch_image, traits
 from ..models import Instance
 from ..scheduler.placement import place
 from ..scheduler.request import PlacementRequest

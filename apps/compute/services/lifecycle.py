@@ -10,6 +10,7 @@ back the host capacity and the quota the instance held.
 from django.utils import timezone
 
 from apps.audit.recorder import audited
+from apps.compute.launch_images import launch_image
 from apps.core.errors import Conflict
 from apps.identity.services.common import require
 from apps.infrastructure import capacity
@@ -19,7 +20,6 @@ from apps.infrastructure.models import Host
 from apps.quotas import services as quotas
 
 from .. import states
-from ..images import launch_image
 from ..models import Instance
 
 JOB_PREFIX = "compute.instance."

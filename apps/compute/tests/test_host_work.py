@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from agent import protocol, signing
 from apps.compute.prefetch import PREFETCH_JOB, prefetch_image
-from apps.compute.states import ACTIONS
+from apps.compute.states import TRANSITIONS
 from apps.core.actor import Actor
 from apps.identity.tests.factories import PASSWORD
 from apps.images.tests.factories import active_image
@@ -29,7 +29,7 @@ from .factories import InstanceFactory
 from .test_agent_wire import Queue, agent  # noqa: F401  (a fixture: an enrolled host with its queue)
 
 HOST_KINDS = [
-    *(f"compute.instance.{action}" for action in ACTIONS),
+    *(f"compute.instance.{action}" for action in TRANSITIONS),
     "compute.instance.console_log",
     PREFETCH_JOB,
 ]

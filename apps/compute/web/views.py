@@ -27,7 +27,7 @@ from apps.jobs.services import wait_for_job
 from .. import selectors, states
 from ..services import affinity, keypairs, lifecycle, snapshots
 from ..services.instances import create_instance
-from . import actions
+from . import buttons
 from .forms import AffinityGroupForm, KeypairForm, LaunchForm, RebuildForm, SnapshotForm, focus_first_error
 
 CONSOLE_LOG_BYTES = 64 * 1024
@@ -123,9 +123,9 @@ def _state_context(request, scoped, instance, job, snapshot_form=None):
     """The polled part of the page: state, the actions it allows now, and the last snapshot's image."""
     return {
         "instance": instance,
-        "buttons": actions.buttons_for(instance),
-        "can_rebuild": actions.can_rebuild(instance),
-        "can_snapshot": actions.can_snapshot(instance),
+        "buttons": buttons.buttons_for(instance),
+        "can_rebuild": buttons.can_rebuild(instance),
+        "can_snapshot": buttons.can_snapshot(instance),
         "snapshot_form": snapshot_form or SnapshotForm(prefix="snapshot"),
         "snapshot_image": _snapshot_image(scoped, job),
     }
@@ -173,9 +173,9 @@ def instance_action(request, project_id, instance_id):
     """Start an action; a refusal (the state moved on meanwhile) is said in a message on the page."""
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    button = actions.known(request.POST.get("op"))
+    button = buttons.known(request.POST.get("op"))
     try:
-        actions.perform(request.actor, instance, button.op)
+        buttons.perform(request.actor, instance, button.op)
     except PermissionDenied:
         raise
     except ServiceError as error:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from agent import protocol
 from apps.core.errors import Conflict, PermissionDenied, ServiceError
+from apps.infrastructure.task_key import controller_public_keys
 from apps.jobs.models import Job
 
 from ..hostwork import kinds as host_work
@@ -18,7 +19,6 @@ from ..hostwork.reports import apply_report
 from ..models import Host
 from ..services.enrollment import enroll
 from ..services.heartbeats import heartbeat_extras, record_heartbeat
-from ..signing import controller_public_keys
 from . import hooks
 from .authentication import enrolled_host, signed_host
 

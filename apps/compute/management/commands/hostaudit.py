@@ -1,4 +1,7 @@
-"""Audit hosts now and print the open findings: `audit [--host H]` (exit 0 whatever the drift)."""
+"""Audit hosts now and print the open findings: `hostaudit [--host H]` (exit 0 whatever the drift).
+
+The host audit compares hosts with the database (apps/compute/host_audit.py); the audit log is another thing.
+"""
 
 from apps.compute.host_audit import findings_for, run_audit
 from apps.core.errors import NotFound
