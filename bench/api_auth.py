@@ -171,9 +171,18 @@ class Client:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method, path, headers=None, body=None):
-        """(status, body bytes, milliseconds from sending to the last byte)."""
+        """(status, body bytes, milliseconds from sending to the last byte).
+
+        A connection the controller closed while it sat idle (cheroot's keep-alive timeout,
+        e.g. while a bench fills the database) is opened again, once.
+        """
         started = time.perf_counter()
-        self.connection.request(method, path, body=body, headers=headers or {})
+        try:
+            self.connection.request(method, path, body=body, headers=headers or {})
+        except (BrokenPipeError, ConnectionResetError):
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request(method, path, body=body, headers=headers or {})
         response = self.connection.getresponse()
         data = response.read()
         return response.status, data, (time.perf_counter() - started) * 1000
