@@ -3,8 +3,13 @@
 An action starts with a compare-and-set move of the instance (states.begin)
 and a job on the host's queue, in one transaction; the task is sent after the
 commit. The host's answer, or the job's deadline passing, ends the action
-(states.finish) exactly once, and a finished spawn failure or delete gives
-back the host capacity and the quota the instance held.
+(states.finish) exactly once.
+
+An instance holds its quota and host capacity from its create until its host
+confirms its delete, and only then gives them back: whatever else fails, an
+instance that could run, or be made to run (a rebuild or a hard reboot from
+`error`), is counted. A failed or overdue spawn leaves the instance in `error`,
+still counted, until its owner deletes it.
 """
 
 from django.conf import settings
@@ -14,7 +19,6 @@ from apps.audit.recorder import audited
 from apps.core.errors import Conflict
 from apps.identity.services.common import require
 from apps.infrastructure import capacity
-from apps.infrastructure.models import Host
 from apps.jobs.services import create_job
 from apps.quotas import services as quotas
 
@@ -105,17 +109,11 @@ def action_succeeded(instance_id, action_name, **reported):
 
 
 def action_failed(instance_id, action_name, code, message):
-    """The host could not do it (or never answered before the deadline).
+    """The host could not do it (or never answered before the deadline): nothing is given back.
 
-    A failed spawn gives its capacity and quota back, unless the host is down:
-    its guest may still be running, so the claims stay until the host is fenced
-    or returns (DESIGN.md).
+    Even a failed spawn keeps its claims: an abandoned spawn may still define its
+    guest, and a host that is down may still run it (DESIGN.md).
     """
-    host_id = Instance.objects.filter(pk=instance_id).values_list("host_id", flat=True).first()
-    if not states.finish(
+    return states.finish(
         instance_id, action_name, succeeded=False, fault_code=code[:64], fault_message=message[:1024]
-    ):
-        return False
-    if action_name == "spawn" and Host.objects.filter(pk=host_id, state=Host.UP).exists():
-        release_resources(instance_id)
-    return True
+    )
