@@ -6,10 +6,13 @@ class ComputeConfig(AppConfig):
     label = "compute"
 
     def ready(self):
+        from django.db.models import Q
+
         from apps.identity.ownership import register_project_owner
         from apps.infrastructure.agent_api import hooks
+        from apps.quotas.holders import register_holder
 
-        from . import actions, dispatch, host_audit, jobs, web_audit  # noqa: F401  (actions, periodic work, job handlers)
+        from . import actions, dispatch, host_audit, jobs, states, web_audit  # noqa: F401  (actions, periodic work, job handlers)
         from .agent_messages import handle_report, images_for_host, report_checks, sync_power_states
         from .models import AffinityGroup, Instance, Keypair
         from .prefetch import PREFETCH_JOB, images_for_prefetch
@@ -29,6 +32,13 @@ class ComputeConfig(AppConfig):
         register_project_owner(
             "instances",
             lambda ids: Instance.objects.filter(project_id__in=ids).exclude(vm_state="deleted").count(),
+        )
+        register_holder(
+            Instance,
+            live=~Q(vm_state=states.DELETED),
+            project="project_id",
+            fields=("vcpus", "ram_mb"),
+            claims=lambda row: Instance(vcpus=row["vcpus"], ram_mb=row["ram_mb"]).quota(),
         )
         register_project_owner("keypairs", lambda ids: Keypair.objects.filter(project_id__in=ids).count())
         register_project_owner(

@@ -6,11 +6,15 @@ class ImagesConfig(AppConfig):
     label = "images"
 
     def ready(self):
+        from django.db.models import Q
+
         from apps.identity.ownership import register_project_owner
         from apps.identity.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
+        from apps.quotas.holders import register_holder
 
         from . import jobs, periodic, portal  # noqa: F401  (jobs and periodic register themselves)
         from .models import Image
+        from .services.common import quota_held
 
         for name, kind, description in [
             ("images.image.read", READ, "See a project's images and read their data"),
@@ -31,6 +35,13 @@ class ImagesConfig(AppConfig):
         ]:
             register_action(name, kind, description)
         portal.register()
+        register_holder(
+            Image,
+            live=~Q(status=Image.DELETED),
+            project="owner_id",
+            fields=("status", "size_bytes"),
+            claims=lambda row: quota_held(row["status"], row["size_bytes"]),
+        )
         register_project_owner(
             "images",
             lambda project_ids: (

@@ -68,7 +68,7 @@ def create_instance(
             ephemeral_disk_gb=offering.ephemeral_disk_gb,
         )
         op.object = instance
-        quotas.claim(project, {"instances": 1, "vcpus": instance.vcpus, "ram_mb": instance.ram_mb}, instance)
+        quotas.claim(project, instance.quota(), instance)
         host = place(
             PlacementRequest(
                 consumer_id=instance.pk,

@@ -52,7 +52,7 @@ def test_a_moved_project_takes_its_usage_from_the_old_chain_to_the_new(trees, ad
     assert chain_used(x, "vcpus") == [6, 6, 6, 6]
     assert chain_used(trees["eng"]) == [0, 0, 3]
     assert used(web) == 3
-    assert recalculate() == ([], [])
+    assert recalculate().clean
     event = AuditEvent.objects.get(action="identity.project.move")
     assert (event.outcome, event.object_id) == ("success", str(web.pk))
     assert event.details == {"from": str(trees["eng"].pk), "to": str(x.pk)}
@@ -84,7 +84,7 @@ def test_a_move_without_room_is_refused_naming_the_targets_limit_and_nothing_mov
     assert chain_used(trees["x"]) == [1, 1, 1, 4]
     assert chain_used(trees["x"], "vcpus") == [0, 0, 0, 6]
     assert chain_used(trees["eng"]) == [3, 3, 4]
-    assert recalculate() == ([], [])
+    assert recalculate().clean
     assert AuditEvent.objects.using("audit").get(action="identity.project.move").outcome == "failure"
 
 

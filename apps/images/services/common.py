@@ -4,12 +4,19 @@ from apps.core.errors import Conflict, PermissionDenied, QuotaExceeded
 from apps.identity.models import Domain
 from apps.quotas import services as quotas
 from apps.quotas.models import UNLIMITED
-from apps.quotas.resources import GIB
+from apps.quotas.resources import GIB, gib_rounded_up
 
 from ..models import Image
 
 STORAGE = "image_storage_gb"
 COUNT = "images"
+# An image's data counts against STORAGE from the moment it is complete until the image is purged.
+WITH_DATA = (Image.ACTIVE, Image.PENDING_DELETE)
+
+
+def quota_held(status, size_bytes):
+    """What an image holds of its project's quota: one image from its creation, its data once complete."""
+    return {COUNT: 1, STORAGE: gib_rounded_up(size_bytes) if status in WITH_DATA else 0}
 
 
 def require(actor, action, target, message):

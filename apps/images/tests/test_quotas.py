@@ -1,13 +1,16 @@
 """Image quotas: `images` from creation, `image_storage_gb` once the data is complete; moving images."""
 
 import pytest
+from django.core.management.base import CommandError
 
 from apps.identity.actor import Actor
+from apps.identity.tests.commands import call
 from apps.identity.tests.factories import DomainFactory, ProjectFactory
 from apps.images.inspection import ImageRefused
 from apps.images.models import Image
 from apps.images.services import snapshots
 from apps.quotas import services as quotas
+from apps.quotas.models import QuotaClaim
 
 from . import crafted
 from .conftest import stored_files
@@ -139,3 +142,27 @@ def test_a_snapshot_of_an_overlay_with_a_backing_file_is_refused(project, files)
     assert refused.value.code == "backing_file"
     assert Image.objects.get(name="snap").status == Image.KILLED
     assert used(project, "image_storage_gb") == 0
+
+
+def test_recalcquota_reports_an_image_whose_data_holds_no_storage_claim_and_fix_records_it(project):
+    image = active_image(project, content=b"x" * 10)
+    QuotaClaim.objects.filter(holder_id=str(image.pk), resource="image_storage_gb").delete()
+
+    with pytest.raises(CommandError, match="1 unheld claim"):
+        call("recalcquota")
+    printed = call("recalcquota", "--fix")
+
+    assert f"unheld claim: images.image:{image.pk} holds 0 image_storage_gb but should hold 1" in printed
+    assert quotas.claimed_by(image) == {"images": 1, "image_storage_gb": 1}
+
+
+def test_recalcquota_reports_the_claims_of_a_purged_image_as_orphans(project):
+    image = active_image(project)
+    Image.objects.filter(pk=image.pk).update(status=Image.DELETED)
+
+    with pytest.raises(CommandError, match="2 orphan claim"):
+        call("recalcquota")
+    call("recalcquota", "--fix")
+
+    assert quotas.claimed_by(image) == {}
+    assert used(project, "images") == 0
