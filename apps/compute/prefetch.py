@@ -43,7 +43,12 @@ def prefetch_image(actor, image, hosts):
             raise Conflict(f"Image {image} is not active.", code="image_not_active")
         created = [
             jobs.create_job(
-                PREFETCH_JOB, payload={"image_id": str(image.pk)}, queue=host.queue, obj=image, actor=actor
+                PREFETCH_JOB,
+                action=PREFETCH,
+                payload={"image_id": str(image.pk)},
+                queue=host.queue,
+                obj=image,
+                actor=actor,
             )
             for host in hosts
         ]

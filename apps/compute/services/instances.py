@@ -89,6 +89,7 @@ def create_instance(
         op.details = {"host": host.name, "offering": offering.name, "image": str(image.pk)}
         job = create_job(
             SPAWN_JOB,
+            action=action,
             queue=host.queue,
             payload={"instance_id": str(instance.pk), "action": "spawn"},
             target=project.target(),

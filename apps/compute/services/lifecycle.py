@@ -47,13 +47,14 @@ def act(actor, instance, action_name, *, changes=None, **options):
             raise Conflict(f"Instance {instance} has no host.", code="instance_has_no_host")
         states.begin(current, action_name, **(changes or {}))
         op.details = {"host": current.host.name, **options}
-        return _job_for_host(actor, current, action_name, options)
+        return _job_for_host(actor, action, current, action_name, options)
 
 
-def _job_for_host(actor, instance, action_name, options):
+def _job_for_host(actor, action, instance, action_name, options):
     """The job carrying the action to the instance's host, sent once the transaction commits."""
     job = create_job(
         job_kind(action_name),
+        action=action,
         queue=instance.host.queue,
         payload={"instance_id": str(instance.pk), "action": action_name, **options},
         target=instance.target(),
@@ -82,7 +83,7 @@ def request_console_log(actor, instance, max_bytes):
         current = Instance.objects.select_related("host").get(pk=instance.pk)
         if current.host is None or current.vm_state == states.DELETED:
             raise Conflict(f"Instance {instance} is on no host.", code="instance_has_no_host")
-        return _job_for_host(actor, current, CONSOLE_LOG, {"max_bytes": max_bytes})
+        return _job_for_host(actor, action, current, CONSOLE_LOG, {"max_bytes": max_bytes})
 
 
 def release_resources(instance_id):

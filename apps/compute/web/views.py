@@ -17,7 +17,7 @@ from apps.core.errors import NotFound, PermissionDenied, ServiceError
 from apps.identity.selectors import get_or_404
 from apps.images.selectors import images_for
 from apps.jobs.models import Job
-from apps.jobs.selectors import jobs_for
+from apps.jobs.selectors import jobs_for, result_visible
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
 from apps.portal.views.dashboard import dashboard_project
@@ -248,7 +248,11 @@ def _console_job(request, instance, job_id):
     jobs = jobs_for(request.actor.principal).filter(
         kind=lifecycle.job_kind(lifecycle.CONSOLE_LOG), object_id=str(instance.pk)
     )
-    return get_or_404(jobs, "job", pk=job_id)
+    job = get_or_404(jobs, "job", pk=job_id)
+    # The text is the result of reading the console, which a project reader may not do.
+    if not result_visible(request.actor.principal, job):
+        raise NotFound("No such console log.")
+    return job
 
 
 @require_GET

@@ -65,6 +65,9 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         projects = Project.objects.select_related("domain") if any_project else projects_for(self.principal)
         return get_or_404(projects, "project", pk=project_id)
 
+    def _job(self, job):
+        return JobSerializer(job, context={"principal": self.principal}).data
+
     def _with_refs(self, values):
         values = dict(values)
         for field in ("kernel", "ramdisk"):
@@ -84,7 +87,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         image, job = data.create_and_import(
             self.actor, owner=owner, url=copy_from or location, copy=bool(copy_from), **values
         )
-        body = {**s.ImageSerializer(image).data, "job": JobSerializer(job).data}
+        body = {**s.ImageSerializer(image).data, "job": self._job(job)}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ImageUpdateSerializer, responses={200: s.ImageSerializer})
@@ -130,7 +133,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         image = self.get_object()
         values = self.validated(s.ImportSerializer)
         job = data.start_import(self.actor, image, values["url"], copy=values["copy"])
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self._job(job), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: s.MemberSerializer(many=True)})
     @action(detail=True, methods=["get"])

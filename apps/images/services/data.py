@@ -284,6 +284,7 @@ def start_import(actor, image, url, *, copy=True):
             raise Conflict(f"Image {image} already has an import running.", code="import_in_progress")
         job = create_job(
             IMPORT_JOB,
+            action=action,
             payload={"image_id": str(image.pk), "url": url, "copy": copy},
             target=image.target(),
             obj=image,
