@@ -6,10 +6,12 @@ from rest_framework import mixins, serializers
 from apps.core.api.views import ServiceViewSet
 
 from ..models import AuditEvent
-from ..selectors import events_for
+from ..selectors import details_for, events_for
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    details = serializers.SerializerMethodField()
+
     class Meta:
         model = AuditEvent
         fields = [
@@ -29,6 +31,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "error_message",
             "details",
         ]
+
+    def get_details(self, event) -> dict:
+        return details_for(self.context["principal"], event)
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -58,3 +63,6 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servic
 
     def get_queryset(self):
         return events_for(self.principal)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "principal": self.principal}

@@ -10,6 +10,7 @@ from django.conf import settings
 from apps.audit.recorder import audited
 from apps.identity.services.common import require
 from apps.infrastructure.capacity import Amounts
+from apps.infrastructure.selectors import sees_hosts
 from apps.jobs.services import create_job
 from apps.quotas import services as quotas
 
@@ -81,12 +82,14 @@ def create_instance(
                 near_network=hints["near_network"],
                 group_policy=group.policy if group else None,
                 group_hosts=launch.group_hosts(group),
-            )
+            ),
+            explain=sees_hosts(actor.principal),
         )
         instance.host, instance.zone = host, host.zone
         instance.vm_state, instance.task_state = states.placed_for("spawn")
         instance.save(force_insert=True)
-        op.details = {"host": host.name, "offering": offering.name, "image": str(image.pk)}
+        op.details = {"offering": offering.name, "image": str(image.pk)}
+        op.platform_details = {"host": host.name}
         job = create_job(
             SPAWN_JOB,
             action=action,

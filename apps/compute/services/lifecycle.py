@@ -46,7 +46,8 @@ def act(actor, instance, action_name, *, changes=None, **options):
         if current.host is None:
             raise Conflict(f"Instance {instance} has no host.", code="instance_has_no_host")
         states.begin(current, action_name, **(changes or {}))
-        op.details = {"host": current.host.name, **options}
+        op.details = options
+        op.platform_details = {"host": current.host.name}
         return _job_for_host(actor, action, current, action_name, options)
 
 
