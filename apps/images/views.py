@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import ValidationFailed
-from apps.identity.models import PLATFORM, Project
-from apps.identity.selectors import get_or_404
+from apps.identity.models import PLATFORM
+from apps.identity.selectors import get_or_404, projects_for
 from apps.jobs.selectors import jobs_for
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
@@ -92,9 +92,7 @@ def image_detail(request, project_id, image_id):
         "image": image,
         "owned": owned,
         "job": _latest_import(request, image),
-        "members": image.members.select_related("project")
-        if owned
-        else image.members.filter(project=project),
+        "members": image.members.all() if owned else image.members.filter(project=project),
         "share_form": ShareForm() if owned and image.visibility == Image.SHARED else None,
         "download_url": reverse("api:image-file", kwargs={"image_id": image.pk}),
     }
@@ -102,10 +100,11 @@ def image_detail(request, project_id, image_id):
 
 
 def _shared_project(request):
+    """The id of the project to share with or stop sharing with: never looked up (sharing.py)."""
     form = ShareForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed("Give the id of a project.")
-    return get_or_404(Project.objects.select_related("domain"), "project", pk=form.cleaned_data["project"])
+    return form.cleaned_data["project"]
 
 
 DASHBOARD_OPERATIONS = {
@@ -176,11 +175,20 @@ def admin_image_detail(request, image_id):
     context = {
         "image": image,
         "job": _latest_import(request, image),
-        "members": image.members.select_related("project"),
+        "members": _members_as_seen_by(request.actor.principal, image),
         "move_form": MoveForm(request.actor.principal),
         "can_publish": request.actor.can("images.image.publicize", PLATFORM),
     }
     return render_page(request, "images/admin/detail.html", context, area="admin")
+
+
+def _members_as_seen_by(principal, image):
+    """(member, project name) pairs: the name only of a project the admin may see, else None."""
+    members = list(image.members.all())
+    names = dict(
+        projects_for(principal).filter(pk__in=[m.project_id for m in members]).values_list("pk", "name")
+    )
+    return [(member, names.get(member.project_id)) for member in members]
 
 
 def _moved(request, image):

@@ -3,6 +3,7 @@
 import django_filters
 from rest_framework import mixins, serializers
 
+from apps.core.api.filters import IdFilterSet
 from apps.core.api.views import ServiceViewSet
 
 from ..models import AuditEvent
@@ -36,7 +37,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         return details_for(self.context["principal"], event)
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(IdFilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")

@@ -69,7 +69,7 @@ def create_instance(
             ephemeral_disk_gb=offering.ephemeral_disk_gb,
         )
         op.object = instance
-        quotas.claim(project, instance.quota(), instance)
+        quotas.claim(project, instance.quota(), instance, reader=actor.principal)
         host = place(
             PlacementRequest(
                 consumer_id=instance.pk,

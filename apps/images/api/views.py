@@ -6,9 +6,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.filters import IdFilterSet
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import ValidationFailed
-from apps.identity.models import Project
 from apps.identity.selectors import get_or_404, projects_for
 from apps.jobs.api.views import JobSerializer
 
@@ -20,7 +20,7 @@ from . import serializers as s
 MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 
 
-class ImageFilter(django_filters.FilterSet):
+class ImageFilter(IdFilterSet):
     owner = django_filters.UUIDFilter(field_name="owner_id")
 
     class Meta:
@@ -55,15 +55,14 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
             return None
         return get_or_404(selectors.images_for(self.principal), "image", pk=image_id)
 
-    def _project(self, project_id, *, any_project=False):
-        """A project the caller can see (or, to share with, any existing project)."""
+    def _project(self, project_id):
+        """A project the caller can see."""
         if project_id is None:
             project = self.principal.scope_project
             if project is None:
                 raise ValidationFailed("Say which project (project_id), or use a project-scoped token.")
             return project
-        projects = Project.objects.select_related("domain") if any_project else projects_for(self.principal)
-        return get_or_404(projects, "project", pk=project_id)
+        return get_or_404(projects_for(self.principal), "project", pk=project_id)
 
     def _job(self, job):
         return JobSerializer(job, context={"principal": self.principal}).data
@@ -145,16 +144,14 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
     @action(detail=True, methods=["post"])
     def share(self, request, pk=None):
         image = self.get_object()
-        project = self._project(self.validated(s.ProjectRefSerializer)["project_id"], any_project=True)
-        member = sharing.share(self.actor, image, project)
+        member = sharing.share(self.actor, image, self.validated(s.ProjectRefSerializer)["project_id"])
         return Response(s.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ProjectRefSerializer, responses={204: None})
     @action(detail=True, methods=["post"])
     def unshare(self, request, pk=None):
         image = self.get_object()
-        project = self._project(self.validated(s.ProjectRefSerializer)["project_id"], any_project=True)
-        sharing.unshare(self.actor, image, project)
+        sharing.unshare(self.actor, image, self.validated(s.ProjectRefSerializer)["project_id"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.OptionalProjectRefSerializer, responses={200: s.MemberSerializer})

@@ -3,9 +3,12 @@
 import pytest
 from django.core.management.base import CommandError
 
+from apps.audit.models import AuditEvent
+from apps.conftest import login
+from apps.identity import policy
 from apps.identity.actor import Actor
 from apps.identity.tests.commands import call
-from apps.identity.tests.factories import DomainFactory, ProjectFactory
+from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.images.inspection import ImageRefused
 from apps.images.models import Image
 from apps.images.services import snapshots
@@ -61,7 +64,42 @@ def test_a_domain_limit_applies_to_the_projects_below_it(api, project):
     )
 
     assert response.status_code == 409
-    assert response.data["error"]["details"]["scope"] == "domain"
+    assert response.data["error"]["details"] == {
+        "resource": "image_storage_gb",
+        "scope": "domain",
+        "requested": 1,
+    }
+
+
+def test_a_domain_limit_refusing_a_member_names_neither_its_limit_nor_its_usage(api, project, member):
+    quotas.set_limit(SYSTEM, project.domain, "images", 7)
+    used_by_others = ProjectFactory(domain=project.domain)
+    for n in range(7):
+        queued_image(used_by_others, name=f"theirs-{n}")
+    domain_admin = UserFactory(domain=project.domain)
+    grant(domain_admin, policy.DOMAIN_ADMIN, project.domain)
+    body = {"name": "one-too-many", "disk_format": "raw", "owner": str(project.pk)}
+
+    refused = api.post("/api/v1/images/", body, format="json").data["error"]
+    explained = login(domain_admin).post("/api/v1/images/", body, format="json").data["error"]
+
+    assert refused == {
+        "code": "quota_exceeded",
+        "message": f"Quota exceeded for images: a domain above project '{project.name}' has no room for 1"
+        " more.",
+        "details": {"resource": "images", "scope": "domain", "requested": 1},
+    }
+    assert explained["message"] == refused["message"]
+    assert explained["details"] == {
+        **refused["details"],
+        "scope_id": str(project.domain.pk),
+        "scope_name": project.domain.name,
+        "limit": 7,
+        "used": 7,
+    }
+    # The member reads the project's audit events: the failures are there, as neutral as the answer.
+    failures = AuditEvent.objects.using("audit").filter(action="images.image.create", outcome="failure")
+    assert [(e.project_id, e.error_message) for e in failures] == [(project.pk, refused["message"])] * 2
 
 
 def test_storage_counts_each_image_in_whole_gib_from_activation(project):
