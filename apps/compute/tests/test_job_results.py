@@ -11,23 +11,14 @@ from django.urls import reverse
 
 from apps.compute.services.lifecycle import request_console_log
 from apps.conftest import login
-from apps.identity import policy
 from apps.identity.actor import Actor
 from apps.identity.policy import Principal
-from apps.identity.tests.factories import UserFactory, grant
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 
 from .factories import InstanceFactory
 
 SECRET_TEXT = "root password is hunter2"
-
-
-@pytest.fixture
-def reader(project):
-    user = UserFactory(domain=project.domain)
-    grant(user, policy.PROJECT_READER, project)
-    return user
 
 
 @pytest.fixture
