@@ -81,6 +81,8 @@ ERR_TASK_EXPIRED = "task_expired"
 ERR_TIMEOUT = "timeout"
 ERR_INSTANCE_NOT_FOUND = "instance_not_found"
 ERR_INSTANCE_BUSY = "instance_busy"
+# A task about an instance this host already deleted: it arrived late (a redelivery, a late send).
+ERR_INSTANCE_DELETED = "instance_deleted"
 ERR_INVALID_STATE = "invalid_state"
 ERR_SPEC_CONFLICT = "spec_conflict"
 ERR_IMAGE_FETCH_FAILED = "image_fetch_failed"

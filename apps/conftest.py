@@ -45,6 +45,14 @@ def member(project):
 
 
 @pytest.fixture
+def reader(project):
+    """A project reader: sees the project's resources, changes nothing."""
+    user = UserFactory(domain=project.domain)
+    grant(user, policy.PROJECT_READER, project)
+    return user
+
+
+@pytest.fixture
 def api(member, project):
     """A project member's client with a project-scoped token."""
     return login(member, project_id=project.pk)

@@ -6,13 +6,17 @@ class ComputeConfig(AppConfig):
     label = "compute"
 
     def ready(self):
+        from django.db.models import Q
+
         from apps.core.policy import register_action
         from apps.identity.ownership import register_project_owner
         from apps.images import host_access
         from apps.infrastructure.agent_api import hooks
         from apps.infrastructure.hostwork import kinds as host_work
         from apps.jobs.registry import register_periodic
+        from apps.quotas.holders import register_holder
 
+        from . import states
         from .agent_messages import images_for_host, sync_power_states
         from .host_audit import audit_hosts
         from .host_work import INSTANCE_ACTIONS
@@ -38,6 +42,13 @@ class ComputeConfig(AppConfig):
         register_project_owner(
             "instances",
             lambda ids: Instance.objects.filter(project_id__in=ids).exclude(vm_state="deleted").count(),
+        )
+        register_holder(
+            Instance,
+            live=~Q(vm_state=states.DELETED),
+            project="project_id",
+            fields=("vcpus", "ram_mb"),
+            claims=lambda row: Instance(vcpus=row["vcpus"], ram_mb=row["ram_mb"]).quota(),
         )
         register_project_owner("keypairs", lambda ids: Keypair.objects.filter(project_id__in=ids).count())
         register_project_owner(

@@ -67,6 +67,7 @@ def prefetch_image(actor, image, hosts):
             dispatch.start(
                 work_for(PREFETCH_JOB),
                 host=host,
+                action=PREFETCH,
                 payload={"image_id": str(image.pk)},
                 obj=image,
                 actor=actor,

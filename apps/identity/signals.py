@@ -6,7 +6,8 @@ on to the caller and rolls it back. Receivers connect in their AppConfig.ready()
 
 - domain_created(domain), project_created(project): the new row is saved;
 - domain_deleting(domain), project_deleting(project): the row is locked and about to go;
-- project_moving(project, new_domain): the project's row is locked, its domain about to change.
+- project_moving(project, new_domain, reader): the project's row is locked, its domain about to change;
+  `reader` is the principal asking (a refusal tells it only what it may read).
 """
 
 from django.dispatch import Signal

@@ -13,6 +13,8 @@ class Job(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=64)
+    # The policy action the job carries out: its result is shown only to those who may perform it.
+    action = models.CharField(max_length=128, blank=True, default="")
     # "controller" for the controller's own workers, "host.<name>" for an agent queue.
     queue = models.CharField(max_length=200, default=CONTROLLER)
     state = models.CharField(max_length=16, choices=STATES, default=PENDING)

@@ -24,13 +24,19 @@ log = logging.getLogger(__name__)
 
 
 def create_job(
-    kind, *, payload=None, queue=Job.CONTROLLER, target=None, obj=None, actor=None, deadline_s=None
+    kind, *, action="", payload=None, queue=Job.CONTROLLER, target=None, obj=None, actor=None, deadline_s=None
 ):
-    """Record a job; call inside the transaction that records the intent it carries out."""
+    """Record a job; call inside the transaction that records the intent it carries out.
+
+    `action` is the policy action the job carries out (what the actor was allowed to do):
+    only those who may perform it on the job's target see its result. A job that names
+    none shows its result to cloud admins only.
+    """
     now = timezone.now()
     seconds = deadline_s or settings.CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS
     return Job.objects.create(
         kind=kind,
+        action=action,
         queue=queue,
         payload=payload or {},
         object_type=obj._meta.label_lower if obj is not None else "",

@@ -23,6 +23,9 @@ def project_deleting(sender, project, **kwargs):
     QuotaUsage.objects.filter(project=project).delete()
 
 
-def project_moving(sender, project, new_domain, **kwargs):
-    """Its usage leaves the domains above it for those above `new_domain`, or the move is refused."""
-    move_project_usage(project, new_domain)
+def project_moving(sender, project, new_domain, reader=None, **kwargs):
+    """Its usage leaves the domains above it for those above `new_domain`, or the move is refused.
+
+    `reader` is who asked: a refusal names the target domains' limits only to those who may read them.
+    """
+    move_project_usage(project, new_domain, reader=reader)

@@ -108,28 +108,39 @@ def ensure_rows(*, domain_ids=(), project_ids=(), resource_names=None):
     QuotaUsage.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _check(rows, amounts):
+def _check(rows, amounts, project, reader):
     for row in rows:
         amount = amounts[row.resource]
         if not row.allows(amount):
-            raise _exceeded(row, amount)
+            scope = row.project or row.domain
+            raise quota_exceeded(
+                scope, row.resource, row.limit, row.used, amount, project=project, reader=reader
+            )
 
 
-def _exceeded(row, amount):
-    scope, owner = ("project", row.project) if row.project_id else ("domain", row.domain)
-    return QuotaExceeded(
-        f"Quota exceeded for {row.resource} in {scope} '{owner.name}': limit {row.limit}, "
-        f"used {row.used}, asked for {amount}.",
-        details={
-            "resource": row.resource,
-            "scope": scope,
-            "scope_id": str(owner.pk),
-            "scope_name": owner.name,
-            "limit": row.limit,
-            "used": row.used,
-            "requested": amount,
-        },
-    )
+def quota_exceeded(scope, resource, limit, used, requested, *, project, reader):
+    """The refusal of `requested` more of `resource` in `project`, past the limit of `scope`.
+
+    The project itself or a domain above it. The message is also the audit event's,
+    which the project's members read, so it never gives a domain's limit, usage or
+    name. The details name the scope, its limit and usage only to a `reader` who may
+    read that scope's quotas (None: the system, which may read everything).
+    """
+    if isinstance(scope, Project):
+        message = (
+            f"Quota exceeded for {resource} in project '{scope.name}': limit {limit}, used {used}, "
+            f"asked for {requested}."
+        )
+    else:
+        message = (
+            f"Quota exceeded for {resource}: a domain above project '{project.name}' has no room for "
+            f"{requested} more."
+        )
+    details = {"resource": resource, "scope": "project" if isinstance(scope, Project) else "domain"}
+    details["requested"] = requested
+    if reader is None or reader.can("quotas.quota.read", scope.target()):
+        details.update(scope_id=str(scope.pk), scope_name=scope.name, limit=limit, used=used)
+    return QuotaExceeded(message, details=details)
 
 
 def _add_usage(row_ids_by_resource, amounts, sign=1):
@@ -151,8 +162,11 @@ def _group_ids(rows):
     return grouped
 
 
-def claim(project, amounts, holder):
-    """Take `amounts` ({resource: n}) for `holder`, an object of `project`, or raise QuotaExceeded."""
+def claim(project, amounts, holder, *, reader=None):
+    """Take `amounts` ({resource: n}) for `holder`, an object of `project`, or raise QuotaExceeded.
+
+    `reader`: the principal the refusal is for (see quota_exceeded).
+    """
     amounts = {name: int(n) for name, n in amounts.items() if int(n) != 0}
     for name, n in amounts.items():
         resources.get(name)
@@ -163,7 +177,7 @@ def claim(project, amounts, holder):
     holder_type = ContentType.objects.get_for_model(holder)
     with _in_transaction():
         rows = _lock_chain(project.pk, amounts)
-        _check(rows, amounts)
+        _check(rows, amounts, project, reader)
         _add_usage(_group_ids(rows), amounts)
         QuotaClaim.objects.bulk_create(
             [
@@ -209,7 +223,7 @@ def claimed_by(holder):
     )
 
 
-def move_project_usage(project, new_domain):
+def move_project_usage(project, new_domain, *, reader=None):
     """Carry a project's usage from its domain chain to new_domain's, or raise naming the limit.
 
     The caller holds the project row locked FOR UPDATE, so no claim runs meanwhile.
@@ -224,7 +238,7 @@ def move_project_usage(project, new_domain):
     rows = _lock_rows(Q(domain_id__in=leaving | joining), usage)
     joining_rows = [row for row in rows if row.domain_id in joining]
     leaving_rows = [row for row in rows if row.domain_id in leaving]
-    _check(joining_rows, usage)
+    _check(joining_rows, usage, project, reader)
     _add_usage(_group_ids(joining_rows), usage)
     _add_usage(_group_ids(leaving_rows), usage, sign=-1)
 

@@ -4,7 +4,7 @@ import json
 
 from django.views.decorators.http import require_GET
 
-from apps.audit.selectors import events_for
+from apps.audit.selectors import details_for, events_for
 from apps.core.scoping import get_or_404
 from apps.core.web.decorators import portal_view
 from apps.core.web.flow import slice_page
@@ -33,7 +33,7 @@ def admin_log(request):
 @portal_view(admin=True)
 def admin_event(request, event_id):
     event = get_or_404(events_for(request.actor.principal), "audit event", pk=event_id)
-    details = json.dumps(event.details, indent=2, sort_keys=True)
+    details = json.dumps(details_for(request.actor.principal, event), indent=2, sort_keys=True)
     return render_page(request, "audit/admin/event.html", {"event": event, "details": details}, area="admin")
 
 

@@ -11,6 +11,7 @@ from apps.identity.services.common import require
 from apps.infrastructure.capacity import Amounts
 from apps.infrastructure.hostwork import dispatch
 from apps.infrastructure.hostwork.kinds import work_for
+from apps.infrastructure.selectors import sees_hosts
 from apps.quotas import services as quotas
 
 from .. import states
@@ -67,7 +68,7 @@ def create_instance(
             ephemeral_disk_gb=offering.ephemeral_disk_gb,
         )
         op.object = instance
-        quotas.claim(project, {"instances": 1, "vcpus": instance.vcpus, "ram_mb": instance.ram_mb}, instance)
+        quotas.claim(project, instance.quota(), instance, reader=actor.principal)
         host = place(
             PlacementRequest(
                 consumer_id=instance.pk,
@@ -80,15 +81,18 @@ def create_instance(
                 near_network=hints["near_network"],
                 group_policy=group.policy if group else None,
                 group_hosts=launch.group_hosts(group),
-            )
+            ),
+            explain=sees_hosts(actor.principal),
         )
         instance.host, instance.zone = host, host.zone
         instance.vm_state, instance.task_state = states.placed_for("spawn")
         instance.save(force_insert=True)
-        op.details = {"host": host.name, "offering": offering.name, "image": str(image.pk)}
+        op.details = {"offering": offering.name, "image": str(image.pk)}
+        op.platform_details = {"host": host.name}
         job = dispatch.start(
             work_for(SPAWN_JOB),
             host=host,
+            action=action,
             payload={"instance_id": str(instance.pk), "action": "spawn"},
             target=project.target(),
             obj=instance,

@@ -69,6 +69,7 @@ def test_a_snapshot_shows_its_job_then_links_to_the_image_it_made(web, project, 
 
     # As the host's upload and report leave it.
     Image.objects.filter(pk=made.pk).update(status=Image.ACTIVE, size_bytes=1024, location="file:///golden")
+    quotas.claim(project, {"image_storage_gb": 1}, made)
     Job.objects.filter(pk=job.pk).update(state=Job.SUCCEEDED, progress=100)
     type(instance).objects.filter(pk=instance.pk).update(task_state=None)
     fragment = web.get(url("instance-state", project, instance.pk)).content.decode()

@@ -20,8 +20,9 @@ from apps.core.web.flow import handled, page_of, performed
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
 from apps.images.selectors import images_for
+from apps.infrastructure.selectors import hosts_for, sees_hosts
 from apps.jobs.models import Job
-from apps.jobs.selectors import jobs_for
+from apps.jobs.selectors import jobs_for, result_visible
 from apps.jobs.services import wait_for_job
 
 from .. import selectors, states
@@ -92,7 +93,7 @@ def instance_launch(request, project_id):
         form,
         lambda values: create_instance(request.actor, project, **form.launch_arguments())[0],
         done=lambda instance: _detail_url(project, instance),
-        message=lambda instance: f"Launching {instance.name} on {instance.host}: the progress shows below.",
+        message=lambda instance: f"Launching {instance.name}: the progress shows below.",
         failed=lambda form: _render_launch(request, project, form),
     )
 
@@ -248,7 +249,11 @@ def _console_job(request, instance, job_id):
     jobs = jobs_for(request.actor.principal).filter(
         kind=lifecycle.job_kind(lifecycle.CONSOLE_LOG), object_id=str(instance.pk)
     )
-    return get_or_404(jobs, "job", pk=job_id)
+    job = get_or_404(jobs, "job", pk=job_id)
+    # The text is the result of reading the console, which a project reader may not do.
+    if not result_visible(request.actor.principal, job):
+        raise NotFound("No such console log.")
+    return job
 
 
 @require_GET
@@ -379,8 +384,13 @@ def affinity_group_delete(request, project_id, group_id):
 @require_GET
 @portal_view(admin=True)
 def admin_instance_list(request):
-    """Every instance the admin may see; ?vm_state= and ?host= (a host's name) narrow the list."""
-    instances = selectors.instances_for(request.actor.principal).select_related("project__domain")
+    """Every instance the admin may see; ?vm_state= and ?host= (a host's name) narrow the list.
+
+    Only those who may see hosts see the host column; for anyone else a host filter,
+    whatever it names, finds the host nowhere, so it tells nothing about the hosts.
+    """
+    principal = request.actor.principal
+    instances = selectors.instances_for(principal).select_related("project__domain")
     shown = request.GET.get("vm_state")
     if shown in states.VM_STATES:
         instances = instances.filter(vm_state=shown)
@@ -388,8 +398,9 @@ def admin_instance_list(request):
         instances = instances.exclude(vm_state=states.DELETED)
     host = request.GET.get("host", "").strip()
     if host:
-        instances = instances.filter(host__name=host)
+        instances = instances.filter(host__in=hosts_for(principal).filter(name=host))
     context = {
+        "sees_hosts": sees_hosts(principal),
         "page": page_of(request, instances.order_by("project__domain__path", "project__name", "name")),
         "vm_states": states.VM_STATES,
         "shown": shown,

@@ -55,7 +55,7 @@ def move_project(actor, project, new_domain):
         if locked.domain_id == new_domain.pk:
             raise ValidationFailed(f"Project {project} is already in {new_domain}.", code="same_domain")
         op.details = {"from": str(locked.domain_id), "to": str(new_domain.pk)}
-        signals.project_moving.send(Project, project=locked, new_domain=new_domain)
+        signals.project_moving.send(Project, project=locked, new_domain=new_domain, reader=actor.principal)
         locked.domain = new_domain
         save_unique(locked, f"A project named '{locked.name}' already exists in {new_domain}.")
     return locked

@@ -40,5 +40,5 @@ def deactivated_image(owner, **fields):
 
 def shared_image(owner, member_project, **fields):
     image = active_image(owner, visibility=Image.SHARED, **fields)
-    sharing.share(SYSTEM, image, member_project)
+    sharing.share(SYSTEM, image, member_project.pk)
     return image

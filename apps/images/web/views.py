@@ -15,7 +15,7 @@ from apps.core.web.decorators import portal_view
 from apps.core.web.flow import handled, page_of, performed
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
-from apps.identity.models import Project
+from apps.identity.selectors import projects_for
 from apps.jobs.selectors import jobs_for
 
 from .. import selectors
@@ -93,9 +93,7 @@ def image_detail(request, project_id, image_id):
         "image": image,
         "owned": owned,
         "job": _latest_import(request, image),
-        "members": image.members.select_related("project")
-        if owned
-        else image.members.filter(project=project),
+        "members": image.members.all() if owned else image.members.filter(project=project),
         "share_form": ShareForm() if owned and image.visibility == Image.SHARED else None,
         "download_url": reverse("api:image-file", kwargs={"image_id": image.pk}),
     }
@@ -103,10 +101,11 @@ def image_detail(request, project_id, image_id):
 
 
 def _shared_project(request):
+    """The id of the project to share with or stop sharing with: never looked up (sharing.py)."""
     form = ShareForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed("Give the id of a project.")
-    return get_or_404(Project.objects.select_related("domain"), "project", pk=form.cleaned_data["project"])
+    return form.cleaned_data["project"]
 
 
 DASHBOARD_OPERATIONS = {
@@ -177,11 +176,20 @@ def admin_image_detail(request, image_id):
     context = {
         "image": image,
         "job": _latest_import(request, image),
-        "members": image.members.select_related("project"),
+        "members": _members_as_seen_by(request.actor.principal, image),
         "move_form": MoveForm(request.actor.principal),
         "can_publish": request.actor.can("images.image.publicize", PLATFORM),
     }
     return render_page(request, "images/admin/detail.html", context, area="admin")
+
+
+def _members_as_seen_by(principal, image):
+    """(member, project name) pairs: the name only of a project the admin may see, else None."""
+    members = list(image.members.all())
+    names = dict(
+        projects_for(principal).filter(pk__in=[m.project_id for m in members]).values_list("pk", "name")
+    )
+    return [(member, names.get(member.project_id)) for member in members]
 
 
 def _moved(request, image):

@@ -27,15 +27,17 @@ from .kinds import host_kinds, work_for
 log = logging.getLogger(__name__)
 
 
-def start(work, *, host, payload, target=None, obj=None, actor=None, subject=None):
+def start(work, *, host, payload, action="", target=None, obj=None, actor=None, subject=None):
     """Record a job of `work` whose first step runs on `host`, sent after commit; returns the job.
 
     Call inside the transaction that records the intent. `subject`, when given, is
     what the steps are built from as the transaction wrote it (work.subject(job)),
-    so it is not read back to send the first step.
+    so it is not read back to send the first step. `action` is the policy action the
+    job carries out: its result is shown only to those who may perform it.
     """
     job = jobs.create_job(
         work.kind,
+        action=action,
         queue=host.queue,
         payload=payload,
         target=target,

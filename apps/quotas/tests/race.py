@@ -89,8 +89,8 @@ def _prepare(job):
     if job["op"] == "recalculate":
 
         def recalculate():
-            drifts, orphans = recalc.recalculate(fix=job["fix"])
-            return {"ok": True, "drifts": len(drifts), "orphans": len(orphans)}
+            found = recalc.recalculate(fix=job["fix"])
+            return {"ok": True, "drifts": len(found.drifts), "orphans": len(found.orphans)}
 
         return recalculate
 
