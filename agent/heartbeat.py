@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 
 from . import protocol
 from .instance_files import all_instance_disks
@@ -19,7 +20,17 @@ AGENT_VERSION = "0.1.0"
 MIB = 1024 * 1024
 
 
-def build_heartbeat(settings, driver, cache, watchdog):
+@dataclass(frozen=True)
+class MoveEndpoints:
+    """What other hosts use of this one in moves: where it serves disks and admits a live migration's
+    source (0: not serving), and whether its hypervisor migrates running guests."""
+
+    transfer_port: int = 0
+    migration_gateway_port: int = 0
+    live_migration: bool = False
+
+
+def build_heartbeat(settings, driver, cache, watchdog, moves=MoveEndpoints()):
     cpus, ram_mb = driver.host_cpus_and_ram_mb()
     stats = os.statvfs(settings.data_dir)
     capacity = protocol.Capacity(
@@ -38,6 +49,9 @@ def build_heartbeat(settings, driver, cache, watchdog):
         inventory=driver.inventory(),
         cached_images=[entry.as_message() for entry in cache.entries()],
         stuck_operations=watchdog.stuck,
+        transfer_port=moves.transfer_port,
+        migration_gateway_port=moves.migration_gateway_port,
+        live_migration=moves.live_migration,
     )
 
 
@@ -48,6 +62,7 @@ class Housekeeper(threading.Thread):
         self.driver, self.cache, self.client = driver, cache, client
         self.reporter, self.journal, self.watchdog = reporter, journal, watchdog
         self.stopping = threading.Event()
+        self.moves = MoveEndpoints()
         self._next_cleanup = 0.0
 
     def run(self):
@@ -57,7 +72,7 @@ class Housekeeper(threading.Thread):
 
     def round(self):
         try:
-            heartbeat = build_heartbeat(self.settings, self.driver, self.cache, self.watchdog)
+            heartbeat = build_heartbeat(self.settings, self.driver, self.cache, self.watchdog, self.moves)
             self.client.post_message(protocol.HEARTBEAT_PATH, heartbeat)
             self.reporter.flush()
         except Exception:

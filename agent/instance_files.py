@@ -39,5 +39,7 @@ class InstanceFiles:
 
 
 def all_instance_disks(data_dir):
-    """Every disk file under the instances directory (for the image cache's in-use check)."""
-    return sorted((Path(data_dir) / "instances").glob("*/*.qcow2"))
+    """Every disk file of an instance, and of a copy handed over for a migration (for the image cache's
+    in-use check: a resize's source copy keeps its base until the resize is confirmed or reverted)."""
+    data_dir = Path(data_dir)
+    return sorted([*(data_dir / "instances").glob("*/*.qcow2"), *(data_dir / "migrations").glob("*/*.qcow2")])

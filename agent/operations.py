@@ -54,6 +54,10 @@ class Operations:
             protocol.INVENTORY: lambda p, *_: protocol.InventoryResult(self.driver.inventory()),
         }
 
+    def add_handlers(self, handlers):
+        """More tasks this host carries out: {task name: handler(payload, progress, deadline)}."""
+        self._handlers.update(handlers)
+
     def run(self, task, payload, progress, deadline):
         """The result Message of one task; ``progress(percent, message)`` reports along the way."""
         return self._handlers[task](payload, progress, deadline)
@@ -71,14 +75,14 @@ class Operations:
         spec = payload.instance
         files = self.files(spec.instance_id)
         try:
-            self._prepare_disks(spec, files, progress)
+            self.prepare_disks(spec, files, progress)
             status = self._define_and_start(spec, files, progress, deadline)
             # Started, but too late: the controller has failed this spawn and holds it in error.
             deadline.check("reporting the started domain")
         except BaseException as error:
             # A spec conflict is a domain this spawn did not make: it is never removed here.
             if getattr(error, "code", None) != protocol.ERR_SPEC_CONFLICT:
-                self._discard(spec.instance_id, files)
+                self.discard(spec.instance_id, files)
             raise
         return self._instance(status)
 
@@ -89,7 +93,7 @@ class Operations:
         progress(10, "replacing the root disk")
         for path in (files.root_disk, files.kernel, files.ramdisk):
             path.unlink(missing_ok=True)
-        self._prepare_disks(spec, files, progress)
+        self.prepare_disks(spec, files, progress)
         return self._instance(self._define_and_start(spec, files, progress, deadline, replace=True))
 
     def _define_and_start(self, spec, files, progress, deadline, replace=False):
@@ -107,7 +111,7 @@ class Operations:
             if error.code != protocol.ERR_INSTANCE_NOT_FOUND:
                 raise
 
-    def _discard(self, instance_id, files):
+    def discard(self, instance_id, files):
         """Remove the domain and files of a spawn that did not succeed; the spawn's own error is reported."""
         try:
             self.driver.delete(instance_id)
@@ -115,7 +119,7 @@ class Operations:
             log.exception("instance %s: could not remove the domain of a failed spawn", instance_id)
         files.remove()
 
-    def _prepare_disks(self, spec, files, progress):
+    def prepare_disks(self, spec, files, progress):
         files.create()
 
         def fetch_progress(done, total):
@@ -126,6 +130,10 @@ class Operations:
         self.cache.create_overlay(base, files.root_disk, spec.root_disk_mb * MIB)
         if spec.ephemeral_disk_mb:
             self.cache.create_blank(files.ephemeral_disk, spec.ephemeral_disk_mb * MIB)
+        self.copy_boot_files(spec, files)
+
+    def copy_boot_files(self, spec, files):
+        """The kernel and ramdisk of a directly booted instance, from the cache."""
         for image, dest in ((spec.kernel, files.kernel), (spec.ramdisk, files.ramdisk)):
             if image is not None and not dest.exists():
                 cached, _ = self.cache.ensure(image)

@@ -28,8 +28,20 @@ import types
 import typing
 from dataclasses import dataclass, field
 
-PROTOCOL_VERSION = 1
-SUPPORTED_PROTOCOL_VERSIONS = frozenset({1})
+PROTOCOL_VERSION = 2
+# The controller accepts agents one version behind it, and sends each host tasks of the version it
+# speaks; an older agent is refused with a message saying so (unsupported_version).
+OLDEST_PROTOCOL_VERSION = PROTOCOL_VERSION - 1
+SUPPORTED_PROTOCOL_VERSIONS = frozenset(range(OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION + 1))
+
+
+def unsupported_version_message(version):
+    """Why an agent speaking `version` is refused, saying what to do."""
+    return (
+        f"This agent speaks protocol version {version}; this controller accepts versions "
+        f"{OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION}: upgrade the agent."
+    )
+
 
 # --- Endpoints the controller serves for agents -------------------------------------------------
 
@@ -386,7 +398,6 @@ TASK_PAYLOADS = {
     PREFETCH_IMAGE: PrefetchImage,
     INVENTORY: InventoryRequest,
 }
-TASK_NAMES = tuple(TASK_PAYLOADS)
 
 
 @dataclass(frozen=True)
@@ -462,9 +473,16 @@ class Heartbeat(Message):
     cached_images: list[CachedImage] = field(default_factory=list)
     # Driver calls abandoned by the watchdog that have not returned yet.
     stuck_operations: int = 0
+    # Version 2: where other hosts reach this one for moves (0: not serving), and whether its
+    # hypervisor migrates running guests.
+    transfer_port: int = 0
+    migration_gateway_port: int = 0
+    live_migration: bool = False
 
     def validate(self):
         _check(is_host_name(self.host), "host is not a valid host name")
+        for port in (self.transfer_port, self.migration_gateway_port):
+            _check(0 <= port < 65536, "port out of range")
 
 
 @dataclass(frozen=True)
@@ -508,11 +526,14 @@ class EnrollRequest(Message):
     host: str  # may be "" to accept the name the controller registered for the token
     token: str
     public_key: str  # base64 of the raw 32-byte Ed25519 public key
+    # Version 2: a PEM certificate request for the host's TLS key (moves between hosts).
+    tls_csr: str = ""
 
     def validate(self):
         _check(self.host == "" or is_host_name(self.host), "host is not a valid host name")
         _check(0 < len(self.token) <= 512, "token missing")
         _check(is_public_key(self.public_key), "public_key is not a base64 raw Ed25519 public key")
+        _check(len(self.tls_csr) <= 16384, "tls_csr too long")
 
 
 @dataclass(frozen=True)
@@ -520,6 +541,9 @@ class EnrollResponse(Message):
     host: str
     # Keys the agent accepts task signatures from (more than one during a key rotation).
     controller_public_keys: list[str]
+    # Version 2 (answering a tls_csr): the host's certificate and the CA's, PEM.
+    tls_certificate: str = ""
+    tls_ca_certificate: str = ""
 
     def validate(self):
         _check(is_host_name(self.host), "host is not a valid host name")
@@ -594,3 +618,13 @@ TASK_RESULTS = {
 def parse_result(task, result):
     """The typed result of a succeeded TaskReport (for the controller)."""
     return TASK_RESULTS[task].from_dict(result)
+
+
+# --- Moves between hosts and recovery (agent/moves_protocol.py) ---------------------------------
+# Imported last: that module builds on the messages above.
+from .moves_protocol import *  # noqa: E402, F403
+from .moves_protocol import MOVE_TASK_PAYLOADS, MOVE_TASK_RESULTS  # noqa: E402
+
+TASK_PAYLOADS.update(MOVE_TASK_PAYLOADS)
+TASK_RESULTS.update(MOVE_TASK_RESULTS)
+TASK_NAMES = tuple(TASK_PAYLOADS)

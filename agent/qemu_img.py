@@ -52,13 +52,27 @@ def info(path, fmt, force_share=False):
     return json.loads(_run([*args, str(path)], timeout=INFO_TIMEOUT_SECONDS, limited=True))
 
 
-def backing_chain(path, fmt="qcow2"):
-    """The files of a disk's backing chain, the disk first (``-U``: the disk may be in use).
-
-    Each backing file is opened with the format recorded in its child (``-F``).
-    """
+def info_chain(path, fmt="qcow2"):
+    """``qemu-img info`` of a disk and each file of its backing chain, the disk first (``-U``: the disk
+    may be in use). Each backing file is opened with the format recorded in its child (``-F``)."""
     args = ["info", "--backing-chain", "--output=json", "-U", "-f", fmt, str(path)]
-    return [entry["filename"] for entry in json.loads(_run(args, timeout=INFO_TIMEOUT_SECONDS, limited=True))]
+    return json.loads(_run(args, timeout=INFO_TIMEOUT_SECONDS, limited=True))
+
+
+def backing_chain(path, fmt="qcow2"):
+    """The files of a disk's backing chain, the disk first."""
+    return [entry["filename"] for entry in info_chain(path, fmt)]
+
+
+def rebase_unsafe(path, backing, backing_format):
+    """Point a qcow2 at another backing file without reading either (``-u``): the data is the same."""
+    args = ["rebase", "-u", "-f", "qcow2", "-F", backing_format, "-b", str(backing), str(path)]
+    _run(args, timeout=INFO_TIMEOUT_SECONDS, limited=True)
+
+
+def resize(path, size_bytes):
+    """Grow a qcow2 disk's virtual size (never shrinks: the caller checks)."""
+    _run(["resize", "-q", "-f", "qcow2", str(path), str(size_bytes)], timeout=INFO_TIMEOUT_SECONDS)
 
 
 def create_overlay(base, base_format, dest, size_bytes):

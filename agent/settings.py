@@ -36,6 +36,15 @@ class AgentSettings:
     # Finished tasks are remembered this long, so a redelivered one reports its outcome again.
     journal_retention_seconds: int = 7 * 24 * 3600
     fake_faults: str = ""  # fake driver only: "define:hang,stop:fail"
+    # Moves between hosts: where this host serves disks to destinations, and where a live
+    # migration's source reaches it (libvirtd itself never listens on the network); the local user
+    # that relays an admitted migration to libvirtd (its polkit rules allow migration only).
+    # Both over mutual TLS with certificates of the controller's CA.
+    transfer_listen: str = "0.0.0.0:16510"
+    migration_gateway_listen: str = "0.0.0.0:16514"
+    migration_relay_user: str = "cloudmgr-migrate"
+    libvirt_socket: str = "/run/libvirt/libvirt-sock"
+    fake_fabric_dir: str = ""  # fake driver only: the directory two fake hosts migrate guests through
     # Reported instead of the measured value when > 0 (to offer less than the host has).
     capacity_cpus: int = 0
     capacity_ram_mb: int = 0
@@ -68,6 +77,12 @@ class AgentSettings:
         keys_path = self.data_dir / CONTROLLER_KEYS_FILE
         if not self.controller_public_keys and keys_path.exists():
             self.controller_public_keys = keys_path.read_text().split()
+
+
+def listen_address(text):
+    """("address", port) from "address:port" (an IPv6 address in brackets)."""
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def _parse(spec, raw):

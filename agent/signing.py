@@ -45,6 +45,7 @@ from .protocol import (
     Message,
     ProtocolError,
     RequestRefused,
+    SignedTicket,
     TaskRefused,
     canonical_json,
     is_host_name,
@@ -114,12 +115,17 @@ def _task_signing_bytes(envelope):
     return TASK_SIGNATURE_CONTEXT + canonical_json({name: envelope[name] for name in _ENVELOPE_FIELDS})
 
 
-def sign_task(private_key, *, task, task_id, host, payload, expires_at, issued_at=None):
+def sign_task(
+    private_key, *, task, task_id, host, payload, expires_at, issued_at=None, version=PROTOCOL_VERSION
+):
     """The envelope the controller sends as the task's only argument.
 
     ``payload`` is the task's Message (or its dict, validated here); ``task_id`` is
-    the job's UUID; ``expires_at`` (Unix seconds) is the job's deadline.
+    the job's UUID; ``expires_at`` (Unix seconds) is the job's deadline; ``version``
+    the protocol version the host speaks (an agent one version behind refuses newer).
     """
+    if version not in SUPPORTED_PROTOCOL_VERSIONS:
+        raise ProtocolError(f"protocol version {version!r} is not supported")
     if task not in TASK_PAYLOADS:
         raise ProtocolError(f"unknown task {task!r}")
     payload_dict = payload.to_dict() if isinstance(payload, Message) else payload
@@ -129,7 +135,7 @@ def sign_task(private_key, *, task, task_id, host, payload, expires_at, issued_a
     if not is_host_name(host):
         raise ProtocolError("host is not a valid host name")
     envelope = {
-        "v": PROTOCOL_VERSION,
+        "v": version,
         "task": task,
         "task_id": str(task_id),
         "host": host,
@@ -181,6 +187,40 @@ def verify_task(envelope, *, public_keys, host, task=None, now=None, max_clock_s
     except ProtocolError as exc:
         raise TaskRefused(f"invalid payload: {exc}", "malformed") from exc
     return VerifiedTask(envelope["task"], envelope["task_id"], host, issued_at, expires_at, payload)
+
+
+# --- Controller -> agents: signed transfer tickets (agent.moves_protocol) --------------------------
+
+TRANSFER_SIGNATURE_CONTEXT = b"CLOUDMGR-TRANSFER-V1\n"
+
+
+def _ticket_signing_bytes(ticket):
+    """What the controller signs: its own context, so no task signature can pass for a ticket."""
+    return TRANSFER_SIGNATURE_CONTEXT + canonical_json(ticket.to_dict())
+
+
+def sign_ticket(private_key, ticket):
+    """A TransferTicket signed by the controller's task key, as a SignedTicket."""
+    signature = private_key.sign(_ticket_signing_bytes(ticket))
+    return SignedTicket(ticket=ticket, signature=base64.b64encode(signature).decode("ascii"))
+
+
+def verify_ticket(signed, *, public_keys, source, destination, now=None):
+    """The ticket of a SignedTicket meant for this `source` and the peer `destination`, or TaskRefused."""
+    try:
+        signature = base64.b64decode(signed.signature, validate=True)
+    except (TypeError, ValueError) as exc:
+        raise TaskRefused("the ticket's signature cannot be read", "malformed") from exc
+    ticket = signed.ticket
+    if not _verify_with_any(public_keys, signature, _ticket_signing_bytes(ticket)):
+        raise TaskRefused("the ticket's signature does not verify with the controller's key", "bad_signature")
+    if ticket.source != source:
+        raise TaskRefused(f"the ticket is for source {ticket.source!r}, not {source!r}", "wrong_host")
+    if ticket.destination != destination:
+        raise TaskRefused(f"the ticket is for {ticket.destination!r}, not {destination!r}", "wrong_peer")
+    if (time.time() if now is None else now) >= ticket.expires_at:
+        raise TaskRefused("the ticket has expired", "expired")
+    return ticket
 
 
 def _verify_with_any(public_keys, signature, data):

@@ -1,26 +1,34 @@
-"""The agent process: a Celery worker on the host's own queue, plus the housekeeping thread.
+"""The agent process: recovery first, then a Celery worker on the host's own queue, the housekeeping
+thread, and the servers other hosts reach for moves.
 
-The worker consumes only ``host.<name>`` with a thread pool (every thread shares
-the driver's one libvirt connection), acknowledges a task only after it ran
-(acks_late) and keeps no results in Celery: outcomes go to the controller as
-signed reports. One Celery task is registered per protocol task name; each
-hands its envelope to the TaskExecutor.
+Before anything else the agent asks the controller what its guests should be
+doing (agent.recovery): it starts no guest and takes no task until it knows,
+nor while its host is fenced. The worker consumes only ``host.<name>`` with a
+thread pool (every thread shares the driver's one libvirt connection),
+acknowledges a task only after it ran (acks_late) and keeps no results in
+Celery: outcomes go to the controller as signed reports. One Celery task is
+registered per protocol task name; each hands its envelope to the TaskExecutor.
 """
 
 import logging
 
 from celery import Celery
 
-from . import protocol, signing
+from . import pki, protocol, signing
 from .controller_client import ControllerClient
 from .drivers.fake import FakeDriver, parse_faults
 from .enroll import load_host_key
 from .executor import TaskExecutor
-from .heartbeat import Housekeeper
+from .heartbeat import Housekeeper, MoveEndpoints
 from .image_cache import ImageCache
 from .journal import TaskJournal
+from .migration_gateway import MigrationGateway
+from .moves import MoveOperations
 from .operations import Operations
+from .recovery import Recovery
 from .reporter import Reporter
+from .settings import listen_address
+from .transfer import TransferServer
 from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -35,12 +43,15 @@ class SettingsError(Exception):
 def make_driver(settings):
     if settings.driver == "fake":
         return FakeDriver(
-            parse_faults(settings.fake_faults), faults_file=settings.data_dir / FAKE_FAULTS_FILE
+            parse_faults(settings.fake_faults),
+            faults_file=settings.data_dir / FAKE_FAULTS_FILE,
+            fabric_dir=settings.fake_fabric_dir or settings.data_dir / "fake-fabric",
         )
     if settings.driver == "libvirt":
         from .drivers.libvirt_driver import LibvirtDriver  # libvirt is only needed by this driver
 
-        return LibvirtDriver(settings.libvirt_uri, settings.domain_type)
+        pki_dir = pki.pki_dir(settings.data_dir) if pki.has_certificate(settings.data_dir) else None
+        return LibvirtDriver(settings.libvirt_uri, settings.domain_type, pki_dir=pki_dir)
     raise SettingsError(f"unknown driver {settings.driver!r} (libvirt or fake)")
 
 
@@ -66,6 +77,21 @@ class Agent:
         self.journal = TaskJournal(data_dir / "tasks")
         self.watchdog = Watchdog()
         self.operations = Operations(self.driver, self.cache, self.client, data_dir)
+        self.transfers = self.gateway = None
+        if pki.has_certificate(data_dir):
+            public_keys = [signing.load_public_key(key) for key in settings.controller_public_keys]
+            self.transfers = TransferServer(
+                data_dir, settings.host, public_keys, listen_address(settings.transfer_listen)
+            )
+            if self.driver.supports_live_migration and settings.driver == "libvirt":
+                self.gateway = MigrationGateway(
+                    data_dir,
+                    listen_address(settings.migration_gateway_listen),
+                    settings.libvirt_socket,
+                    settings.migration_relay_user or None,
+                )
+        self.operations.add_handlers(MoveOperations(self.operations, settings.host, self.gateway).handlers())
+        self.recovery = Recovery(self.client, self.driver, self.operations, settings.host)
         self.executor = TaskExecutor(
             settings.host,
             [signing.load_public_key(key) for key in settings.controller_public_keys],
@@ -76,6 +102,12 @@ class Agent:
         )
         self.housekeeper = Housekeeper(
             settings, self.driver, self.cache, self.client, self.reporter, self.journal, self.watchdog
+        )
+        self.housekeeper.moves = MoveEndpoints(
+            transfer_port=self.transfers.port if self.transfers else 0,
+            migration_gateway_port=self.gateway.port if self.gateway else 0,
+            live_migration=self.driver.supports_live_migration
+            and (self.gateway is not None or settings.driver == "fake"),
         )
 
 
@@ -123,6 +155,11 @@ def run(settings):
         settings.libvirt_uri,
         settings.data_dir,
     )
+    if agent.recovery.run() is None:
+        return
+    for server in (agent.transfers, agent.gateway):
+        if server is not None:
+            server.start()
     agent.housekeeper.start()
     try:
         app.worker_main(
@@ -140,4 +177,7 @@ def run(settings):
         )
     finally:
         agent.housekeeper.stopping.set()
+        for server in (agent.transfers, agent.gateway):
+            if server is not None:
+                server.close()
         agent.driver.close()

@@ -10,6 +10,7 @@ agent.errors.AgentError with a protocol error code.
 from abc import ABC, abstractmethod
 
 from .. import protocol
+from ..errors import AgentError
 
 
 def domain_name(instance_id):
@@ -77,3 +78,17 @@ class Driver(ABC):
     @abstractmethod
     def close(self):
         """Release the hypervisor connection."""
+
+    # --- live migration (agent.moves): a driver that cannot migrate running guests keeps these ---------
+
+    supports_live_migration = False
+
+    def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
+        """Move the running guest of ``spec`` to ``peer`` (a protocol.MigrationPeer), its disks to
+        ``destination_files`` there; the domain is persisted there and undefined here. On any failure,
+        and when ``deadline`` comes near, the migration is aborted and the guest runs on here."""
+        raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this hypervisor does not migrate live")
+
+    def finish_incoming(self, instance_id) -> protocol.DomainStatus:
+        """The guest a live migration brought here; it must be running."""
+        raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this hypervisor does not migrate live")

@@ -8,6 +8,13 @@ test can change them while a worker process runs. A hung step blocks until
 ``release_hangs()`` (in-process tests) or for good, then fails. A stalled step
 waits while its fault stays set (or until ``release_hangs()``), then goes on as
 if nothing happened: a hypervisor that answers late.
+
+Live migration between two fake drivers (two agent processes) goes through a
+directory they share, the fake's stand-in for the network between two
+hypervisors: the source writes the guest there and forgets it, the destination
+takes it from there when asked for the guest that arrived. A stalled migration
+(``live_migrate: stall``) is aborted when its deadline comes near, and the guest
+stays where it was, as libvirt's abort leaves it.
 """
 
 import json
@@ -38,9 +45,12 @@ def parse_faults(text):
 
 
 class FakeDriver(Driver):
-    def __init__(self, faults=None, faults_file=None, cpus=8, ram_mb=16384):
+    supports_live_migration = True
+
+    def __init__(self, faults=None, faults_file=None, cpus=8, ram_mb=16384, fabric_dir=None):
         self.faults = dict(faults or {})
         self.faults_file = Path(faults_file) if faults_file else None
+        self.fabric_dir = Path(fabric_dir) if fabric_dir else None
         self.cpus, self.ram_mb = cpus, ram_mb
         self.domains = {}
         self._lock = threading.Lock()
@@ -186,6 +196,41 @@ class FakeDriver(Driver):
 
     def close(self):
         """Nothing to release."""
+
+    def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
+        instance_id = spec.instance_id
+        if self._status(instance_id).power_state != "running":
+            raise AgentError(protocol.ERR_INVALID_STATE, "only a running guest migrates live")
+        while self._faults().get("live_migrate") == STALL:
+            if deadline.passed:
+                raise AgentError(protocol.ERR_MIGRATION_ABORTED, "fake driver: aborted at the deadline")
+            progress(50, "copying memory")
+            self._release.wait(STALL_POLL_SECONDS)
+        self._step("live_migrate")
+        progress(90, "switching over")
+        with self._lock:
+            domain = self.domains.pop(instance_id)
+        arrival = self._arrival(instance_id)
+        arrival.parent.mkdir(parents=True, exist_ok=True)
+        arrival.write_text(json.dumps({**domain, "destination": peer.host}))
+
+    def finish_incoming(self, instance_id):
+        self._step("finish_incoming")
+        arrival = self._arrival(instance_id)
+        with self._lock:
+            if instance_id not in self.domains:
+                if not arrival.exists():
+                    raise AgentError(protocol.ERR_INSTANCE_NOT_FOUND, f"no guest of {instance_id} arrived")
+                domain = json.loads(arrival.read_text())
+                domain.pop("destination")
+                self.domains[instance_id] = domain
+        arrival.unlink(missing_ok=True)
+        return self._status(instance_id)
+
+    def _arrival(self, instance_id):
+        if self.fabric_dir is None:
+            raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "fake driver: no fabric directory")
+        return self.fabric_dir / f"{instance_id}.json"
 
     def inventory(self):
         self._step("inventory")

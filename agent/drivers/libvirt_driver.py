@@ -16,7 +16,7 @@ import libvirt
 
 from .. import protocol, qemu_img
 from ..errors import AgentError
-from . import domain_xml
+from . import domain_xml, libvirt_migration
 from .base import Driver, domain_name
 from .connection import SharedConnection
 
@@ -106,9 +106,16 @@ def _version_text(number):
 
 
 class LibvirtDriver(Driver):
-    def __init__(self, uri, domain_type="auto", cpuinfo_path="/proc/cpuinfo"):
+    def __init__(self, uri, domain_type="auto", cpuinfo_path="/proc/cpuinfo", pki_dir=None):
         self.connection = SharedConnection(uri)
         self.domain_type = resolve_domain_type(domain_type, cpuinfo_path)
+        # This host's TLS files (agent.pki), which its libvirtd presents to a migration's destination.
+        self.pki_dir = pki_dir
+
+    @property
+    def supports_live_migration(self):
+        """libvirt's test driver keeps its guests in one process: nothing to migrate them to."""
+        return self.pki_dir is not None and not self.connection.uri.startswith("test:")
 
     def _call(self, action, function):
         with _hypervisor_errors(action):
@@ -329,6 +336,31 @@ class LibvirtDriver(Driver):
             return True
 
         return self._call("delete", run)
+
+    def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
+        if not self.supports_live_migration:
+            return super().live_migrate(spec, destination_files, peer, options, progress, deadline)
+        uri = libvirt_migration.destination_uri(peer, self.pki_dir)
+        params = libvirt_migration.parameters(spec, destination_files, peer, options, self.domain_type)
+
+        def run(conn):
+            dom = self._get(conn, spec.instance_id)
+            if dom.state()[0] != libvirt.VIR_DOMAIN_RUNNING:
+                raise AgentError(protocol.ERR_INVALID_STATE, f"{dom.name()} is not running")
+            libvirt_migration.migrate(dom, uri, params, options, progress, deadline)
+
+        # Not retried on a new connection: the migration may have gone on without this one.
+        with _hypervisor_errors("live migration"):
+            run(self.connection.get())
+
+    def finish_incoming(self, instance_id):
+        def run(conn):
+            status = self._status(self._get(conn, instance_id))
+            if status.power_state != "running":
+                raise AgentError(protocol.ERR_INVALID_STATE, f"the migrated guest is {status.power_state}")
+            return status
+
+        return self._call("finish the incoming migration", run)
 
     def close(self):
         self.connection.close()

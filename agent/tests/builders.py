@@ -67,3 +67,13 @@ def spawn_with(agent, spec, clock):
     return agent.operations.run(
         protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), clock.progress, deadline
     )
+
+
+def new_host_key(data_dir):
+    """A host key written where `python -m agent enroll` leaves it (0600), as if the host had enrolled."""
+    key = signing.generate_private_key()
+    path = Path(data_dir) / "host_key.pem"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(signing.private_key_to_pem(key))
+    path.chmod(0o600)
+    return key

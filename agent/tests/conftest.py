@@ -4,12 +4,13 @@ import time
 
 import pytest
 
-from agent import signing
+from agent import pki, signing
 from agent.controller_client import ControllerClient
 from agent.drivers.fake import FakeDriver
 from agent.executor import TaskExecutor
 from agent.image_cache import ImageCache
 from agent.journal import TaskJournal
+from agent.moves import MoveOperations
 from agent.operations import Operations
 from agent.reporter import Reporter
 from agent.tests.builders import new_id
@@ -40,6 +41,8 @@ class InProcessAgent:
         self.journal = TaskJournal(data_dir / "tasks")
         self.watchdog = Watchdog()
         self.operations = Operations(driver, self.cache, self.client, data_dir)
+        self.operations.add_handlers(MoveOperations(self.operations, host).handlers())
+        self.data_dir = data_dir
         self.executor = TaskExecutor(
             host,
             [controller.public_key],
@@ -61,6 +64,11 @@ class InProcessAgent:
         )
         self.executor.execute(task, envelope)
         return self.controller.final_report(envelope["task_id"])
+
+    def certify(self):
+        """Give the host a TLS certificate from the stub controller's CA, as enrollment does."""
+        request = pki.new_request(self.data_dir, self.host)
+        pki.install(self.data_dir, *self.controller.ca.issue(request, self.host))
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 The real endpoint belongs to the controller (Django), which agent tests must not
 import; this stub implements the same contract from agent.protocol: enrollment
-with a one-time token, signed heartbeats and task reports (signature, clock
-window, nonce replay, body hash and "only about yourself" checked with
-signing.verify_request), image download and snapshot upload.
+with a one-time token, signed heartbeats, task reports and recovery questions
+(signature, clock window, nonce replay, body hash and "only about yourself"
+checked with signing.verify_request), image download and snapshot upload.
 """
 
 import hashlib
@@ -16,12 +16,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from agent import protocol, signing
 
+from .stub_ca import StubCA
+
 IMAGE_PREFIX = f"{protocol.AGENT_API_PREFIX}/images/"
 
 
 class StubController:
     def __init__(self):
         self.signing_key = signing.generate_private_key()
+        self.ca = StubCA()
         self.host_keys = {}
         self.enroll_tokens = {}
         self.images = {}
@@ -30,6 +33,9 @@ class StubController:
         self.heartbeats = []
         self.refusals = []
         self.enrollments = []
+        # What the recovery endpoint answers (agent.recovery), and the requests it got.
+        self.recovery = protocol.Recovery(fenced=False)
+        self.recovery_requests = []
         self._nonces = set()
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -139,6 +145,7 @@ class StubController:
                 kinds = {
                     protocol.HEARTBEAT_PATH: (protocol.Heartbeat, stub.heartbeats),
                     protocol.TASK_REPORT_PATH: (protocol.TaskReport, stub.reports),
+                    protocol.RECOVERY_PATH: (protocol.RecoveryRequest, stub.recovery_requests),
                 }
                 if self.path not in kinds:
                     return self._answer(404)
@@ -148,6 +155,8 @@ class StubController:
                     stub._record(stub.refusals, "other_host")
                     return self._answer(403, {"error": {"code": "other_host"}})
                 stub._record(bucket, message)
+                if self.path == protocol.RECOVERY_PATH:
+                    return self._answer(200, stub.recovery.to_dict())
                 return self._answer(200, {})
 
             def _enroll(self, body):
@@ -157,7 +166,13 @@ class StubController:
                     return self._answer(403, {"error": {"code": "bad_token"}})
                 stub.host_keys[host] = request.public_key
                 stub._record(stub.enrollments, request)
-                answer = protocol.EnrollResponse(host=host, controller_public_keys=[stub.public_key])
+                certificate, ca = stub.ca.issue(request.tls_csr, host) if request.tls_csr else ("", "")
+                answer = protocol.EnrollResponse(
+                    host=host,
+                    controller_public_keys=[stub.public_key],
+                    tls_certificate=certificate,
+                    tls_ca_certificate=ca,
+                )
                 return self._answer(200, answer.to_dict())
 
             def do_GET(self):

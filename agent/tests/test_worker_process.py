@@ -18,8 +18,7 @@ import redis
 from celery import Celery
 
 from agent import protocol, signing
-from agent.enroll import load_or_create_host_key
-from agent.tests.builders import make_spec, qcow2_bytes, signed
+from agent.tests.builders import make_spec, new_host_key, qcow2_bytes, signed
 
 BROKER_URL = os.environ.get("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +31,7 @@ class AgentProcess:
         self.host = f"test-{uuid.uuid4().hex[:12]}"
         self.controller = controller
         self.data_dir = tmp_path / self.host
-        controller.host_keys[self.host] = signing.public_key_b64(load_or_create_host_key(self.data_dir))
+        controller.host_keys[self.host] = signing.public_key_b64(new_host_key(self.data_dir))
         settings = {
             "BROKER_URL": BROKER_URL,
             "CONTROLLER_URL": controller.url,

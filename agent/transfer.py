@@ -1,0 +1,223 @@
+"""Disk transfer between hosts: the source's server and the destination's fetch, over mutual TLS.
+
+The source serves ``GET /v1/migrations/<migration id>/<file>`` from the copy it
+handed over (``<data dir>/migrations/<migration id>/``) and from nowhere else. A
+request must come over TLS with a certificate of the controller's CA, and carry
+a transfer ticket (agent.moves_protocol.TransferTicket) that the controller
+signed for exactly that migration and file, this host as source and the peer's
+certificate name as destination, not yet expired, and never used before here:
+the first request spends it, even one that fails.
+
+So a host that reads a ticket off the broker cannot use it (its certificate
+names another host), and a host that is the destination of one move can fetch
+nothing else.
+
+The destination streams the body to a file while hashing it, and keeps it only
+when its size and SHA-256 are the ones the source reported to the controller
+(carried in the signed ticket).
+"""
+
+import hashlib
+import http.client
+import logging
+import os
+import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from . import pki, protocol, signing
+from .errors import AgentError
+from .instance_files import PRIVATE_DIR_MODE, ensure_dir
+
+log = logging.getLogger(__name__)
+
+TICKET_HEADER = "X-Cloudmgr-Transfer-Ticket"
+CHUNK_BYTES = 1024 * 1024
+HANDSHAKE_TIMEOUT_SECONDS = 10
+IO_TIMEOUT_SECONDS = 60
+MIGRATIONS_DIR = "migrations"
+USED_TICKETS_DIR = "transfers"
+
+
+def handed_over(data_dir, migration_id):
+    """Where a source keeps the copy it handed over for one migration."""
+    return Path(data_dir) / MIGRATIONS_DIR / migration_id
+
+
+def transfer_path(migration_id, name):
+    return f"/v1/migrations/{migration_id}/{name}"
+
+
+class TransferServer:
+    """The source side: serves handed-over disks to the destinations their tickets name."""
+
+    def __init__(self, data_dir, host, public_keys, listen):
+        """`listen`: (address, port), port 0 for any free one."""
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.public_keys = list(public_keys)
+        self.used = ensure_dir(self.data_dir / USED_TICKETS_DIR, PRIVATE_DIR_MODE)
+        self._server = _TlsServer(listen, _handler(self), pki.server_context(data_dir))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.2,), name="transfer-server", daemon=True
+        )
+
+    @property
+    def port(self):
+        return self._server.server_address[1]
+
+    def start(self):
+        self._thread.start()
+        log.info("serving disk transfers on port %d", self.port)
+        return self
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def authorize(self, peer, ticket_header, migration_id, name):
+        """The file a request may read, or AgentError saying why not; spends the ticket."""
+        try:
+            signed = protocol.decode_ticket(ticket_header or "")
+            ticket = signing.verify_ticket(
+                signed, public_keys=self.public_keys, source=self.host, destination=peer
+            )
+        except protocol.ProtocolError as exc:
+            raise AgentError(protocol.ERR_TRANSFER_FAILED, f"ticket refused: {exc}") from exc
+        if (ticket.migration_id, ticket.file.name) != (migration_id, name):
+            raise AgentError(protocol.ERR_TRANSFER_FAILED, "the ticket is for another file")
+        try:
+            descriptor = os.open(self.used / ticket.ticket_id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise AgentError(protocol.ERR_TRANSFER_FAILED, "the ticket was already used") from None
+        os.close(descriptor)
+        path = handed_over(self.data_dir, migration_id) / name
+        if not path.is_file() or path.stat().st_size != ticket.file.size_bytes:
+            raise AgentError(protocol.ERR_TRANSFER_FAILED, "no such file handed over, or of another size")
+        return path
+
+
+class _TlsServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, handler, context):
+        self.context = context
+        super().__init__(address, handler)
+
+    def finish_request(self, request, client_address):
+        """The TLS handshake runs in the request's own thread, so a slow peer holds up no one."""
+        request.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.warning("transfer: TLS handshake with %s failed: %s", client_address[0], exc)
+            return
+        tls.settimeout(IO_TIMEOUT_SECONDS)
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            tls.close()
+
+
+def _handler(server):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            parts = self.path.split("/")
+            if len(parts) != 5 or parts[:3] != ["", "v1", MIGRATIONS_DIR]:
+                return self._refuse(404, "no such path")
+            _, _, _, migration_id, name = parts
+            peer = pki.peer_host(self.connection)
+            try:
+                path = server.authorize(peer, self.headers.get(TICKET_HEADER), migration_id, name)
+            except AgentError as error:
+                log.warning("transfer to %s refused: %s", peer, error.message)
+                return self._refuse(403, error.message)
+            size = path.stat().st_size
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            with path.open("rb") as source:
+                while chunk := source.read(CHUNK_BYTES):
+                    self.wfile.write(chunk)
+            log.info("sent %s of migration %s to %s (%d bytes)", name, migration_id, peer, size)
+            return None
+
+        def _refuse(self, status, message):
+            body = message.encode("utf-8", "replace")[:500]
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):
+            log.debug("transfer: " + format, *args)
+
+    return Handler
+
+
+def fetch(data_dir, source, signed, dest, progress=None):
+    """Fetch one handed-over file from `source` (a TransferSource) into `dest`, checked against the ticket."""
+    ticket = signed.ticket
+    context = pki.client_context(data_dir)
+    try:
+        raw = socket.create_connection((source.address, source.port), timeout=IO_TIMEOUT_SECONDS)
+        tls = context.wrap_socket(raw, server_hostname=source.host)
+        connection = http.client.HTTPConnection(source.address, source.port, timeout=IO_TIMEOUT_SECONDS)
+        connection.sock = tls
+        connection.request(
+            "GET",
+            transfer_path(ticket.migration_id, ticket.file.name),
+            headers={TICKET_HEADER: protocol.encode_ticket(signed)},
+        )
+        response = connection.getresponse()
+        if response.status != 200:
+            detail = response.read(500).decode("utf-8", "replace")
+            raise AgentError(protocol.ERR_TRANSFER_FAILED, f"the source refused: {response.status} {detail}")
+        try:
+            return receive(response.readinto, ticket.file, dest, progress)
+        finally:
+            connection.close()
+    except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise AgentError(protocol.ERR_TRANSFER_FAILED, f"fetching {ticket.file.name}: {exc}") from exc
+
+
+def copy_local(source_path, expected, dest, progress=None):
+    """The same checks for a file that does not cross the network (a resize on one host)."""
+    with open(source_path, "rb") as source:
+        return receive(source.readinto, expected, dest, progress)
+
+
+def receive(readinto, expected, dest, progress=None):
+    """Write what `readinto` yields to `dest` while hashing; keep it only if it is `expected` (a DiskFile)."""
+    digest = hashlib.sha256()
+    buffer = bytearray(CHUNK_BYTES)
+    view = memoryview(buffer)
+    received = 0
+    dest = Path(dest)
+    try:
+        with dest.open("wb") as out:
+            while (count := readinto(view)) > 0:
+                received += count
+                if received > expected.size_bytes:
+                    break
+                digest.update(view[:count])
+                out.write(view[:count])
+                if progress is not None:
+                    progress(received, expected.size_bytes)
+            out.flush()
+            os.fsync(out.fileno())
+        if received != expected.size_bytes or digest.hexdigest() != expected.sha256:
+            raise AgentError(
+                protocol.ERR_DISK_CHECKSUM_MISMATCH,
+                f"{expected.name}: received {received} bytes with sha256 {digest.hexdigest()}, "
+                f"expected {expected.size_bytes} bytes with sha256 {expected.sha256}",
+            )
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return dest
