@@ -1,7 +1,8 @@
 """Running one task envelope: verify, deduplicate, lock, run under the watchdog, report.
 
-A task about an instance this host has deleted does nothing (see agent.journal):
-the delete's tombstone is written under the instance's lock, once the delete succeeded.
+A task about an instance this host has deleted does nothing (see agent.journal),
+except one that only removes what is left of it: the delete's tombstone is
+written under the instance's lock, once the delete succeeded.
 
 Independent of Celery, so that the whole path is testable in-process; the
 Celery tasks in agent.worker only hand their envelope to ``TaskExecutor.execute``.
@@ -18,6 +19,10 @@ from .watchdog import Deadline
 log = logging.getLogger(__name__)
 
 PROGRESS_MIN_INTERVAL_SECONDS = 1.0
+# Tasks that only remove things: they run even for an instance this host deleted.
+REMOVING_TASKS = frozenset(
+    {protocol.DELETE_INSTANCE, protocol.FINISH_MIGRATION_SOURCE, protocol.DISCARD_MIGRATION_TARGET}
+)
 # Waiting for a busy instance ends this long before the deadline, so the task reports instance_busy
 # rather than racing the watchdog's timeout.
 LOCK_WAIT_MARGIN_SECONDS = 0.5
@@ -51,6 +56,9 @@ class TaskExecutor:
         self.watchdog = watchdog
         self.clock = clock
         self.locks = KeyedLocks()
+        # Cleared while the host is fenced: a task that arrives then is dropped, never run.
+        self.taking_tasks = threading.Event()
+        self.taking_tasks.set()
         self._in_flight = set()
         self._in_flight_guard = threading.Lock()
 
@@ -73,6 +81,9 @@ class TaskExecutor:
             )
         except protocol.TaskRefused as exc:
             return self._refused(task_name, envelope, exc)
+        if not self.taking_tasks.is_set():
+            log.warning("dropped task %s %s: this host is fenced", verified.task, verified.task_id)
+            return {"task_id": verified.task_id, "refused": "fenced"}
         recorded = self.journal.get(verified.task_id)
         if recorded is not None:
             log.info("task %s already finished (%s): reporting it again", verified.task_id, recorded.state)
@@ -124,11 +135,7 @@ class TaskExecutor:
             if lock is None:
                 raise AgentError(protocol.ERR_INSTANCE_BUSY, f"instance {key} is busy with another task")
         try:
-            if (
-                key is not None
-                and verified.task != protocol.DELETE_INSTANCE
-                and self.journal.was_deleted(key)
-            ):
+            if key is not None and verified.task not in REMOVING_TASKS and self.journal.was_deleted(key):
                 raise AgentError(protocol.ERR_INSTANCE_DELETED, f"instance {key} was deleted on this host")
             result = self.operations.run(
                 verified.task,

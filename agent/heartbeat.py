@@ -3,6 +3,8 @@
 One daemon thread: every heartbeat period it POSTs a signed Heartbeat and
 flushes the report outbox; every cleanup period it prunes the image cache and
 the task journal. A failure in one round is logged and the next round runs.
+Each heartbeat's answer goes to ``on_answer`` (agent.worker): a host that was
+fenced destroys its guests and takes no task until it is returned to service.
 """
 
 import logging
@@ -63,6 +65,7 @@ class Housekeeper(threading.Thread):
         self.reporter, self.journal, self.watchdog = reporter, journal, watchdog
         self.stopping = threading.Event()
         self.moves = MoveEndpoints()
+        self.on_answer = None
         self._next_cleanup = 0.0
 
     def run(self):
@@ -73,10 +76,18 @@ class Housekeeper(threading.Thread):
     def round(self):
         try:
             heartbeat = build_heartbeat(self.settings, self.driver, self.cache, self.watchdog, self.moves)
-            self.client.post_message(protocol.HEARTBEAT_PATH, heartbeat)
+            answer = protocol.HeartbeatAnswer.from_dict(
+                self.client.post_message(protocol.HEARTBEAT_PATH, heartbeat)
+            )
             self.reporter.flush()
         except Exception:
             log.exception("heartbeat failed")
+            answer = None
+        if answer is not None and self.on_answer is not None:
+            try:
+                self.on_answer(answer)
+            except Exception:
+                log.exception("acting on the heartbeat's answer failed")
         if time.monotonic() >= self._next_cleanup:
             self._next_cleanup = time.monotonic() + self.settings.image_cache_cleanup_seconds
             try:

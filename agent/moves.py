@@ -66,9 +66,6 @@ class MoveOperations:
                 raise AgentError(protocol.ERR_NOTHING_TO_MOVE, f"no files of {payload.instance_id} here")
             progress(5, "stopping the guest")
             self._stop(payload.instance_id, payload.graceful_timeout_seconds)
-            if payload.flatten:
-                progress(10, "flattening the root disk")
-                _flatten(files.root_disk)
             ensure_dir(handed.parent, PRIVATE_DIR_MODE)
             os.rename(files.dir, handed)
         try:
@@ -232,6 +229,7 @@ class MoveOperations:
         if not self.driver.supports_live_migration:
             raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this host does not migrate live")
         spec = payload.instance
+        self.driver.accept_incoming(spec.instance_id)
         files = self.ops.files(spec.instance_id)
         self._claim_target(files, payload.migration_id)
         try:
@@ -276,15 +274,6 @@ def _grow(path, size_bytes, error_code):
         raise AgentError(error_code, f"{path.name} is {current} bytes: it cannot shrink to {size_bytes}")
     if size_bytes > current:
         qemu_img.resize(path, size_bytes)
-
-
-def _flatten(root_disk):
-    """The root disk without its backing file (its base image is gone from the registry)."""
-    temp = root_disk.with_name(f".flat-{root_disk.name}")
-    temp.unlink(missing_ok=True)
-    qemu_img.convert_to_qcow2(root_disk, "qcow2", temp)
-    temp.chmod(FILE_MODE)
-    os.replace(temp, root_disk)
 
 
 def _sha256_and_size(path):

@@ -149,14 +149,9 @@ class MigrationTask(InstanceTask):
 
 @dataclass(frozen=True)
 class PrepareMigration(MigrationTask):
-    """Source: stop the guest (gracefully for up to the timeout) and hand its disks over.
-
-    ``flatten``: the instance's image is gone, so the destination cannot have its
-    base: hand over standalone disks.
-    """
+    """Source: stop the guest (gracefully for up to the timeout) and hand its disks over."""
 
     graceful_timeout_seconds: int = 60
-    flatten: bool = False
 
     def validate(self):
         super().validate()

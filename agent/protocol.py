@@ -48,7 +48,7 @@ def unsupported_version_message(version):
 AGENT_API_PREFIX = "/internal/agent/v1"
 # POST, unsigned (the one-time token authenticates): EnrollRequest -> EnrollResponse.
 ENROLL_PATH = f"{AGENT_API_PREFIX}/enroll"
-# POST, signed: Heartbeat -> any 2xx.
+# POST, signed: Heartbeat -> HeartbeatAnswer.
 HEARTBEAT_PATH = f"{AGENT_API_PREFIX}/heartbeat"
 # POST, signed: TaskReport -> any 2xx (409 when the task is not this host's: the agent drops it).
 TASK_REPORT_PATH = f"{AGENT_API_PREFIX}/task-reports"
@@ -483,6 +483,15 @@ class Heartbeat(Message):
         _check(is_host_name(self.host), "host is not a valid host name")
         for port in (self.transfer_port, self.migration_gateway_port):
             _check(0 <= port < 65536, "port out of range")
+
+
+@dataclass(frozen=True)
+class HeartbeatAnswer(Message):
+    """The controller's answer to a heartbeat (version 2; a version 1 agent reads none)."""
+
+    # The host was fenced: its guests may run elsewhere now. The agent destroys its own and takes no
+    # task until the host is returned to service (agent.recovery).
+    fenced: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ and, if not, what each of its instances should be doing:
 - fenced: an operator confirmed this host was off, and its instances may be
   running elsewhere now. Nothing starts; every guest still running here is
   destroyed (powered off; definitions and disks stay for the operator), and the
-  agent takes no task until the host is returned to service;
-- otherwise each instance's guest is made to match: ``running`` starts it (its
-  domain is defined again from the spec first when the hypervisor lost it but
-  its disks are here), ``paused`` starts and pauses it, ``off`` leaves it off.
-  Domains the answer does not list are never started: their instances are not
-  this host's any more.
+  agent takes no task until the host is returned to service (agent.worker: the
+  heartbeat's answer says when);
+- otherwise each instance's guest is made to match: its domain is defined again
+  from the spec when the hypervisor lost it but its disks are here; ``running``
+  starts it, ``paused`` starts and pauses it, ``off`` leaves it off. Domains the
+  answer does not list are never started: their instances are not this host's
+  any more.
 
 Until the controller answers, nothing starts: the agent keeps asking.
 """
@@ -27,7 +28,6 @@ from .errors import AgentError
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = (1, 2, 5, 10, 30)
-FENCED_POLL_SECONDS = 30
 
 
 class Recovery:
@@ -40,7 +40,7 @@ class Recovery:
         self.sleep = sleep or self.stopping.wait
 
     def ask(self):
-        """The controller's answer, asking again (and starting nothing) until there is one."""
+        """The controller's answer, asking again (starting nothing) until there is one (None: stopping)."""
         attempt = 0
         while not self.stopping.is_set():
             request = protocol.RecoveryRequest(protocol.PROTOCOL_VERSION, self.host, int(time.time()))
@@ -48,29 +48,18 @@ class Recovery:
                 return protocol.Recovery.from_dict(self.client.post_message(protocol.RECOVERY_PATH, request))
             except (ControllerError, protocol.ProtocolError) as exc:
                 delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-                log.warning(
-                    "recovery: no answer from the controller (%s); starting nothing, asking again", exc
-                )
+                log.warning("recovery: no answer from the controller (%s); nothing starts, asking again", exc)
                 attempt += 1
                 self.sleep(delay)
         return None
 
-    def run(self):
-        """Ask, and apply the answer; while the host is fenced, keep its guests off and ask again.
-
-        Returns the answer that lets the agent take tasks (None when stopping).
-        """
-        while True:
-            answer = self.ask()
-            if answer is None or not answer.fenced:
-                if answer is not None:
-                    self.restore(answer.instances)
-                return answer
+    def apply(self, answer):
+        """Make the guests match the answer: all off when fenced, as desired otherwise."""
+        if answer.fenced:
+            log.warning("recovery: this host is fenced; its guests are destroyed and stay off")
             self.destroy_guests()
-            log.warning("recovery: this host is fenced; its guests stay off until it returns to service")
-            self.sleep(FENCED_POLL_SECONDS)
-            if self.stopping.is_set():
-                return None
+        else:
+            self.restore(answer.instances)
 
     def destroy_guests(self):
         for status in self.driver.inventory().instances:
@@ -80,9 +69,7 @@ class Recovery:
     def restore(self, desired):
         for wanted in desired:
             instance_id = wanted.instance.instance_id
-            if wanted.power == "off":
-                continue
-            if self._ensure_defined(wanted.instance) is None:
+            if self._ensure_defined(wanted.instance) is None or wanted.power == "off":
                 continue
             self._quietly(f"starting {instance_id}", self.driver.start, instance_id)
             if wanted.power == "paused":

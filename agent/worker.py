@@ -103,12 +103,33 @@ class Agent:
         self.housekeeper = Housekeeper(
             settings, self.driver, self.cache, self.client, self.reporter, self.journal, self.watchdog
         )
+        self.housekeeper.on_answer = self.heard
         self.housekeeper.moves = MoveEndpoints(
             transfer_port=self.transfers.port if self.transfers else 0,
             migration_gateway_port=self.gateway.port if self.gateway else 0,
             live_migration=self.driver.supports_live_migration
             and (self.gateway is not None or settings.driver == "fake"),
         )
+
+    def recover(self, answer):
+        """Apply the controller's recovery answer; a fenced host takes no task until it is unfenced."""
+        if answer.fenced:
+            self.executor.taking_tasks.clear()
+        self.recovery.apply(answer)
+        if not answer.fenced:
+            self.executor.taking_tasks.set()
+
+    def heard(self, heartbeat_answer):
+        """A heartbeat's answer: fenced while working (a host cut off that comes back) destroys the guests
+        and stops the tasks; returned to service while stopped asks what to restore, then takes tasks."""
+        if heartbeat_answer.fenced:
+            if self.executor.taking_tasks.is_set():
+                log.warning("the controller says this host is fenced")
+            self.recover(protocol.Recovery(fenced=True))
+        elif not self.executor.taking_tasks.is_set():
+            answer = self.recovery.ask()
+            if answer is not None:
+                self.recover(answer)
 
 
 def create_app(agent):
@@ -155,8 +176,10 @@ def run(settings):
         settings.libvirt_uri,
         settings.data_dir,
     )
-    if agent.recovery.run() is None:
+    answer = agent.recovery.ask()
+    if answer is None:
         return
+    agent.recover(answer)
     for server in (agent.transfers, agent.gateway):
         if server is not None:
             server.start()

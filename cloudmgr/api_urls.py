@@ -38,6 +38,7 @@ router.register("offerings", compute.OfferingViewSet, basename="offering")
 router.register("keypairs", compute.KeypairViewSet, basename="keypair")
 router.register("affinity-groups", compute.AffinityGroupViewSet, basename="affinity-group")
 router.register("instances", compute.InstanceViewSet, basename="instance")
+router.register("migrations", compute.MigrationViewSet, basename="migration")
 router.register("host-audit", HostAuditViewSet, basename="host-audit")
 router.register("image-prefetches", ImagePrefetchViewSet, basename="image-prefetch")
 

@@ -185,6 +185,7 @@ CLOUDMGR_PERIODS = {
     "infrastructure.refresh_host_limits": env_int("CLOUDMGR_PERIOD_REFRESH_HOST_LIMITS", 60),
     "infrastructure.redispatch_host_jobs": env_int("CLOUDMGR_PERIOD_REDISPATCH_JOBS", 10),
     "compute.audit_hosts": env_int("CLOUDMGR_PERIOD_AUDIT_HOSTS", 300),
+    "compute.continue_drains": env_int("CLOUDMGR_PERIOD_CONTINUE_DRAINS", 10),
     "identity.purge_api_key_nonces": env_int("CLOUDMGR_PERIOD_PURGE_API_KEY_NONCES", 300),
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
@@ -225,6 +226,13 @@ CLOUDMGR_TASK_SIGNING_KEY_FILE = env_str(
 )
 # Public keys (base64) of earlier signing keys that enrolling agents should still trust (rotation).
 CLOUDMGR_TASK_SIGNING_PREVIOUS_PUBLIC_KEYS = env_list("CLOUDMGR_TASK_SIGNING_PREVIOUS_PUBLIC_KEYS", [])
+# The CA that gives hosts their TLS certificates at enrollment (moves between hosts): its private key
+# (PEM text, or the file `createhostca` writes, 0600) and its certificate.
+CLOUDMGR_HOST_CA_KEY = env_str("CLOUDMGR_HOST_CA_KEY")
+CLOUDMGR_HOST_CA_KEY_FILE = env_str("CLOUDMGR_HOST_CA_KEY_FILE", str(BASE_DIR / "var" / "host_ca_key.pem"))
+CLOUDMGR_HOST_CA_CERT = env_str("CLOUDMGR_HOST_CA_CERT")
+CLOUDMGR_HOST_CA_CERT_FILE = env_str("CLOUDMGR_HOST_CA_CERT_FILE", str(BASE_DIR / "var" / "host_ca.pem"))
+CLOUDMGR_HOST_CERT_LIFETIME_DAYS = env_int("CLOUDMGR_HOST_CERT_LIFETIME_DAYS", 365)
 
 # Scheduler: filters, then weighers, by registry name (apps/compute/scheduler) or dotted path.
 CLOUDMGR_SCHEDULER_FILTERS = env_list(
@@ -260,6 +268,20 @@ CLOUDMGR_REDISPATCH_AFTER_SECONDS = env_int("CLOUDMGR_REDISPATCH_AFTER_SECONDS",
 CLOUDMGR_KERNEL_CMDLINE = env_str("CLOUDMGR_KERNEL_CMDLINE", "console=ttyS0")
 # How long a console-log request waits for the host's answer before it returns the job instead.
 CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS = env_float("CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS", 10.0)
+
+# Moves between hosts: each move is one job with one deadline for all its steps.
+CLOUDMGR_MIGRATION_DEADLINE_SECONDS = env_int("CLOUDMGR_MIGRATION_DEADLINE_SECONDS", 3600)
+CLOUDMGR_LIVE_MIGRATION_DEADLINE_SECONDS = env_int("CLOUDMGR_LIVE_MIGRATION_DEADLINE_SECONDS", 1800)
+# Undoing a failed move waits for its destination to confirm it runs nothing of it (a host that is
+# down may still run the guest), at most this long; fencing the destination ends the wait at once.
+CLOUDMGR_MOVE_UNDO_DEADLINE_SECONDS = env_int("CLOUDMGR_MOVE_UNDO_DEADLINE_SECONDS", 86400)
+# A disk transfer ticket is good this long after it is issued (and never past its move's deadline).
+CLOUDMGR_TRANSFER_TICKET_SECONDS = env_int("CLOUDMGR_TRANSFER_TICKET_SECONDS", 600)
+CLOUDMGR_LIVE_MIGRATION_MAX_DOWNTIME_MS = env_int("CLOUDMGR_LIVE_MIGRATION_MAX_DOWNTIME_MS", 500)
+CLOUDMGR_LIVE_MIGRATION_BANDWIDTH_MIB_S = env_int("CLOUDMGR_LIVE_MIGRATION_BANDWIDTH_MIB_S", 0)
+# A host in maintenance is drained this many moves at a time; a move that failed is tried again later.
+CLOUDMGR_MAINTENANCE_CONCURRENT_MOVES = env_int("CLOUDMGR_MAINTENANCE_CONCURRENT_MOVES", 4)
+CLOUDMGR_MAINTENANCE_RETRY_SECONDS = env_int("CLOUDMGR_MAINTENANCE_RETRY_SECONDS", 60)
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

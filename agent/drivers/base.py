@@ -83,6 +83,17 @@ class Driver(ABC):
 
     supports_live_migration = False
 
+    def accept_incoming(self, instance_id):
+        """Before a live migration brings the guest here: no running domain may have its UUID here."""
+        try:
+            status = self.status(instance_id)
+        except AgentError as error:
+            if error.code == protocol.ERR_INSTANCE_NOT_FOUND:
+                return
+            raise
+        if status.power_state != "shutoff":
+            raise AgentError(protocol.ERR_SPEC_CONFLICT, f"{status.domain_name} already runs here")
+
     def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
         """Move the running guest of ``spec`` to ``peer`` (a protocol.MigrationPeer), its disks to
         ``destination_files`` there; the domain is persisted there and undefined here. On any failure,

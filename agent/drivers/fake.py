@@ -197,6 +197,10 @@ class FakeDriver(Driver):
     def close(self):
         """Nothing to release."""
 
+    def accept_incoming(self, instance_id):
+        self._step("accept_incoming")
+        super().accept_incoming(instance_id)
+
     def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
         instance_id = spec.instance_id
         if self._status(instance_id).power_state != "running":

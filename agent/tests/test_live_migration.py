@@ -309,15 +309,16 @@ def source_context(tmp_path, controller, name):
 
 
 def talk(gateway, context):
-    with (
-        socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as raw,
-        context.wrap_socket(raw, server_hostname="compute-b") as tls,
-    ):
-        tls.sendall(b"hello")
-        try:
+    """What comes back through the gateway for b"hello" (nothing: refused, at the handshake or after)."""
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname="compute-b") as tls,
+        ):
+            tls.sendall(b"hello")
             return tls.recv(1024)
-        except (ssl.SSLError, ConnectionError):
-            return b""
+    except (ssl.SSLError, ConnectionError):
+        return b""
 
 
 def test_the_gateway_relays_the_expected_source_to_libvirtd_and_no_one_else(gateway, tmp_path, controller):
@@ -339,5 +340,4 @@ def test_the_gateway_admits_no_one_after_the_deadline_nor_without_a_certificate(
 
     gateway.expect("compute-a", new_id(), time.time() + 60)
     anonymous = ssl.create_default_context(cafile=str(pki.pki_dir(tmp_path / "dest") / "cacert.pem"))
-    with pytest.raises((ssl.SSLError, ConnectionError)):
-        talk(gateway, anonymous)
+    assert talk(gateway, anonymous) == b""

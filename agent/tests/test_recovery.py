@@ -44,7 +44,8 @@ def test_after_a_power_cut_running_guests_start_again_and_stopped_ones_stay_off(
         ],
     )
 
-    answer = recovery(fake_agent).run()
+    answer = recovery(fake_agent).ask()
+    recovery(fake_agent).apply(answer)
 
     assert not answer.fenced
     assert controller.recovery_requests[0].host == fake_agent.host
@@ -68,7 +69,7 @@ def test_a_guest_the_hypervisor_forgot_is_defined_again_from_its_spec_when_its_d
         instances=[protocol.DesiredInstance(spec, "running"), protocol.DesiredInstance(gone, "running")],
     )
 
-    recovery(after).run()
+    recovery(after).apply(recovery(after).ask())
 
     assert power(after.driver, spec) == "running"
     assert after.driver.status(spec.instance_id).spec_sha256 == spec.spec_sha256()
@@ -76,27 +77,22 @@ def test_a_guest_the_hypervisor_forgot_is_defined_again_from_its_spec_when_its_d
     assert InstanceFiles(tmp_path, spec.instance_id).root_disk.exists()
 
 
-def test_a_fenced_host_starts_nothing_destroys_its_guests_and_asks_again_until_it_returns(
-    tmp_path, controller, fake_agent
-):
+def test_a_fenced_host_destroys_its_guests_and_starts_none(tmp_path, controller, fake_agent):
     image = image_ref(controller, tmp_path)
-    spec = make_spec(image)
-    spawned(fake_agent, spec)
+    running, stopped = make_spec(image), make_spec(image)
+    for spec in (running, stopped):
+        spawned(fake_agent, spec)
+    fake_agent.driver.stop(stopped.instance_id, 0)
     controller.recovery = protocol.Recovery(
-        fenced=True, instances=[protocol.DesiredInstance(spec, "running")]
+        fenced=True, instances=[protocol.DesiredInstance(stopped, "running")]
     )
-    asked = []
 
-    def wait(_seconds):
-        asked.append(len(controller.recovery_requests))
-        if len(asked) == 2:
-            controller.recovery = protocol.Recovery(fenced=False, instances=[])
+    answer = recovery(fake_agent).ask()
+    recovery(fake_agent).apply(answer)
 
-    answer = recovery(fake_agent, sleep=wait).run()
-
-    assert asked == [1, 2]
-    assert not answer.fenced
-    assert power(fake_agent.driver, spec) == "shutoff"
+    assert answer.fenced
+    assert power(fake_agent.driver, running) == "shutoff"
+    assert power(fake_agent.driver, stopped) == "shutoff"
 
 
 def test_without_an_answer_nothing_starts_and_the_agent_keeps_asking(tmp_path, controller, fake_agent):
@@ -116,7 +112,7 @@ def test_without_an_answer_nothing_starts_and_the_agent_keeps_asking(tmp_path, c
 
     answer = Recovery(
         fake_agent.client, fake_agent.driver, fake_agent.operations, fake_agent.host, stopping, wait
-    ).run()
+    ).ask()
 
     assert answer is None
     assert waits == [1, 2, 5]

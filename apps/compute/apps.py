@@ -11,6 +11,7 @@ class ComputeConfig(AppConfig):
         from apps.core.policy import register_action
         from apps.identity.ownership import register_project_owner
         from apps.images import host_access
+        from apps.infrastructure import signals as host_signals
         from apps.infrastructure.agent_api import hooks
         from apps.infrastructure.hostwork import kinds as host_work
         from apps.jobs.registry import register_periodic
@@ -20,18 +21,27 @@ class ComputeConfig(AppConfig):
         from .agent_messages import images_for_host, sync_power_states
         from .host_audit import audit_hosts
         from .host_work import INSTANCE_ACTIONS
-        from .models import AffinityGroup, Instance, Keypair
+        from .models import AffinityGroup, Instance, Keypair, quota_of
+        from .moves.work import MOVE_KINDS, images_for_moves
         from .policy_actions import POLICY_ACTIONS
         from .prefetch import ImagePrefetch, images_for_prefetch
+        from .services import host_loss, maintenance
         from .services.snapshots import images_host_may_write
         from .web import host_audit as host_audit_pages
         from .web import portal
 
         for name, kind, description in POLICY_ACTIONS:
             register_action(name, kind, description)
-        for work in (*INSTANCE_ACTIONS.values(), ImagePrefetch()):
+        for work in (*INSTANCE_ACTIONS.values(), ImagePrefetch(), *MOVE_KINDS):
             host_work.register(work)
         register_periodic("compute.audit_hosts", audit_hosts)
+        register_periodic("compute.continue_drains", maintenance.continue_drains)
+        host_signals.hosts_went_down.connect(host_loss.hosts_went_down)
+        host_signals.host_fenced.connect(host_loss.host_fenced)
+        host_signals.maintenance_changed.connect(maintenance.maintenance_changed)
+        host_signals.register_occupant(host_loss.occupants)
+        states.move_ended.connect(maintenance.move_ended)
+        host_access.register_image_reader(images_for_moves)
         hooks.register_inventory_handler(sync_power_states)
         host_access.register_image_reader(images_for_host)
         host_access.register_image_reader(images_for_prefetch)
@@ -47,8 +57,10 @@ class ComputeConfig(AppConfig):
             Instance,
             live=~Q(vm_state=states.DELETED),
             project="project_id",
-            fields=("vcpus", "ram_mb"),
-            claims=lambda row: Instance(vcpus=row["vcpus"], ram_mb=row["ram_mb"]).quota(),
+            fields=("vcpus", "ram_mb", "previous_offering__vcpus", "previous_offering__ram_mb"),
+            claims=lambda row: quota_of(
+                row["vcpus"], row["ram_mb"], row["previous_offering__vcpus"], row["previous_offering__ram_mb"]
+            ),
         )
         register_project_owner("keypairs", lambda ids: Keypair.objects.filter(project_id__in=ids).count())
         register_project_owner(

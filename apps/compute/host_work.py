@@ -7,7 +7,6 @@ action (lifecycle.action_succeeded), a failure or the deadline fails it
 (lifecycle.action_failed), and a snapshot's image is settled either way.
 """
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, UUIDField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -19,39 +18,7 @@ from . import states
 from .models import Instance
 from .services.lifecycle import CONSOLE_LOG, action_failed, action_succeeded, job_kind
 from .services.snapshots import SNAPSHOT, snapshot_ended
-
-MB_PER_GB = 1024
-
-
-def image_ref(image):
-    return protocol.ImageRef(
-        image_id=str(image.pk),
-        sha256=image.sha256,
-        size_bytes=image.size_bytes,
-        disk_format=image.disk_format,
-    )
-
-
-def instance_spec(instance):
-    image = instance.image
-    kernel = image.kernel if image.kernel_id else None
-    ramdisk = image.ramdisk if image.ramdisk_id else None
-    return protocol.InstanceSpec(
-        instance_id=str(instance.pk),
-        name=instance.name,
-        project_id=str(instance.project_id),
-        offering=instance.offering.name,
-        vcpus=instance.vcpus,
-        ram_mb=instance.ram_mb,
-        root_disk_mb=instance.root_disk_gb * MB_PER_GB,
-        ephemeral_disk_mb=instance.ephemeral_disk_gb * MB_PER_GB,
-        image=image_ref(image),
-        kernel=image_ref(kernel) if kernel else None,
-        ramdisk=image_ref(ramdisk) if ramdisk else None,
-        kernel_cmdline=settings.CLOUDMGR_KERNEL_CMDLINE if kernel else "",
-        arch=image.architecture or instance.host.arch or "x86_64",
-        user_id=str(instance.created_by_id) if instance.created_by_id else None,
-    )
+from .specs import instance_spec
 
 
 def _options(job):

@@ -33,11 +33,12 @@ def launch_image(actor, image_id, project, offering):
             f"Image {image} is a {image.disk_format}: instances boot from {', '.join(DISK_FORMATS)} images.",
             code="image_not_bootable",
         )
-    _check_fits(image, offering)
+    check_fits(image, offering)
     return image
 
 
-def _check_fits(image, offering):
+def check_fits(image, offering):
+    """The offering is big enough for the image (its minimums, its virtual size), or a ValidationFailed."""
     root_bytes = offering.root_disk_gb * GIB
     problems = {}
     if image.min_ram_mb > offering.ram_mb:

@@ -1,7 +1,8 @@
-"""Offerings, keypairs, affinity groups and instances.
+"""Offerings, keypairs, affinity groups, instances, and the moves of instances between hosts.
 
-An instance's vm_state and task_state change only through apps/compute/states.py,
-which holds the allowed moves and makes each one a compare-and-set UPDATE.
+An instance's vm_state and task_state, and a move's status, change only through
+apps/compute/states.py, which holds the allowed moves and makes each one a
+compare-and-set UPDATE.
 """
 
 import uuid
@@ -29,6 +30,8 @@ class ServiceOffering(models.Model):
     host_tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     public = models.BooleanField(default=True)
     domains = models.ManyToManyField("identity.Domain", blank=True, related_name="offerings")
+    # High availability: when the host is fenced, instances of this offering are rebuilt elsewhere.
+    ha = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -140,6 +143,11 @@ class Instance(models.Model):
     ram_mb = models.PositiveIntegerField()
     root_disk_gb = models.PositiveIntegerField()
     ephemeral_disk_gb = models.PositiveIntegerField(default=0)
+    # While a resize is unfinished (until it is confirmed or reverted): the offering it left, whose
+    # copy stays on the source. The quota holds the larger of the two meanwhile.
+    previous_offering = models.ForeignKey(
+        ServiceOffering, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now_add=True)
@@ -169,5 +177,78 @@ class Instance(models.Model):
         return self.root_disk_gb + self.ephemeral_disk_gb
 
     def quota(self):
-        """What the instance holds of its project's quota, from its create until its delete is confirmed."""
-        return {"instances": 1, "vcpus": self.vcpus, "ram_mb": self.ram_mb}
+        """What the instance holds of its project's quota, from its create until its delete is confirmed;
+        during a resize, the larger of its two sizes."""
+        previous = self.previous_offering
+        if previous is None:
+            return quota_of(self.vcpus, self.ram_mb)
+        return quota_of(self.vcpus, self.ram_mb, previous.vcpus, previous.ram_mb)
+
+
+def quota_of(vcpus, ram_mb, previous_vcpus=None, previous_ram_mb=None):
+    """An instance's quota at one size, or at the larger of two while a resize from the previous lasts."""
+    return {
+        "instances": 1,
+        "vcpus": max(vcpus, previous_vcpus or 0),
+        "ram_mb": max(ram_mb, previous_ram_mb or 0),
+    }
+
+
+class Migration(models.Model):
+    """One move of an instance: between hosts (cold, live, an evacuation) or a resize (on one host or two).
+
+    Its id is also the consumer of the capacity the instance keeps on its source
+    while the move lasts (apps.compute.moves.claims): the instance's own allocation
+    is on the destination from the start, so both hosts hold it until the move is
+    over (a resize: until it is confirmed or reverted).
+    """
+
+    RESIZE, COLD, LIVE, EVACUATION = "resize", "cold", "live", "evacuation"
+    KINDS = [(k, k) for k in (RESIZE, COLD, LIVE, EVACUATION)]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="migrations")
+    kind = models.CharField(max_length=16, choices=KINDS)
+    status = models.CharField(max_length=16, choices=states.MIGRATION_STATUS_CHOICES, default=states.MOVING)
+    # The hosts, and their names for when a host is removed later: the record outlives them.
+    source = models.ForeignKey(
+        "infrastructure.Host", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    destination = models.ForeignKey(
+        "infrastructure.Host", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_name = models.CharField(max_length=63, blank=True, default="")
+    destination_name = models.CharField(max_length=63, blank=True, default="")
+    old_offering = models.ForeignKey(ServiceOffering, on_delete=models.PROTECT, related_name="+")
+    new_offering = models.ForeignKey(ServiceOffering, on_delete=models.PROTECT, related_name="+")
+    # The vm_state it left (active or stopped): where a confirmed or reverted resize comes back to.
+    vm_state_before = models.CharField(max_length=16)
+    # Why it was made: "requested", "maintenance" (a drain), "host fenced" (an evacuation).
+    reason = models.CharField(max_length=32, default="requested")
+    # The job carrying the move (or undoing it, or confirming it) now: its progress is the move's.
+    job_id = models.UUIDField(null=True, blank=True)
+    # What one step told the next: the disks the source handed over (agent.protocol.DiskFile dicts),
+    # where the destination of a live migration keeps instances.
+    handover = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.CharField(max_length=1024, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["instance", "-created_at"], name="migration_instance_latest"),
+            models.Index(
+                fields=["source"],
+                name="migration_unfinished_source",
+                condition=Q(status__in=states.MIGRATION_UNFINISHED),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} of {self.instance_id} ({self.status})"
+
+    def target(self):
+        return PLATFORM

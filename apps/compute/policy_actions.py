@@ -6,6 +6,13 @@ from .host_audit import AUDIT_READ, AUDIT_RUN
 from .prefetch import PREFETCH
 from .states import TRANSITIONS
 
+# Moving an instance between hosts is running the cloud; resizing it is its owner's.
+MOVES_BETWEEN_HOSTS = {
+    "migrate": "Cold-migrate an instance to another host",
+    "live_migrate": "Live-migrate an instance to another host",
+    "evacuate": "Rebuild an instance of a fenced host on another host",
+}
+
 POLICY_ACTIONS = [
     ("compute.offering.read", READ, "See the service offerings available to one's domain"),
     ("compute.offering.create", PLATFORM_KIND, "Create a service offering"),
@@ -23,8 +30,10 @@ POLICY_ACTIONS = [
     *(
         (f"compute.instance.{action}", USE, f"{action.replace('_', ' ').capitalize()} an instance")
         for action in TRANSITIONS
-        if action != "spawn"
+        if action != "spawn" and action not in MOVES_BETWEEN_HOSTS
     ),
+    *((f"compute.instance.{action}", PLATFORM_KIND, text) for action, text in MOVES_BETWEEN_HOSTS.items()),
+    ("compute.migration.read", PLATFORM_KIND, "See the moves of instances between hosts"),
     (AUDIT_READ, READ, "See the host audit's findings (drift between hosts and the database)"),
     (AUDIT_RUN, PLATFORM_KIND, "Run the host audit now"),
     (PREFETCH, PLATFORM_KIND, "Fetch an image into hosts' caches ahead of use"),

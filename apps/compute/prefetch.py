@@ -23,7 +23,7 @@ from apps.infrastructure.hostwork.kinds import HostWork, Step, refused, work_for
 from apps.infrastructure.models import Host
 from apps.jobs.models import Job
 
-from .host_work import image_ref
+from .specs import image_ref
 
 PREFETCH_JOB = "compute.prefetch_image"
 PREFETCH = "compute.image.prefetch"

@@ -6,7 +6,7 @@ from apps.core.scoping import visible
 from apps.core.tree import PLATFORM, ancestor_paths
 from apps.identity.models import Project
 
-from .models import AffinityGroup, Instance, Keypair, ServiceOffering
+from .models import AffinityGroup, Instance, Keypair, Migration, ServiceOffering
 
 OFFERING_READ = "compute.offering.read"
 OFFERING_MANAGE = "compute.offering.update"
@@ -66,3 +66,10 @@ def instances_for(principal):
         principal,
         "compute.instance.read",
     )
+
+
+def migrations_for(principal):
+    """Moves name hosts: only those who may see the platform's moves see any."""
+    if principal.can("compute.migration.read", PLATFORM):
+        return Migration.objects.all()
+    return Migration.objects.none()

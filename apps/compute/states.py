@@ -1,5 +1,5 @@
 """The instance state machine, in one table of transitions: which instance action may start from which
-(vm_state, task_state), and where it ends.
+(vm_state, task_state), and where it ends; and the table of a move's statuses (MIGRATION_EVENTS).
 
 Nova's model: `vm_state` is where the instance rests, `task_state` what is
 being done to it (None when nothing is). Each action moves
@@ -11,31 +11,45 @@ migrating...) are added to VM_STATES and to this table, nowhere else.
 Every move is a compare-and-set UPDATE `… WHERE vm_state = <seen> AND
 task_state = <seen>`: of two racing requests exactly one starts its action, and
 an answer from the host only finishes the action it belongs to.
+
+Moves (apps/compute/moves): a resize rests in `resized` until it is confirmed or
+reverted, which return the instance to the vm_state it left (active or stopped,
+recorded on its migration: the transitions' BEFORE_MOVE); a cold or live
+migration keeps the vm_state; an evacuation (after the host was fenced) rebuilds
+the instance elsewhere and ends active, or in error.
 """
 
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.core.errors import Conflict
 
-BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, DELETED = (
+BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, RESIZED, ERROR, DELETED = (
     "building",
     "active",
     "stopped",
     "paused",
     "suspended",
+    "resized",
     "error",
     "deleted",
 )
-VM_STATES = (BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, DELETED)
+VM_STATES = (BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, RESIZED, ERROR, DELETED)
 
 SCHEDULING, SPAWNING = "scheduling", "spawning"
 POWERING_OFF, POWERING_ON = "powering-off", "powering-on"
 REBOOTING, REBOOTING_HARD = "rebooting", "rebooting-hard"
 PAUSING, UNPAUSING, SUSPENDING, RESUMING = "pausing", "unpausing", "suspending", "resuming"
 REBUILDING, IMAGE_SNAPSHOT, DELETING = "rebuilding", "image-snapshot", "deleting"
+RESIZE_MIGRATING, RESIZE_CONFIRMING, RESIZE_REVERTING = (
+    "resize-migrating",
+    "resize-confirming",
+    "resize-reverting",
+)
+MIGRATING, LIVE_MIGRATING, EVACUATING = "migrating", "live-migrating", "evacuating"
 TASK_STATES = (
     SCHEDULING,
     SPAWNING,
@@ -50,14 +64,27 @@ TASK_STATES = (
     REBUILDING,
     IMAGE_SNAPSHOT,
     DELETING,
+    RESIZE_MIGRATING,
+    RESIZE_CONFIRMING,
+    RESIZE_REVERTING,
+    MIGRATING,
+    LIVE_MIGRATING,
+    EVACUATING,
 )
 
 VM_STATE_CHOICES = [(s, s) for s in VM_STATES]
 TASK_STATE_CHOICES = [(s, s) for s in TASK_STATES]
 
+MOVE_TASKS = frozenset(
+    {RESIZE_MIGRATING, RESIZE_CONFIRMING, RESIZE_REVERTING, MIGRATING, LIVE_MIGRATING, EVACUATING}
+)
+
 # Where a new instance starts: recorded, not yet placed.
 INITIAL = (BUILDING, SCHEDULING)
 IDLE = frozenset({None})
+# An outcome the move decides and passes to finish() as vm_state: the state the instance rested in
+# before the move (recorded on its migration), or, for a failed revert, where its guest is.
+BEFORE_MOVE = "before-move"
 
 
 @dataclass(frozen=True)
@@ -91,14 +118,23 @@ TRANSITIONS = {
         _transition("resume", {SUSPENDED}, RESUMING, ACTIVE, None),
         _transition("rebuild", {ACTIVE, STOPPED, ERROR}, REBUILDING, ACTIVE, ERROR),
         _transition("snapshot", _RUNNABLE, IMAGE_SNAPSHOT, None, None),
-        # Deleting wins over whatever else is under way; only a second delete is refused.
+        # Moves (apps/compute/moves). A resize rests in `resized`; a failed one is back where it was.
+        _transition("resize", {ACTIVE, STOPPED}, RESIZE_MIGRATING, RESIZED, None),
+        _transition("confirm_resize", {RESIZED}, RESIZE_CONFIRMING, BEFORE_MOVE, None),
+        _transition("revert_resize", {RESIZED}, RESIZE_REVERTING, BEFORE_MOVE, BEFORE_MOVE),
+        _transition("migrate", {ACTIVE, STOPPED}, MIGRATING, None, None),
+        _transition("live_migrate", {ACTIVE}, LIVE_MIGRATING, None, None),
+        # Only from a fenced host: the instance is rebuilt elsewhere from its image.
+        _transition("evacuate", set(VM_STATES) - {BUILDING, DELETED}, EVACUATING, ACTIVE, ERROR),
+        # Deleting wins over whatever else is under way, except a second delete and a move: a move
+        # ends on one host or the other, and the delete goes where the instance is then.
         _transition(
             "delete",
             set(VM_STATES) - {DELETED},
             DELETING,
             DELETED,
             ERROR,
-            from_task={None, *(set(TASK_STATES) - {DELETING})},
+            from_task={None, *(set(TASK_STATES) - {DELETING, *MOVE_TASKS})},
         ),
     )
 }
@@ -152,7 +188,10 @@ def finish(instance_id, action_name, *, succeeded, **changes):
     """
     transition = TRANSITIONS[action_name]
     outcome = transition.done if succeeded else transition.failed
-    if outcome is not None:
+    if outcome == BEFORE_MOVE:
+        if "vm_state" not in changes:
+            raise ValueError(f"finishing {action_name} needs the vm_state the move decided")
+    elif outcome is not None:
         changes["vm_state"] = outcome
     return bool(
         _instances()
@@ -176,3 +215,71 @@ def guest_shut_down(instance_id):
         .filter(pk=instance_id, vm_state=ACTIVE, task_state=None)
         .update(vm_state=STOPPED, power_state="shutoff", updated_at=timezone.now())
     )
+
+
+# --- a move's statuses (models.Migration) -------------------------------------------------------
+
+MOVING, AWAITING_CONFIRM, CONFIRMING, REVERTING, UNDOING = (
+    "moving",
+    "resized",
+    "confirming",
+    "reverting",
+    "undoing",
+)
+DONE, REVERTED, FAILED, STRANDED = "done", "reverted", "failed", "error"
+MIGRATION_STATUSES = (
+    MOVING,
+    AWAITING_CONFIRM,
+    CONFIRMING,
+    REVERTING,
+    UNDOING,
+    DONE,
+    REVERTED,
+    FAILED,
+    STRANDED,
+)
+MIGRATION_STATUS_CHOICES = [(s, s) for s in MIGRATION_STATUSES]
+MIGRATION_UNFINISHED = (MOVING, AWAITING_CONFIRM, CONFIRMING, REVERTING, UNDOING)
+
+# event -> (statuses it may happen in, status it leads to)
+MIGRATION_EVENTS = {
+    # From undoing too: an undo that finds the guest running on the destination completes the move.
+    "moved": ({MOVING, UNDOING}, DONE),
+    "resized": ({MOVING, UNDOING}, AWAITING_CONFIRM),
+    "confirm": ({AWAITING_CONFIRM}, CONFIRMING),
+    "confirmed": ({CONFIRMING}, DONE),
+    "confirm_failed": ({CONFIRMING}, AWAITING_CONFIRM),
+    "revert": ({AWAITING_CONFIRM}, REVERTING),
+    "reverted": ({REVERTING}, REVERTED),
+    # The destination would not give the copy up: the resize stands.
+    "revert_failed": ({REVERTING}, AWAITING_CONFIRM),
+    # Failed before the source handed anything over: nothing to undo.
+    "failed": ({MOVING}, FAILED),
+    # Failed after: the destination must confirm it runs nothing of it before the source takes it back.
+    "undo": ({MOVING}, UNDOING),
+    "undone": ({UNDOING}, FAILED),
+    # The instance was deleted before its resize was confirmed or reverted.
+    "instance_deleted": ({AWAITING_CONFIRM}, DONE),
+    # Could not be undone (or a revert half done): for an operator, the instance in error.
+    "stranded": ({UNDOING, REVERTING}, STRANDED),
+}
+
+
+# Sent (migration_id) in the transaction where a move stops running: done, failed, resting in
+# `resized`… (a drain starts its next move then).
+move_ended = Signal()
+
+
+def migration_event(migration_id, event, **changes):
+    """Move a migration on `event` if its status allows it (compare-and-set); False when it did not."""
+    sources, destination = MIGRATION_EVENTS[event]
+    if destination not in MIGRATION_UNFINISHED:
+        changes.setdefault("finished_at", timezone.now())
+    moved = bool(
+        apps.get_model("compute", "Migration")
+        .objects.filter(pk=migration_id, status__in=sources)
+        .update(status=destination, updated_at=timezone.now(), **changes)
+    )
+    if moved and not sources.isdisjoint({MOVING, UNDOING}) and destination not in (MOVING, UNDOING):
+        move_ended.send(sender=None, migration_id=migration_id)
+    return moved

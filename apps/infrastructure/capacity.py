@@ -11,7 +11,10 @@ every host.
 
 `claim` adds to the host's *_used columns only when every sum stays within its
 limit, in one conditional UPDATE, so no concurrency can over-allocate a host;
-`release` gives back exactly what a consumer holds, exactly once.
+`release` gives back exactly what a consumer holds, exactly once. `hand_over`
+gives what one consumer holds on a host to another without touching the host's
+sums (a move keeps the instance's place on its source under the move's own id,
+and a failed move gives it back: never refused, even on a host that is full).
 """
 
 from dataclasses import dataclass
@@ -139,15 +142,30 @@ UPDATE infrastructure_host AS h
 """
 
 
-def release(consumer_id):
-    """Give back everything the consumer holds on any host; returns how many hosts it held capacity on.
+_RELEASE_ON_HOST_SQL = _RELEASE_SQL.replace(
+    "WHERE consumer_id = %s", "WHERE consumer_id = %s AND host_id = %s"
+)
+
+
+def release(consumer_id, host_id=None):
+    """Give back what the consumer holds (on one host, or every host); returns how many hosts it held on.
 
     The allocation rows are deleted and subtracted in one statement, so releasing
     twice (a redelivered report, two sweepers) gives back nothing the second time.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_RELEASE_SQL, [consumer_id])
+        if host_id is None:
+            cursor.execute(_RELEASE_SQL, [consumer_id])
+        else:
+            cursor.execute(_RELEASE_ON_HOST_SQL, [consumer_id, host_id])
         return cursor.rowcount
+
+
+def hand_over(from_consumer, to_consumer, host_id):
+    """What `from_consumer` holds on the host is `to_consumer`'s from now on; True when there was some."""
+    return bool(
+        Allocation.objects.filter(consumer_id=from_consumer, host_id=host_id).update(consumer_id=to_consumer)
+    )
 
 
 def held_by(consumer_id):

@@ -45,8 +45,9 @@ class Zone(models.Model):
 
 
 class Host(models.Model):
-    ENROLLING, UP, DOWN = "enrolling", "up", "down"
-    STATES = [(s, s) for s in (ENROLLING, UP, DOWN)]
+    # fenced: an operator confirmed the host is off; it takes no work until returned to service.
+    ENROLLING, UP, DOWN, FENCED = "enrolling", "up", "down", "fenced"
+    STATES = [(s, s) for s in (ENROLLING, UP, DOWN, FENCED)]
     DOMAIN_TYPES = [(t, t) for t in ("auto", "kvm", "qemu")]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -57,6 +58,8 @@ class Host(models.Model):
     # Admin flags: a disabled or maintenance host gets no new instances.
     enabled = models.BooleanField(default=True)
     maintenance = models.BooleanField(default=False)
+    # When the maintenance switch was last set: the drain's progress is counted from then.
+    maintenance_since = models.DateTimeField(null=True, blank=True)
     # Isolated hosts take only isolated images, and isolated images go only there.
     isolated = models.BooleanField(default=False)
     tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
@@ -81,6 +84,13 @@ class Host(models.Model):
     inventory_reported_at = models.DateTimeField(null=True, blank=True)
     cached_images = models.JSONField(default=list, blank=True)
     stuck_operations = models.PositiveIntegerField(default=0)
+    # Moves between hosts (heartbeats): where other hosts fetch disks from this one and reach its live
+    # migration gateway (0: not serving), and whether its hypervisor migrates running guests.
+    transfer_port = models.PositiveIntegerField(default=0)
+    migration_gateway_port = models.PositiveIntegerField(default=0)
+    live_migration = models.BooleanField(default=False)
+    # The serial (hex) of the TLS certificate the CA issued at its last enrollment; empty: none.
+    tls_certificate_serial = models.CharField(max_length=40, blank=True, default="")
 
     # Held by instances (see Allocation).
     vcpus_used = models.BigIntegerField(default=0)
@@ -155,6 +165,11 @@ class Host(models.Model):
         return self.disk_allocation_ratio or settings.CLOUDMGR_DISK_ALLOCATION_RATIO
 
     @property
+    def movable_to(self):
+        """Whether moves may use this host: its agent speaks the version and has a TLS certificate."""
+        return self.protocol_version >= 2 and bool(self.tls_certificate_serial)
+
+    @property
     def held_back(self):
         """Why the scheduler places nothing new here (empty when it may): capacity.schedulable() in Python."""
         reasons = {
@@ -177,6 +192,9 @@ class EnrollmentToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Re-enrolling a host that has a key is signed with that key (a key rotation), unless an admin
+    # said the key is lost: then the old key was revoked when this token was issued.
+    replaces_lost_key = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

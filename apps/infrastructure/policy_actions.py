@@ -12,4 +12,5 @@ POLICY_ACTIONS = [
     ("infrastructure.host.update", PLATFORM_KIND, "Enable, disable, tag, set ratios and reserves of a host"),
     ("infrastructure.host.delete", PLATFORM_KIND, "Remove a host that holds nothing"),
     ("infrastructure.host.enroll", PLATFORM_KIND, "Issue a new enrollment token for a host"),
+    ("infrastructure.host.fence", PLATFORM_KIND, "Fence a host confirmed off, or return it to service"),
 ]

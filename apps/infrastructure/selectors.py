@@ -6,6 +6,7 @@ are platform objects: only a principal allowed to read them on the platform
 sees any.
 """
 
+from apps.core.errors import NotFound
 from apps.core.policy import SystemPrincipal
 from apps.core.tree import PLATFORM
 
@@ -32,3 +33,11 @@ def hosts_for(principal):
     if sees_hosts(principal):
         return Host.objects.select_related("zone")
     return Host.objects.none()
+
+
+def host_named(name):
+    """The host of that name, for commands (which act as the system); else a NotFound naming it."""
+    host = Host.objects.select_related("zone").filter(name=name).first()
+    if host is None:
+        raise NotFound(f"No host {name!r}.")
+    return host

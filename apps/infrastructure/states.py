@@ -2,8 +2,12 @@
 
 - enrolling: added by an admin, no key registered yet;
 - down: enrolled (or re-enrolled) but not heard from yet, or silent for longer
-  than CLOUDMGR_HOST_DOWN_AFTER_SECONDS;
-- up: heartbeats arrive.
+  than CLOUDMGR_HOST_DOWN_AFTER_SECONDS; its instances keep their claims, as
+  their guests may still run;
+- up: heartbeats arrive;
+- fenced: an operator confirmed that the down host is off. Its instances may be
+  started elsewhere; heartbeats do not bring it back (its agent destroys its
+  guests instead of resuming them), only returning it to service does, to down.
 
 Only `up` hosts that are enabled and not in maintenance get new instances.
 """
@@ -15,7 +19,7 @@ from apps.core.errors import Conflict
 
 from .models import Host
 
-ENROLLING, UP, DOWN = Host.ENROLLING, Host.UP, Host.DOWN
+ENROLLING, UP, DOWN, FENCED = Host.ENROLLING, Host.UP, Host.DOWN, Host.FENCED
 
 # event -> (states it may happen in, state it leads to)
 TRANSITIONS = {
@@ -23,6 +27,8 @@ TRANSITIONS = {
     "enroll": (frozenset({ENROLLING, DOWN, UP}), DOWN),
     "heartbeat": (frozenset({DOWN, UP}), UP),
     "miss_heartbeats": (frozenset({UP}), DOWN),
+    "fence": (frozenset({DOWN}), FENCED),
+    "return_to_service": (frozenset({FENCED}), DOWN),
 }
 
 
@@ -44,6 +50,17 @@ def move(queryset, event, **changes):
         ),
         **changes,
     )
+
+
+def move_returning(queryset, event, **changes):
+    """Like move(), returning the ids of the hosts that moved (each row locked while it moves)."""
+    sources, _ = TRANSITIONS[event]
+    ids = list(
+        queryset.filter(state__in=sources).select_for_update(skip_locked=True).values_list("pk", flat=True)
+    )
+    if ids:
+        move(Host.objects.filter(pk__in=ids), event, **changes)
+    return ids
 
 
 def move_one(host, event, **changes):

@@ -48,6 +48,17 @@ def create_job(
     )
 
 
+def create_finished_job(kind, *, action="", result=None, target=None, obj=None, actor=None):
+    """Record, as succeeded, a job the request did at once (work meant for a host that is gone for good),
+    so every caller of the operation gets a job to read, whatever the path."""
+    job = create_job(kind, action=action, target=target, obj=obj, actor=actor)
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.SUCCEEDED, progress=100, result=result or {}, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
 def take_next(worker_name, queue=Job.CONTROLLER):
     """Claim the oldest runnable job of a queue for this worker, or return None."""
     with transaction.atomic():

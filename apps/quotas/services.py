@@ -214,6 +214,48 @@ def release(holder):
     return amounts
 
 
+def adjust(project, holder, amounts, *, reader=None):
+    """Change what `holder` holds to `amounts` ({resource: n}; a resource it holds and is not named
+    goes to 0), e.g. an instance resized to another size. Returns {resource: change}.
+
+    An increase is checked against every limit like a claim, and refused with
+    QuotaExceeded with nothing changed; a decrease always passes, so giving back
+    (a resize confirmed or reverted) never fails.
+    """
+    amounts = {name: int(n) for name, n in amounts.items() if int(n)}
+    for name, n in amounts.items():
+        resources.get(name)
+        if n < 0:
+            raise ValueError("amounts held are positive")
+    holder_type = ContentType.objects.get_for_model(holder)
+    mine = QuotaClaim.objects.filter(holder_type=holder_type, holder_id=str(holder.pk))
+    with _in_transaction():
+        names = set(mine.values_list("resource", flat=True)) | set(amounts)
+        if not names:
+            return {}
+        rows = _lock_chain(project.pk, names)
+        held = {claim.resource: claim for claim in mine.select_for_update()}
+        changes = {r: amounts.get(r, 0) - (held[r].amount if r in held else 0) for r in names}
+        changes = {r: n for r, n in changes.items() if n}
+        increases = {r: n for r, n in changes.items() if n > 0}
+        _check([row for row in rows if row.resource in increases], increases, project, reader)
+        _add_usage(_group_ids(row for row in rows if row.resource in changes), changes)
+        for resource in changes:
+            if resource not in amounts:
+                held[resource].delete()
+            elif resource in held:
+                QuotaClaim.objects.filter(pk=held[resource].pk).update(amount=amounts[resource])
+            else:
+                QuotaClaim.objects.create(
+                    project_id=project.pk,
+                    resource=resource,
+                    amount=amounts[resource],
+                    holder_type=holder_type,
+                    holder_id=str(holder.pk),
+                )
+    return changes
+
+
 def claimed_by(holder):
     holder_type = ContentType.objects.get_for_model(holder)
     return dict(

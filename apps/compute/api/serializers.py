@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from apps.infrastructure.selectors import sees_hosts
 
-from ..models import AffinityGroup, Instance, Keypair, ServiceOffering
+from ..models import AffinityGroup, Instance, Keypair, Migration, ServiceOffering
 from ..services.keypairs import ED25519, RSA
 
 
@@ -29,6 +29,7 @@ class OfferingSerializer(serializers.ModelSerializer):
             "public",
             "domain_ids",
             "enabled",
+            "ha",
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
@@ -50,7 +51,7 @@ class OfferingUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceOffering
-        fields = ["name", "description", "host_tags", "public", "domain_ids", "enabled"]
+        fields = ["name", "description", "host_tags", "public", "domain_ids", "enabled", "ha"]
         extra_kwargs = {f: {"required": False} for f in fields} | {
             "name": {"required": False, "validators": []}
         }
@@ -224,6 +225,53 @@ class SnapshotSerializer(serializers.Serializer):
 class SnapshotAcceptedSerializer(serializers.Serializer):
     image_id = serializers.UUIDField()
     job_id = serializers.UUIDField()
+
+
+class ResizeSerializer(serializers.Serializer):
+    offering_id = serializers.UUIDField()
+
+
+class MoveSerializer(serializers.Serializer):
+    """Where a cloud administrator sends an instance: a host (else the scheduler's choice), and whether to
+    skip the scheduler's filters for it (`force`; the capacity check is never skipped)."""
+
+    host_id = serializers.UUIDField(required=False, allow_null=True)
+    force = serializers.BooleanField(default=False)
+
+
+class MigrationSerializer(serializers.ModelSerializer):
+    """A move as cloud administrators see it (host names included)."""
+
+    instance_id = serializers.UUIDField(read_only=True)
+    source_id = serializers.UUIDField(read_only=True)
+    destination_id = serializers.UUIDField(read_only=True)
+    old_offering_id = serializers.UUIDField(read_only=True)
+    new_offering_id = serializers.UUIDField(read_only=True)
+    job_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Migration
+        fields = [
+            "id",
+            "instance_id",
+            "kind",
+            "status",
+            "reason",
+            "source_id",
+            "source_name",
+            "destination_id",
+            "destination_name",
+            "old_offering_id",
+            "new_offering_id",
+            "vm_state_before",
+            "job_id",
+            "error_code",
+            "error_message",
+            "created_at",
+            "updated_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
 
 
 class ConsoleLogRequestSerializer(serializers.Serializer):

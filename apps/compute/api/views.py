@@ -14,7 +14,7 @@ from apps.jobs.models import Job
 from apps.jobs.services import wait_for_job
 
 from .. import selectors
-from ..services import affinity, keypairs, lifecycle, offerings, snapshots
+from ..services import affinity, keypairs, lifecycle, moves, offerings, snapshots
 from ..services.instances import create_instance
 from . import serializers as s
 
@@ -208,6 +208,49 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         image, job = snapshots.snapshot(self.actor, self.get_object(), name)
         return accepted(job, {"image_id": str(image.pk)})
 
+    @extend_schema(request=s.ResizeSerializer, responses={202: s.InstanceAcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def resize(self, request, pk=None):
+        """Resize to another offering; the instance rests in `resized` until confirmed or reverted."""
+        offering_id = self.validated(s.ResizeSerializer)["offering_id"]
+        instance = self.get_object()
+        return self._shown(instance, moves.resize(self.actor, instance, offering_id))
+
+    @extend_schema(request=None, responses={202: s.InstanceAcceptedSerializer})
+    @action(detail=True, methods=["post"], url_path="confirm-resize")
+    def confirm_resize(self, request, pk=None):
+        instance = self.get_object()
+        return self._shown(instance, moves.confirm_resize(self.actor, instance))
+
+    @extend_schema(request=None, responses={202: s.InstanceAcceptedSerializer})
+    @action(detail=True, methods=["post"], url_path="revert-resize")
+    def revert_resize(self, request, pk=None):
+        instance = self.get_object()
+        return self._shown(instance, moves.revert_resize(self.actor, instance))
+
+    def _move(self, service):
+        options = self.validated(s.MoveSerializer)
+        instance = self.get_object()
+        return self._shown(instance, service(self.actor, instance, **options))
+
+    @extend_schema(request=s.MoveSerializer, responses={202: s.InstanceAcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def migrate(self, request, pk=None):
+        """Cloud administrators: cold-migrate to a chosen or a scheduled host."""
+        return self._move(moves.migrate)
+
+    @extend_schema(request=s.MoveSerializer, responses={202: s.InstanceAcceptedSerializer})
+    @action(detail=True, methods=["post"], url_path="live-migrate")
+    def live_migrate(self, request, pk=None):
+        """Cloud administrators: migrate the running guest without stopping it."""
+        return self._move(moves.live_migrate)
+
+    @extend_schema(request=s.MoveSerializer, responses={202: s.InstanceAcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def evacuate(self, request, pk=None):
+        """Cloud administrators: rebuild an instance of a fenced host elsewhere, from its image."""
+        return self._move(moves.evacuate)
+
     @extend_schema(
         request=s.ConsoleLogRequestSerializer,
         responses={200: s.ConsoleLogSerializer, 202: s.JobAcceptedSerializer},
@@ -223,3 +266,13 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         if job.state == Job.FAILED:
             raise Conflict(job.error_message, code=job.error_code, details={"job_id": str(job.pk)})
         return accepted(job)
+
+
+class MigrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    """The moves of instances between hosts: cloud administrators only (they name hosts)."""
+
+    serializer_class = s.MigrationSerializer
+    filterset_fields = ["instance", "kind", "status", "source", "destination", "reason"]
+
+    def get_queryset(self):
+        return selectors.migrations_for(self.principal)

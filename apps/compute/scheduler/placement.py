@@ -72,7 +72,7 @@ def place(request, *, explain=False):
 
 def _filtered(queryset, active, request):
     conditions = [c for c in (f.condition(request) for f in active) if c is not None]
-    return queryset.filter(*conditions)
+    return queryset.filter(*conditions, *request.conditions)
 
 
 def _weighed(queryset, weighers_, request):
@@ -110,6 +110,11 @@ def _no_valid_host(request, active, lost, explain):
             left = hosts.count()
             removed.append({"filter": f.name, "removed": remaining - left, "remaining": left})
             remaining = left
+    if request.conditions:
+        hosts = hosts.filter(*request.conditions)
+        left = hosts.count()
+        removed.append({"filter": "requested", "removed": remaining - left, "remaining": left})
+        remaining = left
     in_python = [f for f in active if f.checks_in_python]
     if in_python:
         failed = dict.fromkeys((f.name for f in in_python), 0)

@@ -28,3 +28,6 @@ class PlacementRequest:
     near_network: str | None = None
     group_policy: str | None = None
     group_hosts: frozenset = frozenset()
+    # Further conditions on the hosts (Q objects) the caller needs: a move's requested host, and what
+    # its hosts must be able to do. Applied with the filters' own.
+    conditions: tuple = ()

@@ -10,6 +10,11 @@ confirms its delete, and only then gives them back: whatever else fails, an
 instance that could run, or be made to run (a rebuild or a hard reboot from
 `error`), is counted. A failed or overdue spawn leaves the instance in `error`,
 still counted, until its owner deletes it.
+
+An instance whose host was fenced (confirmed off) takes no action but a delete,
+which its host cannot confirm: it is done at once (the host's agent, if it ever
+comes back, never starts a guest that is not its host's instance). Deleting a
+resized instance also lets go of the copy its resize left on the source.
 """
 
 from django.utils import timezone
@@ -21,10 +26,13 @@ from apps.identity.services.common import require
 from apps.infrastructure import capacity
 from apps.infrastructure.hostwork import dispatch
 from apps.infrastructure.hostwork.kinds import work_for
+from apps.jobs.services import create_finished_job
 from apps.quotas import services as quotas
 
 from .. import states
-from ..models import Instance
+from ..models import Instance, Migration
+from ..moves import claims, outcomes
+from ..moves.steps import FINISH_SOURCE_KIND, load_migration
 
 JOB_PREFIX = "compute.instance."
 
@@ -45,9 +53,20 @@ def act(actor, instance, action_name, *, changes=None, **options):
         current = Instance.objects.select_related("host").get(pk=instance.pk)
         if current.host is None:
             raise Conflict(f"Instance {instance} has no host.", code="instance_has_no_host")
+        fenced = claims.fenced(current.host)
+        if fenced and action_name != "delete":
+            raise Conflict(
+                f"The host of instance {instance} was fenced: evacuate or delete the instance.",
+                code="instance_host_fenced",
+            )
         states.begin(current, action_name, **(changes or {}))
         op.details = options
         op.platform_details = {"host": current.host.name}
+        if fenced:
+            action_succeeded(current.pk, "delete")
+            return create_finished_job(
+                job_kind("delete"), action=action, target=current.target(), obj=current, actor=actor
+            )
         return _job_for_host(actor, action, current, action_name, options)
 
 
@@ -85,9 +104,19 @@ def request_console_log(actor, instance, max_bytes):
 
 
 def release_resources(instance_id):
-    """Give back the host capacity and the quota the instance holds; harmless when already given back."""
+    """Give back the host capacity and the quota the instance holds; harmless when already given back.
+
+    A resize that was never confirmed goes too: its destination's place, and the copy on its source.
+    """
     capacity.release(instance_id)
     quotas.release(Instance(pk=instance_id))
+    for migration in Migration.objects.filter(instance_id=instance_id, status=states.AWAITING_CONFIRM):
+        capacity.release(migration.pk)
+        states.migration_event(migration.pk, "instance_deleted")
+        if not claims.fenced(migration.source):
+            outcomes.start(
+                FINISH_SOURCE_KIND, migration.source, load_migration(migration.pk), purpose="cleanup"
+            )
 
 
 def action_succeeded(instance_id, action_name, **reported):

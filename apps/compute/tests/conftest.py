@@ -12,7 +12,7 @@ from apps.identity.tests.factories import ProjectFactory
 from apps.images.models import Image
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Host
-from apps.infrastructure.tests.conftest import signing_key  # noqa: F401  (a fixture shared with infrastructure)
+from apps.infrastructure.tests.conftest import host_ca, signing_key  # noqa: F401  (fixtures shared with infrastructure)
 from apps.infrastructure.tests.factories import ZoneFactory
 from apps.quotas.recalc import recalculate
 

@@ -13,8 +13,9 @@ import pytest
 from django.utils import timezone
 
 from agent import protocol, signing
+from apps.compute.host_work import INSTANCE_ACTIONS
+from apps.compute.moves.work import MOVE_KINDS
 from apps.compute.prefetch import PREFETCH_JOB, prefetch_image
-from apps.compute.states import TRANSITIONS
 from apps.core.actor import Actor
 from apps.identity.tests.factories import PASSWORD
 from apps.images.tests.factories import active_image
@@ -29,9 +30,9 @@ from .factories import InstanceFactory
 from .test_agent_wire import Queue, agent  # noqa: F401  (a fixture: an enrolled host with its queue)
 
 HOST_KINDS = [
-    *(f"compute.instance.{action}" for action in TRANSITIONS),
-    "compute.instance.console_log",
+    *(f"compute.instance.{action}" for action in INSTANCE_ACTIONS),
     PREFETCH_JOB,
+    *(work.kind for work in MOVE_KINDS),
 ]
 
 

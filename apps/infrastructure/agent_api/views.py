@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from agent import protocol
-from apps.core.errors import Conflict, PermissionDenied, ServiceError
+from apps.core.errors import Conflict, NotAuthenticated, PermissionDenied, ServiceError
 from apps.infrastructure.task_key import controller_public_keys
 from apps.jobs.models import Job
 
@@ -54,7 +54,7 @@ def _enrolled_host(name, _message):
     return enrolled_host(name)
 
 
-def _signed_message(request, schema, find_host=_enrolled_host):
+def signed_message(request, schema, find_host=_enrolled_host):
     """(host, message): the message must be signed by the host it is about.
 
     `find_host(name, message)` reads the signing host, and may read what the message
@@ -71,28 +71,56 @@ def _signed_message(request, schema, find_host=_enrolled_host):
     return host, message
 
 
+def _signed_by_current_key(request, body):
+    """For a re-enrollment: whether the request is signed with the host's current key."""
+
+    def proves(host):
+        try:
+            signed, _ = signed_host(request, body, lambda name: host if name == host.name else None)
+        except NotAuthenticated:
+            return False
+        return signed is host
+
+    return proves
+
+
 @agent_view
 @require_POST
 def enroll_view(request):
-    """A one-time token registers the host's public key; the answer: host name and controller keys."""
-    message = _message(protocol.EnrollRequest, request.body)
+    """A one-time token registers the host's public key; the answer: host name, controller keys and, when
+    the host asked for one, its TLS certificate."""
+    body = request.body
+    message = _message(protocol.EnrollRequest, body)
     host = enroll(
-        message.token, message.public_key, host_name=message.host, client_address=request.client_address
+        message.token,
+        message.public_key,
+        host_name=message.host,
+        client_address=request.client_address,
+        protocol_version=message.protocol_version,
+        tls_csr=message.tls_csr,
+        proves_old_key=_signed_by_current_key(request, body),
     )
-    answer = protocol.EnrollResponse(host=host.name, controller_public_keys=controller_public_keys())
-    return JsonResponse(answer.to_dict())
+    answer = protocol.EnrollResponse(
+        host=host.name, controller_public_keys=controller_public_keys()
+    ).to_dict()
+    if message.protocol_version >= 2:
+        answer.update(tls_certificate=host.tls_certificate, tls_ca_certificate=host.tls_ca_certificate)
+    return JsonResponse(answer)
+
+
+def require_supported(version):
+    if version not in protocol.SUPPORTED_PROTOCOL_VERSIONS:
+        raise Conflict(protocol.unsupported_version_message(version), code="unsupported_version")
 
 
 @agent_view
 @require_POST
 def heartbeat_view(request):
-    host, heartbeat = _signed_message(request, protocol.Heartbeat)
-    if heartbeat.protocol_version not in protocol.SUPPORTED_PROTOCOL_VERSIONS:
-        raise Conflict(
-            f"Protocol version {heartbeat.protocol_version} is not supported.", code="unsupported_version"
-        )
+    """The answer says whether the host is fenced: an agent that hears so destroys its guests."""
+    host, heartbeat = signed_message(request, protocol.Heartbeat)
+    require_supported(heartbeat.protocol_version)
     with transaction.atomic():
-        record_heartbeat(
+        state = record_heartbeat(
             host,
             {
                 "cpus": heartbeat.capacity.cpus,
@@ -108,7 +136,7 @@ def heartbeat_view(request):
         )
         for handler in hooks.inventory_handlers():
             handler(host, heartbeat.inventory)
-    return JsonResponse({})
+    return JsonResponse(protocol.HeartbeatAnswer(fenced=state == Host.FENCED).to_dict())
 
 
 def _host_with_job(name, report):
@@ -143,7 +171,8 @@ def _host_with_job(name, report):
 @agent_view
 @require_POST
 def task_report_view(request):
-    host, report = _signed_message(request, protocol.TaskReport, _host_with_job)
+    host, report = signed_message(request, protocol.TaskReport, _host_with_job)
+    require_supported(report.protocol_version)
     if host.job is None:
         raise Conflict(f"Task {report.task_id} was not sent to host {host.name}.", code="not_this_hosts_task")
     # A "running" or "progress" report only moves its job forward by updates that each stand alone.

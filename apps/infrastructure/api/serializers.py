@@ -65,6 +65,10 @@ class HostSerializer(serializers.ModelSerializer):
             "unmanaged_domains",
             "cached_images",
             "stuck_operations",
+            "transfer_port",
+            "migration_gateway_port",
+            "live_migration",
+            "tls_certificate_serial",
             "vcpus_used",
             "ram_mb_used",
             "disk_gb_used",
@@ -111,3 +115,12 @@ class HostUpdateSerializer(serializers.ModelSerializer):
 
 class EnrollmentTokenSerializer(serializers.Serializer):
     enrollment_token = serializers.CharField()
+
+
+class EnrollmentTokenRequestSerializer(serializers.Serializer):
+    # The host lost its key: revoke it now, and let the token enroll without a signature by it.
+    key_lost = serializers.BooleanField(default=False)
+
+
+class FenceSerializer(serializers.Serializer):
+    confirm_powered_off = serializers.BooleanField(default=False)

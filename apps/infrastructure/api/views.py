@@ -9,7 +9,7 @@ from apps.core.api.views import ServiceViewSet
 from apps.core.scoping import get_or_404
 
 from .. import selectors
-from ..services import hosts, zones
+from ..services import fencing, hosts, zones
 from . import serializers as s
 
 
@@ -58,8 +58,23 @@ class HostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
         hosts.delete_host(self.actor, self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={201: s.EnrollmentTokenSerializer})
+    @extend_schema(request=s.EnrollmentTokenRequestSerializer, responses={201: s.EnrollmentTokenSerializer})
     @action(detail=True, methods=["post"], url_path="enrollment-token")
     def enrollment_token(self, request, pk=None):
-        token = hosts.issue_enrollment_token(self.actor, self.get_object())
+        """A one-time token: an enrolled host uses it to rotate its key, signing with the current one."""
+        key_lost = self.validated(s.EnrollmentTokenRequestSerializer)["key_lost"]
+        token = hosts.issue_enrollment_token(self.actor, self.get_object(), key_lost=key_lost)
         return Response({"enrollment_token": token}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["post"], request=s.FenceSerializer, responses={200: s.HostSerializer})
+    @extend_schema(methods=["delete"], request=None, responses={200: s.HostSerializer})
+    @action(detail=True, methods=["post", "delete"])
+    def fence(self, request, pk=None):
+        """POST: fence a host that is down (its instances may run elsewhere). DELETE: return it to service."""
+        host = self.get_object()
+        if request.method == "DELETE":
+            host = fencing.return_to_service(self.actor, host)
+        else:
+            confirmed = self.validated(s.FenceSerializer)["confirm_powered_off"]
+            host = fencing.fence_host(self.actor, host, confirmed_off=confirmed)
+        return Response(s.HostSerializer(host).data)

@@ -87,4 +87,5 @@ def _advance(work, job, host, result):
     work.step_succeeded(job, host, result)
     for field, value in changes.items():
         setattr(job, field, value)
-    send_on_commit(job, subject)
+    # The next step is built from what this one recorded (step_succeeded): read when it is sent.
+    send_on_commit(job)

@@ -67,7 +67,11 @@ def test_a_signed_heartbeat_brings_the_host_up_with_what_it_measured(root):
     assert response.status_code == 200, response.content
     host = Host.objects.get(name="kvm-01")
     assert (host.state, host.cpus, host.ram_mb, host.disk_gb) == ("up", 8, 32768, 50)
-    assert (host.hypervisor_type, host.arch, host.protocol_version) == ("qemu", "x86_64", 1)
+    assert (host.hypervisor_type, host.arch, host.protocol_version) == (
+        "qemu",
+        "x86_64",
+        protocol.PROTOCOL_VERSION,
+    )
 
 
 def test_an_unsigned_heartbeat_is_refused(client, root):

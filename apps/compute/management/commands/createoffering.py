@@ -1,4 +1,7 @@
-"""Create a service offering: `createoffering NAME --vcpus 2 --ram-mb 2048 --root-disk-gb 20 [--domain D]`."""
+"""Create a service offering: `createoffering NAME --vcpus 2 --ram-mb 2048 --root-disk-gb 20 [--domain D]`.
+
+`--ha`: when their host is fenced, instances of the offering are rebuilt on another host.
+"""
 
 from apps.core.management.base import ServiceCommand
 from apps.identity.lookup import domain_by_path
@@ -20,6 +23,9 @@ class Command(ServiceCommand):
             "--domain", dest="domains", action="append", default=[], help="limit to this domain (repeatable)"
         )
         parser.add_argument("--description", default="")
+        parser.add_argument(
+            "--ha", action="store_true", help="evacuate its instances when their host is fenced"
+        )
 
     def run(self, actor, name, domains, **options):
         limited_to = [domain_by_path(path) for path in domains]
@@ -32,6 +38,7 @@ class Command(ServiceCommand):
             ephemeral_disk_gb=options["ephemeral_disk_gb"],
             host_tags=options["host_tags"],
             description=options["description"],
+            ha=options["ha"],
             public=not limited_to,
             domains=limited_to,
         )

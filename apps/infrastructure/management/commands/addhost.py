@@ -1,11 +1,14 @@
 """Add a host and print its one-time enrollment token: `addhost NAME --zone Z [--ip A] [--tag T …]`.
 
-`--new-token` prints a fresh token for an existing host (re-enrollment, key rotation).
+`--new-token` prints a fresh token for an existing host (re-enrollment, key rotation: the
+agent signs it with its current key); with `--key-lost` the current key is revoked now and the
+token enrolls without it.
 """
 
 from apps.core.errors import NotFound
 from apps.core.management.base import ServiceCommand
-from apps.infrastructure.models import Host, Zone
+from apps.infrastructure.models import Zone
+from apps.infrastructure.selectors import host_named
 from apps.infrastructure.services.hosts import add_host, issue_enrollment_token
 from apps.infrastructure.services.zones import create_zone
 
@@ -22,13 +25,12 @@ class Command(ServiceCommand):
         parser.add_argument("--isolated", action="store_true")
         parser.add_argument("--domain-type", choices=["auto", "kvm", "qemu"], default="auto")
         parser.add_argument("--new-token", action="store_true", help="re-enroll an existing host")
+        parser.add_argument("--key-lost", action="store_true", help="with --new-token: revoke the lost key")
 
-    def run(self, actor, name, new_token, **options):
+    def run(self, actor, name, new_token, key_lost, **options):
         if new_token:
-            host = Host.objects.filter(name=name).first()
-            if host is None:
-                raise NotFound(f"No host {name!r}.")
-            token = issue_enrollment_token(actor, host)
+            token = issue_enrollment_token(actor, host_named(name), key_lost=key_lost)
+            host = host_named(name)
         else:
             host, token = add_host(
                 actor,
