@@ -83,7 +83,7 @@ class Agent:
             self.transfers = TransferServer(
                 data_dir, settings.host, public_keys, listen_address(settings.transfer_listen)
             )
-            if self.driver.supports_live_migration and settings.driver == "libvirt":
+            if self.driver.supports_live_migration:
                 self.gateway = MigrationGateway(
                     data_dir,
                     listen_address(settings.migration_gateway_listen),
@@ -107,8 +107,7 @@ class Agent:
         self.housekeeper.moves = MoveEndpoints(
             transfer_port=self.transfers.port if self.transfers else 0,
             migration_gateway_port=self.gateway.port if self.gateway else 0,
-            live_migration=self.driver.supports_live_migration
-            and (self.gateway is not None or settings.driver == "fake"),
+            live_migration=self.gateway is not None,
         )
 
     def recover(self, answer):

@@ -17,6 +17,7 @@ from apps.infrastructure.tests.factories import ZoneFactory
 from apps.quotas.recalc import recalculate
 
 from .factories import OfferingFactory
+from .moving import start_agents
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +43,23 @@ def _no_drift(_django_db_helper):
     found = recalculate()
     assert found.clean, f"quota drift after the test: {found}"
     assert not allocation_drift(), f"host allocation drift after the test: {allocation_drift()}"
+
+
+@pytest.fixture
+def cloud(live_server, tmp_path, signing_key, host_ca, root):  # noqa: F811 (fixtures of this conftest)
+    """cloud(count, **agent_settings): agents of the live server with TLS certificates from its CA, for
+    the tests of moves (apps/compute/tests/moving.py); stopped at teardown."""
+    zone = ZoneFactory(name="zone-a")
+    started = []
+
+    def start(count, **agent_settings):
+        agents = start_agents(live_server.url, tmp_path, zone, count, **agent_settings)
+        started.extend(agents)
+        return agents
+
+    yield start
+    for agent in started:
+        agent.stop()
 
 
 @pytest.fixture

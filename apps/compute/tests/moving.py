@@ -52,6 +52,24 @@ def start_agents(controller_url, tmp_path, zone, count, prefix="mv", **agent_set
     return agents
 
 
+def qemu_io(path, command):
+    """Run one qemu-io command on a disk no guest holds (test:///default runs no qemu); True if it passed."""
+    done = subprocess.run(
+        ["qemu-io", "-f", "qcow2", "-c", command, str(path)], capture_output=True, text=True, timeout=60
+    )
+    return done.returncode == 0 and "Pattern verification failed" not in done.stdout + done.stderr
+
+
+def launched_on(api, offering, image, agents, where, **body):
+    """An instance launched on the agent `where` (the others disabled meanwhile)."""
+    others = [host_of(agent).pk for agent in agents if agent is not where]
+    Host.objects.filter(pk__in=others).update(enabled=False)
+    try:
+        return launch(api, offering, image, **body)
+    finally:
+        Host.objects.filter(pk__in=others).update(enabled=True)
+
+
 def host_of(agent):
     return Host.objects.get(name=agent.name)
 

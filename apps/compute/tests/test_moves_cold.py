@@ -6,53 +6,15 @@ controller's CA; the disk goes from the source's transfer server to the
 destination over mutual TLS with a ticket the controller signed.
 """
 
-import subprocess
-
 import pytest
 
 from apps.compute.models import Migration
 from apps.infrastructure.models import Allocation
-from apps.infrastructure.tests.factories import ZoneFactory
 
-from .moving import backing, host_of, launch, moved, no_instance_on_two_hosts, request, start_agents
+from .moving import backing, host_of, launched_on, moved, no_instance_on_two_hosts, qemu_io, request
 from .test_end_to_end import qcow2_image  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
-
-
-@pytest.fixture
-def cloud(live_server, tmp_path, signing_key, host_ca, root):
-    """cloud(count, **agent_settings): agents of the live server; stopped at teardown."""
-    zone = ZoneFactory(name="zone-a")
-    started = []
-
-    def start(count, **agent_settings):
-        agents = start_agents(live_server.url, tmp_path, zone, count, **agent_settings)
-        started.extend(agents)
-        return agents
-
-    yield start
-    for agent in started:
-        agent.stop()
-
-
-def qemu_io(path, command):
-    done = subprocess.run(
-        ["qemu-io", "-f", "qcow2", "-c", command, str(path)], capture_output=True, text=True, timeout=60
-    )
-    return done.returncode == 0 and "Pattern verification failed" not in done.stdout + done.stderr
-
-
-def launched_on(api, offering, image, agents, where, **body):
-    """An instance launched on the agent `where` (the others disabled meanwhile)."""
-    others = [host_of(agent) for agent in agents if agent is not where]
-    for host in others:
-        type(host).objects.filter(pk=host.pk).update(enabled=False)
-    try:
-        return launch(api, offering, image, **body)
-    finally:
-        for host in others:
-            type(host).objects.filter(pk=host.pk).update(enabled=True)
 
 
 def test_a_cold_migration_moves_the_disk_which_the_destination_checks_rebases_and_starts(
