@@ -25,7 +25,16 @@ from .. import move_hooks, states
 from ..models import Instance, Migration
 from ..specs import instance_spec
 from . import claims, destination
-from .steps import TRANSITION, MoveWork, Step, ids, load_migration, migration_of, on_destination
+from .steps import (
+    TRANSITION,
+    MoveWork,
+    Step,
+    ids,
+    load_migration,
+    locked_instance,
+    migration_of,
+    on_destination,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +128,7 @@ def after_fencing(instance):
     if instance.offering.ha and instance.image_id is not None:
         try:
             with transaction.atomic():
-                locked = (
-                    Instance.objects.select_for_update()
-                    .select_related("host", "offering")
-                    .get(pk=instance.pk)
-                )
-                begin(Actor.system("ha"), locked, reason="host fenced")
+                begin(Actor.system("ha"), locked_instance(instance.pk), reason="host fenced")
             return
         except ServiceError as refusal:
             log.warning("instance %s: HA evacuation refused: %s", instance.pk, refusal.message)

@@ -17,7 +17,7 @@ from apps.infrastructure.hostwork.kinds import HostWork, Step, refused, work_for
 from apps.infrastructure.task_key import signing_key
 
 from .. import states
-from ..models import Migration
+from ..models import Instance, Migration
 from ..specs import instance_spec
 
 # The instance transition each kind of move is.
@@ -44,6 +44,15 @@ def start(kind, host, migration, **payload):
     )
     Migration.objects.filter(pk=migration.pk).update(job_id=job.pk)
     return job
+
+
+def locked_instance(instance_id):
+    """The instance, its row locked for a move to start, with what choosing its destination reads."""
+    return (
+        Instance.objects.select_for_update(of=("self",))
+        .select_related("host", "offering", "project__domain", "image", "affinity_group")
+        .get(pk=instance_id)
+    )
 
 
 def migration_of(job):

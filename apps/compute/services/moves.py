@@ -21,23 +21,15 @@ from apps.jobs.services import create_finished_job
 
 from .. import states
 from ..launch_images import check_fits
-from ..models import Instance, Migration
+from ..models import Migration
 from ..moves import claims, destination, evacuation, outcomes
 from ..moves.cold import COLD, RESIZE
 from ..moves.live import LIVE
-from ..moves.steps import FINISH_SOURCE_KIND, ids, load_migration
+from ..moves.steps import FINISH_SOURCE_KIND, ids, load_migration, locked_instance
 from ..moves.undo import confirmed
 from . import launch
 
 RESIZE_ACTION = "compute.instance.resize"
-
-
-def _locked(instance):
-    return (
-        Instance.objects.select_for_update(of=("self",))
-        .select_related("host", "offering", "project", "image", "affinity_group")
-        .get(pk=instance.pk)
-    )
 
 
 def _movable(current, kind):
@@ -127,7 +119,7 @@ def resize(actor, instance, offering_id):
     """Resize to another offering: the instance rests in `resized` until it is confirmed or reverted."""
     with audited(actor, RESIZE_ACTION, target=instance.target(), obj=instance) as op:
         require(actor, RESIZE_ACTION, instance.target(), f"You may not resize {instance}.")
-        current = _locked(instance)
+        current = locked_instance(instance.pk)
         offering = launch.offering_for(current.project, offering_id)
         old = current.offering
         if offering.pk == old.pk:
@@ -178,7 +170,7 @@ def confirm_resize(actor, instance):
     action = "compute.instance.confirm_resize"
     with audited(actor, action, target=instance.target(), obj=instance) as op:
         require(actor, action, instance.target(), f"You may not confirm the resize of {instance}.")
-        current = _locked(instance)
+        current = locked_instance(instance.pk)
         migration = _awaiting_confirm(current)
         states.begin(current, "confirm_resize")
         states.migration_event(migration.pk, "confirm")
@@ -197,7 +189,7 @@ def revert_resize(actor, instance):
     action = "compute.instance.revert_resize"
     with audited(actor, action, target=instance.target(), obj=instance) as op:
         require(actor, action, instance.target(), f"You may not revert the resize of {instance}.")
-        current = _locked(instance)
+        current = locked_instance(instance.pk)
         migration = _awaiting_confirm(current)
         if claims.fenced(migration.source):
             raise Conflict(
@@ -219,7 +211,7 @@ def migrate(actor, instance, *, host_id=None, force=False, reason="requested"):
     action = "compute.instance.migrate"
     with audited(actor, action, target=instance.target(), obj=instance) as op:
         require(actor, action, instance.target(), f"You may not migrate {instance}.")
-        current = _locked(instance)
+        current = locked_instance(instance.pk)
         _movable(current, Migration.COLD)
         return _start_move(
             actor,
@@ -240,7 +232,7 @@ def live_migrate(actor, instance, *, host_id=None, force=False, reason="requeste
     action = "compute.instance.live_migrate"
     with audited(actor, action, target=instance.target(), obj=instance) as op:
         require(actor, action, instance.target(), f"You may not live-migrate {instance}.")
-        current = _locked(instance)
+        current = locked_instance(instance.pk)
         _movable(current, Migration.LIVE)
         return _start_move(
             actor,
@@ -261,7 +253,7 @@ def evacuate(actor, instance, *, host_id=None, force=False):
     action = "compute.instance.evacuate"
     with audited(actor, action, target=instance.target(), obj=instance) as op:
         require(actor, action, instance.target(), f"You may not evacuate {instance}.")
-        current = _locked(instance)
+        current = locked_instance(instance.pk)
         if current.host is None or not claims.fenced(current.host):
             raise Conflict(
                 f"Only the instances of a fenced host are evacuated; migrate {current} instead.",
