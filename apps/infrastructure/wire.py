@@ -31,7 +31,10 @@ def delete_queue(host_name):
     """Remove the host's queue and what waits on it (a removed host): nothing sent before reaches it."""
     queue = protocol.queue_for_host(host_name)
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_delete(queue)
+        channel = connection.default_channel
+        # Purged first: a virtual transport (Redis) deletes only the bindings its own connection made.
+        channel.queue_purge(queue)
+        channel.queue_delete(queue)
 
 
 def purge_queue(host_name):

@@ -6,8 +6,10 @@ from apps.compute.services.keypairs import create_keypair
 from apps.core.actor import Actor
 from apps.core.tests.isolation import Case, per_tenant, platform
 from apps.images.tests.factories import active_image
+from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
 
+from ..models import Migration
 from .factories import InstanceFactory, OfferingFactory
 
 SYSTEM = Actor.system("test")
@@ -127,3 +129,78 @@ def another_tenants_keypair_on_its_page(tenants):
 def another_tenants_affinity_group_on_its_page(tenants):
     group = create_affinity_group(SYSTEM, tenants.other.project, name="group-of-tenant-b", policy="affinity")
     return Case(group, {"project_id": tenants.other.project.pk, "group_id": group.pk})
+
+
+def _movable_host(**fields):
+    """A host whose agent can take part in every move (a destination the scheduler may choose)."""
+    return HostFactory(
+        protocol_version=2,
+        tls_certificate_serial="5eed",
+        transfer_port=16510,
+        migration_gateway_port=16514,
+        live_migration=True,
+        **fields,
+    )
+
+
+def _movable_instance(tenants, host=None, **fields):
+    """Another tenant's instance on a host that moves, with a second such host, in its zone, to move it to."""
+    host = host or _movable_host()
+    _movable_host(zone=host.zone)
+    image = active_image(tenants.other.project, name="image-of-tenant-b")
+    return InstanceFactory(
+        project=tenants.other.project, name="instance-of-tenant-b", host=host, image=image, **fields
+    )
+
+
+@per_tenant("api:instance-migrate", "api:instance-live-migrate")
+def another_tenants_instance_to_move(tenants):
+    return _case(_movable_instance(tenants))
+
+
+@per_tenant("api:instance-resize")
+def another_tenants_instance_to_resize(tenants):
+    larger = OfferingFactory(name="offering-to-grow-into", vcpus=2, ram_mb=2048, root_disk_gb=20)
+    return _case(_movable_instance(tenants), offering_id=str(larger.pk))
+
+
+@per_tenant("api:instance-confirm-resize", "api:instance-revert-resize")
+def another_tenants_resized_instance(tenants):
+    old = OfferingFactory(name="offering-it-left")
+    instance = _movable_instance(tenants, vm_state=states.RESIZED, previous_offering=old)
+    source = _movable_host(zone=instance.host.zone)
+    Migration.objects.create(
+        instance=instance,
+        kind=Migration.RESIZE,
+        status=states.AWAITING_CONFIRM,
+        source=source,
+        source_name=source.name,
+        destination=instance.host,
+        destination_name=instance.host.name,
+        old_offering=old,
+        new_offering=instance.offering,
+        vm_state_before=states.ACTIVE,
+    )
+    return _case(instance)
+
+
+@per_tenant("api:instance-evacuate")
+def another_tenants_instance_of_a_fenced_host(tenants):
+    fenced = _movable_host(state=Host.FENCED)
+    return _case(_movable_instance(tenants, host=fenced))
+
+
+@platform("api:migration-detail", reason="Moves name hosts: only cloud admins see them.")
+def a_migration(tenants):
+    instance = _movable_instance(tenants)
+    migration = Migration.objects.create(
+        instance=instance,
+        kind=Migration.COLD,
+        status=states.DONE,
+        source=instance.host,
+        source_name=instance.host.name,
+        old_offering=instance.offering,
+        new_offering=instance.offering,
+        vm_state_before=states.ACTIVE,
+    )
+    return Case.of(migration)

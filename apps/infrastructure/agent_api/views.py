@@ -101,10 +101,14 @@ def enroll_view(request):
         proves_old_key=_signed_by_current_key(request, body),
     )
     answer = protocol.EnrollResponse(
-        host=host.name, controller_public_keys=controller_public_keys()
+        host=host.name,
+        controller_public_keys=controller_public_keys(),
+        tls_certificate=host.tls_certificate,
+        tls_ca_certificate=host.tls_ca_certificate,
     ).to_dict()
-    if message.protocol_version >= 2:
-        answer.update(tls_certificate=host.tls_certificate, tls_ca_certificate=host.tls_ca_certificate)
+    if message.protocol_version < 2:
+        # A version 1 agent refuses fields it does not know.
+        del answer["tls_certificate"], answer["tls_ca_certificate"]
     return JsonResponse(answer)
 
 

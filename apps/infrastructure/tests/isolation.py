@@ -5,7 +5,7 @@ from django.utils import timezone
 from apps.core.tests.isolation import Case, per_tenant, platform
 from apps.images.tests.factories import active_image
 
-from ..models import HostAuditFinding
+from ..models import Host, HostAuditFinding
 from .factories import HostFactory, ZoneFactory
 
 
@@ -23,6 +23,15 @@ def a_zone(tenants):
 def a_host(tenants):
     host = HostFactory(name="host-of-the-platform")
     return Case(host, {"pk": host.pk}, body={"enabled": False})
+
+
+@platform(
+    "api:host-fence",
+    reason="Fencing a host confirms it is off: only cloud admins fence hosts or return them to service.",
+)
+def a_host_that_stopped_answering(tenants):
+    host = HostFactory(name="host-that-went-down", state=Host.DOWN)
+    return Case(host, {"pk": host.pk}, body={"confirm_powered_off": True})
 
 
 @platform(

@@ -130,3 +130,20 @@ def test_a_domain_counts_the_usage_of_its_whole_subtree(root):
     services.claim(ProjectFactory(domain=parent), {"instances": 1}, UserFactory())
 
     assert (usage(left), usage(right), usage(parent), usage(root)) == (2, 3, 6, 6)
+
+
+def test_adjusting_a_holder_checks_only_what_grows_and_always_lets_it_shrink(root):
+    project = ProjectFactory()
+    holder = UserFactory()
+    services.set_limit(SYSTEM, project, "vcpus", 4)
+    services.claim(project, {"vcpus": 2, "ram_mb": 1024}, holder)
+
+    assert services.adjust(project, holder, {"vcpus": 4, "ram_mb": 1024}) == {"vcpus": 2}
+    with pytest.raises(QuotaExceeded):
+        services.adjust(project, holder, {"vcpus": 5, "ram_mb": 512})
+    assert services.claimed_by(holder) == {"vcpus": 4, "ram_mb": 1024}
+
+    services.set_limit(SYSTEM, project, "vcpus", 1)
+    assert services.adjust(project, holder, {"vcpus": 3}) == {"vcpus": -1, "ram_mb": -1024}
+    assert services.claimed_by(holder) == {"vcpus": 3}
+    assert (usage(project, "vcpus"), usage(project, "ram_mb")) == (3, 0)
