@@ -45,12 +45,17 @@ class Recovery:
         while not self.stopping.is_set():
             request = protocol.RecoveryRequest(protocol.PROTOCOL_VERSION, self.host, int(time.time()))
             try:
-                return protocol.Recovery.from_dict(self.client.post_message(protocol.RECOVERY_PATH, request))
+                answer = protocol.Recovery.from_dict(
+                    self.client.post_message(protocol.RECOVERY_PATH, request)
+                )
             except (ControllerError, protocol.ProtocolError) as exc:
                 delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
                 log.warning("recovery: no answer from the controller (%s); nothing starts, asking again", exc)
                 attempt += 1
                 self.sleep(delay)
+                continue
+            log.info("recovery: fenced %s, %d instances here", answer.fenced, len(answer.instances))
+            return answer
         return None
 
     def apply(self, answer):
