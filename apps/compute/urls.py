@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .web import views
+from .web import moves, views
 
 app_name = "compute"
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path(f"{GROUPS}create/", views.affinity_group_create, name="affinity-group-create"),
     path(f"{GROUPS}<uuid:group_id>/delete/", views.affinity_group_delete, name="affinity-group-delete"),
     path("admin-portal/instances/", views.admin_instance_list, name="admin-instance-list"),
+    path("admin-portal/instances/<uuid:instance_id>/move/", moves.instance_move, name="admin-instance-move"),
+    path("admin-portal/hosts/<uuid:host_id>/drain/", moves.host_drain, name="admin-host-drain"),
 ]

@@ -204,3 +204,15 @@ def a_migration(tenants):
         vm_state_before=states.ACTIVE,
     )
     return Case.of(migration)
+
+
+@per_tenant("compute:admin-instance-move")
+def another_tenants_instance_to_move_from_its_hosts_page(tenants):
+    instance = _movable_instance(tenants)
+    return Case(instance, {"instance_id": instance.pk}, body={"op": "migrate"})
+
+
+@platform("compute:admin-host-drain", reason="A host's drain names hosts: only cloud admins see it.")
+def a_host_in_maintenance(tenants):
+    host = HostFactory(name="host-in-maintenance", maintenance=True)
+    return Case(host, {"host_id": host.pk})

@@ -1,14 +1,22 @@
-"""What compute shows on the admin portal's host page: the instances on the host and its audit findings."""
+"""What compute shows on the admin portal's host page: the drain of a host in maintenance (polled while it
+runs), the instances on the host with their moves (migrate, live-migrate, evacuate a fenced host's), and its
+audit findings."""
 
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
 from apps.core.tree import PLATFORM
+from apps.infrastructure.models import Host
+from apps.infrastructure.selectors import hosts_for
 from apps.infrastructure.web.sections import register_host_section
 
 from .. import selectors, states
 from ..host_audit import AUDIT_READ, findings_for
+from ..services import maintenance
+
+MOVE = "compute.instance.migrate"
+SETTLED = ("done", "failed", "error", "stays", "reverted")
 
 INSTANCES_SHOWN = 50
 FINDINGS_SHOWN = 20
@@ -25,10 +33,29 @@ def instances_on_host(request, host):
         .exclude(vm_state=states.DELETED)
         .order_by("project__domain__path", "project__name", "name")
     )
+    may_move = request.actor.can(MOVE, PLATFORM)
     return {
         "instances": instances[:INSTANCES_SHOWN],
         "count": instances.count(),
         "all_url": _filtered("compute:admin-instance-list", host=host.name),
+        "may_move": may_move,
+        "fenced": host.state == Host.FENCED,
+        "live": host.live_migration,
+        "destinations": hosts_for(request.actor.principal).filter(state=Host.UP).exclude(pk=host.pk)
+        if may_move
+        else [],
+    }
+
+
+def drain_on_host(request, host):
+    """The drain of a host in maintenance, instance by instance; left out when there is none to show."""
+    if not request.actor.can(MOVE, PLATFORM) or not host.maintenance:
+        return None
+    rows = maintenance.progress(host)
+    return {
+        "rows": rows,
+        "running": any(row.status not in SETTLED for row in rows),
+        "moved": sum(row.status == "done" for row in rows),
     }
 
 
@@ -45,6 +72,13 @@ def findings_on_host(request, host):
 
 
 def register():
+    register_host_section(
+        "drain",
+        title="Maintenance: moving its instances away",
+        template="compute/admin/host_drain.html",
+        context=drain_on_host,
+        order=5,
+    )
     register_host_section(
         "instances",
         title="Instances on this host",

@@ -35,6 +35,15 @@ def a_host_that_stopped_answering(tenants):
 
 
 @platform(
+    "infrastructure:host-fence",
+    reason="Fencing a host confirms it is off: only cloud admins fence hosts or return them to service.",
+)
+def a_host_that_stopped_answering_on_its_admin_page(tenants):
+    host = HostFactory(name="host-that-went-down", state=Host.DOWN)
+    return Case(host, {"host_id": host.pk}, body={"op": "fence", "confirm_powered_off": "on"})
+
+
+@platform(
     "infrastructure:host-detail",
     "infrastructure:host-action",
     reason="Hosts belong to the cloud, not to a tenant: only cloud admins see or change them.",

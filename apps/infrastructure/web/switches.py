@@ -1,8 +1,8 @@
 """The flags an admin flips from a host's page: enabled and maintenance, through update_host.
 
-Both only decide whether the scheduler places new instances on the host;
-instances already on it stay where they are (moving them off is host
-evacuation, which this page does not offer).
+Both decide whether the scheduler places new instances on the host; setting
+maintenance also drains it (apps.infrastructure.signals.maintenance_changed:
+compute moves its instances away).
 """
 
 from dataclasses import dataclass
@@ -39,9 +39,9 @@ SWITCHES = (
         "Start maintenance",
         "maintenance",
         True,
-        "in maintenance: no new instances are placed on it" + STAYS,
+        "in maintenance: no new instances are placed on it, and its instances move to other hosts.",
     ),
-    Switch("maintenance_off", "End maintenance", "maintenance", False, "out of maintenance.", ""),
+    Switch("maintenance_off", "End maintenance", "maintenance", False, "back in service.", ""),
 )
 
 

@@ -1,15 +1,18 @@
-"""Admin portal: every host with its state, flags and allocation; a host's own page, where flags flip."""
+"""Admin portal: every host with its state, flags and allocation; a host's own page, where flags flip and a
+host that stopped answering is fenced (or returned to service)."""
 
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.scoping import get_or_404
+from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
 from apps.core.web.flow import page_of, performed
 from apps.core.web.rendering import render_page
 
 from ..models import Host
 from ..selectors import hosts_for
+from ..services.fencing import FENCE, fence_host, return_to_service
 from .sections import sections_for
 from .switches import named, switches_for
 from .usage import usage_of
@@ -44,6 +47,7 @@ def host_detail(request, host_id):
         "host": host,
         "usage": usage_of(host),
         "switches": switches_for(request.actor, host),
+        "may_fence": request.actor.can(FENCE, PLATFORM) and host.state in (Host.DOWN, Host.FENCED),
         "sections": sections_for(request, host),
     }
     return render_page(request, "infrastructure/host.html", context, area="admin")
@@ -62,4 +66,29 @@ def host_action(request, host_id):
         done=back,
         kept=back,
         message=f"Host {host.name} is {switch.done}",
+    )
+
+
+@require_POST
+@portal_view(admin=True)
+def host_fence(request, host_id):
+    """Fence a host that is down (the operator ticks that it is off), or return a fenced one to service."""
+    host = _host(request, host_id)
+    back = reverse("infrastructure:host-detail", args=[host.pk])
+    if request.POST.get("op") == "return":
+        return performed(
+            request,
+            lambda: return_to_service(request.actor, host),
+            done=back,
+            kept=back,
+            message=f"Host {host.name} is back in service: it is up again with its agent's next heartbeat.",
+        )
+    return performed(
+        request,
+        lambda: fence_host(
+            request.actor, host, confirmed_off=request.POST.get("confirm_powered_off") == "on"
+        ),
+        done=back,
+        kept=back,
+        message=f"Host {host.name} is fenced: its HA instances are rebuilt elsewhere, the others in error.",
     )
