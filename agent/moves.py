@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 
 from . import image_inspect, protocol, qemu_img, transfer
@@ -173,6 +174,7 @@ class MoveOperations:
             transfer.copy_local(source, expected, incoming, fetched)
         else:
             transfer.fetch(self.data_dir, payload.source, signed, incoming, fetched)
+        started = time.monotonic()
         try:
             self._accept_disk(payload.instance, incoming)
         except image_inspect.ImageRefused as exc:
@@ -180,6 +182,12 @@ class MoveOperations:
             raise AgentError(protocol.ERR_DISK_REFUSED, f"{expected.name}: {exc}") from exc
         incoming.chmod(FILE_MODE)
         os.rename(incoming, files.dir / expected.name)
+        log.info(
+            "%s of %s checked in %.2f s",
+            expected.name,
+            payload.instance.instance_id,
+            time.monotonic() - started,
+        )
 
     def _accept_disk(self, spec, incoming):
         """A received disk is a qcow2 overlay of this host's copy of the instance's base, or stands alone."""

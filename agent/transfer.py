@@ -21,9 +21,11 @@ import hashlib
 import http.client
 import logging
 import os
+import queue
 import socket
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 TICKET_HEADER = "X-Cloudmgr-Transfer-Ticket"
 CHUNK_BYTES = 1024 * 1024
+PIPELINE_BUFFERS = 4
 HANDSHAKE_TIMEOUT_SECONDS = 10
 IO_TIMEOUT_SECONDS = 60
 MIGRATIONS_DIR = "migrations"
@@ -178,12 +181,46 @@ def fetch(data_dir, source, signed, dest, progress=None):
         if response.status != 200:
             detail = response.read(500).decode("utf-8", "replace")
             raise AgentError(protocol.ERR_TRANSFER_FAILED, f"the source refused: {response.status} {detail}")
+        started = time.monotonic()
         try:
-            return receive(response.readinto, ticket.file, dest, progress)
+            receive(_body_reader(response, tls), ticket.file, dest, progress)
         finally:
             connection.close()
+        seconds = time.monotonic() - started
+        log.info(
+            "received %s of migration %s (%d bytes) from %s in %.2f s",
+            ticket.file.name,
+            ticket.migration_id,
+            ticket.file.size_bytes,
+            source.host,
+            seconds,
+        )
+        return dest
     except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
         raise AgentError(protocol.ERR_TRANSFER_FAILED, f"fetching {ticket.file.name}: {exc}") from exc
+
+
+def _body_reader(response, tls):
+    """readinto() of the body, to its Content-Length: what the response buffered first, then the TLS socket
+    itself (one call per TLS record, without the two Python layers of http.client's reader between)."""
+    buffered = response.fp.peek(0)[: response.length]
+    response.fp.read(len(buffered))
+    state = {"pending": bytes(buffered), "left": response.length - len(buffered)}
+
+    def readinto(view):
+        pending = state["pending"]
+        if pending:
+            count = min(len(pending), len(view))
+            view[:count] = pending[:count]
+            state["pending"] = pending[count:]
+            return count
+        if state["left"] <= 0:
+            return 0
+        count = tls.recv_into(view[: state["left"]])
+        state["left"] -= count
+        return count
+
+    return readinto
 
 
 def copy_local(source_path, expected, dest, progress=None):
@@ -193,22 +230,53 @@ def copy_local(source_path, expected, dest, progress=None):
 
 
 def receive(readinto, expected, dest, progress=None):
-    """Write what `readinto` yields to `dest` while hashing; keep it only if it is `expected` (a DiskFile)."""
-    digest = hashlib.sha256()
-    buffer = bytearray(CHUNK_BYTES)
-    view = memoryview(buffer)
-    received = 0
+    """Write what `readinto` yields to `dest` while hashing; keep it only if it is `expected` (a DiskFile).
+
+    Reading, and hashing with writing, run in two threads (each releases the GIL for
+    its work), one buffer being filled while the one before is hashed and written.
+    """
     dest = Path(dest)
+    digest = hashlib.sha256()
+    full, free = queue.Queue(), queue.Queue()
+    for _ in range(PIPELINE_BUFFERS):
+        free.put(bytearray(CHUNK_BYTES))
+    failure = []
+
+    def drain(out):
+        try:
+            while (item := full.get()) is not None:
+                buffer, count = item
+                view = memoryview(buffer)[:count]
+                digest.update(view)
+                out.write(view)
+                free.put(buffer)
+        except BaseException as exc:
+            failure.append(exc)
+            free.put(None)
+
+    received = 0
     try:
         with dest.open("wb") as out:
-            while (count := readinto(view)) > 0:
-                received += count
-                if received > expected.size_bytes:
-                    break
-                digest.update(view[:count])
-                out.write(view[:count])
-                if progress is not None:
-                    progress(received, expected.size_bytes)
+            writer = threading.Thread(target=drain, args=(out,), name="receive-writer", daemon=True)
+            writer.start()
+            try:
+                while received <= expected.size_bytes:
+                    buffer = free.get()
+                    if buffer is None:
+                        break
+                    count = _fill(readinto, memoryview(buffer))
+                    if not count:
+                        free.put(buffer)
+                        break
+                    received += count
+                    full.put((buffer, count))
+                    if progress is not None:
+                        progress(received, expected.size_bytes)
+            finally:
+                full.put(None)
+                writer.join()
+            if failure:
+                raise failure[0]
             out.flush()
             os.fsync(out.fileno())
         if received != expected.size_bytes or digest.hexdigest() != expected.sha256:
@@ -221,3 +289,14 @@ def receive(readinto, expected, dest, progress=None):
         dest.unlink(missing_ok=True)
         raise
     return dest
+
+
+def _fill(readinto, view):
+    """Fill `view` (fewer bytes only at the end of the stream); returns how many bytes it holds."""
+    filled = 0
+    while filled < len(view):
+        count = readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
