@@ -260,7 +260,7 @@ class MoveOperations:
 
     def finish_live(self, payload, *_):
         """Destination: the guest arrived and runs; the move's mark and the gateway's window go."""
-        status = self.driver.finish_incoming(payload.instance_id)
+        status = self.driver.finish_incoming(payload.instance_id, self.ops.files(payload.instance_id))
         if self.gateway is not None:
             self.gateway.forget(payload.migration_id)
         (self.ops.files(payload.instance_id).dir / MARKER).unlink(missing_ok=True)

@@ -100,6 +100,7 @@ class Driver(ABC):
         and when ``deadline`` comes near, the migration is aborted and the guest runs on here."""
         raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this hypervisor does not migrate live")
 
-    def finish_incoming(self, instance_id) -> protocol.DomainStatus:
-        """The guest a live migration brought here; it must be running."""
+    def finish_incoming(self, instance_id, files) -> protocol.DomainStatus:
+        """The guest a live migration brought here, with the instance's own files (`files`) and nothing
+        else; it must be running."""
         raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this hypervisor does not migrate live")

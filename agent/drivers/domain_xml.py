@@ -97,3 +97,33 @@ def _disk(devices, path, target):
     _sub(disk, "driver", name="qemu", type_="qcow2", discard="unmap")
     _sub(disk, "source", file=str(path))
     _sub(disk, "target", dev=target, bus="virtio")
+
+
+# What a guest that arrived by live migration may have: the devices build_domain_xml makes, and the
+# ones libvirt adds when it defines a domain. A compromised source sends the domain's XML: anything
+# else (a host device, a shared filesystem, a disk that is not the instance's own) is refused.
+ARRIVED_DEVICES = frozenset(
+    {"emulator", "disk", "controller", "input", "serial", "console", "memballoon", "interface"}
+)
+
+
+def foreign_parts(xml, files):
+    """What in an arrived domain's XML is not the instance's own: [] when it is all its own."""
+    domain = ET.fromstring(xml)  # noqa: S314 (libvirt's own description of the domain)
+    own_disks = {str(files.root_disk), str(files.ephemeral_disk)}
+    own_boot = {"kernel": str(files.kernel), "initrd": str(files.ramdisk)}
+    problems = []
+    devices = domain.find("devices")
+    for device in devices if devices is not None else ():
+        if device.tag not in ARRIVED_DEVICES:
+            problems.append(f"device {device.tag}")
+        elif device.tag == "disk":
+            source = device.find("source")
+            path = source.get("file") if source is not None else None
+            if device.get("type") != "file" or path not in own_disks:
+                problems.append(f"disk {path or device.get('type')}")
+    for tag, path in own_boot.items():
+        element = domain.find(f"os/{tag}")
+        if element is not None and element.text != path:
+            problems.append(f"{tag} {element.text}")
+    return problems

@@ -218,7 +218,7 @@ class FakeDriver(Driver):
         arrival.parent.mkdir(parents=True, exist_ok=True)
         arrival.write_text(json.dumps({**domain, "destination": peer.host}))
 
-    def finish_incoming(self, instance_id):
+    def finish_incoming(self, instance_id, files):
         self._step("finish_incoming")
         arrival = self._arrival(instance_id)
         with self._lock:

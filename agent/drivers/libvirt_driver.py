@@ -353,9 +353,16 @@ class LibvirtDriver(Driver):
         with _hypervisor_errors("live migration"):
             run(self.connection.get())
 
-    def finish_incoming(self, instance_id):
+    def finish_incoming(self, instance_id, files):
         def run(conn):
-            status = self._status(self._get(conn, instance_id))
+            dom = self._get(conn, instance_id)
+            foreign = domain_xml.foreign_parts(dom.XMLDesc(0), files)
+            if foreign:
+                # The source sent the domain's XML: what is not the instance's own never runs here.
+                self._power_off(dom, 0)
+                dom.undefineFlags(UNDEFINE_FLAGS)
+                raise AgentError(protocol.ERR_SPEC_CONFLICT, f"the migrated guest is not its own: {foreign}")
+            status = self._status(dom)
             if status.power_state != "running":
                 raise AgentError(protocol.ERR_INVALID_STATE, f"the migrated guest is {status.power_state}")
             return status

@@ -341,3 +341,66 @@ def test_the_gateway_admits_no_one_after_the_deadline_nor_without_a_certificate(
     gateway.expect("compute-a", new_id(), time.time() + 60)
     anonymous = ssl.create_default_context(cafile=str(pki.pki_dir(tmp_path / "dest") / "cacert.pem"))
     assert talk(gateway, anonymous) == b""
+
+
+class ArrivedDomain(RecordingDomain):
+    """A guest a live migration brought, whose XML the source chose."""
+
+    def __init__(self, spec, xml):
+        super().__init__(spec)
+        self.xml = xml
+        self.active = True
+
+    def XMLDesc(self, flags):
+        return self.xml
+
+    def isActive(self):
+        return self.active
+
+    def hasManagedSaveImage(self, flags):
+        return 0
+
+    def destroy(self):
+        self.calls.append(("destroy",))
+        self.active = False
+
+    def undefineFlags(self, flags):
+        self.calls.append(("undefine",))
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda xml, files: xml.replace(
+            str(files.root_disk), "/var/lib/cloudmgr-agent/instances/other/root.qcow2"
+        ),
+        lambda xml, files: xml.replace("</devices>", "<hostdev mode='subsystem' type='pci'/></devices>"),
+        lambda xml, files: xml.replace(
+            "</devices>", "<filesystem type='mount'><source dir='/'/></filesystem></devices>"
+        ),
+    ],
+    ids=["another instance's disk", "a host device", "the host's filesystem"],
+)
+def test_a_migrated_guest_that_is_not_the_instances_own_is_destroyed_and_undefined(certified, image, tamper):
+    spec = make_spec(image)
+    files = InstanceFiles("/srv/agent", spec.instance_id)
+    xml = tamper(domain_xml.build_domain_xml(spec, files, "qemu"), files)
+    dom = ArrivedDomain(spec, xml)
+
+    with pytest.raises(AgentError) as refused:
+        recording_driver(certified, dom).finish_incoming(spec.instance_id, files)
+
+    assert refused.value.code == protocol.ERR_SPEC_CONFLICT
+    assert ("destroy",) in dom.calls
+    assert ("undefine",) in dom.calls
+
+
+def test_a_migrated_guest_of_its_own_files_is_accepted(certified, image):
+    spec = make_spec(image, ephemeral_disk_mb=16)
+    files = InstanceFiles("/srv/agent", spec.instance_id)
+    dom = ArrivedDomain(spec, domain_xml.build_domain_xml(spec, files, "qemu"))
+
+    status = recording_driver(certified, dom).finish_incoming(spec.instance_id, files)
+
+    assert status.power_state == "running"
+    assert dom.calls == []
