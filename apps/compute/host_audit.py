@@ -7,7 +7,9 @@ instance whose state changed after that report, or that is in the middle of an
 action, is not judged on it.
 
 Findings (apps.infrastructure.models.HostAuditFinding):
-- extra_domain: a cloudmgr domain on the host for no live instance of that host;
+- extra_domain: a cloudmgr domain on the host for no live instance of that host (an
+  unfinished move's copies are not: a resize's old copy on its source, the copy
+  arriving on a destination);
 - missing_domain: an instance that should have a domain on the host but has none;
 - power_state: the domain's power state differs from the instance's desired state
   (a guest that shut itself down is synced to `stopped` instead: see
@@ -20,6 +22,7 @@ Nothing here changes a domain: repairs that touch a host belong to recovery.
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.recorder import audited
@@ -28,7 +31,7 @@ from apps.identity.services.common import require
 from apps.infrastructure.models import Host, HostAuditFinding
 
 from . import states
-from .models import Instance
+from .models import Instance, Migration
 
 AUDIT_READ = "compute.host_audit.read"
 AUDIT_RUN = "compute.host_audit.run"
@@ -83,6 +86,8 @@ def compare(host, instances):
         }
         subject = str(instance.pk)
         drift.append(Drift(HostAuditFinding.POWER_STATE, subject, subject, domain["domain_name"], details))
+    for moving in _moving_through(host):
+        reported.pop(moving, None)
     for instance_id, domain in reported.items():
         details = {"power_state": domain["power_state"], "reason": domain["reason"]}
         drift.append(Drift(HostAuditFinding.EXTRA, instance_id, instance_id, domain["domain_name"], details))
@@ -90,6 +95,14 @@ def compare(host, instances):
         details = {"power_state": domain["power_state"]}
         drift.append(Drift(HostAuditFinding.UNMANAGED, domain["uuid"], None, domain["name"], details))
     return drift
+
+
+def _moving_through(host):
+    """Instances with an unfinished move from or to the host: their copies there are expected."""
+    moves = Migration.objects.filter(
+        Q(source=host) | Q(destination=host), status__in=states.MIGRATION_UNFINISHED
+    )
+    return {str(instance_id) for instance_id in moves.values_list("instance_id", flat=True)}
 
 
 def _live_instances(host, reported_at):

@@ -8,6 +8,7 @@ real agents in test_moves_*.py.
 import pytest
 
 from apps.compute import states
+from apps.compute.host_audit import compare
 from apps.compute.models import Instance, Migration
 from apps.compute.services.lifecycle import action_succeeded
 from apps.core.actor import Actor
@@ -16,7 +17,7 @@ from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs.models import Job
 from apps.quotas import services as quotas
 
-from .factories import OfferingFactory
+from .factories import InstanceFactory, OfferingFactory
 
 MOVABLE = {
     "protocol_version": 2,
@@ -180,3 +181,18 @@ def test_the_state_table_says_where_each_move_starts_and_ends():
     for task in states.MOVE_TASKS:
         assert not states.allows("delete", states.ACTIVE, task)
     assert states.allows("delete", states.RESIZED, None)
+
+
+def test_the_host_audit_expects_an_unfinished_moves_copies_and_nothing_else(api, admin_api, launched, hosts):
+    assert post(admin_api, launched, "migrate").status_code == 202
+    migration = Migration.objects.get(instance=launched)
+    stray = InstanceFactory(host=migration.destination, vm_state=states.DELETED)
+    listed = [
+        {"instance_id": str(i), "domain_name": f"cloudmgr-{i}", "power_state": "shutoff", "reason": "unknown"}
+        for i in (launched.pk, stray.pk)
+    ]
+    Host.objects.filter(pk=migration.destination_id).update(reported_inventory={"instances": listed})
+
+    drift = compare(Host.objects.get(pk=migration.destination_id), [])
+
+    assert [(d.kind, d.subject) for d in drift] == [("extra_domain", str(stray.pk))]
