@@ -14,7 +14,6 @@ gets no byte through.
 import contextlib
 import logging
 import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -24,7 +23,6 @@ from . import pki
 
 log = logging.getLogger(__name__)
 
-HANDSHAKE_TIMEOUT_SECONDS = 10
 CHUNK_BYTES = 256 * 1024
 DEFAULT_LIBVIRT_SOCKET = "/run/libvirt/libvirt-sock"
 
@@ -76,12 +74,8 @@ class MigrationGateway:
             threading.Thread(target=self._serve, args=(connection, address), daemon=True).start()
 
     def _serve(self, connection, address):
-        connection.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
-        try:
-            tls = self.context.wrap_socket(connection, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            log.warning("migration gateway: TLS handshake with %s failed: %s", address[0], exc)
-            connection.close()
+        tls = pki.accept(self.context, connection, address, "migration gateway")
+        if tls is None:
             return
         peer = pki.peer_host(tls)
         if not self.admits(peer):

@@ -13,7 +13,6 @@ Every operation is idempotent, and one that fails removes what it made, as a
 spawn does: a destination that reports a failure runs no guest of that move.
 """
 
-import hashlib
 import logging
 import os
 import shutil
@@ -23,12 +22,12 @@ from pathlib import Path
 from . import image_inspect, protocol, qemu_img, transfer
 from .errors import AgentError
 from .instance_files import FILE_MODE, PRIVATE_DIR_MODE, InstanceFiles, ensure_dir
+from .operations import sha256_and_size
 
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 MARKER = ".migration"
-HASH_CHUNK_BYTES = 256 * 1024
 
 
 class MoveOperations:
@@ -75,7 +74,7 @@ class MoveOperations:
                 path = handed / name
                 if path.exists():
                     progress(20, f"checksumming {name}")
-                    disks.append(protocol.DiskFile(name, *_sha256_and_size(path)))
+                    disks.append(protocol.DiskFile(name, *sha256_and_size(path)))
         except BaseException:
             self._take_back(handed, files)
             raise
@@ -282,15 +281,3 @@ def _grow(path, size_bytes, error_code):
         raise AgentError(error_code, f"{path.name} is {current} bytes: it cannot shrink to {size_bytes}")
     if size_bytes > current:
         qemu_img.resize(path, size_bytes)
-
-
-def _sha256_and_size(path):
-    digest = hashlib.sha256()
-    buffer = bytearray(HASH_CHUNK_BYTES)
-    view = memoryview(buffer)
-    size = 0
-    with open(path, "rb") as source:
-        while count := source.readinto(view):
-            digest.update(view[:count])
-            size += count
-    return digest.hexdigest(), size

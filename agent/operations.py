@@ -25,6 +25,7 @@ from .instance_files import FILE_MODE, PRIVATE_DIR_MODE, InstanceFiles, ensure_d
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
+HASH_CHUNK_BYTES = 256 * 1024
 
 
 class Operations:
@@ -166,7 +167,7 @@ class Operations:
             progress(10, "exporting the root disk")
             self.driver.export_disk(payload.instance_id, files.root_disk, dest)
             details = qemu_img.info(dest, "qcow2")
-            sha256, size = _sha256_and_size(dest)
+            sha256, size = sha256_and_size(dest)
             progress(60, "uploading the image")
             try:
                 self.client.upload_image(payload.image_id, dest, sha256, size)
@@ -197,11 +198,13 @@ class Operations:
         return protocol.ConsoleLogResult(text=text, size_bytes=size, truncated=start > 0)
 
 
-def _sha256_and_size(path):
+def sha256_and_size(path):
+    """The file's SHA-256 (hex) and size in bytes, read once through one reused buffer."""
     digest = hashlib.sha256()
+    view = memoryview(bytearray(HASH_CHUNK_BYTES))
     size = 0
     with open(path, "rb") as source:
-        while chunk := source.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
+        while count := source.readinto(view):
+            digest.update(view[:count])
+            size += count
     return digest.hexdigest(), size

@@ -19,6 +19,7 @@ a certificate of the same CA, and its host name is read from it.
 """
 
 import grp
+import logging
 import os
 import ssl
 from pathlib import Path
@@ -29,6 +30,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from .instance_files import ensure_dir
+
+log = logging.getLogger(__name__)
+
+HANDSHAKE_TIMEOUT_SECONDS = 10
 
 PKI_DIR = "pki"
 KEY_FILE = "host-tls-key.pem"
@@ -95,23 +100,35 @@ def has_certificate(data_dir):
 
 def server_context(data_dir):
     """TLS for a server of this host: its certificate, and clients must show one of the same CA."""
-    directory = pki_dir(data_dir)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(directory / "servercert.pem", directory / "serverkey.pem")
-    context.load_verify_locations(directory / "cacert.pem")
+    context = _context(data_dir, ssl.PROTOCOL_TLS_SERVER, "server")
     context.verify_mode = ssl.CERT_REQUIRED
     return context
 
 
 def client_context(data_dir):
     """TLS for a client of this host: its certificate, and servers must show one of the same CA."""
+    return _context(data_dir, ssl.PROTOCOL_TLS_CLIENT, "client")
+
+
+def _context(data_dir, side, role):
     directory = pki_dir(data_dir)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = ssl.SSLContext(side)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(directory / "clientcert.pem", directory / "clientkey.pem")
+    context.load_cert_chain(directory / f"{role}cert.pem", directory / f"{role}key.pem")
     context.load_verify_locations(directory / "cacert.pem")
     return context
+
+
+def accept(context, connection, address, who):
+    """The server side of a TLS handshake on an accepted connection, within HANDSHAKE_TIMEOUT_SECONDS;
+    None (the connection closed, the failure logged as `who`'s) when it fails."""
+    connection.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
+    try:
+        return context.wrap_socket(connection, server_side=True)
+    except (ssl.SSLError, OSError) as exc:
+        log.warning("%s: TLS handshake with %s failed: %s", who, address[0], exc)
+        connection.close()
+        return None
 
 
 def peer_host(tls_socket):

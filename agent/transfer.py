@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 TICKET_HEADER = "X-Cloudmgr-Transfer-Ticket"
 CHUNK_BYTES = 1024 * 1024
 PIPELINE_BUFFERS = 4
-HANDSHAKE_TIMEOUT_SECONDS = 10
 IO_TIMEOUT_SECONDS = 60
 MIGRATIONS_DIR = "migrations"
 USED_TICKETS_DIR = "transfers"
@@ -111,11 +110,8 @@ class _TlsServer(ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         """The TLS handshake runs in the request's own thread, so a slow peer holds up no one."""
-        request.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            log.warning("transfer: TLS handshake with %s failed: %s", client_address[0], exc)
+        tls = pki.accept(self.context, request, client_address, "transfer")
+        if tls is None:
             return
         tls.settimeout(IO_TIMEOUT_SECONDS)
         try:

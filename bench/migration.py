@@ -27,7 +27,6 @@ The last line printed is one JSON object.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -41,6 +40,8 @@ from pathlib import Path
 
 import common  # noqa: F401  (puts the repository on sys.path)
 from compute_stack import ComputeStack
+
+from agent.operations import sha256_and_size
 
 MIB = 1024 * 1024
 CHUNK = MIB
@@ -77,14 +78,6 @@ def launch(stack, count, name):
     return ids
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fill_with_random_data(disk, size_mib, workdir):
     """Write `size_mib` MiB of random bytes into the guest's disk (its overlay), from offset 0."""
     random_file = Path(workdir) / "random.bin"
@@ -111,7 +104,7 @@ def cold_migration(stack, size_mib):
     fill_with_random_data(disk, size_mib, stack.workdir)
     before = stack.workdir / "source-before.qcow2"
     shutil.copyfile(disk, before)
-    source_sha256, source_inode, size = sha256_of(disk), disk.stat().st_ino, disk.stat().st_size
+    (source_sha256, size), source_inode = sha256_and_size(disk), disk.stat().st_ino
     # What was just written leaves the page cache for the disk first: the transfer's writes do not
     # wait behind it (the bare copy starts from the same state).
     os.sync()

@@ -35,6 +35,12 @@ def make_spec(image, **overrides):
     return protocol.InstanceSpec(**values)
 
 
+def succeeded(report):
+    """The parsed result of a report that must have succeeded."""
+    assert report.state == "succeeded", report.error
+    return protocol.parse_result(report.task, report.result)
+
+
 def signed(key, task, payload, host, ttl=60, task_id=None, expires_at=None):
     return signing.sign_task(
         key,

@@ -13,7 +13,7 @@ from agent.journal import TaskJournal
 from agent.moves import MoveOperations
 from agent.operations import Operations
 from agent.reporter import Reporter
-from agent.tests.builders import new_id
+from agent.tests.builders import new_id, qcow2_bytes
 from agent.tests.stub_controller import StubController
 from agent.watchdog import Watchdog
 
@@ -24,6 +24,12 @@ HOST = "compute-1"
 def controller():
     with StubController() as stub:
         yield stub
+
+
+@pytest.fixture
+def image(controller, tmp_path):
+    """A 32 MiB qcow2 image the stub controller serves."""
+    return controller.add_image(qcow2_bytes(tmp_path, "32M"), "qcow2")
 
 
 class InProcessAgent:

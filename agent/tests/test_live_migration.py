@@ -20,14 +20,9 @@ from agent.drivers.libvirt_driver import LibvirtDriver
 from agent.errors import AgentError
 from agent.instance_files import InstanceFiles
 from agent.migration_gateway import MigrationGateway
-from agent.tests.builders import make_spec, new_id, qcow2_bytes
+from agent.tests.builders import make_spec, new_id, succeeded
 from agent.tests.conftest import InProcessAgent
 from agent.watchdog import Deadline
-
-
-@pytest.fixture
-def image(controller, tmp_path):
-    return controller.add_image(qcow2_bytes(tmp_path, "16M"), "qcow2")
 
 
 @pytest.fixture
@@ -39,11 +34,6 @@ def fake_pair(tmp_path, controller):
     ]
 
 
-def succeeded(report):
-    assert report.state == "succeeded", report.error
-    return protocol.parse_result(report.task, report.result)
-
-
 def peer(name="compute-b", address="192.0.2.7"):
     return protocol.MigrationPeer(host=name, address=address, gateway_port=16514)
 
@@ -53,17 +43,23 @@ def migrate(source, spec, migration_id, target, ttl=30):
     return source.run(protocol.LIVE_MIGRATE, payload, ttl=ttl)
 
 
-def test_a_guest_migrates_live_from_one_fake_host_to_the_other(fake_pair, image):
-    source, destination = fake_pair
+def running_and_prepared(source, destination, image):
+    """A guest running on the source, the destination prepared for it: (spec, migration id, target)."""
     spec = make_spec(image)
     succeeded(source.run(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec)))
     migration_id = new_id()
-
     target = succeeded(
         destination.run(
             protocol.PREPARE_LIVE_MIGRATION, protocol.PrepareLiveMigration(spec, migration_id, source.host)
         )
     )
+    return spec, migration_id, target
+
+
+def test_a_guest_migrates_live_from_one_fake_host_to_the_other(fake_pair, image):
+    source, destination = fake_pair
+    spec, migration_id, target = running_and_prepared(source, destination, image)
+
     succeeded(migrate(source, spec, migration_id, target))
     arrived = succeeded(
         destination.run(
@@ -82,14 +78,7 @@ def test_a_migration_that_does_not_converge_is_aborted_at_its_deadline_and_the_g
     fake_pair, image
 ):
     source, destination = fake_pair
-    spec = make_spec(image)
-    succeeded(source.run(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec)))
-    migration_id = new_id()
-    target = succeeded(
-        destination.run(
-            protocol.PREPARE_LIVE_MIGRATION, protocol.PrepareLiveMigration(spec, migration_id, source.host)
-        )
-    )
+    spec, migration_id, target = running_and_prepared(source, destination, image)
     source.driver.faults["live_migrate"] = "stall"
 
     report = migrate(source, spec, migration_id, target, ttl=2)
@@ -193,6 +182,16 @@ def recording_driver(pki_dir, dom):
     return driver
 
 
+def migrate_recorded(driver, spec, options, seconds):
+    """The driver's live migration of `spec` to peer(), files under /srv/agent, within `seconds`."""
+    progress = []
+    files = InstanceFiles("/srv/agent", spec.instance_id)
+    driver.live_migrate(
+        spec, files, peer(), options, lambda *report: progress.append(report), Deadline(time.time() + seconds)
+    )
+    return progress
+
+
 def test_the_libvirt_driver_migrates_peer_to_peer_over_tls_with_the_hosts_certificates(certified, image):
     spec = make_spec(image, ephemeral_disk_mb=16)
     dom = RecordingDomain(spec)
@@ -200,16 +199,8 @@ def test_the_libvirt_driver_migrates_peer_to_peer_over_tls_with_the_hosts_certif
     options = protocol.LiveMigrate(
         spec, new_id(), peer(), "/srv/agent", max_downtime_ms=300, bandwidth_mib_s=800
     )
-    progress = []
 
-    driver.live_migrate(
-        spec,
-        InstanceFiles("/srv/agent", spec.instance_id),
-        peer(),
-        options,
-        lambda *report: progress.append(report),
-        Deadline(time.time() + 60),
-    )
+    migrate_recorded(driver, spec, options, seconds=60)
 
     (downtime, migration) = dom.calls
     assert downtime == ("migrateSetMaxDowntime", 300, 0)
@@ -244,18 +235,10 @@ def test_the_libvirt_driver_aborts_the_job_near_the_deadline_and_reports_it(cert
     dom = RecordingDomain(spec, block=True)
     driver = recording_driver(certified, dom)
     options = protocol.LiveMigrate(spec, new_id(), peer(), "/srv/agent")
-    progress = []
 
     with pytest.raises(AgentError) as aborted:
-        driver.live_migrate(
-            spec,
-            InstanceFiles("/srv/agent", spec.instance_id),
-            peer(),
-            options,
-            lambda *report: progress.append(report),
-            # Within the abort margin from the start: the job is aborted at the first look.
-            Deadline(time.time() + 6),
-        )
+        # Within the abort margin from the start: the job is aborted at the first look.
+        migrate_recorded(driver, spec, options, seconds=6)
 
     assert aborted.value.code == protocol.ERR_MIGRATION_ABORTED
     assert ("abortJob",) in dom.calls

@@ -17,7 +17,7 @@ from agent import protocol, qemu_img, signing
 from agent.drivers.fake import FakeDriver
 from agent.errors import AgentError
 from agent.instance_files import InstanceFiles
-from agent.tests.builders import make_spec, new_id, qcow2_bytes
+from agent.tests.builders import make_spec, new_id, succeeded
 from agent.tests.conftest import InProcessAgent
 from agent.transfer import TransferServer, handed_over
 
@@ -43,16 +43,6 @@ def two_hosts(tmp_path, controller):
     yield hosts
     for host in hosts:
         host.server.close()
-
-
-@pytest.fixture
-def image(controller, tmp_path):
-    return controller.add_image(qcow2_bytes(tmp_path, "32M"), "qcow2")
-
-
-def succeeded(report):
-    assert report.state == "succeeded", report.error
-    return protocol.parse_result(report.task, report.result)
 
 
 def tickets(controller, prepared, source, destination, expires_in=60):
@@ -85,6 +75,16 @@ def spawned(host, spec):
 def prepare(host, spec, migration_id):
     payload = protocol.PrepareMigration(spec.instance_id, migration_id, graceful_timeout_seconds=0)
     return succeeded(host.run(protocol.PREPARE_MIGRATION, payload))
+
+
+def restore(host, spec, migration_id):
+    payload = protocol.RestoreMigrationSource(spec, migration_id, True)
+    return succeeded(host.run(protocol.RESTORE_MIGRATION_SOURCE, payload))
+
+
+def finish_source(host, spec, migration_id):
+    payload = protocol.FinishMigrationSource(spec.instance_id, migration_id)
+    return succeeded(host.run(protocol.FINISH_MIGRATION_SOURCE, payload))
 
 
 def receive(destination, spec, migration_id, source, signed, start=True):
@@ -122,11 +122,7 @@ def test_a_cold_migration_moves_the_disks_and_the_destination_checks_rebases_and
     assert chain == [str(moved), str(destination.data_dir / "images" / image.sha256)]
     assert destination.files(spec).ephemeral_disk.exists()
 
-    done = succeeded(
-        source.run(
-            protocol.FINISH_MIGRATION_SOURCE, protocol.FinishMigrationSource(spec.instance_id, migration_id)
-        )
-    )
+    done = finish_source(source, spec, migration_id)
     assert done.discarded
     assert not handed.exists()
     assert spec.instance_id not in source.driver.domains
@@ -167,11 +163,7 @@ def test_restoring_the_source_takes_the_copy_back_and_starts_the_guest(two_hosts
     migration_id = new_id()
     prepare(source, spec, migration_id)
 
-    result = succeeded(
-        source.run(
-            protocol.RESTORE_MIGRATION_SOURCE, protocol.RestoreMigrationSource(spec, migration_id, True)
-        )
-    )
+    result = restore(source, spec, migration_id)
 
     assert result.instance.power_state == "running"
     assert source.files(spec).root_disk.exists()
@@ -200,9 +192,7 @@ def test_a_resize_on_one_host_copies_the_disk_and_a_revert_brings_back_the_old_o
 
     discard = protocol.DiscardMigrationTarget(spec.instance_id, migration_id)
     assert succeeded(host.run(protocol.DISCARD_MIGRATION_TARGET, discard)).discarded
-    succeeded(
-        host.run(protocol.RESTORE_MIGRATION_SOURCE, protocol.RestoreMigrationSource(spec, migration_id, True))
-    )
+    restore(host, spec, migration_id)
     assert qemu_img.info(host.files(spec).root_disk, "qcow2")["virtual-size"] == 64 * MIB
     assert host.driver.status(spec.instance_id).spec_sha256 == spec.spec_sha256()
 
@@ -324,15 +314,9 @@ def test_finishing_the_source_never_removes_a_guest_that_came_back_and_runs(two_
     spawned(host, spec)
     migration_id = new_id()
     prepare(host, spec, migration_id)
-    succeeded(
-        host.run(protocol.RESTORE_MIGRATION_SOURCE, protocol.RestoreMigrationSource(spec, migration_id, True))
-    )
+    restore(host, spec, migration_id)
 
-    succeeded(
-        host.run(
-            protocol.FINISH_MIGRATION_SOURCE, protocol.FinishMigrationSource(spec.instance_id, migration_id)
-        )
-    )
+    finish_source(host, spec, migration_id)
 
     assert host.driver.status(spec.instance_id).power_state == "running"
     assert host.files(spec).root_disk.exists()

@@ -12,7 +12,7 @@ from agent import protocol, qemu_img
 from agent.drivers.libvirt_driver import LibvirtDriver
 from agent.errors import AgentError
 from agent.instance_files import InstanceFiles
-from agent.tests.builders import SteppedClock, make_spec, qcow2_bytes, spawn_with
+from agent.tests.builders import SteppedClock, make_spec, qcow2_bytes, spawn_with, succeeded
 from agent.tests.conftest import InProcessAgent
 
 MIB = 1024 * 1024
@@ -28,16 +28,6 @@ def libvirt_driver():
 @pytest.fixture
 def agent(tmp_path, controller, libvirt_driver):
     return InProcessAgent(tmp_path, controller, libvirt_driver)
-
-
-@pytest.fixture
-def image(controller, tmp_path):
-    return controller.add_image(qcow2_bytes(tmp_path, "32M"), "qcow2")
-
-
-def succeeded(report):
-    assert report.state == "succeeded", report.error
-    return protocol.parse_result(report.task, report.result)
 
 
 def test_spawn_builds_the_disks_from_the_cache_and_boots_the_kernel(agent, controller, image, tmp_path):

@@ -18,8 +18,6 @@ from agent import protocol
 from apps.core.actor import Actor
 from apps.core.errors import ServiceError
 from apps.infrastructure import capacity
-from apps.infrastructure.hostwork import dispatch
-from apps.infrastructure.hostwork.kinds import work_for
 
 from .. import move_hooks, states
 from ..models import Instance, Migration
@@ -29,11 +27,11 @@ from .steps import (
     TRANSITION,
     MoveWork,
     Step,
-    ids,
-    load_migration,
+    failed,
     locked_instance,
     migration_of,
     on_destination,
+    start_move,
 )
 
 log = logging.getLogger(__name__)
@@ -70,13 +68,7 @@ class Evacuation(MoveWork):
 
     def settle(self, job):
         migration = migration_of(job)
-        states.finish(
-            migration.instance_id,
-            TRANSITION[migration.kind],
-            succeeded=False,
-            fault_code=job.error_code[:64],
-            fault_message="The instance could not be rebuilt on another host.",
-        )
+        failed(migration, job.error_code, "The instance could not be rebuilt on another host.")
         states.migration_event(migration.pk, "failed", error_code=job.error_code[:64])
 
 
@@ -109,18 +101,7 @@ def begin(actor, current, *, action="", host_id=None, force=False, reason="reque
     migration.destination, migration.destination_name = host, host.name
     migration.save(force_insert=True)
     claims.place_on(current.pk, host, power_state="nostate")
-    job = dispatch.start(
-        work_for(EVACUATE),
-        host=host,
-        payload=ids(migration),
-        action=action,
-        target=current.target(),
-        obj=current,
-        actor=actor,
-        subject=load_migration(migration.pk),
-    )
-    Migration.objects.filter(pk=migration.pk).update(job_id=job.pk)
-    return job
+    return start_move(EVACUATE, host, migration, actor=actor, action=action)
 
 
 def after_fencing(instance):

@@ -20,7 +20,7 @@ from agent import protocol
 from .. import states
 from ..models import Migration
 from . import claims, outcomes
-from .steps import MoveWork, Step, migration_of, new_spec, on_destination, on_source
+from .steps import MoveWork, Step, failed, migration_of, new_spec, on_destination, on_source
 
 LIVE = "compute.move.live"
 
@@ -33,6 +33,9 @@ def _peer(migration):
         gateway_port=destination.migration_gateway_port,
     )
 
+
+UNCONFIRMED = "The migrated guest could not be confirmed on its new host."
+NOT_MIGRATED = "The live migration failed; the instance runs where it was."
 
 PREPARE_LIVE = Step(
     task=protocol.PREPARE_LIVE_MIGRATION,
@@ -81,23 +84,12 @@ class LiveMigration(MoveWork):
 
     def settle(self, job):
         migration = migration_of(job)
-        if job.step == 2:
-            # The source said the guest runs there, the destination could not confirm it: it stays there.
-            states.finish(
-                migration.instance_id,
-                "live_migrate",
-                succeeded=False,
-                fault_code=job.error_code[:64],
-                fault_message="The migrated guest could not be confirmed on its new host.",
-            )
+        # After the migration step, the source said the guest runs there and the destination could not
+        # confirm it: it stays there. Before, the guest never left the source.
+        there = job.step == 2
+        failed(migration, job.error_code, UNCONFIRMED if there else NOT_MIGRATED)
+        if there:
             claims.keep_destination(migration)
             states.migration_event(migration.pk, "moved", error_code=job.error_code[:64])
-            return
-        states.finish(
-            migration.instance_id,
-            "live_migrate",
-            succeeded=False,
-            fault_code=job.error_code[:64],
-            fault_message="The live migration failed; the instance runs where it was.",
-        )
-        outcomes.undo(migration, handed_over=True, error=(job.error_code, job.error_message))
+        else:
+            outcomes.undo(migration, handed_over=True, error=(job.error_code, job.error_message))

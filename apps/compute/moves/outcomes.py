@@ -11,7 +11,7 @@ import logging
 from .. import move_hooks, states
 from ..models import Instance, Migration
 from . import claims, evacuation
-from .steps import DISCARD_TARGET, FINISH_SOURCE_KIND, RESTORE_SOURCE, TRANSITION, start
+from .steps import DISCARD_TARGET, FINISH_SOURCE_KIND, RESTORE_SOURCE, TRANSITION, failed, start
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +120,4 @@ def not_undone(migration, why):
     if migration.kind == Migration.LIVE:
         # Its guest runs on the source, as before; only the destination's place stays held.
         return
-    states.finish(
-        migration.instance_id,
-        TRANSITION[migration.kind],
-        succeeded=False,
-        vm_state=states.ERROR,
-        fault_code="move_not_undone",
-        fault_message=NOT_UNDONE,
-    )
+    failed(migration, "move_not_undone", NOT_UNDONE, vm_state=states.ERROR)

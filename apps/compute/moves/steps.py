@@ -46,6 +46,35 @@ def start(kind, host, migration, **payload):
     return job
 
 
+def start_move(kind, host, migration, *, actor, action):
+    """The job of a whole move, its first step on `host`, started by `actor` doing `action`."""
+    instance = migration.instance
+    job = dispatch.start(
+        work_for(kind),
+        host=host,
+        payload=ids(migration),
+        action=action,
+        target=instance.target(),
+        obj=instance,
+        actor=actor,
+        subject=load_migration(migration.pk),
+    )
+    Migration.objects.filter(pk=migration.pk).update(job_id=job.pk)
+    return job
+
+
+def failed(migration, fault_code, fault_message, **changes):
+    """The move's transition ends in failure, the instance saying why."""
+    states.finish(
+        migration.instance_id,
+        TRANSITION[migration.kind],
+        succeeded=False,
+        fault_code=fault_code[:64],
+        fault_message=fault_message,
+        **changes,
+    )
+
+
 def locked_instance(instance_id):
     """The instance, its row locked for a move to start, with what choosing its destination reads."""
     return (

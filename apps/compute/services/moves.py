@@ -12,11 +12,11 @@ unless they `force` it). Messages never name a host: the audit event's
 platform details do, for those who may read them.
 """
 
+from contextlib import contextmanager
+
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.services.common import require
-from apps.infrastructure.hostwork import dispatch
-from apps.infrastructure.hostwork.kinds import work_for
 from apps.jobs.services import create_finished_job
 
 from .. import states
@@ -25,7 +25,7 @@ from ..models import Migration
 from ..moves import claims, destination, evacuation, outcomes
 from ..moves.cold import COLD, RESIZE
 from ..moves.live import LIVE
-from ..moves.steps import FINISH_SOURCE_KIND, ids, load_migration, locked_instance
+from ..moves.steps import FINISH_SOURCE_KIND, load_migration, locked_instance, start_move
 from ..moves.undo import confirmed
 from . import launch
 
@@ -101,18 +101,8 @@ def _start_move(
     migration.save(force_insert=True)
     op.platform_details = {"source": source.name, "destination": host.name, "migration": str(migration.pk)}
     first = host if kind == Migration.LIVE else source
-    job = dispatch.start(
-        work_for({Migration.COLD: COLD, Migration.RESIZE: RESIZE, Migration.LIVE: LIVE}[kind]),
-        host=first,
-        payload=ids(migration),
-        action=action,
-        target=current.target(),
-        obj=current,
-        actor=actor,
-        subject=load_migration(migration.pk),
-    )
-    Migration.objects.filter(pk=migration.pk).update(job_id=job.pk)
-    return job
+    work = {Migration.COLD: COLD, Migration.RESIZE: RESIZE, Migration.LIVE: LIVE}[kind]
+    return start_move(work, first, migration, actor=actor, action=action)
 
 
 def resize(actor, instance, offering_id):
@@ -154,24 +144,26 @@ def resize(actor, instance, offering_id):
         )
 
 
-def _awaiting_confirm(current):
-    migration = (
-        Migration.objects.filter(instance=current, kind=Migration.RESIZE, status=states.AWAITING_CONFIRM)
-        .order_by("-created_at")
-        .first()
-    )
-    if migration is None:
-        raise Conflict(f"Instance {current} has no resize to confirm or revert.", code="no_resize")
-    return load_migration(migration.pk)
+@contextmanager
+def _answering_resize(actor, instance, action, verb):
+    """Audit `action` on the instance; yields (audit op, locked instance, its resize awaiting an answer)."""
+    with audited(actor, action, target=instance.target(), obj=instance) as op:
+        require(actor, action, instance.target(), f"You may not {verb} the resize of {instance}.")
+        current = locked_instance(instance.pk)
+        migration = (
+            Migration.objects.filter(instance=current, kind=Migration.RESIZE, status=states.AWAITING_CONFIRM)
+            .order_by("-created_at")
+            .first()
+        )
+        if migration is None:
+            raise Conflict(f"Instance {current} has no resize to confirm or revert.", code="no_resize")
+        yield op, current, load_migration(migration.pk)
 
 
 def confirm_resize(actor, instance):
     """Keep the new size: the source's copy and place go, the quota holds the new size."""
     action = "compute.instance.confirm_resize"
-    with audited(actor, action, target=instance.target(), obj=instance) as op:
-        require(actor, action, instance.target(), f"You may not confirm the resize of {instance}.")
-        current = locked_instance(instance.pk)
-        migration = _awaiting_confirm(current)
+    with _answering_resize(actor, instance, action, "confirm") as (op, current, migration):
         states.begin(current, "confirm_resize")
         states.migration_event(migration.pk, "confirm")
         op.platform_details = {"source": migration.source_name, "migration": str(migration.pk)}
@@ -187,10 +179,7 @@ def confirm_resize(actor, instance):
 def revert_resize(actor, instance):
     """Go back to the old size on the source: the destination discards its copy, the source's starts."""
     action = "compute.instance.revert_resize"
-    with audited(actor, action, target=instance.target(), obj=instance) as op:
-        require(actor, action, instance.target(), f"You may not revert the resize of {instance}.")
-        current = locked_instance(instance.pk)
-        migration = _awaiting_confirm(current)
+    with _answering_resize(actor, instance, action, "revert") as (op, current, migration):
         if claims.fenced(migration.source):
             raise Conflict(
                 f"The old copy of instance {current} went with its fenced host: confirm the resize.",
@@ -208,39 +197,29 @@ def revert_resize(actor, instance):
 
 def migrate(actor, instance, *, host_id=None, force=False, reason="requested"):
     """Cold-migrate: stop, move the disks, start on the destination (if it ran)."""
-    action = "compute.instance.migrate"
-    with audited(actor, action, target=instance.target(), obj=instance) as op:
-        require(actor, action, instance.target(), f"You may not migrate {instance}.")
-        current = locked_instance(instance.pk)
-        _movable(current, Migration.COLD)
-        return _start_move(
-            actor,
-            op,
-            action,
-            current,
-            kind=Migration.COLD,
-            transition="migrate",
-            offering=current.offering,
-            host_id=host_id,
-            force=force,
-            reason=reason,
-        )
+    return _migrate(actor, instance, Migration.COLD, host_id=host_id, force=force, reason=reason)
 
 
 def live_migrate(actor, instance, *, host_id=None, force=False, reason="requested"):
     """Migrate the running guest without stopping it (libvirt, peer to peer over TLS)."""
-    action = "compute.instance.live_migrate"
+    return _migrate(actor, instance, Migration.LIVE, host_id=host_id, force=force, reason=reason)
+
+
+def _migrate(actor, instance, kind, *, host_id, force, reason):
+    transition = "live_migrate" if kind == Migration.LIVE else "migrate"
+    action = f"compute.instance.{transition}"
     with audited(actor, action, target=instance.target(), obj=instance) as op:
-        require(actor, action, instance.target(), f"You may not live-migrate {instance}.")
+        words = transition.replace("_", "-")
+        require(actor, action, instance.target(), f"You may not {words} {instance}.")
         current = locked_instance(instance.pk)
-        _movable(current, Migration.LIVE)
+        _movable(current, kind)
         return _start_move(
             actor,
             op,
             action,
             current,
-            kind=Migration.LIVE,
-            transition="live_migrate",
+            kind=kind,
+            transition=transition,
             offering=current.offering,
             host_id=host_id,
             force=force,

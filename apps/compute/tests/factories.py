@@ -20,6 +20,18 @@ class OfferingFactory(factory.django.DjangoModelFactory):
     root_disk_gb = 10
 
 
+def movable_host(**fields):
+    """A host whose agent can take part in every move (a destination the scheduler may choose)."""
+    return HostFactory(
+        protocol_version=2,
+        tls_certificate_serial="5eed",
+        transfer_port=16510,
+        migration_gateway_port=16514,
+        live_migration=True,
+        **fields,
+    )
+
+
 class AffinityGroupFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AffinityGroup

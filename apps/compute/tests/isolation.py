@@ -10,7 +10,7 @@ from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
 
 from ..models import Migration
-from .factories import InstanceFactory, OfferingFactory
+from .factories import InstanceFactory, OfferingFactory, movable_host
 
 SYSTEM = Actor.system("test")
 
@@ -131,22 +131,10 @@ def another_tenants_affinity_group_on_its_page(tenants):
     return Case(group, {"project_id": tenants.other.project.pk, "group_id": group.pk})
 
 
-def _movable_host(**fields):
-    """A host whose agent can take part in every move (a destination the scheduler may choose)."""
-    return HostFactory(
-        protocol_version=2,
-        tls_certificate_serial="5eed",
-        transfer_port=16510,
-        migration_gateway_port=16514,
-        live_migration=True,
-        **fields,
-    )
-
-
 def _movable_instance(tenants, host=None, **fields):
     """Another tenant's instance on a host that moves, with a second such host, in its zone, to move it to."""
-    host = host or _movable_host()
-    _movable_host(zone=host.zone)
+    host = host or movable_host()
+    movable_host(zone=host.zone)
     image = active_image(tenants.other.project, name="image-of-tenant-b")
     return InstanceFactory(
         project=tenants.other.project, name="instance-of-tenant-b", host=host, image=image, **fields
@@ -168,7 +156,7 @@ def another_tenants_instance_to_resize(tenants):
 def another_tenants_resized_instance(tenants):
     old = OfferingFactory(name="offering-it-left")
     instance = _movable_instance(tenants, vm_state=states.RESIZED, previous_offering=old)
-    source = _movable_host(zone=instance.host.zone)
+    source = movable_host(zone=instance.host.zone)
     Migration.objects.create(
         instance=instance,
         kind=Migration.RESIZE,
@@ -186,7 +174,7 @@ def another_tenants_resized_instance(tenants):
 
 @per_tenant("api:instance-evacuate")
 def another_tenants_instance_of_a_fenced_host(tenants):
-    fenced = _movable_host(state=Host.FENCED)
+    fenced = movable_host(state=Host.FENCED)
     return _case(_movable_instance(tenants, host=fenced))
 
 

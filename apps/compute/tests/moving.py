@@ -11,7 +11,6 @@ the fake's stand-in for the network between two hypervisors.
 fresh heartbeat of every host, no instance has a domain on two of them.
 """
 
-import json
 import subprocess
 import time
 import uuid
@@ -68,6 +67,12 @@ def launched_on(api, offering, image, agents, where, **body):
         return launch(api, offering, image, **body)
     finally:
         Host.objects.filter(pk__in=others).update(enabled=True)
+
+
+def on_the_first_of_two(cloud, api, offering, image):
+    """Two agents, each with room for about one instance, and an instance launched on the first."""
+    source, destination = cloud(2, capacity_ram_mb=2048)
+    return launched_on(api, offering, image, [source, destination], source), source, destination
 
 
 def host_of(agent):
@@ -139,19 +144,6 @@ def no_instance_on_two_hosts(agents):
             assert instance_id not in where, f"instance {instance_id} is on {where[instance_id]} and {host}"
             where[instance_id] = host
     return where
-
-
-def backing(path):
-    """The full name of a disk's backing file, as qemu-img reads it."""
-    info = json.loads(
-        subprocess.run(
-            ["qemu-img", "info", "-U", "--output=json", str(path)],
-            capture_output=True,
-            check=True,
-            timeout=60,
-        ).stdout
-    )
-    return info.get("full-backing-filename")
 
 
 def pause(seconds):

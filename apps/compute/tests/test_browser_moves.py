@@ -13,11 +13,10 @@ from apps.compute.moves import outcomes
 from apps.compute.moves.steps import load_migration
 from apps.core.tests.controllers import wait_until
 from apps.infrastructure.models import Host
-from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs.models import Job
 from apps.portal.tests import browser
 
-from .factories import InstanceFactory
+from .factories import InstanceFactory, movable_host
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,19 +24,11 @@ pytestmark = [
     pytest.mark.usefixtures("signing_key"),
 ]
 
-MOVABLE = {
-    "protocol_version": 2,
-    "tls_certificate_serial": "5eed",
-    "transfer_port": 16510,
-    "migration_gateway_port": 16514,
-    "live_migration": True,
-}
-
 
 @pytest.fixture
 def hosts(zone):
     return {
-        name: HostFactory(name=name, zone=zone, **MOVABLE, **extra)
+        name: movable_host(name=name, zone=zone, **extra)
         for name, extra in (("kvm-a", {}), ("kvm-b", {}), ("kvm-c", {"state": Host.DOWN}))
     }
 

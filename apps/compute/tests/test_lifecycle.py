@@ -23,6 +23,11 @@ from apps.quotas import services as quotas
 def launched(api, offering, image, zone):
     """An instance the host has spawned: active, holding capacity and quota."""
     HostFactory(name="kvm-01", zone=zone)
+    return spawned(api, offering, image)
+
+
+def spawned(api, offering, image):
+    """An instance created through the API whose spawn the host reported done."""
     body = {"name": "web", "offering_id": str(offering.id), "image_id": str(image.id)}
     response = api.post("/api/v1/instances/", body, format="json")
     assert response.status_code == 202, response.content

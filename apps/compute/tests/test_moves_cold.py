@@ -8,10 +8,19 @@ destination over mutual TLS with a ticket the controller signed.
 
 import pytest
 
+from agent import qemu_img
 from apps.compute.models import Migration
 from apps.infrastructure.models import Allocation
 
-from .moving import backing, host_of, launched_on, moved, no_instance_on_two_hosts, qemu_io, request
+from .moving import (
+    host_of,
+    launched_on,
+    moved,
+    no_instance_on_two_hosts,
+    on_the_first_of_two,
+    qemu_io,
+    request,
+)
 from .test_end_to_end import qcow2_image  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
@@ -24,8 +33,7 @@ def test_a_cold_migration_moves_the_disk_which_the_destination_checks_rebases_an
     offering,
     qcow2_image,  # noqa: F811
 ):
-    source_agent, destination_agent = cloud(2, capacity_ram_mb=2048)
-    instance = launched_on(api, offering, qcow2_image, [source_agent, destination_agent], source_agent)
+    instance, source_agent, destination_agent = on_the_first_of_two(cloud, api, offering, qcow2_image)
     source, destination = host_of(source_agent), host_of(destination_agent)
     assert instance.host_id == source.pk
     # What the guest wrote, before the move: it must arrive.
@@ -44,7 +52,9 @@ def test_a_cold_migration_moves_the_disk_which_the_destination_checks_rebases_an
     )
     arrived = destination_agent.data_dir / "instances" / str(instance.pk) / "root.qcow2"
     assert qemu_io(arrived, "read -P 0x5a 1M 2M")
-    assert backing(arrived) == str(destination_agent.data_dir / "images" / qcow2_image.sha256)
+    assert qemu_img.info(arrived, "qcow2", force_share=True)["full-backing-filename"] == str(
+        destination_agent.data_dir / "images" / qcow2_image.sha256
+    )
     migration = Migration.objects.get(instance=instance)
     assert (migration.kind, migration.status, migration.source_id) == ("cold", "done", source.pk)
     assert [disk["name"] for disk in migration.handover["disks"]] == ["root.qcow2"]

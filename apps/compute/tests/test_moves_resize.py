@@ -13,7 +13,7 @@ from apps.infrastructure.models import Allocation
 from apps.quotas import services as quotas
 
 from .factories import OfferingFactory
-from .moving import host_of, launch, launched_on, moved, no_instance_on_two_hosts
+from .moving import host_of, launch, moved, no_instance_on_two_hosts, on_the_first_of_two
 from .test_end_to_end import qcow2_image  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
@@ -47,8 +47,7 @@ def test_a_resize_rests_in_resized_holding_both_hosts_then_a_confirm_keeps_the_n
     qcow2_image,  # noqa: F811
 ):
     # Each host offers (2048 - 512) * 1.5 = 2304 MB: the two sizes cannot share one.
-    source_agent, destination_agent = cloud(2, capacity_ram_mb=2048)
-    instance = launched_on(api, offering, qcow2_image, [source_agent, destination_agent], source_agent)
+    instance, source_agent, destination_agent = on_the_first_of_two(cloud, api, offering, qcow2_image)
 
     instance, job = moved(api, instance, "resize", {"offering_id": str(large.pk)})
 
@@ -85,8 +84,7 @@ def test_a_revert_runs_the_old_copy_again_on_its_source_even_when_the_source_fil
     large,
     qcow2_image,  # noqa: F811
 ):
-    source_agent, destination_agent = cloud(2, capacity_ram_mb=2048)
-    instance = launched_on(api, offering, qcow2_image, [source_agent, destination_agent], source_agent)
+    instance, source_agent, destination_agent = on_the_first_of_two(cloud, api, offering, qcow2_image)
     instance, _ = moved(api, instance, "resize", {"offering_id": str(large.pk)})
     assert instance.vm_state == "resized", (instance.fault_code, instance.fault_message)
     filler = launch(api, offering, qcow2_image, name="filler")

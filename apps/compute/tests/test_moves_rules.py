@@ -9,37 +9,24 @@ import pytest
 
 from apps.compute import states
 from apps.compute.host_audit import compare
-from apps.compute.models import Instance, Migration
-from apps.compute.services.lifecycle import action_succeeded
+from apps.compute.models import Migration
 from apps.core.actor import Actor
 from apps.infrastructure.models import Allocation, Host
-from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs.models import Job
 from apps.quotas import services as quotas
 
-from .factories import InstanceFactory, OfferingFactory
-
-MOVABLE = {
-    "protocol_version": 2,
-    "tls_certificate_serial": "5eed",
-    "transfer_port": 16510,
-    "migration_gateway_port": 16514,
-    "live_migration": True,
-}
+from .factories import InstanceFactory, OfferingFactory, movable_host
+from .test_lifecycle import spawned
 
 
 @pytest.fixture
 def hosts(zone):
-    return [HostFactory(name=f"kvm-{n}", zone=zone, **MOVABLE) for n in (1, 2)]
+    return [movable_host(name=f"kvm-{n}", zone=zone) for n in (1, 2)]
 
 
 @pytest.fixture
 def launched(api, offering, image, hosts):
-    body = {"name": "web", "offering_id": str(offering.id), "image_id": str(image.id)}
-    response = api.post("/api/v1/instances/", body, format="json")
-    assert response.status_code == 202, response.content
-    assert action_succeeded(response.data["id"], "spawn", power_state="running")
-    return Instance.objects.get(pk=response.data["id"])
+    return spawned(api, offering, image)
 
 
 def post(client, instance, action, body=None):
