@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.audit.api.views import AuditEventViewSet
+from apps.billing.api import views as billing
 from apps.compute.api import views as compute
 from apps.compute.api.host_audit import HostAuditViewSet
 from apps.compute.api.prefetch import ImagePrefetchViewSet
@@ -40,6 +41,10 @@ router.register("affinity-groups", compute.AffinityGroupViewSet, basename="affin
 router.register("instances", compute.InstanceViewSet, basename="instance")
 router.register("host-audit", HostAuditViewSet, basename="host-audit")
 router.register("image-prefetches", ImagePrefetchViewSet, basename="image-prefetch")
+router.register("usage", billing.UsageViewSet, basename="usage")
+router.register("rate-cards", billing.RateCardViewSet, basename="rate-card")
+router.register("invoices", billing.InvoiceViewSet, basename="invoice")
+router.register("budgets", billing.BudgetViewSet, basename="budget")
 
 urlpatterns = [
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),

@@ -34,10 +34,12 @@ INSTALLED_APPS = [
     "apps.quotas",
     "apps.audit",
     "apps.jobs",
+    "apps.metering",
     "apps.infrastructure",
     "apps.compute",
     "apps.portal",
     "apps.images",
+    "apps.billing",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +191,7 @@ CLOUDMGR_PERIODS = {
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
     "images.purge_deleted": env_int("CLOUDMGR_PERIOD_PURGE_IMAGES", 300),
+    "billing.rollup_usage": env_int("CLOUDMGR_PERIOD_BILLING_ROLLUP", 300),
 }
 
 # Images
@@ -260,6 +263,26 @@ CLOUDMGR_REDISPATCH_AFTER_SECONDS = env_int("CLOUDMGR_REDISPATCH_AFTER_SECONDS",
 CLOUDMGR_KERNEL_CMDLINE = env_str("CLOUDMGR_KERNEL_CMDLINE", "console=ttyS0")
 # How long a console-log request waits for the host's answer before it returns the job instead.
 CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS = env_float("CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS", 10.0)
+
+# Billing (docs/billing.md): the period invoices cover ("month", "week" or "day", in UTC), how
+# long after a period's end it may be closed, and how many hours one rollup transaction covers.
+CLOUDMGR_BILLING_PERIOD = env_str("CLOUDMGR_BILLING_PERIOD", "month")
+if CLOUDMGR_BILLING_PERIOD not in ("month", "week", "day"):
+    raise ImproperlyConfigured("CLOUDMGR_BILLING_PERIOD must be month, week or day")
+CLOUDMGR_BILLING_CLOSE_AFTER_SECONDS = env_int("CLOUDMGR_BILLING_CLOSE_AFTER_SECONDS", 3600)
+CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS = env_int("CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS", 24)
+
+# Email (budget notifications): Django's email backend, SMTP by default.
+EMAIL_BACKEND = env_str("CLOUDMGR_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("CLOUDMGR_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CLOUDMGR_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("CLOUDMGR_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("CLOUDMGR_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("CLOUDMGR_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_float("CLOUDMGR_EMAIL_TIMEOUT_SECONDS", 10.0)
+# Where the file backend (django.core.mail.backends.filebased.EmailBackend) writes messages.
+EMAIL_FILE_PATH = env_str("CLOUDMGR_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env_str("CLOUDMGR_EMAIL_FROM", "cloudmgr@localhost")
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -1,0 +1,30 @@
+"""One billing cycle: roll usage up, draft the invoices it changed, send the budget notices due.
+
+The periodic work and `manage.py rollupusage` run the same cycle; each step is
+safe while another process runs it too.
+"""
+
+from dataclasses import dataclass
+
+from ..rollup import roll_up
+from .budgets import check_budgets
+from .invoices import refresh_touched
+
+
+@dataclass
+class Cycle:
+    rollup: object
+    drafted: int
+    notices: int
+
+    def __str__(self):
+        return f"{self.rollup}; {self.drafted} draft invoice(s) written; {self.notices} budget notice(s) sent"
+
+    @property
+    def did_anything(self):
+        return bool(self.rollup.events or self.rollup.touched or self.drafted or self.notices)
+
+
+def run_cycle(until=None):
+    outcome = roll_up(until)
+    return Cycle(outcome, refresh_touched(outcome), check_budgets(until))
