@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.metering.events import LIFECYCLES
+from apps.metering.models import MeteredResource
 
 RESOURCE_TYPE_CHOICES = [(t, t) for t in LIFECYCLES]
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -36,19 +37,12 @@ class OpenResource(models.Model):
     event_id = models.BigIntegerField()
 
 
-class UsageSubject(models.Model):
+class UsageSubject(MeteredResource):
     """What an hourly record counts: one resource, where its usage is billable, its offering and size."""
 
     id = models.BigAutoField(primary_key=True)
-    # md5 of all the columns below (apps/billing/rollup.py): the rollup finds a subject by this alone.
+    # md5 of all the subject's columns (apps/billing/rollup.py): the rollup finds a subject by this alone.
     key = models.UUIDField(unique=True)
-    resource_type = models.CharField(max_length=16, choices=RESOURCE_TYPE_CHOICES)
-    resource_id = models.UUIDField()
-    resource_name = models.CharField(max_length=255, blank=True, default="")
-    project_id = models.UUIDField()
-    domain_path = models.CharField(max_length=2048)
-    offering_id = models.UUIDField(null=True, blank=True)
-    offering_name = models.CharField(max_length=64, blank=True, default="")
     # Units counted per second of use: 1 (an instance, an address, a network) or whole GiB (storage).
     quantity = models.PositiveBigIntegerField()
 

@@ -17,18 +17,27 @@ from django.db.models import Q
 from .events import LIFECYCLES
 
 
-class UsageEvent(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    occurred_at = models.DateTimeField()
+class MeteredResource(models.Model):
+    """The columns that say which resource is metered and where: an event's, and billing's records'."""
+
     resource_type = models.CharField(max_length=16, choices=[(t, t) for t in LIFECYCLES])
-    event_type = models.CharField(max_length=16)
     resource_id = models.UUIDField()
     resource_name = models.CharField(max_length=255, blank=True, default="")
     project_id = models.UUIDField()
-    # The project's domain path when the event happened: usage stays billable there.
+    # The project's domain path when the usage happened: it stays billable there.
     domain_path = models.CharField(max_length=2048)
+    # Instances: the offering they ran with.
     offering_id = models.UUIDField(null=True, blank=True)
     offering_name = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class UsageEvent(MeteredResource):
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    event_type = models.CharField(max_length=16)
     size_bytes = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
