@@ -11,6 +11,9 @@ from django.conf import settings
 
 from apps.core.errors import ValidationFailed
 
+# Periods a label may name (the last one ends inside what datetime can hold).
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
 
 @dataclass(frozen=True)
 class Period:
@@ -67,10 +70,13 @@ def period_named(label):
     text = f"{label}-1" if settings.CLOUDMGR_BILLING_PERIOD == "week" else label
     try:
         day = datetime.strptime(str(text), pattern).date()
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(f"year {day.year} is out of range")
     except ValueError as error:
         example = build(date(2026, 11, 16)).label
         raise ValidationFailed(
-            f"{label!r} names no {settings.CLOUDMGR_BILLING_PERIOD}: write it like {example}.",
+            f"{label!r} names no {settings.CLOUDMGR_BILLING_PERIOD} from {FIRST_YEAR} to {LAST_YEAR}:"
+            f" write it like {example}.",
             code="bad_period",
         ) from error
     period = build(day)

@@ -22,7 +22,7 @@ from apps.audit.recorder import audited
 from apps.core.errors import ValidationFailed
 from apps.identity.services.common import require, save_unique
 
-from ..models import MONEY, Budget, Invoice
+from ..models import MONEY, Budget, Invoice, RateCard
 from ..money import parse_amount
 from ..periods import period_of
 from .rate_cards import checked_currency
@@ -45,6 +45,14 @@ def _checked_amount(amount):
         raise ValidationFailed(f"{error}.", code="bad_amount") from error
 
 
+def _charged_currency(currency):
+    """A budget in a currency no rate card charges in would never fire."""
+    currency = checked_currency(currency)
+    if not RateCard.objects.filter(currency=currency).exists():
+        raise ValidationFailed(f"Nothing is charged in {currency}.", code="currency_not_charged")
+    return currency
+
+
 def _checked_emails(emails):
     emails = [str(e).strip() for e in emails]
     if len(emails) > MAX_RECIPIENTS:
@@ -65,7 +73,7 @@ def create_budget(actor, *, amount, currency, project=None, domain=None, notify_
     with audited(actor, action, target=target) as op:
         require(actor, action, target, f"You may not set budgets on {project or domain}.")
         budget.amount = _checked_amount(amount)
-        budget.currency = checked_currency(currency)
+        budget.currency = _charged_currency(currency)
         if notify_emails is None:
             notify_emails = [actor.user.email] if actor.user is not None and actor.user.email else []
         budget.notify_emails = _checked_emails(notify_emails)

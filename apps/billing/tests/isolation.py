@@ -77,5 +77,6 @@ def another_tenants_rate_card_price(tenants):
 
 @per_tenant("api:budget-detail")
 def another_tenants_budget(tenants):
+    priced()
     budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
     return Case.of(budget, body={"amount": "20.00"})

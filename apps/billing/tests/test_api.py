@@ -206,6 +206,7 @@ def test_a_price_a_finalized_invoice_charged_cannot_be_withdrawn_but_a_future_on
 
 def test_budgets_through_the_api(tenants, small):
     a = tenants["a"]
+    priced()
     created = a["admin"].post(
         "/api/v1/budgets/",
         {"project_id": str(a["project"].pk), "amount": "1.00", "currency": "EUR"},
@@ -234,7 +235,6 @@ def test_budgets_through_the_api(tenants, small):
     }
     assert a["admin"].post("/api/v1/budgets/", both, format="json").json()["error"]["code"] == "budget_scope"
 
-    priced()
     draft_invoice(a["project"], small, hours=9, month=PAST)
     assert len(mail.outbox) == 0  # a budget counts its current period only
     seen = a["member"].get(f"/api/v1/budgets/{budget_id}/").json()
@@ -267,3 +267,19 @@ def test_an_offering_price_names_its_offering(admin_api, root):
         admin_api.post(f"/api/v1/rate-cards/{default.pk}/rates/", body, format="json").json()["offering_name"]
         == "m9.huge"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "query"),
+    [
+        ("/api/v1/usage/", {"since": "yesterday"}),
+        ("/api/v1/usage/", {"project": "not-an-id"}),
+        ("/api/v1/usage/", {"resource_id": "1"}),
+        ("/api/v1/invoices/", {"project": "x"}),
+        ("/api/v1/invoices/domains/", {"period": "9999-12"}),
+    ],
+)
+def test_filters_that_make_no_sense_are_a_400_not_an_error(tenants, url, query):
+    response = tenants["a"]["member"].get(url, query)
+    assert response.status_code == 400
+    assert "error" in response.json()

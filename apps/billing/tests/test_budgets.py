@@ -16,7 +16,7 @@ from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFac
 
 from . import usage as u
 from .invoicing import priced
-from .prices import SYSTEM
+from .prices import SYSTEM, card
 from .usage import at
 
 
@@ -76,7 +76,8 @@ def test_a_notice_whose_email_fails_is_sent_on_a_later_run_and_then_only_once(pr
     assert BudgetNotice.objects.get().threshold == 80
 
 
-def test_a_budget_in_another_currency_than_the_charges_counts_none_of_them(project, small):
+def test_a_budget_counts_only_the_charges_in_its_currency(project, small):
+    card("USD", domain=DomainFactory(), name="dollar prices elsewhere")
     create_budget(SYSTEM, project=project, amount="1.00", currency="USD", notify_emails=["ops@example.test"])
     u.instance_running("2026-11-01 00:00:00", uuid.uuid4(), project, small)
     run_cycle(at("2026-11-03 00:00"))
@@ -109,6 +110,7 @@ def test_domain_admins_set_budgets_in_their_subtree_and_members_do_not(project, 
         ("1.005", "EUR", [], "bad_amount"),
         ("NaN", "EUR", [], "bad_amount"),
         ("10", "EURO", [], "bad_currency"),
+        ("10", "JPY", [], "currency_not_charged"),
         ("10", "EUR", ["not-an-address"], "bad_email"),
         ("10", "EUR", [f"x{n}@example.test" for n in range(11)], "too_many_recipients"),
     ],
