@@ -181,13 +181,12 @@ INSERT INTO billing_usagesubject (key, {_SUBJECT})
 SELECT DISTINCT ON (subject_key) subject_key, {_SUBJECT} FROM rollup_spans
     ON CONFLICT (key) DO NOTHING;
 INSERT INTO billing_usagerecord (subject_id, hour, seconds)
-SELECT s.id, h.hour,
-       sum(extract(epoch FROM least(h.hour + interval '1 hour', p.ends) - greatest(h.hour, p.starts)))
-           ::integer
-  FROM rollup_spans p
+SELECT s.id, to_timestamp(h.hour), sum(least(h.hour + 3600, p.ends_s) - greatest(h.hour, p.starts_s))
+  FROM (SELECT subject_key, extract(epoch FROM starts)::bigint AS starts_s,
+               extract(epoch FROM ends)::bigint AS ends_s
+          FROM rollup_spans) AS p
   JOIN billing_usagesubject s ON s.key = p.subject_key
- CROSS JOIN LATERAL generate_series(
-       date_trunc('hour', p.starts, 'UTC'), p.ends - interval '1 microsecond', interval '1 hour') AS h (hour)
+ CROSS JOIN LATERAL generate_series(p.starts_s - p.starts_s %% 3600, p.ends_s - 1, 3600) AS h (hour)
  GROUP BY s.id, h.hour
  ORDER BY s.id, h.hour;
 """  # noqa: S608 (SQL written in code, values passed as parameters)
