@@ -19,12 +19,17 @@ MONEY = {"max_digits": 20, "decimal_places": 2}
 PRICE = {"max_digits": 20, "decimal_places": 10}
 
 
-class RollupState(models.Model):
-    """One row: every hour before `rolled_until` is rolled up for every resource."""
+class BillingState(models.Model):
+    """One row: how far usage is rolled up, and whether the drafts were made with the latest prices."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    # Every hour before it is rolled up for every resource.
     rolled_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change of prices; a cycle that finds the drafts made with an older version
+    # drafts every open invoice again.
+    prices_version = models.PositiveBigIntegerField(default=0)
+    drafted_prices_version = models.PositiveBigIntegerField(default=0)
 
 
 class OpenResource(models.Model):

@@ -207,7 +207,7 @@ SELECT resource_type, resource_id, id
 
 _MARK = """
 UPDATE metering_projectmove m SET rolled_up = true FROM rollup_new_moves n WHERE m.id = n.id;
-UPDATE billing_rollupstate SET rolled_until = %(until)s, updated_at = %(now)s WHERE id = 1;
+UPDATE billing_billingstate SET rolled_until = %(until)s, updated_at = %(now)s WHERE id = 1;
 DROP TABLE rollup_new_events, rollup_new_moves, rollup_dirty, rollup_timeline, rollup_spans;
 """
 
@@ -284,8 +284,11 @@ def _roll_chunk(target, outcome):
 
 def _watermark(cursor, target):
     """Where the last run stopped; before the first, the hour of the earliest event (or `target`)."""
-    cursor.execute("INSERT INTO billing_rollupstate (id) VALUES (1) ON CONFLICT DO NOTHING")
-    cursor.execute("SELECT rolled_until FROM billing_rollupstate WHERE id = 1")
+    cursor.execute(
+        "INSERT INTO billing_billingstate (id, prices_version, drafted_prices_version) VALUES (1, 0, 0)"
+        " ON CONFLICT DO NOTHING"
+    )
+    cursor.execute("SELECT rolled_until FROM billing_billingstate WHERE id = 1")
     rolled_until = cursor.fetchone()[0]
     if rolled_until is not None:
         return rolled_until
@@ -297,6 +300,6 @@ def _watermark(cursor, target):
 def rolled_until():
     """The watermark: every hour before it is rolled up (None before the first run)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT rolled_until FROM billing_rollupstate WHERE id = 1")
+        cursor.execute("SELECT rolled_until FROM billing_billingstate WHERE id = 1")
         row = cursor.fetchone()
     return row[0] if row else None

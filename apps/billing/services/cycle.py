@@ -1,4 +1,5 @@
-"""One billing cycle: roll usage up, draft the invoices it changed, send the budget notices due.
+"""One billing cycle: roll usage up, draft the invoices it (or a change of prices) changed, send the
+budget notices due.
 
 The periodic work and `manage.py rollupusage` run the same cycle; each step is
 safe while another process runs it too.
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 from ..rollup import roll_up
 from .budgets import check_budgets
-from .invoices import refresh_touched
+from .invoices import refresh_for_new_prices, refresh_touched
 
 
 @dataclass
@@ -27,4 +28,7 @@ class Cycle:
 
 def run_cycle(until=None):
     outcome = roll_up(until)
-    return Cycle(outcome, refresh_touched(outcome), check_budgets(until))
+    drafted = refresh_for_new_prices(outcome, until)
+    if drafted is None:
+        drafted = refresh_touched(outcome)
+    return Cycle(outcome, drafted, check_budgets(until))

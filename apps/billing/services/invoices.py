@@ -23,7 +23,7 @@ from apps.identity.services.common import require
 from apps.jobs.periodic_runner import advisory_key
 
 from .. import rollup
-from ..models import Invoice, InvoiceCounter, InvoiceLine
+from ..models import BillingState, Invoice, InvoiceCounter, InvoiceLine
 from ..money import parse_amount
 from ..periods import period_of
 from ..pricing import priced_lines
@@ -108,18 +108,54 @@ def _line(invoice, line):
     )
 
 
-def refresh_touched(outcome):
-    """Draft again the invoices of the projects a rollup changed, from the earliest period it changed."""
-    if not outcome.touched or outcome.rolled_until is None:
-        return 0
-    last = period_of(outcome.rolled_until - timedelta(microseconds=1))
+_PRICES_CHANGED = """
+INSERT INTO billing_billingstate (id, prices_version, drafted_prices_version) VALUES (1, 1, 0)
+    ON CONFLICT (id) DO UPDATE SET prices_version = billing_billingstate.prices_version + 1
+"""
+
+
+def prices_changed():
+    """Called in the transaction of a change of prices: the next cycle drafts the open invoices again."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PRICES_CHANGED)
+
+
+def refresh_for_new_prices(outcome, now=None):
+    """If prices changed since the drafts were made: draft again every draft invoice, the current
+    period's and those of the periods a rollup changed; returns how many, or None (nothing changed)."""
+    state = BillingState.objects.filter(pk=1).values_list("prices_version", "drafted_prices_version").first()
+    if state is None or state[0] == state[1]:
+        return None
+    starts = set(
+        Invoice.objects.filter(state=Invoice.DRAFT).values_list("period_start", flat=True).distinct()
+    )
+    periods = {period_of(now or timezone.now()), *_touched_periods(outcome)}
+    periods |= {period_of(start) for start in starts}
+    drafted = sum(refresh_drafts(period) for period in periods)
+    # A change made meanwhile keeps the versions apart: the next cycle drafts again.
+    BillingState.objects.filter(pk=1, drafted_prices_version__lt=state[0]).update(
+        drafted_prices_version=state[0]
+    )
+    return drafted
+
+
+def _touched_periods(outcome):
+    """{period: [project ids]} whose usage a rollup changed, from the earliest period it changed."""
     by_period = defaultdict(list)
+    if outcome.rolled_until is None:
+        return by_period
+    last = period_of(outcome.rolled_until - timedelta(microseconds=1))
     for project_id, hour in outcome.touched.items():
         period = period_of(hour)
         while period.start <= last.start:
             by_period[period].append(project_id)
             period = period.next()
-    return sum(refresh_drafts(period, projects) for period, projects in by_period.items())
+    return by_period
+
+
+def refresh_touched(outcome):
+    """Draft again the invoices of the projects a rollup changed."""
+    return sum(refresh_drafts(period, projects) for period, projects in _touched_periods(outcome).items())
 
 
 def check_closable(period):

@@ -2,7 +2,8 @@
 
 Prices are not edited: a new price is a new rate with a later effective_from,
 so past hours keep the price they had. A rate can be withdrawn until a
-finalized invoice charged it.
+finalized invoice charged it. Every change makes the next billing cycle draft
+the open invoices again.
 """
 
 import re
@@ -16,6 +17,7 @@ from apps.identity.services.common import require, save_unique
 from apps.metering.events import INSTANCE, RESOURCE_TYPES
 
 from ..models import Invoice, InvoiceLine, Rate, RateCard
+from .invoices import prices_changed
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 PRICE_PLACES = 10
@@ -36,6 +38,7 @@ def create_rate_card(actor, *, name, currency, domain=None):
         op.object = card
         where = f"Domain {domain}" if domain else "The cloud"
         save_unique(card, f"{where} already has a rate card.")
+        prices_changed()
     return card
 
 
@@ -55,6 +58,7 @@ def delete_rate_card(actor, card):
     with audited(actor, action, target=PLATFORM, obj=card):
         require(actor, action, PLATFORM, f"You may not delete rate card {card}.")
         card.delete()
+        prices_changed()
 
 
 def _checked_price(price):
@@ -119,6 +123,7 @@ def add_rate(actor, card, *, resource_type, price, effective_from, offering_id=N
             "effective_from": rate.effective_from.isoformat(),
         }
         save_unique(rate, "This card already has a price for that, starting then.")
+        prices_changed()
     return rate
 
 
@@ -132,3 +137,4 @@ def withdraw_rate(actor, rate):
                 "A finalized invoice charged this price: add a new price instead.", code="rate_invoiced"
             )
         rate.delete()
+        prices_changed()

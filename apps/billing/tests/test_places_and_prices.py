@@ -115,3 +115,18 @@ def test_the_totals_per_domain_roll_up_every_project_below_each_domain(root, sma
         "right": Decimal("0.05"),
     }
     assert totals[(top.pk, "EUR")][2] == 3
+
+
+def test_a_price_added_for_hours_already_drafted_is_in_the_drafts_after_the_next_cycle(project, small):
+    default = card()
+    price(default, e.INSTANCE, "0.0100")
+    vm = uuid.uuid4()
+    u.instance_running("2026-11-01 00:00:00", vm, project, small)
+    u.instance_stopped("2026-11-01 10:00:00", vm, project)
+    run_cycle(at("2026-11-02 00:00"))
+    assert Invoice.objects.get().total == Decimal("0.10")
+
+    price(default, e.INSTANCE, "0.0500", offering=small)
+    run_cycle(at("2026-11-02 00:10"))  # no new usage: only the prices changed
+
+    assert Invoice.objects.get().total == Decimal("0.50")
