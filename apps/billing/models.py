@@ -65,13 +65,17 @@ class UsageSubject(MeteredResource):
 
 
 class UsageRecord(models.Model):
-    """Seconds of one hour during which the subject was metered (its units count for each second)."""
+    """Seconds of one hour during which the subject was metered (its units count for each second).
 
-    pk = models.CompositePrimaryKey("subject_id", "hour")
+    The key leads with the hour: the rollup appends each hour's records at the end of the index (a
+    third less work than keeping them by subject), and pricing reads a period's hours.
+    """
+
+    pk = models.CompositePrimaryKey("hour", "subject_id")
     # Subjects are never deleted, and the rollup writes them just before their records: no
-    # foreign-key check per row (millions a month).
+    # foreign-key check per row (millions a month), and no index but the key's.
     subject = models.ForeignKey(
-        UsageSubject, on_delete=models.PROTECT, related_name="records", db_constraint=False
+        UsageSubject, on_delete=models.PROTECT, related_name="records", db_constraint=False, db_index=False
     )
     hour = models.DateTimeField()
     seconds = models.PositiveIntegerField()

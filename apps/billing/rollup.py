@@ -188,7 +188,7 @@ SELECT s.id, to_timestamp(h.hour), sum(least(h.hour + 3600, p.ends_s) - greatest
   JOIN billing_usagesubject s ON s.key = p.subject_key
  CROSS JOIN LATERAL generate_series(p.starts_s - p.starts_s %% 3600, p.ends_s - 1, 3600) AS h (hour)
  GROUP BY s.id, h.hour
- ORDER BY s.id, h.hour;
+ ORDER BY h.hour, s.id;
 """  # noqa: S608 (SQL written in code, values passed as parameters)
 
 _TOUCHED = "SELECT project_id, min(date_trunc('hour', starts, 'UTC')) FROM rollup_spans GROUP BY project_id"
@@ -253,7 +253,7 @@ def _roll_chunk(target, outcome):
         # The planner's guess for generate_series makes the spans look costly enough to JIT-compile,
         # which takes seconds for a statement that runs in milliseconds; a day of hourly records of
         # many resources is grouped in memory rather than on disk.
-        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL enable_hashagg = off")
         since = _watermark(cursor, target)
         chunk = timedelta(hours=settings.CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS)
         params = {
