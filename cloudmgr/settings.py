@@ -315,6 +315,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceKindEnum": "apps.billing.models.Invoice.KINDS",
+        "InvoiceStateEnum": "apps.billing.models.Invoice.STATES",
+    },
 }
 
 LOGGING = {

@@ -155,12 +155,14 @@ class Invoice(models.Model):
     """
 
     INVOICE, CREDIT_NOTE = "invoice", "credit_note"
+    KINDS = [(k, k) for k in (INVOICE, CREDIT_NOTE)]
     DRAFT, FINALIZED = "draft", "finalized"
+    STATES = [(s, s) for s in (DRAFT, FINALIZED)]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=16, choices=[(k, k) for k in (INVOICE, CREDIT_NOTE)], default=INVOICE)
+    kind = models.CharField(max_length=16, choices=KINDS, default=INVOICE)
     number = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    state = models.CharField(max_length=16, choices=[(s, s) for s in (DRAFT, FINALIZED)], default=DRAFT)
+    state = models.CharField(max_length=16, choices=STATES, default=DRAFT)
     project_id = models.UUIDField()
     project_name = models.CharField(max_length=64, blank=True, default="")
     domain_path = models.CharField(max_length=2048)
