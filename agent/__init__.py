@@ -1,4 +1,5 @@
 """The cloudmgr host agent: a Celery worker that drives libvirt on one hypervisor host.
 
-It never imports Django or the controller's apps (checked by scripts/check_agent_imports.py).
+It never imports Django or the controller's apps (an import-linter contract in pyproject.toml,
+run by `make test`).
 """

@@ -1,5 +1,8 @@
 """Running one task envelope: verify, deduplicate, lock, run under the watchdog, report.
 
+A task about an instance this host has deleted does nothing (see agent.journal):
+the delete's tombstone is written under the instance's lock, once the delete succeeded.
+
 Independent of Celery, so that the whole path is testable in-process; the
 Celery tasks in agent.worker only hand their envelope to ``TaskExecutor.execute``.
 """
@@ -10,6 +13,7 @@ import time
 
 from . import protocol, signing
 from .errors import AgentError
+from .watchdog import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +124,21 @@ class TaskExecutor:
             if lock is None:
                 raise AgentError(protocol.ERR_INSTANCE_BUSY, f"instance {key} is busy with another task")
         try:
-            return self.operations.run(verified.task, verified.payload, self._progress_reporter(verified))
+            if (
+                key is not None
+                and verified.task != protocol.DELETE_INSTANCE
+                and self.journal.was_deleted(key)
+            ):
+                raise AgentError(protocol.ERR_INSTANCE_DELETED, f"instance {key} was deleted on this host")
+            result = self.operations.run(
+                verified.task,
+                verified.payload,
+                self._progress_reporter(verified),
+                Deadline(verified.expires_at, self.clock),
+            )
+            if verified.task == protocol.DELETE_INSTANCE:
+                self.journal.record_deleted(key)
+            return result
         finally:
             if lock is not None:
                 lock.release()

@@ -3,9 +3,16 @@
 Composes the driver (domains), the image cache (disks) and the controller
 client (snapshot upload). Every operation is idempotent: run again with the
 same payload, it leaves the host as the first run did.
+
+Each operation gets its task's Deadline (agent.watchdog). A spawn checks it
+before it defines the domain and before it starts it, because a spawn the
+watchdog abandoned goes on in its thread while the controller has already
+failed it; and a spawn that fails or runs late removes what it made, so that
+no guest runs that the controller does not count as running.
 """
 
 import hashlib
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +21,8 @@ from . import protocol, qemu_img
 from .controller_client import ControllerError
 from .errors import AgentError
 from .instance_files import FILE_MODE, PRIVATE_DIR_MODE, InstanceFiles, ensure_dir
+
+log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 
@@ -26,28 +35,28 @@ class Operations:
         self.data_dir = Path(data_dir)
         self._handlers = {
             protocol.SPAWN_INSTANCE: self.spawn,
-            protocol.START_INSTANCE: lambda p, _: self._instance(self.driver.start(p.instance_id)),
-            protocol.STOP_INSTANCE: lambda p, _: self._instance(
+            protocol.START_INSTANCE: lambda p, *_: self._instance(self.driver.start(p.instance_id)),
+            protocol.STOP_INSTANCE: lambda p, *_: self._instance(
                 self.driver.stop(p.instance_id, p.graceful_timeout_seconds)
             ),
-            protocol.REBOOT_INSTANCE: lambda p, _: self._instance(
+            protocol.REBOOT_INSTANCE: lambda p, *_: self._instance(
                 self.driver.reboot(p.instance_id, p.hard, p.graceful_timeout_seconds)
             ),
-            protocol.PAUSE_INSTANCE: lambda p, _: self._instance(self.driver.pause(p.instance_id)),
-            protocol.UNPAUSE_INSTANCE: lambda p, _: self._instance(self.driver.unpause(p.instance_id)),
-            protocol.SUSPEND_INSTANCE: lambda p, _: self._instance(self.driver.suspend(p.instance_id)),
-            protocol.RESUME_INSTANCE: lambda p, _: self._instance(self.driver.resume(p.instance_id)),
+            protocol.PAUSE_INSTANCE: lambda p, *_: self._instance(self.driver.pause(p.instance_id)),
+            protocol.UNPAUSE_INSTANCE: lambda p, *_: self._instance(self.driver.unpause(p.instance_id)),
+            protocol.SUSPEND_INSTANCE: lambda p, *_: self._instance(self.driver.suspend(p.instance_id)),
+            protocol.RESUME_INSTANCE: lambda p, *_: self._instance(self.driver.resume(p.instance_id)),
             protocol.REBUILD_INSTANCE: self.rebuild,
             protocol.SNAPSHOT_INSTANCE: self.snapshot,
             protocol.DELETE_INSTANCE: self.delete,
             protocol.CONSOLE_LOG: self.console_log,
             protocol.PREFETCH_IMAGE: self.prefetch,
-            protocol.INVENTORY: lambda p, _: protocol.InventoryResult(self.driver.inventory()),
+            protocol.INVENTORY: lambda p, *_: protocol.InventoryResult(self.driver.inventory()),
         }
 
-    def run(self, task, payload, progress):
+    def run(self, task, payload, progress, deadline):
         """The result Message of one task; ``progress(percent, message)`` reports along the way."""
-        return self._handlers[task](payload, progress)
+        return self._handlers[task](payload, progress, deadline)
 
     @staticmethod
     def _instance(status):
@@ -58,23 +67,53 @@ class Operations:
 
     # --- provisioning ----------------------------------------------------------------------
 
-    def spawn(self, payload, progress):
+    def spawn(self, payload, progress, deadline):
         spec = payload.instance
         files = self.files(spec.instance_id)
-        self._prepare_disks(spec, files, progress)
-        progress(90, "starting the domain")
-        return self._instance(self.driver.spawn(spec, files))
+        try:
+            self._prepare_disks(spec, files, progress)
+            status = self._define_and_start(spec, files, progress, deadline)
+            # Started, but too late: the controller has failed this spawn and holds it in error.
+            deadline.check("reporting the started domain")
+        except BaseException as error:
+            # A spec conflict is a domain this spawn did not make: it is never removed here.
+            if getattr(error, "code", None) != protocol.ERR_SPEC_CONFLICT:
+                self._discard(spec.instance_id, files)
+            raise
+        return self._instance(status)
 
-    def rebuild(self, payload, progress):
+    def rebuild(self, payload, progress, deadline):
         spec = payload.instance
         files = self.files(spec.instance_id)
-        self.driver.stop(spec.instance_id, 0)
+        self._power_off_if_defined(spec.instance_id)
         progress(10, "replacing the root disk")
         for path in (files.root_disk, files.kernel, files.ramdisk):
             path.unlink(missing_ok=True)
         self._prepare_disks(spec, files, progress)
+        return self._instance(self._define_and_start(spec, files, progress, deadline, replace=True))
+
+    def _define_and_start(self, spec, files, progress, deadline, replace=False):
+        deadline.check("defining the domain")
+        self.driver.define(spec, files, replace=replace)
+        deadline.check("starting the domain")
         progress(90, "starting the domain")
-        return self._instance(self.driver.spawn(spec, files, replace=True))
+        return self.driver.start(spec.instance_id)
+
+    def _power_off_if_defined(self, instance_id):
+        """A rebuild also gives a guest back to an instance whose failed spawn left no domain."""
+        try:
+            self.driver.stop(instance_id, 0)
+        except AgentError as error:
+            if error.code != protocol.ERR_INSTANCE_NOT_FOUND:
+                raise
+
+    def _discard(self, instance_id, files):
+        """Remove the domain and files of a spawn that did not succeed; the spawn's own error is reported."""
+        try:
+            self.driver.delete(instance_id)
+        except Exception:
+            log.exception("instance %s: could not remove the domain of a failed spawn", instance_id)
+        files.remove()
 
     def _prepare_disks(self, spec, files, progress):
         files.create()
@@ -96,7 +135,7 @@ class Operations:
                 temp.chmod(FILE_MODE)
                 os.rename(temp, dest)
 
-    def prefetch(self, payload, progress):
+    def prefetch(self, payload, progress, _deadline):
         image = payload.image
         _, already = self.cache.ensure(
             image, lambda done, total: progress(int(99 * done / total), "fetching")
@@ -105,12 +144,12 @@ class Operations:
 
     # --- other actions ---------------------------------------------------------------------
 
-    def delete(self, payload, _progress):
+    def delete(self, payload, *_):
         existed = self.driver.delete(payload.instance_id)
         self.files(payload.instance_id).remove()
         return protocol.DeleteResult(instance_id=payload.instance_id, existed=existed)
 
-    def snapshot(self, payload, progress):
+    def snapshot(self, payload, progress, _deadline):
         files = self.files(payload.instance_id)
         exports = ensure_dir(self.data_dir / "snapshots", PRIVATE_DIR_MODE)
         dest = exports / f"{payload.image_id}.qcow2"
@@ -134,7 +173,7 @@ class Operations:
         finally:
             dest.unlink(missing_ok=True)
 
-    def console_log(self, payload, _progress):
+    def console_log(self, payload, *_):
         files = self.files(payload.instance_id)
         if not files.dir.exists():
             raise AgentError(protocol.ERR_INSTANCE_NOT_FOUND, f"no files for instance {payload.instance_id}")

@@ -52,6 +52,11 @@ def queue_for_host(host):
     return f"host.{host}"
 
 
+def host_of_queue(queue):
+    """The host whose agent consumes ``queue`` (the inverse of ``queue_for_host``)."""
+    return queue.removeprefix("host.")
+
+
 # --- Task names (Celery task names) -------------------------------------------------------------
 
 SPAWN_INSTANCE = "cloudmgr.agent.spawn_instance"
@@ -76,6 +81,8 @@ ERR_TASK_EXPIRED = "task_expired"
 ERR_TIMEOUT = "timeout"
 ERR_INSTANCE_NOT_FOUND = "instance_not_found"
 ERR_INSTANCE_BUSY = "instance_busy"
+# A task about an instance this host already deleted: it arrived late (a redelivery, a late send).
+ERR_INSTANCE_DELETED = "instance_deleted"
 ERR_INVALID_STATE = "invalid_state"
 ERR_SPEC_CONFLICT = "spec_conflict"
 ERR_IMAGE_FETCH_FAILED = "image_fetch_failed"

@@ -35,7 +35,7 @@ class AgentSettings:
     visibility_timeout_seconds: int = 3600
     # Finished tasks are remembered this long, so a redelivered one reports its outcome again.
     journal_retention_seconds: int = 7 * 24 * 3600
-    fake_faults: str = ""  # fake driver only: "spawn:hang,stop:fail"
+    fake_faults: str = ""  # fake driver only: "define:hang,stop:fail"
     # Reported instead of the measured value when > 0 (to offer less than the host has).
     capacity_cpus: int = 0
     capacity_ram_mb: int = 0

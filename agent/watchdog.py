@@ -5,7 +5,8 @@ until the task's signed expiry. An operation still running then is abandoned:
 the task fails with ``timeout`` and the worker thread is free for the next
 task. Python cannot kill a thread, so the abandoned one may still finish later;
 it keeps the instance's lock until then, and ``stuck`` counts such threads (it
-is reported in the heartbeat).
+is reported in the heartbeat). So that an abandoned operation does no harm when
+it goes on, it checks its ``Deadline`` before every step it cannot take back.
 """
 
 import threading
@@ -13,6 +14,27 @@ import time
 
 from . import protocol
 from .errors import AgentError
+
+# An operation's own deadline ends this long before the task's expiry, so an operation that passes
+# its last check has finished before the watchdog stops waiting for it.
+OPERATION_MARGIN_SECONDS = 0.5
+
+
+class Deadline:
+    """When an operation must be over: checked by the operation itself, even in an abandoned thread."""
+
+    def __init__(self, expires_at, clock=time.time):
+        self.at = expires_at - OPERATION_MARGIN_SECONDS
+        self.clock = clock
+
+    @property
+    def passed(self):
+        return self.clock() >= self.at
+
+    def check(self, step):
+        """Raise AgentError(timeout) if the deadline has passed, before ``step`` is taken."""
+        if self.passed:
+            raise AgentError(protocol.ERR_TIMEOUT, f"the task's deadline passed before {step}")
 
 
 class Watchdog:

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.services.bootstrap import bootstrap
 from apps.identity.tests.factories import PASSWORD, ProjectFactory, UserFactory, grant
 
@@ -41,6 +41,14 @@ def project(root):
 def member(project):
     user = UserFactory(domain=project.domain)
     grant(user, policy.PROJECT_MEMBER, project)
+    return user
+
+
+@pytest.fixture
+def reader(project):
+    """A project reader: sees the project's resources, changes nothing."""
+    user = UserFactory(domain=project.domain)
+    grant(user, policy.PROJECT_READER, project)
     return user
 
 

@@ -43,8 +43,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from common import cpu_seconds, p95
-from controller import Controller
 from pgcluster import Cluster
+
+from apps.core.tests.controllers import ControllerProcess
 
 DATABASE = "cloudmgr_bench_auth"
 MEASURED_USERNAME = "bench-measured-user"
@@ -106,7 +107,7 @@ def populate(root, *, users, projects, depth, fanout, measured_password):
     from django.db import transaction
     from django.utils import timezone
 
-    from apps.identity import policy
+    from apps.core import policy
     from apps.identity.models import Project, Role, RoleAssignment, Token, User
     from apps.identity.services.tokens import hash_token
     from apps.quotas.services import ensure_rows
@@ -170,9 +171,18 @@ class Client:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method, path, headers=None, body=None):
-        """(status, body bytes, milliseconds from sending to the last byte)."""
+        """(status, body bytes, milliseconds from sending to the last byte).
+
+        A connection the controller closed while it sat idle (cheroot's keep-alive timeout,
+        e.g. while a bench fills the database) is opened again, once.
+        """
         started = time.perf_counter()
-        self.connection.request(method, path, body=body, headers=headers or {})
+        try:
+            self.connection.request(method, path, body=body, headers=headers or {})
+        except (BrokenPipeError, ConnectionResetError):
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request(method, path, body=body, headers=headers or {})
         response = self.connection.getresponse()
         data = response.read()
         return response.status, data, (time.perf_counter() - started) * 1000
@@ -243,9 +253,10 @@ def no_headers(method, path, body=b""):
 
 def controller_for(cluster, secret_key, log_path):
     """A controller on the bench database, with the real password hasher."""
-    return Controller(
-        log_path,
-        {
+    return ControllerProcess(
+        "bench",
+        log_path=log_path,
+        environment={
             "CLOUDMGR_DATABASE_URL": cluster.url(DATABASE),
             "CLOUDMGR_SECRET_KEY": secret_key,
             # Nothing but the requests may run statements while they are counted.

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import api_auth
 import common  # noqa: F401  (puts the repository on sys.path)
-from controller import READY_TIMEOUT_SECONDS
 from pgcluster import Cluster
+
+from apps.core.tests.controllers import READY_TIMEOUT_SECONDS
 
 BATCH = 2000
 OFFERING = {"name": "bench.tiny", "vcpus": 1, "ram_mb": 64, "root_disk_gb": 1}
@@ -90,9 +91,9 @@ class ComputeStack:
 
         from agent.tests.builders import qcow2_bytes
         from apps.compute.models import ServiceOffering
-        from apps.identity.actor import Actor
+        from apps.core.actor import Actor
+        from apps.core.policy import PROJECT_MEMBER
         from apps.identity.models import Project, Role, RoleAssignment, User
-        from apps.identity.policy import PROJECT_MEMBER
         from apps.images.tests.factories import active_image
         from apps.infrastructure.models import Zone
         from apps.quotas.services import ensure_rows

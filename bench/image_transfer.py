@@ -43,8 +43,9 @@ import time
 from pathlib import Path
 
 from common import REPOSITORY, cpu_seconds
-from controller import Controller
 from pgcluster import Cluster
+
+from apps.core.tests.controllers import ControllerProcess
 
 DATABASE = "cloudmgr_bench_images"
 MIB = 1024 * 1024
@@ -60,8 +61,8 @@ def prepare_database(cluster, password):
     from django.core.management import call_command
     from django.db import connections
 
-    from apps.identity import policy
-    from apps.identity.actor import Actor
+    from apps.core import policy
+    from apps.core.actor import Actor
     from apps.identity.models import Role, RoleAssignment
     from apps.identity.services.bootstrap import bootstrap
     from apps.identity.services.projects import create_project
@@ -310,9 +311,10 @@ def main():
             project_id = prepare_database(cluster, password)
             source = work / "source.raw"
             source_sha256 = write_source(source, size_bytes)
-            controller = Controller(
-                work / "controller.log",
-                {
+            controller = ControllerProcess(
+                "bench",
+                log_path=work / "controller.log",
+                environment={
                     "CLOUDMGR_DATABASE_URL": cluster.url(DATABASE),
                     "CLOUDMGR_SECRET_KEY": secret_key,
                     "CLOUDMGR_IMAGE_STORE_DIR": str(work / "store"),

@@ -33,7 +33,7 @@ DATABASE = "cloudmgr_bench_quota"
 
 
 def build_project(depth, limit):
-    from apps.identity.actor import Actor
+    from apps.core.actor import Actor
     from apps.identity.lookup import domain_by_path
     from apps.identity.services.domains import create_domain
     from apps.identity.services.projects import create_project
@@ -109,7 +109,7 @@ def main():
     print(f"starting {args.racers} racer processes", flush=True)
     with quota_racers(args.racers, url) as racers:
         rounds = race_rounds(racers, project, args)
-    drifts, orphans = recalculate()
+    found = recalculate()
 
     successes = [r["successes"] for r in rounds]
     rates = [r["claims_per_second"] for r in rounds]
@@ -117,10 +117,9 @@ def main():
         all(s == args.limit for s in successes)
         and all(r["refusals"] == args.racers - args.limit and not r["problems"] for r in rounds)
         and all(r["usage_after_release"] == [0] * (args.depth + 2) for r in rounds)
-        and not drifts
-        and not orphans
+        and found.clean
     )
-    print(f"recalcquota: {len(drifts)} drift(s), {len(orphans)} orphan claim(s)")
+    print(f"recalcquota: {found.summary()}")
     print("every round exactly at the limit" if correct else "FAILED: see the rounds above")
     figures = {
         "rounds": args.rounds,
@@ -130,7 +129,7 @@ def main():
         "successes_per_round": successes,
         "claims_per_second": round(statistics.median(rates)),
         "claims_per_second_per_round": [round(rate) for rate in rates],
-        "recalc_drifts": len(drifts) + len(orphans),
+        "recalc_drifts": len(found.drifts) + len(found.orphans) + len(found.unheld),
         "postgresql": server_settings("fsync", "synchronous_commit", "max_connections"),
         "load_average_1m_at_end": round(os.getloadavg()[0], 1),
         "correct": correct,

@@ -8,11 +8,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(("cloudmgr.api_urls", "api"), namespace="api")),
     # The agents' endpoint (agent.protocol.AGENT_API_PREFIX): signed by hosts, not for API clients.
-    path("internal/agent/v1/", include("apps.infrastructure.agent_api.urls")),
+    path("internal/agent/v1/", include("cloudmgr.agent_urls")),
     path("", include("apps.portal.urls")),
     path("", include("apps.images.urls")),
     path("", include("apps.compute.urls")),
     path("", include("apps.infrastructure.urls")),
-    path("", include("apps.compute.web_audit")),
+    path("", include("apps.compute.web.host_audit")),
     path("", include("apps.billing.urls")),
 ]

@@ -21,9 +21,10 @@ OFFERING = {"name": "demo.tiny", "vcpus": 1, "ram_mb": 256, "root_disk_gb": 1}
 
 
 def seed(password):
-    from apps.identity import policy
-    from apps.identity.actor import Actor
-    from apps.identity.models import ROOT_DOMAIN_ID, Domain, Project, Role, RoleAssignment, User
+    from apps.core import policy
+    from apps.core.actor import Actor
+    from apps.core.tree import ROOT_DOMAIN_ID
+    from apps.identity.models import Domain, Project, Role, RoleAssignment, User
     from apps.identity.services import domains, projects, roles, users
 
     actor = Actor.system("cli")

@@ -27,10 +27,12 @@ class Driver(ABC):
     def host_cpus_and_ram_mb(self) -> tuple[int, int]: ...
 
     @abstractmethod
-    def spawn(self, spec, files, replace=False) -> protocol.DomainStatus:
+    def define(self, spec, files, replace=False) -> protocol.DomainStatus:
         """Define the persistent domain for ``spec`` (an InstanceSpec) with the disks and
-        console log at ``files`` (InstanceFiles), then start it. An existing domain with
-        another spec is a spec_conflict unless ``replace`` (rebuild), which needs it shut off."""
+        console log at ``files`` (InstanceFiles), without starting it. An existing domain with
+        the same spec is kept; one with another spec is a spec_conflict unless ``replace``
+        (rebuild), which needs it shut off. Spawning is define, then start: the operation
+        checks its deadline between the two."""
 
     @abstractmethod
     def start(self, instance_id) -> protocol.DomainStatus:

@@ -1,11 +1,13 @@
-"""A driver with no hypervisor behind it, which fails or hangs at any named step on demand.
+"""A driver with no hypervisor behind it, which fails, hangs or stalls at any named step on demand.
 
 For failure-path tests (and, later, features libvirt's test driver lacks). The
-steps are the Driver method names (``spawn``, ``stop``, ``export_disk``, ...).
-Faults come from the constructor and from an optional JSON file
-(``{"spawn": "hang", "stop": "fail"}``) read at every step, so a test can
-change them while a worker process runs. A hung step blocks until
-``release_hangs()`` (in-process tests) or for good.
+steps are the Driver method names (``define``, ``start``, ``stop``,
+``export_disk``, ...). Faults come from the constructor and from an optional
+JSON file (``{"define": "hang", "stop": "fail"}``) read at every step, so a
+test can change them while a worker process runs. A hung step blocks until
+``release_hangs()`` (in-process tests) or for good, then fails. A stalled step
+waits while its fault stays set (or until ``release_hangs()``), then goes on as
+if nothing happened: a hypervisor that answers late.
 """
 
 import json
@@ -19,17 +21,18 @@ from .base import Driver, domain_name
 
 log = logging.getLogger(__name__)
 
-FAIL, HANG = "fail", "hang"
+FAIL, HANG, STALL = "fail", "hang", "stall"
+STALL_POLL_SECONDS = 0.05
 FAKE_DISK_BYTES = 1024 * 1024
 
 
 def parse_faults(text):
-    """``"spawn:hang,stop:fail"`` -> ``{"spawn": "hang", "stop": "fail"}`` (the env var form)."""
+    """``"define:hang,stop:fail"`` -> ``{"define": "hang", "stop": "fail"}`` (the env var form)."""
     faults = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         step, _, mode = item.partition(":")
-        if mode not in (FAIL, HANG):
-            raise ValueError(f"fault {item!r}: the mode must be {FAIL!r} or {HANG!r}")
+        if mode not in (FAIL, HANG, STALL):
+            raise ValueError(f"fault {item!r}: the mode must be {FAIL!r}, {HANG!r} or {STALL!r}")
         faults[step] = mode
     return faults
 
@@ -62,6 +65,12 @@ class FakeDriver(Driver):
             self.hung.release()
             self._release.wait()
             raise AgentError(protocol.ERR_HYPERVISOR, f"fake driver: hang at {name} released")
+        if mode == STALL:
+            log.warning("fake driver: stalling at %s", name)
+            self.hung.release()
+            while self._faults().get(name) == STALL and not self._release.wait(STALL_POLL_SECONDS):
+                pass
+            log.warning("fake driver: %s goes on", name)
 
     def _domain(self, instance_id):
         domain = self.domains.get(instance_id)
@@ -92,8 +101,8 @@ class FakeDriver(Driver):
     def host_cpus_and_ram_mb(self):
         return self.cpus, self.ram_mb
 
-    def spawn(self, spec, files, replace=False):
-        self._step("spawn")
+    def define(self, spec, files, replace=False):
+        self._step("define")
         wanted = spec.spec_sha256()
         with self._lock:
             domain = self.domains.get(spec.instance_id)
@@ -110,8 +119,6 @@ class FakeDriver(Driver):
                     "reason": "unknown",
                     "saved": False,
                 }
-        if self._status(spec.instance_id).power_state == "shutoff":
-            return self._set(spec.instance_id, "running", "booted")
         return self._status(spec.instance_id)
 
     def start(self, instance_id):

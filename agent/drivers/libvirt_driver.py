@@ -188,7 +188,7 @@ class LibvirtDriver(Driver):
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def spawn(self, spec, files, replace=False):
+    def define(self, spec, files, replace=False):
         xml = domain_xml.build_domain_xml(spec, files, self.domain_type)
         wanted = spec.spec_sha256()
 
@@ -206,11 +206,9 @@ class LibvirtDriver(Driver):
                 if dom.hasManagedSaveImage(0):
                     dom.managedSaveRemove(0)
                 dom = conn.defineXML(xml)
-            if not dom.isActive():
-                dom.create()
             return self._status(dom)
 
-        return self._call(f"spawn {domain_name(spec.instance_id)}", run)
+        return self._call(f"define {domain_name(spec.instance_id)}", run)
 
     def start(self, instance_id):
         def run(conn):

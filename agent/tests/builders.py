@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 from agent import protocol, signing
+from agent.watchdog import Deadline
 
 
 def new_id():
@@ -42,4 +43,27 @@ def signed(key, task, payload, host, ttl=60, task_id=None, expires_at=None):
         host=host,
         payload=payload,
         expires_at=expires_at if expires_at is not None else time.time() + ttl,
+    )
+
+
+class SteppedClock:
+    """A clock that jumps past the deadline when the operation reports `at` as its progress."""
+
+    def __init__(self, at):
+        self.at = at
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def progress(self, _percent, message=""):
+        if message == self.at:
+            self.now += 3600
+
+
+def spawn_with(agent, spec, clock):
+    """Run a spawn's operation directly, its deadline and progress driven by `clock`."""
+    deadline = Deadline(clock() + 60, clock)
+    return agent.operations.run(
+        protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), clock.progress, deadline
     )

@@ -84,7 +84,7 @@ def test_a_failure_injected_at_a_step_is_reported_with_its_code(fake_agent, fake
 
 
 def test_a_hung_step_times_out_at_the_deadline_and_the_agent_keeps_working(fake_agent, fake_driver, spec):
-    fake_driver.faults["spawn"] = "hang"
+    fake_driver.faults["define"] = "hang"
 
     report = fake_agent.run(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), ttl=2)
 
@@ -95,9 +95,9 @@ def test_a_hung_step_times_out_at_the_deadline_and_the_agent_keeps_working(fake_
 
 
 def test_an_instance_stays_busy_while_its_hung_operation_has_not_returned(fake_agent, fake_driver, spec):
-    fake_driver.faults["spawn"] = "hang"
+    fake_driver.faults["define"] = "hang"
     fake_agent.run(protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), ttl=2)
-    del fake_driver.faults["spawn"]
+    del fake_driver.faults["define"]
 
     busy = fake_agent.run(protocol.START_INSTANCE, protocol.InstanceTask(spec.instance_id), ttl=2)
     assert (busy.state, busy.error.code) == ("failed", protocol.ERR_INSTANCE_BUSY)
@@ -115,7 +115,7 @@ def test_a_redelivered_finished_task_reports_its_outcome_again_without_running(
         controller.signing_key, protocol.SPAWN_INSTANCE, protocol.SpawnInstance(spec), "compute-1"
     )
     fake_agent.executor.execute(protocol.SPAWN_INSTANCE, envelope)
-    fake_driver.faults["spawn"] = "fail"
+    fake_driver.faults["define"] = "fail"
 
     outcome = fake_agent.executor.execute(protocol.SPAWN_INSTANCE, envelope)
 

@@ -47,7 +47,9 @@ def files(tmp_path):
 
 
 def spawned(driver, files, spec):
-    status = driver.spawn(spec, files(spec))
+    """What a spawn does: define, then start."""
+    assert driver.define(spec, files(spec)).power_state == "shutoff"
+    status = driver.start(spec.instance_id)
     assert status.power_state == "running"
     return status
 
@@ -115,7 +117,8 @@ def test_spawning_the_same_spec_twice_does_no_harm(driver, files, image):
     spec = make_spec(image)
     first = spawned(driver, files, spec)
 
-    second = driver.spawn(spec, files(spec))
+    assert driver.define(spec, files(spec)) == first
+    second = driver.start(spec.instance_id)
 
     assert second == first
     ours = [i for i in driver.inventory().instances if i.instance_id == spec.instance_id]
@@ -128,7 +131,7 @@ def test_spawning_another_spec_over_an_existing_instance_is_a_conflict(driver, f
     other = make_spec(image, instance_id=spec.instance_id, vcpus=4)
 
     with pytest.raises(AgentError) as error:
-        driver.spawn(other, files(other))
+        driver.define(other, files(other))
     assert error.value.code == protocol.ERR_SPEC_CONFLICT
 
 
@@ -199,7 +202,8 @@ def test_rebuild_redefines_a_stopped_domain_with_the_new_spec(driver, files, ima
     new_image = protocol.ImageRef(new_id(), "0" * 64, 4096, "qcow2")
     rebuilt = make_spec(new_image, instance_id=spec.instance_id, project_id=spec.project_id)
 
-    status = driver.spawn(rebuilt, files(rebuilt), replace=True)
+    driver.define(rebuilt, files(rebuilt), replace=True)
+    status = driver.start(spec.instance_id)
 
     assert status.power_state == "running"
     assert status.spec_sha256 == rebuilt.spec_sha256()

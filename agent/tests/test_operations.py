@@ -10,8 +10,9 @@ import pytest
 
 from agent import protocol, qemu_img
 from agent.drivers.libvirt_driver import LibvirtDriver
+from agent.errors import AgentError
 from agent.instance_files import InstanceFiles
-from agent.tests.builders import make_spec, qcow2_bytes
+from agent.tests.builders import SteppedClock, make_spec, qcow2_bytes, spawn_with
 from agent.tests.conftest import InProcessAgent
 
 MIB = 1024 * 1024
@@ -76,6 +77,19 @@ def test_spawning_twice_keeps_the_disk_the_guest_already_wrote(agent, image, tmp
 
     assert root.stat().st_ino == inode
     assert len(agent.cache.entries()) == 1
+
+
+def test_a_spawn_that_started_after_its_deadline_undefines_the_domain_and_removes_its_files(
+    agent, libvirt_driver, image, tmp_path
+):
+    spec = make_spec(image)
+
+    with pytest.raises(AgentError) as late:
+        spawn_with(agent, spec, SteppedClock(at="starting the domain"))
+
+    assert late.value.code == protocol.ERR_TIMEOUT
+    assert spec.instance_id not in {i.instance_id for i in libvirt_driver.inventory().instances}
+    assert not InstanceFiles(tmp_path, spec.instance_id).dir.exists()
 
 
 def test_a_root_disk_smaller_than_the_image_fails_the_spawn_with_its_code(agent, image):
@@ -148,7 +162,7 @@ def test_delete_removes_the_domain_and_the_instance_files(agent, image, tmp_path
     assert (first.existed, again.existed) == (True, False)
     assert not InstanceFiles(tmp_path, spec.instance_id).dir.exists()
     status = agent.run(protocol.START_INSTANCE, protocol.InstanceTask(spec.instance_id))
-    assert status.error.code == protocol.ERR_INSTANCE_NOT_FOUND
+    assert status.error.code == protocol.ERR_INSTANCE_DELETED
 
 
 def test_prefetch_warms_the_cache_once(agent, image):

@@ -139,7 +139,7 @@ def test_an_agent_process_refuses_forged_and_misrouted_tasks_and_keeps_serving(s
 def test_a_hung_driver_call_fails_at_the_deadline_and_the_single_thread_worker_stays_healthy(
     start_agent, controller, tmp_path
 ):
-    agent = start_agent("fake", FAKE_FAULTS="spawn:hang", CONCURRENCY="1")
+    agent = start_agent("fake", FAKE_FAULTS="define:hang", CONCURRENCY="1")
     spec = make_spec(controller.add_image(qcow2_bytes(tmp_path), "qcow2"))
     agent.wait_until_consuming()
 

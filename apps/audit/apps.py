@@ -6,8 +6,12 @@ class AuditConfig(AppConfig):
     label = "audit"
 
     def ready(self):
-        from apps.identity.policy import READ, register_action
+        from apps.core.policy import READ, register_action
+        from apps.jobs.registry import register_periodic
 
-        from . import periodic  # noqa: F401
+        from .periodic import purge_old_events
+        from .web import portal
 
         register_action("audit.event.read", READ, "Read the audit log")
+        register_periodic("audit.purge_old_events", purge_old_events)
+        portal.register()

@@ -8,6 +8,11 @@ Services wrap each change in `audited(...)`:
 
 The block runs in a transaction. If it raises, the transaction rolls back and
 the failure is written on the separate `audit` connection, so it survives.
+
+`op.details` is shown to every reader of the event (a project's members read
+its events); facts about the platform that tenants must not learn (the host
+an instance runs on) go in `op.platform_details`, shown only to those who read
+the platform's events (apps/audit/selectors.py).
 """
 
 import logging
@@ -15,11 +20,13 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
-from apps.identity.models import ROOT_PATH
+from apps.core.tree import ROOT_PATH
 
 from .models import AuditEvent
 
 log = logging.getLogger(__name__)
+
+PLATFORM_DETAILS = "platform"
 
 
 class Operation:
@@ -29,6 +36,7 @@ class Operation:
         self.target = target
         self.object = obj
         self.details = {}
+        self.platform_details = {}
         # Deleting an object clears its primary key: remember which one it was.
         self._before = (obj, obj.pk, str(obj)[:255]) if obj is not None and obj.pk is not None else None
 
@@ -59,8 +67,16 @@ class Operation:
             outcome=outcome,
             error_code=getattr(error, "code", "") if error else "",
             error_message=(getattr(error, "message", "") or type(error).__name__)[:1024] if error else "",
-            details={**self.details, "os_user": self.actor.os_user} if self.actor.os_user else self.details,
+            details=self._details(),
         )
+
+    def _details(self):
+        details = dict(self.details)
+        if self.actor.os_user:
+            details["os_user"] = self.actor.os_user
+        if self.platform_details:
+            details[PLATFORM_DETAILS] = self.platform_details
+        return details
 
 
 def _project_of(obj, pk):

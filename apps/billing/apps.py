@@ -6,4 +6,12 @@ class BillingConfig(AppConfig):
     label = "billing"
 
     def ready(self):
-        from . import actions, periodic  # noqa: F401  (policy actions, the rollup's periodic work)
+        from apps.core.policy import register_action
+        from apps.jobs.registry import register_periodic
+
+        from .policy_actions import POLICY_ACTIONS
+        from .services.cycle import run_periodic_cycle
+
+        for name, kind, description in POLICY_ACTIONS:
+            register_action(name, kind, description)
+        register_periodic("billing.rollup_usage", run_periodic_cycle)

@@ -11,8 +11,9 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
-from apps.identity.models import PLATFORM, Domain, Project
-from apps.identity.scoping import visible
+from apps.core.scoping import visible
+from apps.core.tree import PLATFORM, ancestor_paths
+from apps.identity.models import Domain, Project
 
 from .models import Budget, Invoice, RateCard, UsageRecord
 
@@ -36,11 +37,6 @@ def budgets_for(principal):
         place=Coalesce("project__domain__path", "domain__path")
     )
     return visible(budgets, principal, "billing.budget.read", domain_path="place")
-
-
-def _ancestor_paths(path):
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def _places(principal, action):
@@ -71,7 +67,7 @@ def rate_cards_for(principal):
     acting_in = domain_paths | project_paths
     if not acting_in:
         return cards.none()
-    above = {path for place in acting_in for path in _ancestor_paths(place)}
+    above = {path for place in acting_in for path in ancestor_paths(place)}
     condition = Q(domain__isnull=True) | Q(domain__path__in=above)
     for path in domain_paths:
         condition |= Q(domain__path__startswith=path)

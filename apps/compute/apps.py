@@ -6,29 +6,49 @@ class ComputeConfig(AppConfig):
     label = "compute"
 
     def ready(self):
-        from apps.identity.ownership import register_project_owner
-        from apps.infrastructure.agent_api import hooks
+        from django.db.models import Q
 
-        from . import actions, dispatch, host_audit, jobs, web_audit  # noqa: F401  (actions, periodic work, job handlers)
-        from .agent_messages import handle_report, images_for_host, report_checks, sync_power_states
+        from apps.core.policy import register_action
+        from apps.identity.ownership import register_project_owner
+        from apps.images import host_access
+        from apps.infrastructure.agent_api import hooks
+        from apps.infrastructure.hostwork import kinds as host_work
+        from apps.jobs.registry import register_periodic
+        from apps.quotas.holders import register_holder
+
+        from . import states
+        from .agent_messages import images_for_host, sync_power_states
+        from .host_audit import audit_hosts
+        from .host_work import INSTANCE_ACTIONS
         from .models import AffinityGroup, Instance, Keypair
-        from .prefetch import PREFETCH_JOB, images_for_prefetch
-        from .prefetch import handle_report as handle_prefetch_report
+        from .policy_actions import POLICY_ACTIONS
+        from .prefetch import ImagePrefetch, images_for_prefetch
         from .services.snapshots import images_host_may_write
+        from .web import host_audit as host_audit_pages
         from .web import portal
 
-        hooks.register_report_handler("compute.instance.", handle_report, report_checks)
+        for name, kind, description in POLICY_ACTIONS:
+            register_action(name, kind, description)
+        for work in (*INSTANCE_ACTIONS.values(), ImagePrefetch()):
+            host_work.register(work)
+        register_periodic("compute.audit_hosts", audit_hosts)
         hooks.register_inventory_handler(sync_power_states)
-        hooks.register_image_reader(images_for_host)
-        hooks.register_report_handler(PREFETCH_JOB, handle_prefetch_report)
-        hooks.register_image_reader(images_for_prefetch)
-        hooks.register_image_writer(images_host_may_write)
+        host_access.register_image_reader(images_for_host)
+        host_access.register_image_reader(images_for_prefetch)
+        host_access.register_image_writer(images_host_may_write)
         portal.register()
-        web_audit.register()
+        host_audit_pages.register()
 
         register_project_owner(
             "instances",
             lambda ids: Instance.objects.filter(project_id__in=ids).exclude(vm_state="deleted").count(),
+        )
+        register_holder(
+            Instance,
+            live=~Q(vm_state=states.DELETED),
+            project="project_id",
+            fields=("vcpus", "ram_mb"),
+            claims=lambda row: Instance(vcpus=row["vcpus"], ram_mb=row["ram_mb"]).quota(),
         )
         register_project_owner("keypairs", lambda ids: Keypair.objects.filter(project_id__in=ids).count())
         register_project_owner(

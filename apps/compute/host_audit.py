@@ -23,19 +23,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.recorder import audited
-from apps.identity.models import PLATFORM
-from apps.identity.policy import PLATFORM_KIND, READ, register_action
+from apps.core.tree import PLATFORM
 from apps.identity.services.common import require
 from apps.infrastructure.models import Host, HostAuditFinding
-from apps.jobs.registry import periodic
 
 from . import states
 from .models import Instance
 
 AUDIT_READ = "compute.host_audit.read"
 AUDIT_RUN = "compute.host_audit.run"
-register_action(AUDIT_READ, READ, "See the host audit's findings (drift between hosts and the database)")
-register_action(AUDIT_RUN, PLATFORM_KIND, "Run the host audit now")
 
 # The power state a domain has when its instance rests in this vm_state.
 DESIRED_POWER = {
@@ -158,8 +154,3 @@ def findings_for(principal):
     if principal.can(AUDIT_READ, PLATFORM):
         return HostAuditFinding.objects.select_related("host")
     return HostAuditFinding.objects.none()
-
-
-@periodic("compute.audit_hosts")
-def audit_all_hosts():
-    return audit_hosts()

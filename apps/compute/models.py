@@ -10,7 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
 from . import states
 
@@ -167,3 +167,7 @@ class Instance(models.Model):
     @property
     def disk_gb(self):
         return self.root_disk_gb + self.ephemeral_disk_gb
+
+    def quota(self):
+        """What the instance holds of its project's quota, from its create until its delete is confirmed."""
+        return {"instances": 1, "vcpus": self.vcpus, "ram_mb": self.ram_mb}

@@ -2,19 +2,14 @@
 
 from django.db.models import Q
 
-from apps.identity.models import PLATFORM, Project
-from apps.identity.scoping import visible
+from apps.core.scoping import visible
+from apps.core.tree import PLATFORM, ancestor_paths
+from apps.identity.models import Project
 
 from .models import AffinityGroup, Instance, Keypair, ServiceOffering
 
 OFFERING_READ = "compute.offering.read"
 OFFERING_MANAGE = "compute.offering.update"
-
-
-def ancestor_paths(path):
-    """'/a/b/c/' -> ['/a/', '/a/b/', '/a/b/c/']: the domain and every domain above it."""
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def available_in(domain_path):

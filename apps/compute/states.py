@@ -1,4 +1,5 @@
-"""The instance state machine, in one table: which action may start from which (vm_state, task_state).
+"""The instance state machine, in one table of transitions: which instance action may start from which
+(vm_state, task_state), and where it ends.
 
 Nova's model: `vm_state` is where the instance rests, `task_state` what is
 being done to it (None when nothing is). Each action moves
@@ -60,7 +61,7 @@ IDLE = frozenset({None})
 
 
 @dataclass(frozen=True)
-class Action:
+class Transition:
     name: str
     from_vm: frozenset
     task: str
@@ -69,29 +70,29 @@ class Action:
     from_task: frozenset = IDLE
 
 
-def _action(name, from_vm, task, done, failed, from_task=IDLE):
-    return Action(name, frozenset(from_vm), task, done, failed, frozenset(from_task))
+def _transition(name, from_vm, task, done, failed, from_task=IDLE):
+    return Transition(name, frozenset(from_vm), task, done, failed, frozenset(from_task))
 
 
 _RUNNABLE = (ACTIVE, STOPPED, PAUSED, SUSPENDED)
 
-ACTIONS = {
+TRANSITIONS = {
     a.name: a
     for a in (
         # Placement done in the create transaction; the host makes the domain.
-        _action("spawn", {BUILDING}, SPAWNING, ACTIVE, ERROR, from_task={SCHEDULING}),
-        _action("start", {STOPPED}, POWERING_ON, ACTIVE, None),
-        _action("stop", {ACTIVE, PAUSED, SUSPENDED}, POWERING_OFF, STOPPED, None),
-        _action("reboot", {ACTIVE}, REBOOTING, ACTIVE, None),
-        _action("reboot_hard", {ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR}, REBOOTING_HARD, ACTIVE, None),
-        _action("pause", {ACTIVE}, PAUSING, PAUSED, None),
-        _action("unpause", {PAUSED}, UNPAUSING, ACTIVE, None),
-        _action("suspend", {ACTIVE}, SUSPENDING, SUSPENDED, None),
-        _action("resume", {SUSPENDED}, RESUMING, ACTIVE, None),
-        _action("rebuild", {ACTIVE, STOPPED, ERROR}, REBUILDING, ACTIVE, ERROR),
-        _action("snapshot", _RUNNABLE, IMAGE_SNAPSHOT, None, None),
+        _transition("spawn", {BUILDING}, SPAWNING, ACTIVE, ERROR, from_task={SCHEDULING}),
+        _transition("start", {STOPPED}, POWERING_ON, ACTIVE, None),
+        _transition("stop", {ACTIVE, PAUSED, SUSPENDED}, POWERING_OFF, STOPPED, None),
+        _transition("reboot", {ACTIVE}, REBOOTING, ACTIVE, None),
+        _transition("reboot_hard", {ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR}, REBOOTING_HARD, ACTIVE, None),
+        _transition("pause", {ACTIVE}, PAUSING, PAUSED, None),
+        _transition("unpause", {PAUSED}, UNPAUSING, ACTIVE, None),
+        _transition("suspend", {ACTIVE}, SUSPENDING, SUSPENDED, None),
+        _transition("resume", {SUSPENDED}, RESUMING, ACTIVE, None),
+        _transition("rebuild", {ACTIVE, STOPPED, ERROR}, REBUILDING, ACTIVE, ERROR),
+        _transition("snapshot", _RUNNABLE, IMAGE_SNAPSHOT, None, None),
         # Deleting wins over whatever else is under way; only a second delete is refused.
-        _action(
+        _transition(
             "delete",
             set(VM_STATES) - {DELETED},
             DELETING,
@@ -104,8 +105,8 @@ ACTIONS = {
 
 
 def allows(action_name, vm_state, task_state):
-    action = ACTIONS[action_name]
-    return vm_state in action.from_vm and task_state in action.from_task
+    transition = TRANSITIONS[action_name]
+    return vm_state in transition.from_vm and task_state in transition.from_task
 
 
 def _instances():
@@ -116,7 +117,7 @@ def placed_for(action_name):
     """(vm_state, task_state) of a new instance recorded once placed, `action_name` begun from INITIAL."""
     if not allows(action_name, *INITIAL):
         raise ValueError(f"{action_name} does not start from the initial states {INITIAL}")
-    return INITIAL[0], ACTIONS[action_name].task
+    return INITIAL[0], TRANSITIONS[action_name].task
 
 
 def begin(instance, action_name, **changes):
@@ -125,11 +126,11 @@ def begin(instance, action_name, **changes):
     The UPDATE is conditioned on the states the caller saw, so a concurrent
     change makes this fail rather than be overwritten.
     """
-    action = ACTIONS[action_name]
+    transition = TRANSITIONS[action_name]
     seen_vm, seen_task = instance.vm_state, instance.task_state
     moved = allows(action_name, seen_vm, seen_task) and _instances().filter(
         pk=instance.pk, vm_state=seen_vm, task_state=seen_task
-    ).update(task_state=action.task, updated_at=timezone.now(), **changes)
+    ).update(task_state=transition.task, updated_at=timezone.now(), **changes)
     if not moved:
         current = _instances().filter(pk=instance.pk).values("vm_state", "task_state").first() or {}
         raise Conflict(
@@ -138,7 +139,7 @@ def begin(instance, action_name, **changes):
             code="instance_invalid_state",
             details={"action": action_name, **current},
         )
-    instance.task_state = action.task
+    instance.task_state = transition.task
     for field, value in changes.items():
         setattr(instance, field, value)
 
@@ -149,13 +150,13 @@ def finish(instance_id, action_name, *, succeeded, **changes):
     Conditioned on the action's own task_state, so a late or repeated answer,
     or one about an action a delete has overtaken, changes nothing.
     """
-    action = ACTIONS[action_name]
-    outcome = action.done if succeeded else action.failed
+    transition = TRANSITIONS[action_name]
+    outcome = transition.done if succeeded else transition.failed
     if outcome is not None:
         changes["vm_state"] = outcome
     return bool(
         _instances()
-        .filter(pk=instance_id, task_state=action.task)
+        .filter(pk=instance_id, task_state=transition.task)
         .update(task_state=None, updated_at=timezone.now(), **changes)
     )
 

@@ -3,8 +3,9 @@
 import uuid
 
 from apps.core.errors import NotFound
+from apps.core.tree import ROOT_DOMAIN_ID
 
-from .models import ROOT_DOMAIN_ID, Domain, Project, User
+from .models import Domain, Project, User
 
 
 def domain_by_path(path):

@@ -6,25 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 
-# ROOT has a fixed id, so its path is known without a query.
-ROOT_DOMAIN_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
-ROOT_PATH = f"/{ROOT_DOMAIN_ID.hex}/"
-
-
-class Target:
-    """Where an object sits in the tree, for the policy: the domain path and, if any, the project."""
-
-    __slots__ = ("domain_path", "project_id")
-
-    def __init__(self, domain_path, project_id=None):
-        self.domain_path = domain_path
-        self.project_id = project_id
-
-    def __repr__(self):
-        return f"Target({self.domain_path!r}, {self.project_id!r})"
-
-
-PLATFORM = Target(ROOT_PATH)
+from apps.core.tree import PLATFORM, Target, ancestor_ids
 
 
 class Domain(models.Model):
@@ -63,7 +45,7 @@ class Domain(models.Model):
     @property
     def ancestor_ids(self):
         """Ids from ROOT down to this domain, itself included."""
-        return [uuid.UUID(part) for part in self.path.strip("/").split("/")]
+        return ancestor_ids(self.path)
 
     def target(self):
         """Reading the domain and acting inside it."""

@@ -1,11 +1,9 @@
 """Read queries of the identity app, always scoped to what the principal may see."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-
 from apps.core.errors import NotFound
+from apps.core.scoping import get_or_404, visible
 
 from .models import Domain, Project, Role, RoleAssignment, Rule, User
-from .scoping import visible
 
 
 def domains_for(principal):
@@ -57,11 +55,3 @@ def roles():
 
 def rules():
     return Rule.objects.select_related("role")
-
-
-def get_or_404(queryset, what, **lookup):
-    """One object the principal may see, or NotFound: the same answer whether it exists or not."""
-    try:
-        return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, DjangoValidationError, ValueError) as exc:
-        raise NotFound(f"No such {what}.") from exc

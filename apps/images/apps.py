@@ -6,11 +6,19 @@ class ImagesConfig(AppConfig):
     label = "images"
 
     def ready(self):
-        from apps.identity.ownership import register_project_owner
-        from apps.identity.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
+        from django.db.models import Q
 
-        from . import jobs, periodic, portal  # noqa: F401  (jobs and periodic register themselves)
+        from apps.core.policy import ADMINISTER, PLATFORM_KIND, READ, USE, register_action
+        from apps.identity.ownership import register_project_owner
+        from apps.images.web import portal
+        from apps.jobs.registry import register_job_kind, register_periodic
+        from apps.quotas.holders import register_holder
+
+        from .jobs import run_import
         from .models import Image
+        from .periodic import kill_stalled_uploads, purge_deleted
+        from .services.common import quota_held
+        from .services.data import IMPORT_JOB, settle_import
 
         for name, kind, description in [
             ("images.image.read", READ, "See a project's images and read their data"),
@@ -30,7 +38,17 @@ class ImagesConfig(AppConfig):
             ("images.store.read", PLATFORM_KIND, "See image stores and their usage"),
         ]:
             register_action(name, kind, description)
+        register_job_kind(IMPORT_JOB, run=run_import, settle=settle_import)
+        register_periodic("images.kill_stalled_uploads", kill_stalled_uploads)
+        register_periodic("images.purge_deleted", purge_deleted)
         portal.register()
+        register_holder(
+            Image,
+            live=~Q(status=Image.DELETED),
+            project="owner_id",
+            fields=("status", "size_bytes"),
+            claims=lambda row: quota_held(row["status"], row["size_bytes"]),
+        )
         register_project_owner(
             "images",
             lambda project_ids: (

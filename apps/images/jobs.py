@@ -2,8 +2,6 @@
 
 import time
 
-from apps.jobs.registry import job_handler
-
 from .services import data
 
 REPORT_EVERY_SECONDS = 1.0
@@ -28,7 +26,6 @@ class ProgressReport:
         self.progress(percent, f"{received / MIB:.1f}{of_total} MiB received")
 
 
-@job_handler(data.IMPORT_JOB, settle=data.settle_import)
 def run_import(job, progress):
     image = data.run_import(job, ProgressReport(progress))
     return {"image_id": str(image.pk), "size_bytes": image.size_bytes, "sha256": image.sha256}

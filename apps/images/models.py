@@ -106,13 +106,23 @@ class Image(models.Model):
 
 
 class ImageMember(models.Model):
-    """A project an image is shared with; it sees the image in lists once it accepts."""
+    """A project an image is shared with; it sees the image in lists once it accepts.
+
+    The owner names the project by its id, which needs to exist no more than the
+    owner may see it: sharing answers the same whether the project exists, is
+    another tenant's or was never created, as Glance does. A share with a project
+    that does not exist is inert (nobody can accept it) and can be withdrawn.
+    """
 
     PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
     STATUSES = [(s, s) for s in (PENDING, ACCEPTED, REJECTED)]
 
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="members")
-    project = models.ForeignKey("identity.Project", on_delete=models.CASCADE, related_name="image_shares")
+    # No database constraint: the id may name no project (see above); deleting a project still
+    # deletes its shares (Django's cascade).
+    project = models.ForeignKey(
+        "identity.Project", on_delete=models.CASCADE, related_name="image_shares", db_constraint=False
+    )
     status = models.CharField(max_length=8, choices=STATUSES, default=PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -3,15 +3,13 @@
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.actor import Actor
 from apps.core.errors import Conflict
-from apps.identity.actor import Actor
-from apps.jobs.registry import periodic
 
 from .models import Image
 from .services import data, records
 
 
-@periodic("images.kill_stalled_uploads")
 def kill_stalled_uploads(now=None):
     """Kill every image left in `saving` past its deadline (no data for the stall period)."""
     now = now or timezone.now()
@@ -27,7 +25,6 @@ def kill_stalled_uploads(now=None):
     return killed
 
 
-@periodic("images.purge_deleted")
 def purge_deleted(now=None, *, ignore_retention=False, actor=None):
     """Purge pending_delete images past their retention; retry data removal that failed before."""
     now = now or timezone.now()

@@ -8,9 +8,9 @@ accepted it; a pending one is reachable by id so the project can decide.
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
+from apps.core.policy import SystemPrincipal
+from apps.core.scoping import visible
 from apps.identity.models import Project
-from apps.identity.policy import SystemPrincipal
-from apps.identity.scoping import visible
 
 from .models import Image, ImageMember
 from .stores import get_store, store_names
@@ -50,8 +50,9 @@ def owned_by_principal(principal, image):
 
 
 def members_for(principal, image):
-    """The owner side sees every member; a member project sees only its own membership."""
-    members = image.members.select_related("project")
+    """The owner side sees every member (by project id: the project may not exist, or be another
+    tenant's); a member project sees only its own membership."""
+    members = image.members.all()
     if owned_by_principal(principal, image):
         return members
     return members.filter(project__in=member_projects(principal))

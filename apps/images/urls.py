@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from apps.images.web import views
 
 app_name = "images"
 

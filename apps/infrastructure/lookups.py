@@ -1,9 +1,11 @@
-"""`management_ip__inet_within="10.0.0.0/24"`: PostgreSQL's `<<=` on inet, so CIDR checks run in SQL."""
+"""`management_ip__inet_within="10.0.0.0/24"`: PostgreSQL's `<<=` on inet, so CIDR checks run in SQL.
 
-from django.db.models import GenericIPAddressField, Lookup
+Registered on GenericIPAddressField in InfrastructureConfig.ready().
+"""
+
+from django.db.models import Lookup
 
 
-@GenericIPAddressField.register_lookup
 class InetWithin(Lookup):
     lookup_name = "inet_within"
 

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from agent.protocol import queue_for_host
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
 # A DNS name in lower case, at most 63 characters (the wire's limit): the agent's queue is `host.<name>`.
 HOST_NAME_PATTERN = r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$"

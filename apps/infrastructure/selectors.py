@@ -6,8 +6,8 @@ are platform objects: only a principal allowed to read them on the platform
 sees any.
 """
 
-from apps.identity.models import PLATFORM
-from apps.identity.policy import SystemPrincipal
+from apps.core.policy import SystemPrincipal
+from apps.core.tree import PLATFORM
 
 from .models import Host, Zone
 
@@ -23,7 +23,12 @@ def zones_for(principal):
     return Zone.objects.none()
 
 
+def sees_hosts(principal):
+    """Whether host names, addresses and the cloud's size may be shown to `principal` (tenants: never)."""
+    return principal is not None and principal.can(HOST_READ, PLATFORM)
+
+
 def hosts_for(principal):
-    if principal.can(HOST_READ, PLATFORM):
+    if sees_hosts(principal):
         return Host.objects.select_related("zone")
     return Host.objects.none()

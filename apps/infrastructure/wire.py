@@ -1,9 +1,8 @@
 """The wire to the agents: a signed task envelope sent by name to the host's own Celery queue."""
 
 from agent import protocol, signing
+from apps.infrastructure.task_key import signing_key
 from cloudmgr.celery import app
-
-from .signing import signing_key
 
 
 def send_task(host, task_name, *, task_id, payload, expires_at):

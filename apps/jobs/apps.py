@@ -6,8 +6,12 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from apps.identity.policy import READ, register_action
+        from apps.core.policy import READ, register_action
 
-        from . import periodic_tasks  # noqa: F401
+        from .registry import register_periodic
+        from .services import sweep_overdue
+        from .web import portal
 
         register_action("jobs.job.read", READ, "See jobs and their progress")
+        register_periodic("jobs.sweep_overdue", sweep_overdue)
+        portal.register()

@@ -13,6 +13,8 @@ class Job(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=64)
+    # The policy action the job carries out: its result is shown only to those who may perform it.
+    action = models.CharField(max_length=128, blank=True, default="")
     # "controller" for the controller's own workers, "host.<name>" for an agent queue.
     queue = models.CharField(max_length=200, default=CONTROLLER)
     state = models.CharField(max_length=16, choices=STATES, default=PENDING)
@@ -36,6 +38,12 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     taken_by = models.CharField(max_length=128, blank=True, default="")
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Host work runs in steps (apps.infrastructure.hostwork): the step in flight, counted from 0, the id
+    # its task was sent under (the job's own id for the first step), which the host's reports name, and
+    # when a later step became due (the first is due from created_at).
+    step = models.PositiveSmallIntegerField(default=0)
+    task_id = models.UUIDField(unique=True, editable=False)
+    step_began_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -54,6 +62,11 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.id} ({self.state})"
+
+    def save(self, *args, **kwargs):
+        if self.task_id is None:
+            self.task_id = self.id
+        super().save(*args, **kwargs)
 
     @property
     def finished(self):

@@ -6,6 +6,7 @@ several controllers sweeping at the same time.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.identity.models import ROOT_PATH
+from apps.core.tree import ROOT_PATH
 
 from .background import DATABASE_OUTAGES
 from .models import Job
@@ -23,13 +24,19 @@ log = logging.getLogger(__name__)
 
 
 def create_job(
-    kind, *, payload=None, queue=Job.CONTROLLER, target=None, obj=None, actor=None, deadline_s=None
+    kind, *, action="", payload=None, queue=Job.CONTROLLER, target=None, obj=None, actor=None, deadline_s=None
 ):
-    """Record a job; call inside the transaction that records the intent it carries out."""
+    """Record a job; call inside the transaction that records the intent it carries out.
+
+    `action` is the policy action the job carries out (what the actor was allowed to do):
+    only those who may perform it on the job's target see its result. A job that names
+    none shows its result to cloud admins only.
+    """
     now = timezone.now()
     seconds = deadline_s or settings.CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS
     return Job.objects.create(
         kind=kind,
+        action=action,
         queue=queue,
         payload=payload or {},
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -127,3 +134,16 @@ def _fail_overdue(job_id):
         # One job whose settlement breaks must not keep every other overdue job from failing.
         log.exception("job %s: could not fail it at its deadline", job_id)
         return False
+
+
+def wait_for_job(job_id, seconds):
+    """The job once it finished, or as it stands after `seconds` (one row read every tenth of a second).
+
+    A job the broker did not take (its send after commit failed) is not waited for.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        job = Job.objects.get(pk=job_id)
+        if job.finished or job.dispatched_at is None or time.monotonic() >= deadline:
+            return job
+        time.sleep(0.1)

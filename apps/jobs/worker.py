@@ -44,7 +44,7 @@ class JobWorker(BackgroundLoop):
     def run_job(self, job):
         """Run a job this worker has taken and record how it ended."""
         handler = handler_for(job.kind)
-        if handler is None:
+        if handler is None or handler.run is None:
             log.error("job %s: no handler for kind %r", job.id, job.kind)
             self._finish(
                 services.fail, job.id, "unknown_job_kind", f"No handler for jobs of kind {job.kind}."

@@ -6,11 +6,11 @@ class MeteringConfig(AppConfig):
     label = "metering"
 
     def ready(self):
-        from apps.identity.signals import project_moved
+        from apps.identity import signals
 
         from .recorder import record_project_move
 
-        def on_project_moved(sender, *, project, from_path, to_path, at, **kwargs):
-            record_project_move(project.pk, from_path, to_path, at=at)
+        def on_project_moving(sender, *, project, new_domain, **kwargs):
+            record_project_move(project.pk, project.domain.path, new_domain.path)
 
-        project_moved.connect(on_project_moved, dispatch_uid="metering.record_project_move", weak=False)
+        signals.project_moving.connect(on_project_moving, dispatch_uid="metering.project_moving", weak=False)

@@ -95,7 +95,7 @@ def record_rows(resource_type, event_type, rows, *, at=None):
 
 
 def record_project_move(project_id, from_path, to_path, *, at=None):
-    """Record that the project left `from_path` for `to_path` (identity's project_moved signal)."""
+    """Record that the project leaves `from_path` for `to_path` (identity's project_moving signal)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO metering_projectmove (project_id, moved_at, from_path, to_path, rolled_up)"

@@ -6,4 +6,6 @@ class PortalConfig(AppConfig):
     label = "portal"
 
     def ready(self):
-        from . import builtin_extensions  # noqa: F401  (the portal's own pages and cards)
+        from . import navigation
+
+        navigation.register()

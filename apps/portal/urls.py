@@ -1,23 +1,24 @@
 """URLs of the portal: sign-in and account, /admin-portal/, /dashboard/ and job progress.
 
-Every page about one object carries the object's id, so a person asking for
-something they may not see gets a 404 from the scoped selector.
+The pages of identity, quotas, audit and jobs live in those apps (apps/<app>/web/);
+they keep their routes' names here, in the portal's namespace, where they have
+always been. Every page about one object carries the object's id, so a person
+asking for something they may not see gets a 404 from the scoped selector.
 """
 
 from django.urls import path
 
-from .views import (
-    account,
-    admin_domains,
-    admin_overview,
-    admin_projects,
-    admin_quotas,
-    admin_roles,
-    admin_users,
-    audit,
-    dashboard,
-    jobs,
-)
+from apps.audit.web import views as audit
+from apps.identity.web import domains as admin_domains
+from apps.identity.web import members
+from apps.identity.web import projects as admin_projects
+from apps.identity.web import roles as admin_roles
+from apps.identity.web import users as admin_users
+from apps.jobs.web import views as jobs
+from apps.quotas.web import limits
+from apps.quotas.web import views as admin_quotas
+
+from .views import account, admin_overview, dashboard
 
 app_name = "portal"
 
@@ -37,13 +38,13 @@ urlpatterns = [
     path(f"{ADMIN}domains/new/", admin_domains.domain_create, name="domain-create"),
     path(f"{ADMIN}domains/<uuid:domain_id>/", admin_domains.domain_detail, name="domain-detail"),
     path(f"{ADMIN}domains/<uuid:domain_id>/edit/", admin_domains.domain_update, name="domain-update"),
-    path(f"{ADMIN}domains/<uuid:domain_id>/limits/", admin_domains.domain_limits, name="domain-limits"),
+    path(f"{ADMIN}domains/<uuid:domain_id>/limits/", limits.domain_limits, name="domain-limits"),
     path(f"{ADMIN}domains/<uuid:domain_id>/delete/", admin_domains.domain_delete, name="domain-delete"),
     path(f"{ADMIN}projects/", admin_projects.project_list, name="project-list"),
     path(f"{ADMIN}projects/new/", admin_projects.project_create, name="project-create"),
     path(f"{ADMIN}projects/<uuid:project_id>/", admin_projects.project_detail, name="project-detail"),
     path(f"{ADMIN}projects/<uuid:project_id>/edit/", admin_projects.project_update, name="project-update"),
-    path(f"{ADMIN}projects/<uuid:project_id>/limits/", admin_projects.project_limits, name="project-limits"),
+    path(f"{ADMIN}projects/<uuid:project_id>/limits/", limits.project_limits, name="project-limits"),
     path(f"{ADMIN}projects/<uuid:project_id>/delete/", admin_projects.project_delete, name="project-delete"),
     path(f"{ADMIN}users/", admin_users.user_list, name="user-list"),
     path(f"{ADMIN}users/new/", admin_users.user_create, name="user-create"),
@@ -71,7 +72,7 @@ urlpatterns = [
     path("dashboard/", account.dashboard, name="dashboard"),
     path("dashboard/switch/", account.switch_project, name="switch-project"),
     path(PROJECT, dashboard.overview, name="project-overview"),
-    path(f"{PROJECT}members/", dashboard.members, name="project-members"),
-    path(f"{PROJECT}members/new/", dashboard.member_add, name="project-member-add"),
+    path(f"{PROJECT}members/", members.members, name="project-members"),
+    path(f"{PROJECT}members/new/", members.member_add, name="project-member-add"),
     path(f"{PROJECT}activity/", audit.project_log, name="project-audit"),
 ]

@@ -1,6 +1,6 @@
 """Quota reads scoped to the principal: domain rows by subtree, project rows by project."""
 
-from apps.identity.scoping import visible
+from apps.core.scoping import visible
 
 from . import resources
 from .models import DefaultQuota, QuotaUsage

@@ -6,7 +6,6 @@ statement in primary-key order, so concurrent claims never deadlock and never
 over-claim: a limit of N admits exactly N claims of 1, whatever the concurrency.
 """
 
-import uuid
 from collections import defaultdict
 from contextlib import nullcontext
 
@@ -16,7 +15,8 @@ from django.db.models import BigIntegerField, Case, F, Q, Value, When
 
 from apps.audit.recorder import audited
 from apps.core.errors import NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
-from apps.identity.models import PLATFORM, Project
+from apps.core.tree import PLATFORM, ancestor_ids
+from apps.identity.models import Project
 
 from . import resources
 from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
@@ -68,10 +68,10 @@ def _lock_chain(project_id, resource_names):
     resource_names = list(resource_names)
     rows = list(QuotaUsage.objects.raw(_LOCK_CHAIN_SQL, [project_id, resource_names]))
     if rows:
-        domain_ids = _path_ids(rows[0].chain_path)
+        domain_ids = ancestor_ids(rows[0].chain_path)
         if len(rows) == len(resource_names) * (len(domain_ids) + 1):
             return rows
-    domain_ids = _path_ids(_project_domain_path_shared(project_id))
+    domain_ids = ancestor_ids(_project_domain_path_shared(project_id))
     ensure_rows(domain_ids=domain_ids, project_ids=[project_id], resource_names=resource_names)
     return _lock_rows(_chain_filter(project_id, domain_ids), resource_names)
 
@@ -79,10 +79,6 @@ def _lock_chain(project_id, resource_names):
 def _in_transaction():
     """The caller's transaction, or a new one: no savepoint, as nothing is written before the checks pass."""
     return nullcontext() if connection.in_atomic_block else transaction.atomic()
-
-
-def _path_ids(path):
-    return [uuid.UUID(part) for part in path.strip("/").split("/")]
 
 
 def _chain_filter(project_id, domain_ids):
@@ -112,28 +108,39 @@ def ensure_rows(*, domain_ids=(), project_ids=(), resource_names=None):
     QuotaUsage.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _check(rows, amounts):
+def _check(rows, amounts, project, reader):
     for row in rows:
         amount = amounts[row.resource]
         if not row.allows(amount):
-            raise _exceeded(row, amount)
+            scope = row.project or row.domain
+            raise quota_exceeded(
+                scope, row.resource, row.limit, row.used, amount, project=project, reader=reader
+            )
 
 
-def _exceeded(row, amount):
-    scope, owner = ("project", row.project) if row.project_id else ("domain", row.domain)
-    return QuotaExceeded(
-        f"Quota exceeded for {row.resource} in {scope} '{owner.name}': limit {row.limit}, "
-        f"used {row.used}, asked for {amount}.",
-        details={
-            "resource": row.resource,
-            "scope": scope,
-            "scope_id": str(owner.pk),
-            "scope_name": owner.name,
-            "limit": row.limit,
-            "used": row.used,
-            "requested": amount,
-        },
-    )
+def quota_exceeded(scope, resource, limit, used, requested, *, project, reader):
+    """The refusal of `requested` more of `resource` in `project`, past the limit of `scope`.
+
+    The project itself or a domain above it. The message is also the audit event's,
+    which the project's members read, so it never gives a domain's limit, usage or
+    name. The details name the scope, its limit and usage only to a `reader` who may
+    read that scope's quotas (None: the system, which may read everything).
+    """
+    if isinstance(scope, Project):
+        message = (
+            f"Quota exceeded for {resource} in project '{scope.name}': limit {limit}, used {used}, "
+            f"asked for {requested}."
+        )
+    else:
+        message = (
+            f"Quota exceeded for {resource}: a domain above project '{project.name}' has no room for "
+            f"{requested} more."
+        )
+    details = {"resource": resource, "scope": "project" if isinstance(scope, Project) else "domain"}
+    details["requested"] = requested
+    if reader is None or reader.can("quotas.quota.read", scope.target()):
+        details.update(scope_id=str(scope.pk), scope_name=scope.name, limit=limit, used=used)
+    return QuotaExceeded(message, details=details)
 
 
 def _add_usage(row_ids_by_resource, amounts, sign=1):
@@ -155,8 +162,11 @@ def _group_ids(rows):
     return grouped
 
 
-def claim(project, amounts, holder):
-    """Take `amounts` ({resource: n}) for `holder`, an object of `project`, or raise QuotaExceeded."""
+def claim(project, amounts, holder, *, reader=None):
+    """Take `amounts` ({resource: n}) for `holder`, an object of `project`, or raise QuotaExceeded.
+
+    `reader`: the principal the refusal is for (see quota_exceeded).
+    """
     amounts = {name: int(n) for name, n in amounts.items() if int(n) != 0}
     for name, n in amounts.items():
         resources.get(name)
@@ -167,7 +177,7 @@ def claim(project, amounts, holder):
     holder_type = ContentType.objects.get_for_model(holder)
     with _in_transaction():
         rows = _lock_chain(project.pk, amounts)
-        _check(rows, amounts)
+        _check(rows, amounts, project, reader)
         _add_usage(_group_ids(rows), amounts)
         QuotaClaim.objects.bulk_create(
             [
@@ -213,13 +223,13 @@ def claimed_by(holder):
     )
 
 
-def move_project_usage(project, new_domain):
+def move_project_usage(project, new_domain, *, reader=None):
     """Carry a project's usage from its domain chain to new_domain's, or raise naming the limit.
 
     The caller holds the project row locked FOR UPDATE, so no claim runs meanwhile.
     """
-    old_ids = set(_path_ids(project.domain.path))
-    new_ids = set(_path_ids(new_domain.path))
+    old_ids = set(ancestor_ids(project.domain.path))
+    new_ids = set(ancestor_ids(new_domain.path))
     leaving, joining = old_ids - new_ids, new_ids - old_ids
     usage = {r: u for r, u in project.quotas.filter(used__gt=0).values_list("resource", "used")}
     if not usage:
@@ -228,7 +238,7 @@ def move_project_usage(project, new_domain):
     rows = _lock_rows(Q(domain_id__in=leaving | joining), usage)
     joining_rows = [row for row in rows if row.domain_id in joining]
     leaving_rows = [row for row in rows if row.domain_id in leaving]
-    _check(joining_rows, usage)
+    _check(joining_rows, usage, project, reader)
     _add_usage(_group_ids(joining_rows), usage)
     _add_usage(_group_ids(leaving_rows), usage, sign=-1)
 

@@ -3,13 +3,16 @@
 import django_filters
 from rest_framework import mixins, serializers
 
+from apps.core.api.filters import IdFilterSet
 from apps.core.api.views import ServiceViewSet
 
 from ..models import AuditEvent
-from ..selectors import events_for
+from ..selectors import details_for, events_for
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    details = serializers.SerializerMethodField()
+
     class Meta:
         model = AuditEvent
         fields = [
@@ -30,8 +33,11 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "details",
         ]
 
+    def get_details(self, event) -> dict:
+        return details_for(self.context["principal"], event)
 
-class AuditEventFilter(django_filters.FilterSet):
+
+class AuditEventFilter(IdFilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
@@ -58,3 +64,6 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servic
 
     def get_queryset(self):
         return events_for(self.principal)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "principal": self.principal}

@@ -2,9 +2,9 @@
 
 from apps.audit.models import AuditEvent
 from apps.audit.recorder import audited
+from apps.core.actor import Actor
+from apps.core.policy import Principal
 from apps.core.tests.isolation import Case, per_tenant
-from apps.identity.actor import Actor
-from apps.identity.policy import Principal
 
 
 def _recorded(user, action, target, obj):

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.conftest import login
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.services.projects import update_project
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.quotas import services

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.conftest import login
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.models import Project
 from apps.identity.tests.commands import call
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant

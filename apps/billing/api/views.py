@@ -10,7 +10,8 @@ from rest_framework.response import Response
 
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import ValidationFailed
-from apps.identity.selectors import domains_for, get_or_404, visible_project
+from apps.core.scoping import get_or_404
+from apps.identity.selectors import domains_for, visible_project
 
 from .. import selectors
 from ..exports import invoice_csv

@@ -1,8 +1,10 @@
 """One billing cycle: roll usage up, draft the invoices it (or a change of prices) changed, send the
 budget notices due.
 
-The periodic work and `manage.py rollupusage` run the same cycle; each step is
-safe while another process runs it too.
+The periodic work `billing.rollup_usage` (once per period across all
+controllers) and `manage.py rollupusage` run the same cycle; each step is safe
+while another process runs it too: the rollup and the drafts take their own
+locks, and a budget notice is claimed by a unique row.
 """
 
 from dataclasses import dataclass
@@ -24,6 +26,12 @@ class Cycle:
     @property
     def did_anything(self):
         return bool(self.rollup.events or self.rollup.touched or self.drafted or self.notices)
+
+
+def run_periodic_cycle():
+    """The periodic work `billing.rollup_usage`: quiet when there was nothing to do."""
+    cycle = run_cycle()
+    return str(cycle) if cycle.did_anything else None
 
 
 def run_cycle(until=None):

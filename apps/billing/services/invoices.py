@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
-from apps.identity.models import PLATFORM, Project, Target
+from apps.core.tree import PLATFORM, Target
+from apps.identity.models import Project
 from apps.identity.services.common import require
 from apps.jobs.periodic_runner import advisory_key
 

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.identity.services.common import require, save_unique
 from apps.metering.events import INSTANCE, RESOURCE_TYPES
 

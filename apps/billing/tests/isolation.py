@@ -9,8 +9,8 @@ import uuid
 from apps.billing.services.budgets import create_budget
 from apps.billing.services.rate_cards import add_rate, create_rate_card
 from apps.compute.tests.factories import OfferingFactory
+from apps.core.actor import Actor
 from apps.core.tests.isolation import Case, per_tenant
-from apps.identity.actor import Actor
 from apps.metering import events as e
 
 from .invoicing import draft_invoice, finalized_invoice, priced

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from apps.billing.services.rate_cards import add_rate, create_rate_card
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 
 from .usage import at
 

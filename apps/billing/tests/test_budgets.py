@@ -9,9 +9,9 @@ from django.core import mail
 from apps.billing.models import BudgetNotice
 from apps.billing.services.budgets import create_budget, update_budget
 from apps.billing.services.cycle import run_cycle
+from apps.core.actor import Actor
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
-from apps.identity.actor import Actor
-from apps.identity.policy import Principal
+from apps.core.policy import Principal
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 
 from . import usage as u

@@ -11,9 +11,9 @@ from apps.billing.periods import period_of
 from apps.billing.rollup import roll_up
 from apps.billing.services.cycle import run_cycle
 from apps.billing.services.invoices import close_period, finalize_invoice, issue_credit_note
+from apps.core.actor import Actor
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
-from apps.identity.actor import Actor
-from apps.identity.policy import Principal
+from apps.core.policy import Principal
 from apps.identity.tests.factories import ProjectFactory
 
 from .invoicing import closing_time, draft_invoice, finalized_invoice, priced, usage_of

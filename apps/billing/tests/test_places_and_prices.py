@@ -9,8 +9,8 @@ from apps.billing.models import Invoice
 from apps.billing.periods import period_of
 from apps.billing.selectors import domain_totals, domains_for_totals, invoices_for
 from apps.billing.services.cycle import run_cycle
-from apps.identity.actor import Actor
-from apps.identity.policy import Principal
+from apps.core.actor import Actor
+from apps.core.policy import Principal
 from apps.identity.services.projects import move_project
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.metering import events as e

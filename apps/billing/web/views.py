@@ -3,8 +3,8 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.identity.selectors import get_or_404
-from apps.portal.decorators import portal_view
+from apps.core.scoping import get_or_404
+from apps.core.web.decorators import portal_view
 
 from .. import selectors
 from ..money import unit_hours

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.views import ServiceViewSet
-from apps.identity.selectors import get_or_404
+from apps.core.scoping import get_or_404
 from apps.infrastructure.models import HostAuditFinding
 from apps.infrastructure.selectors import hosts_for
 

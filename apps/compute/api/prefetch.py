@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import NotFound
-from apps.identity.selectors import get_or_404
+from apps.core.scoping import get_or_404
 from apps.images.selectors import images_for
 from apps.infrastructure.selectors import hosts_for
 from apps.jobs.models import Job

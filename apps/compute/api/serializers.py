@@ -6,7 +6,7 @@ import hashlib
 
 from rest_framework import serializers
 
-from apps.identity.models import PLATFORM
+from apps.infrastructure.selectors import sees_hosts
 
 from ..models import AffinityGroup, Instance, Keypair, ServiceOffering
 from ..services.keypairs import ED25519, RSA
@@ -137,8 +137,7 @@ class InstanceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _sees_hosts(self):
-        principal = self.context.get("principal")
-        return principal is not None and principal.can("infrastructure.host.read", PLATFORM)
+        return sees_hosts(self.context.get("principal"))
 
     def get_zone_name(self, instance) -> str | None:
         return instance.zone.name if instance.zone_id else None

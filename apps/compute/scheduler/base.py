@@ -1,10 +1,7 @@
-"""Filter and weigher bases, their registries, and loading the configured ones by name."""
+"""Filter and weigher bases, and loading the configured ones by name."""
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
-
-_filters = {}
-_weighers = {}
 
 
 class Filter:
@@ -50,24 +47,6 @@ class Weigher:
     @property
     def multiplier(self):
         return 1.0
-
-
-def register_filter(cls):
-    _filters[cls.name] = cls
-    return cls
-
-
-def register_weigher(cls):
-    _weighers[cls.name] = cls
-    return cls
-
-
-def filter_registry():
-    return dict(_filters)
-
-
-def weigher_registry():
-    return dict(_weighers)
 
 
 def load(names, registry, kind):

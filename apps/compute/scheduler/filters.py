@@ -7,10 +7,9 @@ from django.db.models import Q
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Zone
 
-from .base import Filter, register_filter
+from .base import Filter
 
 
-@register_filter
 class ComputeFilter(Filter):
     """Only hosts that are up, enabled, not in maintenance, in an enabled zone."""
 
@@ -20,7 +19,6 @@ class ComputeFilter(Filter):
         return capacity.schedulable() & Q(zone_id__in=Zone.objects.filter(enabled=True).values("id"))
 
 
-@register_filter
 class AvailabilityZoneFilter(Filter):
     name = "availability_zone"
 
@@ -31,7 +29,6 @@ class AvailabilityZoneFilter(Filter):
         return Q(zone_id=request.zone_id)
 
 
-@register_filter
 class HostTagsFilter(Filter):
     """The offering's host tags must all be on the host."""
 
@@ -44,7 +41,6 @@ class HostTagsFilter(Filter):
         return Q(tags__contains=list(request.host_tags))
 
 
-@register_filter
 class RamFilter(Filter):
     """Free RAM: (ram_mb - reserved_host_memory_mb) * ram ratio - ram_mb_used."""
 
@@ -54,7 +50,6 @@ class RamFilter(Filter):
         return capacity.ram_fits(request.amounts.ram_mb)
 
 
-@register_filter
 class CoreFilter(Filter):
     """Free vCPUs: cpus * cpu ratio - vcpus_used."""
 
@@ -64,7 +59,6 @@ class CoreFilter(Filter):
         return capacity.vcpus_fit(request.amounts.vcpus)
 
 
-@register_filter
 class DiskFilter(Filter):
     """Free disk: (disk_gb - reserved_host_disk_mb) * disk ratio - disk_gb_used."""
 
@@ -78,7 +72,6 @@ class DiskFilter(Filter):
 HYPERVISOR_TYPES_SERVING = {"kvm": ("kvm", "qemu")}
 
 
-@register_filter
 class ImagePropertiesFilter(Filter):
     """The image's architecture and hypervisor type, when it names them, must be the host's."""
 
@@ -100,7 +93,6 @@ class ImagePropertiesFilter(Filter):
         return condition
 
 
-@register_filter
 class IsolatedHostsFilter(Filter):
     """Isolated images run only on isolated hosts, and isolated hosts run only isolated images."""
 
@@ -110,7 +102,6 @@ class IsolatedHostsFilter(Filter):
         return Q(isolated=request.image.isolated)
 
 
-@register_filter
 class DifferentHostFilter(Filter):
     """Scheduler hint different_host: none of the hosts of the named instances."""
 
@@ -123,7 +114,6 @@ class DifferentHostFilter(Filter):
         return ~Q(id__in=request.different_host)
 
 
-@register_filter
 class SameHostFilter(Filter):
     """Scheduler hint same_host: one of the hosts of the named instances."""
 
@@ -136,7 +126,6 @@ class SameHostFilter(Filter):
         return Q(id__in=request.same_host)
 
 
-@register_filter
 class CidrAffinityFilter(Filter):
     """Scheduler hints build_near_host_ip + cidr: the host's management address is in that network."""
 
@@ -149,7 +138,6 @@ class CidrAffinityFilter(Filter):
         return Q(management_ip__inet_within=str(ipaddress.ip_network(request.near_network, strict=False)))
 
 
-@register_filter
 class AffinityFilter(Filter):
     """An affinity group's next member goes where its members are (anywhere for the first)."""
 
@@ -162,7 +150,6 @@ class AffinityFilter(Filter):
         return Q(id__in=request.group_hosts)
 
 
-@register_filter
 class AntiAffinityFilter(Filter):
     """An anti-affinity group's members each get a host none of the others is on."""
 
@@ -173,3 +160,20 @@ class AntiAffinityFilter(Filter):
 
     def condition(self, request):
         return ~Q(id__in=request.group_hosts)
+
+
+FILTERS = (
+    ComputeFilter,
+    AvailabilityZoneFilter,
+    HostTagsFilter,
+    RamFilter,
+    CoreFilter,
+    DiskFilter,
+    ImagePropertiesFilter,
+    IsolatedHostsFilter,
+    DifferentHostFilter,
+    SameHostFilter,
+    CidrAffinityFilter,
+    AffinityFilter,
+    AntiAffinityFilter,
+)

@@ -6,9 +6,15 @@
    capacity is claimed with one conditional UPDATE
    (apps.infrastructure.capacity.claim). A claim lost to a concurrent request
    moves on to the next candidate.
-3. When no candidate is left, NoValidHost (409) says how many hosts each
-   filter removed; counting costs a query per filter, so it is done only then.
+3. When no candidate is left, NoValidHost (409). Its message is the same for
+   everyone (it is also the audit event's, which tenants read): tenants learn
+   nothing of the hosts. With `explain`, for those who may see hosts, its
+   details say how many hosts there are and how many each filter removed;
+   counting costs a query per filter, so it is done only then, and logged for
+   operators either way.
 """
+
+import logging
 
 from django.conf import settings
 from django.db.models import ExpressionWrapper, F, FloatField, Max, Min, Value, Window
@@ -18,10 +24,14 @@ from apps.core.errors import Conflict
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host
 
-from . import filters, weighers  # noqa: F401  (register the built-in filters and weighers)
-from .base import filter_registry, load, weigher_registry
+from .base import load
+from .filters import FILTERS
+from .weighers import WEIGHERS
+
+log = logging.getLogger(__name__)
 
 CANDIDATES_PER_PAGE = 16
+NO_CAPACITY = "There is no capacity for this request."
 
 
 class NoValidHost(Conflict):
@@ -29,15 +39,18 @@ class NoValidHost(Conflict):
 
 
 def configured_filters():
-    return load(settings.CLOUDMGR_SCHEDULER_FILTERS, filter_registry(), "filter")
+    return load(settings.CLOUDMGR_SCHEDULER_FILTERS, {f.name: f for f in FILTERS}, "filter")
 
 
 def configured_weighers():
-    return load(settings.CLOUDMGR_SCHEDULER_WEIGHERS, weigher_registry(), "weigher")
+    return load(settings.CLOUDMGR_SCHEDULER_WEIGHERS, {w.name: w for w in WEIGHERS}, "weigher")
 
 
-def place(request):
-    """Claim capacity for `request` on the best host that passes every filter and return the host."""
+def place(request, *, explain=False):
+    """Claim capacity for `request` on the best host that passes every filter and return the host.
+
+    `explain`: a refusal's details say why, host counts included (for those who may see hosts).
+    """
     active = [f for f in configured_filters() if f.wanted(request)]
     in_python = [f for f in active if f.checks_in_python]
     # The zone rides along: the new instance is answered with its zone's name.
@@ -54,7 +67,7 @@ def place(request):
                 return host
             lost += 1
         if len(page) < CANDIDATES_PER_PAGE:
-            raise _no_valid_host(request, active, lost)
+            raise _no_valid_host(request, active, lost, explain)
 
 
 def _filtered(queryset, active, request):
@@ -86,7 +99,7 @@ def _scaled(value):
     return Coalesce((value - low) / NullIf(high - low, Value(0.0)), Value(0.0))
 
 
-def _no_valid_host(request, active, lost):
+def _no_valid_host(request, active, lost, explain):
     hosts = Host.objects.all()
     total = remaining = hosts.count()
     removed = []
@@ -107,11 +120,6 @@ def _no_valid_host(request, active, lost):
         for name, count in failed.items():
             remaining -= count
             removed.append({"filter": name, "removed": count, "remaining": remaining})
-    summary = ", ".join(f"{r['filter']} removed {r['removed']}" for r in removed if r["removed"])
-    message = f"No host can take this instance ({total} hosts"
-    message += f"; {summary})." if summary else ")."
-    if lost:
-        message += f" {lost} fitting hosts were taken by concurrent requests."
-    return NoValidHost(
-        message, details={"hosts": total, "filters": removed, "lost_to_concurrent_claims": lost}
-    )
+    details = {"hosts": total, "filters": removed, "lost_to_concurrent_claims": lost}
+    log.info("no valid host for consumer %s: %s", request.consumer_id, details)
+    return NoValidHost(NO_CAPACITY, details=details if explain else {})

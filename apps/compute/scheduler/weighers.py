@@ -5,10 +5,9 @@ from django.db.models.functions import Random
 
 from apps.infrastructure import capacity
 
-from .base import Weigher, register_weigher
+from .base import Weigher
 
 
-@register_weigher
 class RamWeigher(Weigher):
     """More free RAM weighs more; a negative multiplier fills the fullest host first (stacking).
 
@@ -26,7 +25,6 @@ class RamWeigher(Weigher):
         return settings.CLOUDMGR_SCHEDULER_RAM_WEIGHT_MULTIPLIER
 
 
-@register_weigher
 class ChanceWeigher(Weigher):
     """A random order: every host that passes the filters is as likely as any other.
 
@@ -38,3 +36,6 @@ class ChanceWeigher(Weigher):
 
     def expression(self, request):
         return Random()
+
+
+WEIGHERS = (RamWeigher, ChanceWeigher)

@@ -2,19 +2,19 @@
 
 Everything happens in the request's one transaction: a refusal at any step
 (quota, no valid host, a bad reference) leaves nothing behind. The spawn task
-goes to the host's agent only after the commit (apps/compute/dispatch.py).
+goes to the host's agent only after the commit (apps/infrastructure/hostwork/dispatch.py).
 """
 
-from django.conf import settings
-
 from apps.audit.recorder import audited
+from apps.compute.launch_images import launch_image, traits
 from apps.identity.services.common import require
 from apps.infrastructure.capacity import Amounts
-from apps.jobs.services import create_job
+from apps.infrastructure.hostwork import dispatch
+from apps.infrastructure.hostwork.kinds import work_for
+from apps.infrastructure.selectors import sees_hosts
 from apps.quotas import services as quotas
 
-from .. import dispatch, states
-from ..images import launch_image, traits
+from .. import states
 from ..models import Instance
 from ..scheduler.placement import place
 from ..scheduler.request import PlacementRequest
@@ -68,7 +68,7 @@ def create_instance(
             ephemeral_disk_gb=offering.ephemeral_disk_gb,
         )
         op.object = instance
-        quotas.claim(project, {"instances": 1, "vcpus": instance.vcpus, "ram_mb": instance.ram_mb}, instance)
+        quotas.claim(project, instance.quota(), instance, reader=actor.principal)
         host = place(
             PlacementRequest(
                 consumer_id=instance.pk,
@@ -81,20 +81,22 @@ def create_instance(
                 near_network=hints["near_network"],
                 group_policy=group.policy if group else None,
                 group_hosts=launch.group_hosts(group),
-            )
+            ),
+            explain=sees_hosts(actor.principal),
         )
         instance.host, instance.zone = host, host.zone
         instance.vm_state, instance.task_state = states.placed_for("spawn")
         instance.save(force_insert=True)
-        op.details = {"host": host.name, "offering": offering.name, "image": str(image.pk)}
-        job = create_job(
-            SPAWN_JOB,
-            queue=host.queue,
+        op.details = {"offering": offering.name, "image": str(image.pk)}
+        op.platform_details = {"host": host.name}
+        job = dispatch.start(
+            work_for(SPAWN_JOB),
+            host=host,
+            action=action,
             payload={"instance_id": str(instance.pk), "action": "spawn"},
             target=project.target(),
             obj=instance,
             actor=actor,
-            deadline_s=settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS,
+            subject=instance,
         )
-        dispatch.send_on_commit(job, instance)
     return instance, job

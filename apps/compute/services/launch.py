@@ -3,8 +3,9 @@
 import ipaddress
 import uuid
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.infrastructure.models import Zone
+from apps.infrastructure.selectors import sees_hosts
 
 from .. import states
 from ..models import AffinityGroup, Keypair, ServiceOffering
@@ -111,7 +112,10 @@ def _hosts_of(principal, ids, hint):
 
 
 def placement_hints(principal, hints):
-    """{same_host, different_host: host ids; near_network: CIDR or None} from the API's scheduler hints."""
+    """{same_host, different_host: host ids; near_network: CIDR or None} from the API's scheduler hints.
+
+    build_near_host_ip with cidr is for those who may see hosts: it names their management addresses.
+    """
     hints = hints or {}
     unknown = set(hints) - HINTS
     if unknown:
@@ -121,6 +125,11 @@ def placement_hints(principal, hints):
         if hints.get(hint):
             parsed[hint] = _hosts_of(principal, _instance_ids(hints[hint], hint), hint)
     near, cidr = hints.get("build_near_host_ip"), hints.get("cidr")
+    if (near or cidr) and not sees_hosts(principal):
+        # Placing by the hosts' management addresses would let a tenant probe them.
+        raise PermissionDenied(
+            "build_near_host_ip and cidr are hints for cloud administrators.", code="hint_not_allowed"
+        )
     if bool(near) != bool(cidr):
         raise _bad_hint("build_near_host_ip and cidr go together.")
     if near:

@@ -3,23 +3,27 @@
 An action starts with a compare-and-set move of the instance (states.begin)
 and a job on the host's queue, in one transaction; the task is sent after the
 commit. The host's answer, or the job's deadline passing, ends the action
-(states.finish) exactly once, and a finished spawn failure or delete gives
-back the host capacity and the quota the instance held.
+(states.finish) exactly once.
+
+An instance holds its quota and host capacity from its create until its host
+confirms its delete, and only then gives them back: whatever else fails, an
+instance that could run, or be made to run (a rebuild or a hard reboot from
+`error`), is counted. A failed or overdue spawn leaves the instance in `error`,
+still counted, until its owner deletes it.
 """
 
-from django.conf import settings
 from django.utils import timezone
 
 from apps.audit.recorder import audited
+from apps.compute.launch_images import launch_image
 from apps.core.errors import Conflict
 from apps.identity.services.common import require
 from apps.infrastructure import capacity
-from apps.infrastructure.models import Host
-from apps.jobs.services import create_job
+from apps.infrastructure.hostwork import dispatch
+from apps.infrastructure.hostwork.kinds import work_for
 from apps.quotas import services as quotas
 
-from .. import dispatch, states
-from ..images import launch_image
+from .. import states
 from ..models import Instance
 
 JOB_PREFIX = "compute.instance."
@@ -42,23 +46,22 @@ def act(actor, instance, action_name, *, changes=None, **options):
         if current.host is None:
             raise Conflict(f"Instance {instance} has no host.", code="instance_has_no_host")
         states.begin(current, action_name, **(changes or {}))
-        op.details = {"host": current.host.name, **options}
-        return _job_for_host(actor, current, action_name, options)
+        op.details = options
+        op.platform_details = {"host": current.host.name}
+        return _job_for_host(actor, action, current, action_name, options)
 
 
-def _job_for_host(actor, instance, action_name, options):
+def _job_for_host(actor, action, instance, action_name, options):
     """The job carrying the action to the instance's host, sent once the transaction commits."""
-    job = create_job(
-        job_kind(action_name),
-        queue=instance.host.queue,
+    return dispatch.start(
+        work_for(job_kind(action_name)),
+        host=instance.host,
+        action=action,
         payload={"instance_id": str(instance.pk), "action": action_name, **options},
         target=instance.target(),
         obj=instance,
         actor=actor,
-        deadline_s=settings.CLOUDMGR_INSTANCE_ACTION_DEADLINE_SECONDS,
     )
-    dispatch.send_on_commit(job)
-    return job
 
 
 def rebuild(actor, instance, image_id):
@@ -78,7 +81,7 @@ def request_console_log(actor, instance, max_bytes):
         current = Instance.objects.select_related("host").get(pk=instance.pk)
         if current.host is None or current.vm_state == states.DELETED:
             raise Conflict(f"Instance {instance} is on no host.", code="instance_has_no_host")
-        return _job_for_host(actor, current, CONSOLE_LOG, {"max_bytes": max_bytes})
+        return _job_for_host(actor, action, current, CONSOLE_LOG, {"max_bytes": max_bytes})
 
 
 def release_resources(instance_id):
@@ -105,17 +108,11 @@ def action_succeeded(instance_id, action_name, **reported):
 
 
 def action_failed(instance_id, action_name, code, message):
-    """The host could not do it (or never answered before the deadline).
+    """The host could not do it (or never answered before the deadline): nothing is given back.
 
-    A failed spawn gives its capacity and quota back, unless the host is down:
-    its guest may still be running, so the claims stay until the host is fenced
-    or returns (DESIGN.md).
+    Even a failed spawn keeps its claims: an abandoned spawn may still define its
+    guest, and a host that is down may still run it (DESIGN.md).
     """
-    host_id = Instance.objects.filter(pk=instance_id).values_list("host_id", flat=True).first()
-    if not states.finish(
+    return states.finish(
         instance_id, action_name, succeeded=False, fault_code=code[:64], fault_message=message[:1024]
-    ):
-        return False
-    if action_name == "spawn" and Host.objects.filter(pk=host_id, state=Host.UP).exists():
-        release_resources(instance_id)
-    return True
+    )

@@ -1,7 +1,7 @@
 """Service offerings: cloud admins create, change and delete them; tenants pick from them."""
 
 from apps.audit.recorder import audited
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.identity.services.common import require, save_unique
 from apps.infrastructure.services.common import refuse_if_used
 

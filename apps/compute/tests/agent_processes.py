@@ -5,6 +5,7 @@ Each agent is its own process with its own data directory, its own queue
 to the controller under test over HTTP and takes tasks from Redis.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import redis
 from django.conf import settings
 
 from agent import protocol
+from agent.worker import FAKE_FAULTS_FILE
 from apps.infrastructure.services.hosts import add_host
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -45,7 +47,7 @@ class AgentProcess:
             capture_output=True,
             timeout=ENROLL_TIMEOUT_SECONDS,
         )
-        environment = {
+        self.environment = {
             **os.environ,
             **{
                 f"CLOUDMGR_AGENT_{key.upper()}": str(value)
@@ -58,11 +60,15 @@ class AgentProcess:
                 }.items()
             },
         }
-        with self.log_path.open("wb") as log:
+        self.start()
+
+    def start(self):
+        """Run the agent (again): tasks waiting on its queue are taken as after a restart."""
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "agent", "run"],
                 cwd=REPOSITORY,
-                env=environment,
+                env=self.environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -70,7 +76,12 @@ class AgentProcess:
     def log(self):
         return self.log_path.read_text(errors="replace")
 
-    def stop(self):
+    def set_faults(self, **faults):
+        """The fake driver's faults (agent/drivers/fake.py), read at every step: set_faults(start="fail")."""
+        (self.data_dir / FAKE_FAULTS_FILE).write_text(json.dumps(faults))
+
+    def halt(self):
+        """Stop the process; the host's queue and what waits on it stay."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGQUIT)
             try:
@@ -78,5 +89,8 @@ class AgentProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def stop(self):
+        self.halt()
         queue = protocol.queue_for_host(self.name)
         redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue, f"_kombu.binding.{queue}")

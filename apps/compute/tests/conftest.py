@@ -1,7 +1,8 @@
 """Fixtures of the compute tests: a tenant with an image and an offering, hosts, and no drift afterwards.
 
-After every test, the quota usage must match the claims (`recalcquota` finds
-nothing) and each host's *_used columns must equal the sum of its allocations.
+After every test, `recalcquota` must find nothing (every live instance and
+image holds its claims, no claim outlives its holder, usage matches the claims)
+and each host's *_used columns must equal the sum of its allocations.
 """
 
 import pytest
@@ -38,9 +39,8 @@ def allocation_drift():
 @pytest.fixture(autouse=True)
 def _no_drift(_django_db_helper):
     yield
-    drifts, orphans = recalculate()
-    assert not drifts, f"quota drift after the test: {drifts}"
-    assert not orphans, f"orphan quota claims after the test: {orphans}"
+    found = recalculate()
+    assert found.clean, f"quota drift after the test: {found}"
     assert not allocation_drift(), f"host allocation drift after the test: {allocation_drift()}"
 
 

@@ -1,4 +1,5 @@
-"""Factories for compute objects; an InstanceFactory instance is active on a host (no capacity claimed)."""
+"""Factories for compute objects; an InstanceFactory instance is active on a host, holding its quota
+(but no host capacity)."""
 
 import factory
 
@@ -6,6 +7,7 @@ from apps.compute import states
 from apps.compute.models import AffinityGroup, Instance, ServiceOffering
 from apps.identity.tests.factories import ProjectFactory
 from apps.infrastructure.tests.factories import HostFactory
+from apps.quotas import services as quotas
 
 
 class OfferingFactory(factory.django.DjangoModelFactory):
@@ -30,6 +32,7 @@ class AffinityGroupFactory(factory.django.DjangoModelFactory):
 class InstanceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Instance
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"instance-{n}")
     project = factory.SubFactory(ProjectFactory)
@@ -42,3 +45,9 @@ class InstanceFactory(factory.django.DjangoModelFactory):
     vcpus = factory.LazyAttribute(lambda o: o.offering.vcpus)
     ram_mb = factory.LazyAttribute(lambda o: o.offering.ram_mb)
     root_disk_gb = factory.LazyAttribute(lambda o: o.offering.root_disk_gb)
+
+    @factory.post_generation
+    def quota(instance, create, extracted, **kwargs):
+        """A live instance holds its quota, as after a launch: recalcquota checks it after each test."""
+        if create and instance.vm_state != states.DELETED:
+            quotas.claim(instance.project, instance.quota(), instance)

@@ -3,8 +3,8 @@
 from apps.compute import states
 from apps.compute.services.affinity import create_affinity_group
 from apps.compute.services.keypairs import create_keypair
+from apps.core.actor import Actor
 from apps.core.tests.isolation import Case, per_tenant, platform
-from apps.identity.actor import Actor
 from apps.images.tests.factories import active_image
 from apps.infrastructure.tests.factories import HostFactory
 

@@ -35,9 +35,9 @@ def _prepare(job):
     from django.contrib.contenttypes.models import ContentType
 
     from apps.compute.services.instances import create_instance
-    from apps.identity.actor import Actor
+    from apps.core.actor import Actor
+    from apps.core.policy import Principal
     from apps.identity.models import Project, User
-    from apps.identity.policy import Principal
 
     # Racers outlive a test's database flush, which gives the content types new ids.
     ContentType.objects.clear_cache()

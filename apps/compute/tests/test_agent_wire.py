@@ -16,10 +16,10 @@ from django.utils import timezone
 from kombu import Connection
 
 from agent import protocol, signing
-from apps.compute.dispatch import redispatch_jobs
 from apps.compute.models import Instance
 from apps.conftest import login
 from apps.images.tests.factories import active_image
+from apps.infrastructure.hostwork.dispatch import redispatch_jobs
 from apps.infrastructure.models import Allocation, Host
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.jobs.models import Job
@@ -166,7 +166,7 @@ def test_running_progress_and_success_reports_carry_the_instance_to_active(
     assert agent.report(job, task, "succeeded", result=instance_result(instance)).status_code == 200
 
 
-def test_a_failed_spawn_report_fails_the_job_and_gives_everything_back(
+def test_a_failed_spawn_report_fails_the_job_and_the_instance_in_error_keeps_its_claims(
     agent, api, project, offering, image, django_capture_on_commit_callbacks
 ):
     instance, job = launch(api, offering, image, django_capture_on_commit_callbacks)
@@ -176,8 +176,8 @@ def test_a_failed_spawn_report_fails_the_job_and_gives_everything_back(
     instance.refresh_from_db()
     assert (job.state, job.error_code) == ("failed", "image_fetch_failed")
     assert (instance.vm_state, instance.fault_message) == ("error", "HTTP 404")
-    assert not Allocation.objects.filter(consumer_id=instance.pk).exists()
-    assert quotas.usage_of(project)["instances"][1] == 0
+    assert Allocation.objects.filter(consumer_id=instance.pk).exists()
+    assert quotas.usage_of(project)["instances"][1] == 1
 
 
 def test_a_host_cannot_report_on_another_hosts_task_or_instance(

@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from apps.compute.models import AffinityGroup
 from apps.compute.services.affinity import create_affinity_group
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.tests.factories import grant
 from apps.portal.tests import browser
 

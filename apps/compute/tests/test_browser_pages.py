@@ -7,8 +7,8 @@ import pytest
 
 from apps.compute import states
 from apps.compute.services.keypairs import create_keypair
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.tests.factories import grant
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host

@@ -9,9 +9,10 @@ from django.core.management import CommandError, call_command
 
 from apps.compute.models import AffinityGroup, Keypair, ServiceOffering
 from apps.compute.services.affinity import create_affinity_group
+from apps.core.actor import Actor
 from apps.core.errors import ValidationFailed
-from apps.identity.actor import Actor
 from apps.identity.tests.factories import DomainFactory
+from apps.quotas import services as quotas
 
 from .factories import InstanceFactory, OfferingFactory
 
@@ -157,7 +158,9 @@ def test_an_affinity_group_with_live_members_cannot_be_deleted(api, project):
     assert api.get(f"/api/v1/affinity-groups/{group['id']}/").data["instance_ids"] == [str(instance.id)]
     response = api.delete(f"/api/v1/affinity-groups/{group['id']}/")
     assert (response.status_code, response.data["error"]["code"]) == (409, "affinity_group_not_empty")
+    # As a confirmed delete leaves it: deleted, its quota given back.
     type(instance).objects.filter(pk=instance.pk).update(vm_state="deleted")
+    quotas.release(instance)
     assert api.delete(f"/api/v1/affinity-groups/{group['id']}/").status_code == 204
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from apps.compute.models import Instance
+from apps.core.actor import Actor
 from apps.core.tests.controllers import database_url
-from apps.identity.actor import Actor
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory

@@ -7,8 +7,8 @@ import pytest
 from apps.compute.models import Instance
 from apps.compute.services.keypairs import create_keypair
 from apps.conftest import login
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.images.tests.factories import active_image, queued_image
 from apps.infrastructure.models import Allocation, Host
@@ -57,13 +57,26 @@ def test_a_member_launches_an_instance_and_gets_the_spawn_job(api, project, offe
     assert api.get(f"/api/v1/jobs/{job.pk}/").data["state"] == "pending"
 
 
-def test_when_no_host_fits_the_answer_is_409_with_what_each_filter_removed(api, project, offering, image):
+def test_when_no_host_fits_a_tenant_hears_only_that_there_is_no_capacity(api, project, offering, image):
     HostFactory(maintenance=True)
     HostFactory(ram_mb=1024, reserved_host_memory_mb=512)
     response = launch(api, offering, image)
     assert response.status_code == 409
+    assert response.data["error"] == {
+        "code": "no_valid_host",
+        "message": "There is no capacity for this request.",
+        "details": {},
+    }
+    assert nothing_created(project)
+
+
+def test_when_no_host_fits_a_cloud_admin_hears_what_each_filter_removed(admin_api, project, offering, image):
+    HostFactory(maintenance=True)
+    HostFactory(ram_mb=1024, reserved_host_memory_mb=512)
+    response = launch(admin_api, offering, image, project_id=str(project.pk))
+    assert response.status_code == 409
     error = response.data["error"]
-    assert error["code"] == "no_valid_host"
+    assert (error["code"], error["message"]) == ("no_valid_host", "There is no capacity for this request.")
     assert error["details"]["hosts"] == 2
     assert {f["filter"]: f["removed"] for f in error["details"]["filters"] if f["removed"]} == {
         "compute": 1,
@@ -123,7 +136,7 @@ def test_each_refused_reference_has_its_own_code_and_nothing_is_created(api, pro
             400,
             "bad_scheduler_hint",
         ),
-        ({"scheduler_hints": {"build_near_host_ip": "10.0.0.1"}}, 400, "bad_scheduler_hint"),
+        ({"scheduler_hints": {"build_near_host_ip": "10.0.0.1"}}, 403, "hint_not_allowed"),
         ({"user_data": base64.b64encode(b"x" * 65536).decode()}, 400, "user_data_too_large"),
     ]
     for fields, status, code in cases:
@@ -198,7 +211,7 @@ def test_anti_affinity_members_get_different_hosts_until_none_is_left(api, proje
     assert group.status_code == 201
     responses = [launch(api, offering, image, affinity_group_id=group.data["id"]) for _ in range(3)]
     assert [r.status_code for r in responses] == [202, 202, 409]
-    assert responses[2].data["error"]["details"]["filters"]
+    assert responses[2].data["error"]["code"] == "no_valid_host"
     hosts = set(Instance.objects.filter(affinity_group_id=group.data["id"]).values_list("host_id", flat=True))
     assert len(hosts) == 2
 

@@ -9,12 +9,15 @@ report to it. Nothing in between is replaced.
 import uuid
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
+from kombu import Connection
 
+from agent import protocol
 from agent.tests.builders import qcow2_bytes
 from apps.compute.models import Instance
+from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
-from apps.identity.actor import Actor
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Allocation, Host
 from apps.infrastructure.services.heartbeats import mark_silent_hosts_down
@@ -22,6 +25,7 @@ from apps.infrastructure.tests.factories import ZoneFactory
 from apps.jobs.models import Job
 from apps.jobs.services import sweep_overdue
 from apps.quotas import services as quotas
+from cloudmgr.celery import app
 
 from .agent_processes import AgentProcess
 
@@ -141,27 +145,132 @@ def launch_and_wait(api, offering, image):
     return settled(response.data["id"]), Job.objects.get(pk=response.data["job_id"])
 
 
-def test_a_spawn_the_hypervisor_refuses_ends_in_error_and_gives_everything_back(
+CLAIMS = {"instances": 1, "vcpus": 1, "ram_mb": 1024}
+
+
+def holds_its_claims(instance):
+    return (
+        Allocation.objects.filter(consumer_id=instance.pk).exists() and quotas.claimed_by(instance) == CLAIMS
+    )
+
+
+def finished_action(api, instance_id, action, body=None):
+    """Start an action and return (instance, job) once it ended, whether it succeeded or not."""
+    response = api.post(f"/api/v1/instances/{instance_id}/{action}/", body or {}, format="json")
+    assert response.status_code == 202, response.content
+    wait_until(lambda: settled(instance_id) is not None, WAIT_SECONDS, f"{action} to end")
+    return settled(instance_id), Job.objects.get(pk=response.data["job_id"])
+
+
+def leaves_no_trace(agent, instance_id, since):
+    """The host reported, after `since`, no busy operation and no domain for the instance; no files remain."""
+    host = Host.objects.get(name=agent.name)
+    listed = {i["instance_id"] for i in (host.reported_inventory or {}).get("instances", [])}
+    return (
+        host.inventory_reported_at is not None
+        and host.inventory_reported_at > since
+        and host.stuck_operations == 0
+        and str(instance_id) not in listed
+        and not (agent.data_dir / "instances" / str(instance_id)).exists()
+    )
+
+
+def test_a_failed_spawn_leaves_nothing_on_the_host_and_its_instance_runs_again_only_with_its_claims(
     start_agents, api, project, offering, qcow2_image
 ):
-    (agent,) = start_agents(1, driver="fake", fake_faults="spawn:fail")
+    (agent,) = start_agents(1, driver="fake")
+    agent.set_faults(start="fail")
+    quotas.set_limit(Actor.system("test"), project, "instances", 1)
+
     instance, job = launch_and_wait(api, offering, qcow2_image)
     assert (instance.vm_state, job.state) == ("error", "failed"), agent.log()[-2000:]
-    assert instance.fault_code == job.error_code != ""
+    assert instance.fault_code == job.error_code == "hypervisor_error"
+    assert holds_its_claims(instance)
+    wait_until(lambda: leaves_no_trace(agent, instance.pk, job.finished_at), WAIT_SECONDS, "a clean host")
+    second = api.post(
+        "/api/v1/instances/",
+        {"name": "second", "offering_id": str(offering.id), "image_id": str(qcow2_image.id)},
+        format="json",
+    )
+    assert (second.status_code, second.data["error"]["code"]) == (409, "quota_exceeded")
+
+    # Nothing on the host to power cycle: the hard reboot fails and the instance stays counted.
+    instance, job = finished_action(api, instance.pk, "reboot", {"type": "hard"})
+    assert (instance.vm_state, job.error_code) == ("error", "instance_not_found")
+    assert holds_its_claims(instance)
+
+    agent.set_faults()
+    instance, job = finished_action(api, instance.pk, "rebuild", {"image_id": str(qcow2_image.id)})
+    assert (instance.vm_state, instance.power_state, job.state) == ("active", "running", "succeeded")
+    assert holds_its_claims(instance)
+    assert quotas.usage_of(project)["instances"] == (1, 1)
+    assert Host.objects.get(name=agent.name).ram_mb_used == 1024
+
+    instance = act(api, instance.pk, "delete")
     assert not Allocation.objects.filter(consumer_id=instance.pk).exists()
-    assert quotas.usage_of(project)["instances"][1] == 0
+    assert quotas.usage_of(project)["instances"] == (1, 0)
 
 
-def test_a_spawn_that_hangs_is_abandoned_at_its_deadline_and_never_hangs_the_job(
+def test_a_spawn_past_its_deadline_keeps_its_claims_and_its_abandoned_thread_runs_no_guest(
     start_agents, api, project, offering, qcow2_image, settings
 ):
-    (agent,) = start_agents(1, driver="fake", fake_faults="spawn:hang")
+    (agent,) = start_agents(1, driver="fake")
+    # The hypervisor takes the define and does not answer; the watchdog abandons the spawn.
+    agent.set_faults(define="stall")
     settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS = 8
     instance, job = launch_and_wait(api, offering, qcow2_image)
     assert (instance.vm_state, job.state, job.error_code) == ("error", "failed", "timeout"), agent.log()[
         -2000:
     ]
-    assert not Allocation.objects.filter(consumer_id=instance.pk).exists()
+    assert holds_its_claims(instance)
+
+    # It answers at last: the abandoned thread goes on, finds its deadline gone and removes the domain.
+    answered_at = timezone.now()
+    agent.set_faults()
+    wait_until(lambda: leaves_no_trace(agent, instance.pk, answered_at), WAIT_SECONDS, "a clean host")
+    instance.refresh_from_db()
+    assert (instance.vm_state, instance.power_state) == ("error", "nostate")
+    assert holds_its_claims(instance)
+
+
+def test_a_spawn_that_reaches_the_host_after_its_instances_delete_does_nothing(
+    start_agents, api, project, offering, qcow2_image
+):
+    (agent,) = start_agents(1, driver="fake")
+    agent.halt()
+    body = {"name": "late", "offering_id": str(offering.id), "image_id": str(qcow2_image.id)}
+    response = api.post("/api/v1/instances/", body, format="json")
+    assert response.status_code == 202, response.content
+    instance_id, spawn_job = response.data["id"], response.data["job_id"]
+    # The spawn is taken off the host's queue, to come back after the delete as a redelivery would.
+    spawn = next_task(agent.name)
+    assert api.delete(f"/api/v1/instances/{instance_id}/").status_code == 202
+
+    agent.start()
+    wait_until(lambda: settled(instance_id) is not None, WAIT_SECONDS, "the delete")
+    assert (settled(instance_id).vm_state, quotas.usage_of(project)["instances"][1]) == ("deleted", 0)
+    redelivered_at = timezone.now()
+    app.send_task(spawn[0], args=[spawn[1]], queue=protocol.queue_for_host(agent.name), retry=False)
+
+    wait_until(
+        lambda: f"{spawn_job} failed: instance {instance_id} was deleted on this host" in agent.log(),
+        WAIT_SECONDS,
+        "the late spawn to be refused",
+    )
+    wait_until(lambda: leaves_no_trace(agent, instance_id, redelivered_at), WAIT_SECONDS, "a clean host")
+    assert Instance.objects.get(pk=instance_id).vm_state == "deleted"
+    assert not Allocation.objects.filter(consumer_id=instance_id).exists()
+
+
+def next_task(host_name):
+    """(task name, envelope) of the next message on the host's queue, taken off it."""
+    with Connection(settings.CELERY_BROKER_URL) as connection:
+        queue = connection.SimpleQueue(protocol.queue_for_host(host_name))
+        message = queue.get(timeout=10)
+        message.ack()
+        args, _kwargs, _embed = message.decode()
+        queue.close()
+        return message.headers["task"], args[0]
 
 
 def test_an_agent_killed_in_the_middle_of_a_spawn_leaves_the_job_failed_and_the_instance_in_error(
@@ -169,7 +278,7 @@ def test_an_agent_killed_in_the_middle_of_a_spawn_leaves_the_job_failed_and_the_
 ):
     # The spawn hangs in the driver so the agent is surely inside it when it dies; it never
     # gets to abandon the spawn at the deadline itself, as the hung-spawn test above shows it would.
-    (agent,) = start_agents(1, driver="fake", fake_faults="spawn:hang")
+    (agent,) = start_agents(1, driver="fake", fake_faults="define:hang")
     settings.CLOUDMGR_SPAWN_DEADLINE_SECONDS = 12
     settings.CLOUDMGR_HOST_DOWN_AFTER_SECONDS = 2
     body = {"name": "orphaned", "offering_id": str(offering.id), "image_id": str(qcow2_image.id)}
@@ -178,7 +287,7 @@ def test_an_agent_killed_in_the_middle_of_a_spawn_leaves_the_job_failed_and_the_
     instance_id, job_id = response.data["id"], response.data["job_id"]
     wait_until(
         lambda: (
-            Job.objects.filter(pk=job_id, state=Job.RUNNING).exists() and "hanging at spawn" in agent.log()
+            Job.objects.filter(pk=job_id, state=Job.RUNNING).exists() and "hanging at define" in agent.log()
         ),
         WAIT_SECONDS,
         "the agent to be inside the spawn",

@@ -152,7 +152,7 @@ def test_the_audit_reports_drift_on_a_real_host_syncs_a_guest_shutdown_and_leave
 
 def test_the_audit_command_prints_the_findings_of_a_host(start_agents, capsys):
     (agent,) = start_agents(1)
-    call_command("audit", "--host", agent.name)
+    call_command("hostaudit", "--host", agent.name)
     out = capsys.readouterr().out
     assert "unmanaged_domain" in out
     assert f"{agent.name} " in out

@@ -8,7 +8,8 @@ from django.utils import timezone
 from apps.compute.models import Instance
 from apps.compute.services.lifecycle import action_failed, action_succeeded
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.tests.factories import UserFactory, grant
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Allocation, Host
@@ -108,17 +109,26 @@ def test_deleting_gives_back_capacity_and_quota_once_the_host_has_deleted_it(api
     assert quotas.usage_of(project)["instances"][1] == 0
 
 
-def test_a_spawn_that_fails_on_a_healthy_host_gives_everything_back(api, offering, image):
+def test_a_spawn_that_fails_on_a_healthy_host_keeps_its_claims_until_the_instance_is_deleted(
+    api, offering, image
+):
     HostFactory()
     body = {"name": "doomed", "offering_id": str(offering.id), "image_id": str(image.id)}
     instance_id = api.post("/api/v1/instances/", body, format="json").data["id"]
     assert action_failed(instance_id, "spawn", "image_fetch_failed", "the image could not be fetched")
     instance = Instance.objects.get(pk=instance_id)
     assert (instance.vm_state, instance.fault_code) == ("error", "image_fetch_failed")
+    assert held(instance) == (True, {"instances": 1, "vcpus": 1, "ram_mb": 1024})
+
+    assert api.delete(f"/api/v1/instances/{instance_id}/").status_code == 202
+    assert held(instance) == (True, {"instances": 1, "vcpus": 1, "ram_mb": 1024})
+    assert action_succeeded(instance_id, "delete")
     assert held(instance) == (False, {})
 
 
-def test_a_spawn_job_past_its_deadline_fails_and_the_instance_goes_to_error(api, offering, image):
+def test_a_spawn_job_past_its_deadline_fails_and_the_instance_goes_to_error_still_counted(
+    api, offering, image
+):
     HostFactory()
     body = {"name": "silent", "offering_id": str(offering.id), "image_id": str(image.id)}
     response = api.post("/api/v1/instances/", body, format="json")
@@ -129,8 +139,34 @@ def test_a_spawn_job_past_its_deadline_fails_and_the_instance_goes_to_error(api,
         None,
         "deadline_exceeded",
     )
-    assert held(instance) == (False, {})
+    assert held(instance) == (True, {"instances": 1, "vcpus": 1, "ram_mb": 1024})
     assert Job.objects.get(pk=response.data["job_id"]).state == "failed"
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "task"), [("rebuild", None, "rebuild"), ("reboot", {"type": "hard"}, "reboot_hard")]
+)
+def test_an_instance_whose_spawn_failed_is_made_runnable_only_with_the_claims_it_still_holds(
+    api, offering, image, project, action, body, task
+):
+    HostFactory()
+    quotas.set_limit(Actor.system(), project, "instances", 1)
+    launch = {"name": "doomed", "offering_id": str(offering.id), "image_id": str(image.id)}
+    instance_id = api.post("/api/v1/instances/", launch, format="json").data["id"]
+    assert action_failed(instance_id, "spawn", "hypervisor_error", "the guest did not start")
+
+    # The instance in error still counts: no second one fits in the quota.
+    refused = api.post("/api/v1/instances/", {**launch, "name": "second"}, format="json")
+    assert (refused.status_code, refused.data["error"]["code"]) == (409, "quota_exceeded")
+
+    instance = Instance.objects.get(pk=instance_id)
+    response = post(api, instance, action, body or {"image_id": str(image.id)})
+    assert response.status_code == 202, response.content
+    assert action_succeeded(instance_id, task, power_state="running")
+    assert Instance.objects.get(pk=instance_id).vm_state == "active"
+    assert held(instance) == (True, {"instances": 1, "vcpus": 1, "ram_mb": 1024})
+    assert quotas.usage_of(project)["instances"] == (1, 1)
+    assert Host.objects.get().ram_mb_used == 1024
 
 
 def test_claims_stay_when_the_host_is_down_because_its_guest_may_still_run(api, offering, image):

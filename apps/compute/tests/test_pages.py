@@ -11,7 +11,7 @@ from django.urls import reverse
 from apps.compute import states
 from apps.compute.models import Instance, Keypair
 from apps.compute.services.keypairs import create_keypair
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.identity.tests.factories import ProjectFactory
 from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs.models import Job

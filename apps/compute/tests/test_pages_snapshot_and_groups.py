@@ -12,8 +12,8 @@ from django.urls import reverse
 from apps.compute import states
 from apps.compute.models import AffinityGroup
 from apps.compute.services.affinity import create_affinity_group
-from apps.identity import policy
-from apps.identity.actor import Actor
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.images.models import Image
 from apps.infrastructure.tests.factories import HostFactory
@@ -69,6 +69,7 @@ def test_a_snapshot_shows_its_job_then_links_to_the_image_it_made(web, project, 
 
     # As the host's upload and report leave it.
     Image.objects.filter(pk=made.pk).update(status=Image.ACTIVE, size_bytes=1024, location="file:///golden")
+    quotas.claim(project, {"image_storage_gb": 1}, made)
     Job.objects.filter(pk=job.pk).update(state=Job.SUCCEEDED, progress=100)
     type(instance).objects.filter(pk=instance.pk).update(task_state=None)
     fragment = web.get(url("instance-state", project, instance.pk)).content.decode()

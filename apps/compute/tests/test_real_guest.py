@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from apps.compute.models import Instance
+from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
-from apps.identity.actor import Actor
 from apps.identity.tests.signing import create_key
 from apps.images.tests.guest_script import run_script
 from apps.infrastructure.models import Host

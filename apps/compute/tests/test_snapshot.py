@@ -14,7 +14,7 @@ from agent.tests.builders import qcow2_bytes
 from apps.compute import states
 from apps.compute.models import Instance
 from apps.compute.tests.factories import InstanceFactory
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.images.models import Image
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.jobs.models import Job

@@ -15,7 +15,7 @@ def every_start():
     """(action, vm_state, allowed) for every action and every resting vm_state with no task."""
     return [
         (name, vm_state, vm_state in action.from_vm and None in action.from_task)
-        for name, action in states.ACTIONS.items()
+        for name, action in states.TRANSITIONS.items()
         if name != "spawn"
         for vm_state in RESTING
     ]
@@ -27,7 +27,7 @@ def test_an_action_starts_only_from_the_states_the_table_allows(root, action_nam
     if allowed:
         states.begin(instance, action_name)
         stored = Instance.objects.get(pk=instance.pk)
-        assert (stored.vm_state, stored.task_state) == (vm_state, states.ACTIONS[action_name].task)
+        assert (stored.vm_state, stored.task_state) == (vm_state, states.TRANSITIONS[action_name].task)
     else:
         with pytest.raises(Conflict) as caught:
             states.begin(instance, action_name)
@@ -39,7 +39,7 @@ def test_an_action_starts_only_from_the_states_the_table_allows(root, action_nam
 def test_no_action_but_delete_starts_while_another_runs(root):
     instance = InstanceFactory()
     states.begin(instance, "stop")
-    for name in states.ACTIONS:
+    for name in states.TRANSITIONS:
         if name == "delete":
             continue
         with pytest.raises(Conflict):

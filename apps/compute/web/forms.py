@@ -2,9 +2,9 @@
 
 from django import forms
 
+from apps.core.web.forms import ServiceForm
 from apps.images.models import Image, ImageMember
 from apps.images.selectors import images_for
-from apps.portal.forms.base import ServiceForm
 
 from ..models import AffinityGroup, Keypair, ServiceOffering
 from ..selectors import available_in

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.infrastructure.web.sections import register_host_section
 
 from .. import selectors, states

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from apps.portal.extensions import ADMIN, DASHBOARD, register_card, register_nav
+from apps.core.web.extensions import ADMIN, DASHBOARD, register_card, register_nav
 
 from .. import selectors, states
 from . import host_sections

@@ -14,20 +14,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import NotFound, PermissionDenied, ServiceError
-from apps.identity.selectors import get_or_404
+from apps.core.scoping import get_or_404
+from apps.core.web.decorators import portal_view
+from apps.core.web.flow import handled, page_of, performed
+from apps.core.web.frame import dashboard_project
+from apps.core.web.rendering import render_page
 from apps.images.selectors import images_for
+from apps.infrastructure.selectors import hosts_for, sees_hosts
 from apps.jobs.models import Job
-from apps.jobs.selectors import jobs_for
-from apps.portal.decorators import portal_view
-from apps.portal.rendering import render_page
-from apps.portal.views.dashboard import dashboard_project
-from apps.portal.views.flow import handled, page_of, performed
+from apps.jobs.selectors import jobs_for, result_visible
+from apps.jobs.services import wait_for_job
 
 from .. import selectors, states
-from ..api.views import wait_for_job
 from ..services import affinity, keypairs, lifecycle, snapshots
 from ..services.instances import create_instance
-from . import actions
+from . import buttons
 from .forms import AffinityGroupForm, KeypairForm, LaunchForm, RebuildForm, SnapshotForm, focus_first_error
 
 CONSOLE_LOG_BYTES = 64 * 1024
@@ -92,7 +93,7 @@ def instance_launch(request, project_id):
         form,
         lambda values: create_instance(request.actor, project, **form.launch_arguments())[0],
         done=lambda instance: _detail_url(project, instance),
-        message=lambda instance: f"Launching {instance.name} on {instance.host}: the progress shows below.",
+        message=lambda instance: f"Launching {instance.name}: the progress shows below.",
         failed=lambda form: _render_launch(request, project, form),
     )
 
@@ -123,9 +124,9 @@ def _state_context(request, scoped, instance, job, snapshot_form=None):
     """The polled part of the page: state, the actions it allows now, and the last snapshot's image."""
     return {
         "instance": instance,
-        "buttons": actions.buttons_for(instance),
-        "can_rebuild": actions.can_rebuild(instance),
-        "can_snapshot": actions.can_snapshot(instance),
+        "buttons": buttons.buttons_for(instance),
+        "can_rebuild": buttons.can_rebuild(instance),
+        "can_snapshot": buttons.can_snapshot(instance),
         "snapshot_form": snapshot_form or SnapshotForm(prefix="snapshot"),
         "snapshot_image": _snapshot_image(scoped, job),
     }
@@ -173,9 +174,9 @@ def instance_action(request, project_id, instance_id):
     """Start an action; a refusal (the state moved on meanwhile) is said in a message on the page."""
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    button = actions.known(request.POST.get("op"))
+    button = buttons.known(request.POST.get("op"))
     try:
-        actions.perform(request.actor, instance, button.op)
+        buttons.perform(request.actor, instance, button.op)
     except PermissionDenied:
         raise
     except ServiceError as error:
@@ -248,7 +249,11 @@ def _console_job(request, instance, job_id):
     jobs = jobs_for(request.actor.principal).filter(
         kind=lifecycle.job_kind(lifecycle.CONSOLE_LOG), object_id=str(instance.pk)
     )
-    return get_or_404(jobs, "job", pk=job_id)
+    job = get_or_404(jobs, "job", pk=job_id)
+    # The text is the result of reading the console, which a project reader may not do.
+    if not result_visible(request.actor.principal, job):
+        raise NotFound("No such console log.")
+    return job
 
 
 @require_GET
@@ -379,8 +384,13 @@ def affinity_group_delete(request, project_id, group_id):
 @require_GET
 @portal_view(admin=True)
 def admin_instance_list(request):
-    """Every instance the admin may see; ?vm_state= and ?host= (a host's name) narrow the list."""
-    instances = selectors.instances_for(request.actor.principal).select_related("project__domain")
+    """Every instance the admin may see; ?vm_state= and ?host= (a host's name) narrow the list.
+
+    Only those who may see hosts see the host column; for anyone else a host filter,
+    whatever it names, finds the host nowhere, so it tells nothing about the hosts.
+    """
+    principal = request.actor.principal
+    instances = selectors.instances_for(principal).select_related("project__domain")
     shown = request.GET.get("vm_state")
     if shown in states.VM_STATES:
         instances = instances.filter(vm_state=shown)
@@ -388,8 +398,9 @@ def admin_instance_list(request):
         instances = instances.exclude(vm_state=states.DELETED)
     host = request.GET.get("host", "").strip()
     if host:
-        instances = instances.filter(host__name=host)
+        instances = instances.filter(host__in=hosts_for(principal).filter(name=host))
     context = {
+        "sees_hosts": sees_hosts(principal),
         "page": page_of(request, instances.order_by("project__domain__path", "project__name", "name")),
         "vm_states": states.VM_STATES,
         "shown": shown,

@@ -2,7 +2,7 @@
 
 from rest_framework import viewsets
 
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 
 
 class ServiceViewSet(viewsets.GenericViewSet):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.actor import Actor
 from apps.core.errors import ServiceError
-from apps.identity.actor import Actor
 
 
 class ServiceCommand(BaseCommand):

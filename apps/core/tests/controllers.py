@@ -1,12 +1,13 @@
-"""Real controller processes for tests: `manage.py runcontroller` against the pytest test database.
+"""Real controller processes, `manage.py runcontroller`, for the tests and the benches alike.
 
-Tests get them through the `start_controller` fixture (apps/conftest.py). Each
-controller is a separate OS process that binds port 0 (so it always gets a free
-port, with no race) and logs the address; the helper reads it from the log and
-waits until /healthz answers. The process talks to the test database, so the
-test must use `transactional_db` (the fixture does) for both sides to see each
-other's rows. Periods and timeouts are short, set through the same environment
-variables an operator would use.
+Tests get them through the `start_controller` fixture (apps/conftest.py), on the
+pytest test database; the benches (bench/) start them on their own database.
+Each controller is a separate OS process that binds port 0 unless told an
+address (so it gets a free port, with no race) and logs the address; the helper
+reads it from the log and waits until /healthz answers. A test's controller
+talks to the test database, so the test must use `transactional_db` (the
+fixture does) for both sides to see each other's rows; its periods and timeouts
+are short, set through the same environment variables an operator would use.
 
 Processes are stopped with SIGTERM by the test, and killed at teardown
 whatever happened; they also die with the pytest process (PR_SET_PDEATHSIG).
@@ -24,8 +25,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from django.conf import settings
-
+REPOSITORY = Path(__file__).resolve().parents[3]
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 30.0
 _LISTENING = re.compile(r"listening on http://(\S+):(\d+) ")
@@ -74,19 +74,21 @@ def _die_with_parent():
 
 
 class ControllerProcess:
-    """One `runcontroller` process, its log, and a small HTTP client for its API."""
+    """One `runcontroller` process, its log, and a small HTTP client for its API.
 
-    def __init__(self, name, *, database, log_path, environment=None, test_modules=()):
+    It runs with this process's environment, less the variables named in `without`,
+    plus `environment`; on `listen` (HOST:PORT, port 0 for any free one).
+    """
+
+    def __init__(
+        self, name, *, log_path, environment=None, without=(), test_modules=(), listen="127.0.0.1:0"
+    ):
         self.name = name
         self.log_path = Path(log_path)
         self.host = self.port = None
-        env = {
-            **os.environ,
-            **TEST_ENVIRONMENT,
-            "CLOUDMGR_DATABASE_URL": database_url(database),
-            **(environment or {}),
-        }
-        arguments = ["runcontroller", "--listen", "127.0.0.1:0", "--name", name]
+        env = {key: value for key, value in os.environ.items() if key not in without}
+        env.update(environment or {})
+        arguments = ["runcontroller", "--listen", listen, "--name", name]
         if test_modules:
             command = [
                 sys.executable,
@@ -100,7 +102,7 @@ class ControllerProcess:
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(
                 command,
-                cwd=settings.BASE_DIR,
+                cwd=REPOSITORY,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
@@ -204,13 +206,17 @@ def controller_starter(database, log_dir):
     """A function that starts controllers, and the list of those it started (to kill at teardown)."""
     started = []
 
-    def start(name="controller", *, environment=None, test_modules=(), ready=True):
+    def start(name="controller", *, environment=None, test_modules=(), ready=True, listen="127.0.0.1:0"):
         controller = ControllerProcess(
             name,
-            database=database,
             log_path=Path(log_dir) / f"{name}-{len(started)}.log",
-            environment=environment,
+            environment={
+                **TEST_ENVIRONMENT,
+                "CLOUDMGR_DATABASE_URL": database_url(database),
+                **(environment or {}),
+            },
             test_modules=test_modules,
+            listen=listen,
         )
         started.append(controller)
         return controller.wait_ready() if ready else controller

@@ -36,7 +36,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 
 PER_TENANT, PLATFORM = "per-tenant", "platform"

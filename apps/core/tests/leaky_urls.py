@@ -2,24 +2,38 @@
 
 `leaky:project-detail` (an API route) and `leaky:project-page` (a web page
 taking a form) show and change any project, whoever asks: nothing is scoped.
-`leaky/unregistered/<int:pk>/` has no isolation entry. The real API is mounted
-too, so logging in works as usual.
+`leaky/unregistered/<int:pk>/` has no isolation entry. `leaky:filtered-project-list`
+lists only the caller's projects, but its `?domain=` filter is django-filter's
+default, which looks the id up among every domain. The real API is mounted too,
+so logging in works as usual.
 """
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import include, path
 from django.views.decorators.http import require_http_methods
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, viewsets
 from rest_framework.routers import SimpleRouter
 
+from apps.core.api.views import ServiceViewSet
 from apps.identity.api.serializers import ProjectSerializer
 from apps.identity.models import Project
+from apps.identity.selectors import projects_for
 
 
 class LeakyProjectViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     queryset = Project.objects.select_related("domain")
     serializer_class = ProjectSerializer
+
+
+class LeakyFilterProjectViewSet(mixins.ListModelMixin, ServiceViewSet):
+    serializer_class = ProjectSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["domain"]
+
+    def get_queryset(self):
+        return projects_for(self.principal)
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,6 +51,7 @@ def unregistered(request, pk):
 
 router = SimpleRouter()
 router.register("projects", LeakyProjectViewSet, basename="project")
+router.register("filtered-projects", LeakyFilterProjectViewSet, basename="filtered-project")
 
 urlpatterns = [
     path("api/v1/", include(("cloudmgr.api_urls", "api"), namespace="api")),

@@ -9,6 +9,11 @@ makes the same requests and must succeed, which proves the URL and body reach
 the object, so a 404 cannot come from a wrong URL. A route without a registry
 entry fails the run, naming the route.
 
+Every API list is also asked, through each of its id filters (`?project=`,
+`?user=`, `?host=`…, apps/core/tests/list_filters.py), for tenant B's ids and
+for an id that exists nowhere: the two answers must be the same, or the filter
+tells tenant A that B's object exists.
+
 Each actor carries both a bearer token and a logged-in session, so routes of
 the API and of the web pages are requested as the same user.
 """
@@ -17,9 +22,11 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from django.test import override_settings
 
 from apps.conftest import login
 from apps.core.tests import isolation
+from apps.core.tests.list_filters import OtherTenantsObjects, filter_problems, id_filters, list_routes
 from apps.core.tests.routes import METHODS, detail_routes
 
 ACTORS = {
@@ -38,6 +45,16 @@ def pytest_generate_tests(metafunc):
     for argument, kind in (("route", isolation.PER_TENANT), ("platform_route", isolation.PLATFORM)):
         if argument in metafunc.fixturenames:
             metafunc.parametrize((argument, "entry", "actor"), cases_of(kind))
+    if "list_route" in metafunc.fixturenames:
+        metafunc.parametrize(
+            ("list_route", "actor"),
+            [
+                pytest.param(route, actor, id=f"{route.label}/{actor}")
+                for route in list_routes()
+                if id_filters(route)
+                for actor in ACTORS
+            ],
+        )
 
 
 def cases_of(kind):
@@ -192,6 +209,12 @@ def test_a_platform_route_shows_no_tenant_data_and_refuses_changes(
     assert not problems, report(route, entry, actor, problems)
 
 
+def test_an_id_filter_answers_the_same_for_another_tenants_id_and_an_unknown_one(list_route, actor, tenants):
+    others = OtherTenantsObjects(tenants, isolation.entries())
+    problems = filter_problems(list_route, outsider(tenants, actor), others)
+    assert not problems, f"{list_route.label} as {actor}:\n" + "\n".join(problems)
+
+
 def test_every_route_that_names_an_object_has_an_isolation_entry():
     missing = missing_entries()
     assert not missing, (
@@ -241,6 +264,16 @@ def test_the_check_catches_a_route_that_shows_and_changes_another_tenants_object
     assert any("gave away 'project-of-tenant-b'" in p for p in problems), problems
     assert any("the object changed" in p for p in problems), problems
     assert not [p for p in problems if p.startswith(not_served)], "methods the route does not serve"
+
+
+def test_the_check_catches_a_list_whose_filter_looks_ids_up_among_every_tenants_objects(tenants):
+    route = next(r for r in list_routes(LEAKY_URLS) if r.key == "leaky:filtered-project-list")
+    others = OtherTenantsObjects(tenants, [])
+    with override_settings(ROOT_URLCONF=LEAKY_URLS):
+        problems = filter_problems(route, outsider(tenants, "project_member"), others)
+    assert [p.split(" answered")[0] for p in problems] == [
+        "GET /leaky/filtered-projects/?domain=<tenant B's <class 'apps.identity.models.Domain'>>"
+    ]
 
 
 def test_a_case_whose_url_reaches_no_object_is_flagged(tenants, cloud_admin):

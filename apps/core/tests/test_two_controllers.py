@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import PASSWORD, ProjectFactory, UserFactory, grant
 
 pytestmark = pytest.mark.processes

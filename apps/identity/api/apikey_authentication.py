@@ -7,10 +7,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from apps.core.errors import NotAuthenticated, ServiceError
+from apps.core.policy import Principal
 from cloudmgr.client import ALGORITHM
 
 from ..apikeys import signature, verification
-from ..policy import Principal
 from .authentication import AuthenticationFailed
 
 

@@ -4,8 +4,9 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
 from apps.core.errors import NotAuthenticated
+from apps.core.policy import Principal
 
-from ..policy import Principal
+from ..domain_chain import chain_disabled
 from ..services import tokens
 
 
@@ -45,11 +46,16 @@ class TokenAuthentication(BaseAuthentication):
 
 
 class PortalSessionAuthentication(SessionAuthentication):
-    """The portal's session also works on the API (with CSRF), as an unscoped principal."""
+    """The portal's session also works on the API (with CSRF), as an unscoped principal.
+
+    Refused, like a token or an API key, once the user's domain or one above it is disabled.
+    """
 
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is None:
             return None
         user, _ = result
+        if chain_disabled(user.domain):
+            raise AuthenticationFailed(NotAuthenticated("Your domain is disabled.", code="domain_disabled"))
         return user, Principal(user)

@@ -7,11 +7,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.actor import Actor
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import Conflict
 
 from .. import selectors
-from ..actor import Actor
 from ..services import domains, projects, roles, tokens, users
 from . import serializers as s
 

@@ -2,8 +2,9 @@
 
 from django.db.models import Q
 
+from apps.core.scoping import NOTHING, visible
+
 from ..models import ApiKey
-from ..scoping import NOTHING, visible
 
 
 def api_keys_for(principal):

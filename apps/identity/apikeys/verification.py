@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from apps.core.errors import NotAuthenticated
 
+from ..grants import grants_from_json, grants_subquery
 from ..models import ApiKey, Domain, Project, User
-from ..policy import grants_from_json, grants_subquery
 from ..rowload import Joined, RowLoader, disabled_above_sql
 from . import nonces, signature
 from .encryption import UnsealError, unseal

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.dispatch import receiver
 from django_auth_ldap.backend import LDAPBackend, populate_user
 
-from ..actor import Actor
+from apps.core.actor import Actor
+
 from ..models import User
 from ..services import users
 from . import config

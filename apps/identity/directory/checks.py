@@ -1,14 +1,16 @@
-"""A system check (`manage.py check`, and at controller start) that the LDAP settings make sense."""
+"""A system check (`manage.py check`, and at controller start) that the LDAP settings make sense.
+
+Registered in IdentityConfig.ready().
+"""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error
 from django.core.exceptions import ImproperlyConfigured
 
 from . import config
 from .mapping import group_roles
 
 
-@register()
 def ldap_settings_check(app_configs, **kwargs):
     if not settings.CLOUDMGR_LDAP_ENABLED:
         return []

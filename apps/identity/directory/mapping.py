@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.actor import Actor
 from apps.core.errors import NotFound
 
-from ..actor import Actor
 from ..lookup import domain_by_path
 from ..models import Project, Role
 from ..services import roles

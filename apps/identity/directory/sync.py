@@ -10,9 +10,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from apps.jobs.registry import periodic
+from apps.core.actor import Actor
 
-from ..actor import Actor
 from ..models import User
 from ..services import users
 from ..services.apikeys import disable_user_api_keys
@@ -34,7 +33,6 @@ def _disable(actor, user):
     log.info("disabled directory user %s (gone from the directory; %d API keys disabled)", user, keys)
 
 
-@periodic("identity.sync_directory_users")
 def sync_directory_users():
     """Disable departed directory users; return how many were disabled."""
     if not settings.CLOUDMGR_LDAP_ENABLED:

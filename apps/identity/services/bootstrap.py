@@ -3,11 +3,12 @@
 from django.db import transaction
 
 from apps.audit.recorder import audited
-from apps.quotas import services as quotas
+from apps.core import policy
+from apps.core.actor import Actor
+from apps.core.tree import PLATFORM, ROOT_DOMAIN_ID, ROOT_PATH
 
-from .. import policy
-from ..actor import Actor
-from ..models import PLATFORM, ROOT_DOMAIN_ID, ROOT_PATH, Domain, Role, RoleAssignment, Rule, User
+from .. import signals
+from ..models import Domain, Role, RoleAssignment, Rule, User
 
 
 @transaction.atomic
@@ -20,7 +21,7 @@ def bootstrap(*, admin_username=None, admin_password=None):
         id=ROOT_DOMAIN_ID,
         defaults={"name": "ROOT", "path": ROOT_PATH, "depth": 0, "description": "The whole cloud"},
     )
-    quotas.ensure_rows(domain_ids=[root.pk])
+    signals.domain_created.send(Domain, domain=root)
     for name, description, patterns in policy.default_rules():
         role, created = Role.objects.get_or_create(name=name, defaults={"description": description})
         if created:

@@ -4,8 +4,8 @@ import uuid
 
 from apps.audit.recorder import audited
 from apps.core.errors import ValidationFailed
-from apps.quotas import services as quotas
 
+from .. import signals
 from ..models import Domain
 from ..ownership import owned_by_domain
 from .common import apply_changes, lock_for_delete, refuse_if_owning, require, save_unique
@@ -28,7 +28,7 @@ def create_domain(actor, *, parent, name, description="", enabled=True):
         )
         op.object = domain
         save_unique(domain, f"A domain named '{name}' already exists in {parent}.")
-        quotas.ensure_rows(domain_ids=[domain.pk])
+        signals.domain_created.send(Domain, domain=domain)
     return domain
 
 
@@ -54,5 +54,5 @@ def delete_domain(actor, domain):
             raise ValidationFailed("The ROOT domain cannot be deleted.", code="root_domain")
         lock_for_delete(domain)
         refuse_if_owning(f"Domain {domain}", owned_by_domain(domain), "domain_not_empty")
-        domain.quotas.all().delete()
+        signals.domain_deleting.send(Domain, domain=domain)
         domain.delete()

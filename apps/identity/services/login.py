@@ -5,11 +5,11 @@ from contextlib import contextmanager
 from django.contrib.auth import authenticate
 
 from apps.audit.recorder import audited
+from apps.core.actor import Actor
 from apps.core.errors import NotAuthenticated
+from apps.core.policy import Principal
 
-from ..actor import Actor
 from ..domain_chain import chain_disabled
-from ..policy import Principal
 from . import throttle
 
 

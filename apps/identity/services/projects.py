@@ -1,14 +1,11 @@
 """Projects: create, rename, enable/disable, delete when empty, move to another domain."""
 
-from django.utils import timezone
-
 from apps.audit.recorder import audited
 from apps.core.errors import ValidationFailed
-from apps.quotas import services as quotas
 
+from .. import signals
 from ..models import Project
 from ..ownership import owned_by_projects
-from ..signals import project_moved
 from .common import apply_changes, lock_for_delete, refuse_if_owning, require, save_unique
 from .revocation import revoke_project_tokens
 
@@ -20,7 +17,7 @@ def create_project(actor, *, domain, name, description="", enabled=True):
         project = Project(domain=domain, name=name, description=description, enabled=enabled)
         op.object = project
         save_unique(project, f"A project named '{name}' already exists in {domain}.")
-        quotas.ensure_rows(project_ids=[project.pk])
+        signals.project_created.send(Project, project=project)
     return project
 
 
@@ -42,7 +39,7 @@ def delete_project(actor, project):
         require(actor, action, project.admin_target(), f"You may not delete project {project}.")
         lock_for_delete(project)
         refuse_if_owning(f"Project {project}", owned_by_projects([project.pk]), "project_not_empty")
-        project.quotas.all().delete()
+        signals.project_deleting.send(Project, project=project)
         project.delete()
 
 
@@ -54,15 +51,11 @@ def move_project(actor, project, new_domain):
         require(actor, action, new_domain.target(), f"You may not move projects into {new_domain}.")
         # Only the project row is locked: locking its domain too would stall every user
         # and project created in that domain until the move commits.
-        locked = Project.objects.select_for_update(of=("self",)).select_related("domain").get(pk=project.pk)
+        locked = Project.objects.select_for_update().get(pk=project.pk)
         if locked.domain_id == new_domain.pk:
             raise ValidationFailed(f"Project {project} is already in {new_domain}.", code="same_domain")
         op.details = {"from": str(locked.domain_id), "to": str(new_domain.pk)}
-        quotas.move_project_usage(locked, new_domain)
-        from_path = locked.domain.path
+        signals.project_moving.send(Project, project=locked, new_domain=new_domain, reader=actor.principal)
         locked.domain = new_domain
         save_unique(locked, f"A project named '{locked.name}' already exists in {new_domain}.")
-        project_moved.send(
-            Project, project=locked, from_path=from_path, to_path=new_domain.path, at=timezone.now()
-        )
     return locked

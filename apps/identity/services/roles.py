@@ -1,10 +1,11 @@
 """Roles, their rules, and who holds them where — with delegation limits."""
 
 from apps.audit.recorder import audited
+from apps.core import policy
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.tree import PLATFORM
 
-from .. import policy
-from ..models import PLATFORM, Role, RoleAssignment, Rule
+from ..models import Role, RoleAssignment, Rule
 from .common import require, save_unique
 from .revocation import revoke_user_tokens
 

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.audit.recorder import audited
+from apps.core import policy
 from apps.core.errors import NotAuthenticated, PermissionDenied
 
-from .. import policy
+from .. import grants
 from ..domain_chain import chain_disabled
 from ..models import Domain, Project, Token, User
 from ..rowload import Joined, RowLoader, disabled_above_sql
@@ -97,7 +98,7 @@ def _token_loader():
             disabled_above_sql("ud.path"),
             disabled_above_sql("spd.path"),
             disabled_above_sql("sd.path"),
-            policy.grants_subquery("t.user_id"),
+            grants.grants_subquery("t.user_id"),
         ],
     )
 
@@ -114,9 +115,9 @@ def _load_token(raw):
         project.domain = project_domain
     token.scope_project = project
     token.scope_domain = scope_domain
-    user_disabled, token.scope_domain_disabled, token.scope_own_domain_disabled, grants = disabled
+    user_disabled, token.scope_domain_disabled, token.scope_own_domain_disabled, grant_rows = disabled
     token.user_domain_disabled = user_disabled
-    token.grants = policy.grants_from_json(grants)
+    token.grants = grants.grants_from_json(grant_rows)
     return token
 
 

@@ -4,15 +4,8 @@ import uuid
 
 import factory
 
-from apps.identity.models import (
-    ROOT_DOMAIN_ID,
-    ROOT_PATH,
-    Domain,
-    Project,
-    Role,
-    RoleAssignment,
-    User,
-)
+from apps.core.tree import ROOT_DOMAIN_ID, ROOT_PATH
+from apps.identity.models import Domain, Project, Role, RoleAssignment, User
 from apps.quotas import services as quotas
 
 PASSWORD = "a-long-test-password"

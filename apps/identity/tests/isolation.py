@@ -1,9 +1,9 @@
 """Tenant-isolation cases of the identity routes (see apps/core/tests/isolation.py)."""
 
+from apps.core.actor import Actor
+from apps.core.policy import Principal
 from apps.core.tests.isolation import Case, per_tenant, platform
-from apps.identity.actor import Actor
 from apps.identity.models import RoleAssignment
-from apps.identity.policy import Principal
 from apps.identity.services.apikeys import create_api_key
 from apps.identity.services.roles import add_rule, create_role
 from apps.identity.tests.factories import DomainFactory

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from apps.audit.models import AuditEvent
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.models import ApiKey
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.identity.tests.signing import SignedApi, create_key

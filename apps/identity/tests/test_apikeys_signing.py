@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.api.apikey_authentication import ApiKeyAuthentication
 from apps.identity.apikeys.nonces import POSTGRESQL
 from apps.identity.tests.factories import PASSWORD, DomainFactory, ProjectFactory, UserFactory, grant

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.apikeys.streaming import BodyHashMismatch, VerifiedStream
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.identity.tests.signing import create_key

@@ -4,7 +4,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.models import Domain, Project, RoleAssignment, User
 from apps.identity.tests.factories import PASSWORD
 

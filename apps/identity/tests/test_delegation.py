@@ -3,9 +3,9 @@
 import pytest
 
 from apps.conftest import login
+from apps.core import policy
+from apps.core.actor import Actor
 from apps.core.errors import NotFound
-from apps.identity import policy
-from apps.identity.actor import Actor
 from apps.identity.models import Domain, Project, Role, RoleAssignment, Rule, User
 from apps.identity.services.roles import assign_role
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant, role

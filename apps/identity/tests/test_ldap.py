@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.directory.sync import sync_directory_users
 from apps.identity.models import ApiKey, RoleAssignment, User
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant

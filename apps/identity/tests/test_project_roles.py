@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.conftest import login
+from apps.core import policy
 from apps.core.errors import NotFound
-from apps.identity import policy
 from apps.identity.selectors import visible_project
 from apps.identity.services import tokens
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant

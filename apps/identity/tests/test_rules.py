@@ -4,7 +4,7 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.models import Rule
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 

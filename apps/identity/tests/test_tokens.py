@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.api.authentication import TokenAuthentication
 from apps.identity.tests.factories import (
     PASSWORD,

@@ -15,11 +15,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.actor import Actor
 from apps.core.api.exceptions import envelope
 from apps.core.errors import ServiceError
-from apps.identity.actor import Actor
+from apps.core.scoping import get_or_404
 from apps.identity.apikeys.streaming import request_body
-from apps.identity.selectors import get_or_404
 
 from .. import selectors
 from ..models import Image
@@ -35,7 +35,7 @@ class LengthRequired(ServiceError):
     code = "length_required"
 
 
-def _content_length(request):
+def content_length(request):
     value = request.META.get("CONTENT_LENGTH") or ""
     if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() or not value.isdigit():
         raise LengthRequired("Send the image with a Content-Length header (no chunked encoding).")
@@ -109,6 +109,6 @@ class ImageFileView(APIView):
     )
     def put(self, request, image_id):
         actor, image = self._image(request, image_id)
-        length = _content_length(request)
+        length = content_length(request)
         image = data.upload(actor, image, request_body(request).read, length)
         return Response(ImageSerializer(image).data)

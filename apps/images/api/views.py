@@ -6,10 +6,11 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.filters import IdFilterSet
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import ValidationFailed
-from apps.identity.models import Project
-from apps.identity.selectors import get_or_404, projects_for
+from apps.core.scoping import get_or_404
+from apps.identity.selectors import projects_for
 from apps.jobs.api.views import JobSerializer
 
 from .. import selectors
@@ -20,7 +21,7 @@ from . import serializers as s
 MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 
 
-class ImageFilter(django_filters.FilterSet):
+class ImageFilter(IdFilterSet):
     owner = django_filters.UUIDFilter(field_name="owner_id")
 
     class Meta:
@@ -55,15 +56,17 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
             return None
         return get_or_404(selectors.images_for(self.principal), "image", pk=image_id)
 
-    def _project(self, project_id, *, any_project=False):
-        """A project the caller can see (or, to share with, any existing project)."""
+    def _project(self, project_id):
+        """A project the caller can see."""
         if project_id is None:
             project = self.principal.scope_project
             if project is None:
                 raise ValidationFailed("Say which project (project_id), or use a project-scoped token.")
             return project
-        projects = Project.objects.select_related("domain") if any_project else projects_for(self.principal)
-        return get_or_404(projects, "project", pk=project_id)
+        return get_or_404(projects_for(self.principal), "project", pk=project_id)
+
+    def _job(self, job):
+        return JobSerializer(job, context={"principal": self.principal}).data
 
     def _with_refs(self, values):
         values = dict(values)
@@ -84,7 +87,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         image, job = data.create_and_import(
             self.actor, owner=owner, url=copy_from or location, copy=bool(copy_from), **values
         )
-        body = {**s.ImageSerializer(image).data, "job": JobSerializer(job).data}
+        body = {**s.ImageSerializer(image).data, "job": self._job(job)}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ImageUpdateSerializer, responses={200: s.ImageSerializer})
@@ -130,7 +133,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         image = self.get_object()
         values = self.validated(s.ImportSerializer)
         job = data.start_import(self.actor, image, values["url"], copy=values["copy"])
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self._job(job), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: s.MemberSerializer(many=True)})
     @action(detail=True, methods=["get"])
@@ -142,16 +145,14 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
     @action(detail=True, methods=["post"])
     def share(self, request, pk=None):
         image = self.get_object()
-        project = self._project(self.validated(s.ProjectRefSerializer)["project_id"], any_project=True)
-        member = sharing.share(self.actor, image, project)
+        member = sharing.share(self.actor, image, self.validated(s.ProjectRefSerializer)["project_id"])
         return Response(s.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ProjectRefSerializer, responses={204: None})
     @action(detail=True, methods=["post"])
     def unshare(self, request, pk=None):
         image = self.get_object()
-        project = self._project(self.validated(s.ProjectRefSerializer)["project_id"], any_project=True)
-        sharing.unshare(self.actor, image, project)
+        sharing.unshare(self.actor, image, self.validated(s.ProjectRefSerializer)["project_id"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.OptionalProjectRefSerializer, responses={200: s.MemberSerializer})

@@ -20,10 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.recorder import audited
+from apps.core.actor import Actor
 from apps.core.errors import Conflict, PermissionDenied, ServiceError
-from apps.identity.actor import Actor
-from apps.identity.models import PLATFORM, User
-from apps.identity.policy import Principal
+from apps.core.policy import Principal
+from apps.core.tree import PLATFORM
+from apps.identity.models import User
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
 from apps.quotas import services as quotas
@@ -170,7 +171,7 @@ def _fail(actor, image, token, error, *, audit):
 
 def _fill(actor, image, token, store, open_source, *, keep_at=None, on_progress=None):
     """Stream a source into the image (already `saving` with `token`) and make it active."""
-    room, too_large = storage_headroom(image.owner)
+    room, too_large = storage_headroom(image.owner, actor.principal)
     source = writer = None
     keepalive = _KeepAlive(image.pk, token)
 
@@ -213,7 +214,9 @@ def _activate(actor, image, token, received, writer, store, keep_at):
         current = locked(image)
         if current.status != Image.SAVING or current.upload_token != token:
             raise UploadAborted(f"Image {image} is {current.status}: this upload no longer owns it.")
-        quotas.claim(current.owner, {STORAGE: gib_rounded_up(received.size_bytes)}, current)
+        quotas.claim(
+            current.owner, {STORAGE: gib_rounded_up(received.size_bytes)}, current, reader=actor.principal
+        )
         if keep_at is None:
             store_name, location = store.name, writer.commit()
         else:
@@ -242,7 +245,7 @@ def _activate(actor, image, token, received, writer, store, keep_at):
 def upload(actor, image, read, length):
     """Store a request body of `length` bytes as the image's data (PUT /images/{id}/file)."""
     require(actor, "images.image.upload", image.target(), f"You may not upload data to image {image}.")
-    room, too_large = storage_headroom(image.owner)
+    room, too_large = storage_headroom(image.owner, actor.principal)
     if room is not None and length > room:
         error = too_large(length)
         _audit_failure(actor, "images.image.upload", image, error)
@@ -284,6 +287,7 @@ def start_import(actor, image, url, *, copy=True):
             raise Conflict(f"Image {image} already has an import running.", code="import_in_progress")
         job = create_job(
             IMPORT_JOB,
+            action=action,
             payload={"image_id": str(image.pk), "url": url, "copy": copy},
             target=image.target(),
             obj=image,

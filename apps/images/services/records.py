@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.quotas import services as quotas
 
 from .. import formats, states
@@ -97,7 +97,7 @@ def create_image(
         )
         op.object = image
         image.save()
-        quotas.claim(owner, {COUNT: 1}, image)
+        quotas.claim(owner, {COUNT: 1}, image, reader=actor.principal)
     return image
 
 
@@ -246,7 +246,7 @@ def move_image(actor, image, new_owner):
             raise ValidationFailed(f"Image {image} already belongs to {new_owner}.", code="same_project")
         claimed = quotas.claimed_by(image)
         quotas.release(image)
-        quotas.claim(new_owner, claimed, image)
+        quotas.claim(new_owner, claimed, image, reader=actor.principal)
         op.details = {"from": str(image.owner_id), "to": str(new_owner.pk), "usage": claimed}
         image.members.filter(project=new_owner).delete()
         image.owner = new_owner

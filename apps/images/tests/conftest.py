@@ -21,9 +21,8 @@ def image_store(settings, tmp_path):
 def _no_quota_drift(_django_db_helper):
     """`recalcquota` must find nothing to correct after any image test, passed or failed."""
     yield
-    drifts, orphans = recalculate()
-    assert not drifts, f"quota drift after the test: {drifts}"
-    assert not orphans, f"orphan quota claims after the test: {orphans}"
+    found = recalculate()
+    assert found.clean, f"quota drift after the test: {found}"
 
 
 @pytest.fixture

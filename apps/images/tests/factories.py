@@ -3,7 +3,7 @@
 import os
 import tempfile
 
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.images.models import Image
 from apps.images.services import data, records, sharing
 
@@ -40,5 +40,5 @@ def deactivated_image(owner, **fields):
 
 def shared_image(owner, member_project, **fields):
     image = active_image(owner, visibility=Image.SHARED, **fields)
-    sharing.share(SYSTEM, image, member_project)
+    sharing.share(SYSTEM, image, member_project.pk)
     return image

@@ -14,7 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.images import remote
 from apps.images.models import Image
 from apps.jobs import services as jobs

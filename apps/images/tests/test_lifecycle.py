@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import UserFactory, grant
 from apps.images.models import Image
 from apps.images.periodic import purge_deleted

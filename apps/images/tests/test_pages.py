@@ -2,7 +2,7 @@
 
 from django.test import Client
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.images.models import Image, ImageMember
 from apps.jobs.models import Job

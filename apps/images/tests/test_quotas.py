@@ -1,13 +1,19 @@
 """Image quotas: `images` from creation, `image_storage_gb` once the data is complete; moving images."""
 
 import pytest
+from django.core.management.base import CommandError
 
-from apps.identity.actor import Actor
-from apps.identity.tests.factories import DomainFactory, ProjectFactory
+from apps.audit.models import AuditEvent
+from apps.conftest import login
+from apps.core import policy
+from apps.core.actor import Actor
+from apps.identity.tests.commands import call
+from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.images.inspection import ImageRefused
 from apps.images.models import Image
 from apps.images.services import snapshots
 from apps.quotas import services as quotas
+from apps.quotas.models import QuotaClaim
 
 from . import crafted
 from .conftest import stored_files
@@ -58,7 +64,42 @@ def test_a_domain_limit_applies_to_the_projects_below_it(api, project):
     )
 
     assert response.status_code == 409
-    assert response.data["error"]["details"]["scope"] == "domain"
+    assert response.data["error"]["details"] == {
+        "resource": "image_storage_gb",
+        "scope": "domain",
+        "requested": 1,
+    }
+
+
+def test_a_domain_limit_refusing_a_member_names_neither_its_limit_nor_its_usage(api, project, member):
+    quotas.set_limit(SYSTEM, project.domain, "images", 7)
+    used_by_others = ProjectFactory(domain=project.domain)
+    for n in range(7):
+        queued_image(used_by_others, name=f"theirs-{n}")
+    domain_admin = UserFactory(domain=project.domain)
+    grant(domain_admin, policy.DOMAIN_ADMIN, project.domain)
+    body = {"name": "one-too-many", "disk_format": "raw", "owner": str(project.pk)}
+
+    refused = api.post("/api/v1/images/", body, format="json").data["error"]
+    explained = login(domain_admin).post("/api/v1/images/", body, format="json").data["error"]
+
+    assert refused == {
+        "code": "quota_exceeded",
+        "message": f"Quota exceeded for images: a domain above project '{project.name}' has no room for 1"
+        " more.",
+        "details": {"resource": "images", "scope": "domain", "requested": 1},
+    }
+    assert explained["message"] == refused["message"]
+    assert explained["details"] == {
+        **refused["details"],
+        "scope_id": str(project.domain.pk),
+        "scope_name": project.domain.name,
+        "limit": 7,
+        "used": 7,
+    }
+    # The member reads the project's audit events: the failures are there, as neutral as the answer.
+    failures = AuditEvent.objects.using("audit").filter(action="images.image.create", outcome="failure")
+    assert [(e.project_id, e.error_message) for e in failures] == [(project.pk, refused["message"])] * 2
 
 
 def test_storage_counts_each_image_in_whole_gib_from_activation(project):
@@ -139,3 +180,27 @@ def test_a_snapshot_of_an_overlay_with_a_backing_file_is_refused(project, files)
     assert refused.value.code == "backing_file"
     assert Image.objects.get(name="snap").status == Image.KILLED
     assert used(project, "image_storage_gb") == 0
+
+
+def test_recalcquota_reports_an_image_whose_data_holds_no_storage_claim_and_fix_records_it(project):
+    image = active_image(project, content=b"x" * 10)
+    QuotaClaim.objects.filter(holder_id=str(image.pk), resource="image_storage_gb").delete()
+
+    with pytest.raises(CommandError, match="1 unheld claim"):
+        call("recalcquota")
+    printed = call("recalcquota", "--fix")
+
+    assert f"unheld claim: images.image:{image.pk} holds 0 image_storage_gb but should hold 1" in printed
+    assert quotas.claimed_by(image) == {"images": 1, "image_storage_gb": 1}
+
+
+def test_recalcquota_reports_the_claims_of_a_purged_image_as_orphans(project):
+    image = active_image(project)
+    Image.objects.filter(pk=image.pk).update(status=Image.DELETED)
+
+    with pytest.raises(CommandError, match="2 orphan claim"):
+        call("recalcquota")
+    call("recalcquota", "--fix")
+
+    assert quotas.claimed_by(image) == {}
+    assert used(project, "images") == 0

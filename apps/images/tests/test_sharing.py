@@ -1,7 +1,10 @@
 """Who sees an image: its project, everyone (public, by admins), or projects it is shared with."""
 
+import json
+import uuid
+
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 
 from .factories import active_image
@@ -121,3 +124,40 @@ def test_lists_filter_by_visibility_format_status_and_owner(api, project):
     assert listed(api, "?status=queued") == []
     assert set(listed(api, f"?owner={project.pk}")) == {str(raw.pk), str(aki.pk)}
     assert listed(api, f"?owner={other.pk}") == []
+
+
+def test_sharing_answers_the_same_for_another_tenants_project_and_a_project_that_does_not_exist(api, project):
+    image = active_image(project, visibility="shared")
+    theirs = ProjectFactory(name="their-secret-project")
+    url = f"/api/v1/images/{image.pk}/"
+
+    def answers(project_id):
+        steps = [
+            api.post(url + "share/", {"project_id": project_id}, format="json"),
+            api.post(url + "share/", {"project_id": project_id}, format="json"),
+            api.post(url + "unshare/", {"project_id": project_id}, format="json"),
+            api.post(url + "unshare/", {"project_id": project_id}, format="json"),
+        ]
+        bodies = [json.loads(r.content.decode().replace(project_id, "<id>") or "{}") for r in steps]
+        bodies[0] = {k: v for k, v in bodies[0].items() if k not in ("created_at", "updated_at")}
+        return [(r.status_code, body) for r, body in zip(steps, bodies, strict=True)]
+
+    for_theirs, for_nobody = answers(str(theirs.pk)), answers(str(uuid.uuid4()))
+
+    assert for_theirs == for_nobody
+    assert [status for status, _ in for_theirs] == [201, 409, 204, 404]
+    assert "their-secret-project" not in str(for_theirs)
+
+
+def test_a_share_with_a_project_that_does_not_exist_is_listed_by_id_and_can_be_withdrawn(api, project):
+    image = active_image(project, visibility="shared")
+    nobody = str(uuid.uuid4())
+    api.post(f"/api/v1/images/{image.pk}/share/", {"project_id": nobody}, format="json")
+
+    members = api.get(f"/api/v1/images/{image.pk}/members/").data
+
+    assert [(m["project_id"], m["status"]) for m in members] == [(nobody, "pending")]
+    assert (
+        api.post(f"/api/v1/images/{image.pk}/unshare/", {"project_id": nobody}, format="json").status_code
+        == 204
+    )

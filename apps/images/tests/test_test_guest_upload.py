@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.identity.tests.signing import create_key
 from apps.images.models import Image

@@ -6,8 +6,8 @@ from functools import partial
 import pytest
 
 from apps.audit.models import AuditEvent
+from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
-from apps.identity.actor import Actor
 from apps.identity.tests.factories import PASSWORD
 from apps.images.models import Image
 from apps.images.services import records

@@ -8,9 +8,9 @@ from rest_framework.authentication import BaseAuthentication
 
 from agent import protocol, signing
 from apps.core.errors import NotAuthenticated
+from apps.core.policy import Principal
 from apps.identity.api.authentication import AuthenticationFailed
 from apps.identity.apikeys.nonces import first_use
-from apps.identity.policy import Principal
 
 from ..models import Host
 

@@ -11,12 +11,14 @@ from django.views.decorators.http import require_POST
 
 from agent import protocol
 from apps.core.errors import Conflict, PermissionDenied, ServiceError
+from apps.infrastructure.task_key import controller_public_keys
 from apps.jobs.models import Job
 
+from ..hostwork import kinds as host_work
+from ..hostwork.reports import apply_report
 from ..models import Host
 from ..services.enrollment import enroll
 from ..services.heartbeats import heartbeat_extras, record_heartbeat
-from ..signing import controller_public_keys
 from . import hooks
 from .authentication import enrolled_host, signed_host
 
@@ -110,18 +112,19 @@ def heartbeat_view(request):
 
 
 def _host_with_job(name, report):
-    """The enrolled host `name` with `.job`: the reported job if it was sent to that host, else None.
+    """The enrolled host `name` with `.job`: the job whose step in flight went to that host under the
+    reported task id, else None.
 
     One statement when the job is the host's (every report but a wrong one): the
-    host's id and key ride on the job's row, with the report handlers' checks.
+    host's id and key ride on the job's row, with its kind's report checks.
     """
     enrolled = Host.objects.filter(name=name).exclude(public_key="")
     job = (
-        Job.objects.filter(pk=report.task_id, queue=protocol.queue_for_host(name))
+        Job.objects.filter(task_id=report.task_id, queue=protocol.queue_for_host(name))
         .annotate(
             host_pk=Subquery(enrolled.values("pk")),
             host_public_key=Subquery(enrolled.values("public_key")),
-            **hooks.report_checks(name),
+            **host_work.report_checks(name),
         )
         .first()
     )
@@ -141,12 +144,10 @@ def _host_with_job(name, report):
 @require_POST
 def task_report_view(request):
     host, report = _signed_message(request, protocol.TaskReport, _host_with_job)
-    job = host.job
-    handler = hooks.report_handler_for(job.kind) if job is not None else None
-    if handler is None:
+    if host.job is None:
         raise Conflict(f"Task {report.task_id} was not sent to host {host.name}.", code="not_this_hosts_task")
     # A "running" or "progress" report only moves its job forward by updates that each stand alone.
     applied = nullcontext() if report.state in ("running", "progress") else transaction.atomic()
     with applied:
-        handler(job, host, report)
+        apply_report(host.job, host, report)
     return JsonResponse({})

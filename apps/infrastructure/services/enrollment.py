@@ -5,10 +5,10 @@ import ipaddress
 from django.utils import timezone
 
 from apps.audit.recorder import audited
+from apps.core.actor import Actor
 from apps.core.errors import Conflict, NotAuthenticated
-from apps.identity.actor import Actor
-from apps.identity.models import PLATFORM
-from apps.identity.policy import SystemPrincipal
+from apps.core.policy import SystemPrincipal
+from apps.core.tree import PLATFORM
 
 from .. import states
 from ..keys import parse_public_key, stored_form

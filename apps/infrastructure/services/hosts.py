@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.audit.recorder import audited
 from apps.core.errors import ValidationFailed
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.identity.services.common import require, save_unique
 
 from .. import capacity

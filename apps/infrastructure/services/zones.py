@@ -1,7 +1,7 @@
 """Availability zones: create, change, delete when empty."""
 
 from apps.audit.recorder import audited
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 from apps.identity.services.common import require, save_unique
 
 from ..models import Zone

@@ -9,7 +9,7 @@ import time
 from django.test import Client
 
 from agent import protocol, signing
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.infrastructure.services.enrollment import enroll
 from apps.infrastructure.services.hosts import add_host
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from agent import protocol, signing
 from apps.infrastructure.models import Host
 from apps.infrastructure.services.hosts import add_host
-from apps.infrastructure.signing import controller_public_keys
+from apps.infrastructure.task_key import controller_public_keys
 
 from .agents import SYSTEM, SignedAgent, heartbeat_message
 from .factories import ZoneFactory

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.models import Role, RoleAssignment, Rule
 from apps.identity.tests.factories import UserFactory
 from apps.infrastructure import capacity

@@ -8,8 +8,8 @@ import time_machine
 from django.utils import timezone
 
 from apps.conftest import login
+from apps.core import policy
 from apps.core.errors import Conflict, NotAuthenticated, ValidationFailed
-from apps.identity import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.infrastructure.models import Host
 from apps.infrastructure.services.enrollment import enroll

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import DomainFactory, UserFactory, grant
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host

@@ -3,8 +3,8 @@
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
-from apps.identity.models import PLATFORM
-from apps.portal.extensions import ADMIN, register_card, register_nav
+from apps.core.tree import PLATFORM
+from apps.core.web.extensions import ADMIN, register_card, register_nav
 
 from ..models import Host
 from ..selectors import HOST_READ, hosts_for

@@ -8,7 +8,7 @@ evacuation, which this page does not offer).
 from dataclasses import dataclass
 
 from apps.core.errors import ValidationFailed
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
 from ..services.hosts import HOST_UPDATE, update_host
 

@@ -3,10 +3,10 @@
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.identity.selectors import get_or_404
-from apps.portal.decorators import portal_view
-from apps.portal.rendering import render_page
-from apps.portal.views.flow import page_of, performed
+from apps.core.scoping import get_or_404
+from apps.core.web.decorators import portal_view
+from apps.core.web.flow import page_of, performed
+from apps.core.web.rendering import render_page
 
 from ..models import Host
 from ..selectors import hosts_for

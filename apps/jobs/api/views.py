@@ -5,10 +5,13 @@ from rest_framework import mixins, serializers
 from apps.core.api.views import ServiceViewSet
 
 from ..models import Job
-from ..selectors import jobs_for
+from ..selectors import jobs_for, result_visible
 
 
 class JobSerializer(serializers.ModelSerializer):
+    """A job; `result` is null for a caller who may not perform the job's action (context: principal)."""
+
+    result = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
 
     class Meta:
@@ -30,6 +33,9 @@ class JobSerializer(serializers.ModelSerializer):
             "deadline",
         ]
 
+    def get_result(self, job) -> dict | None:
+        return job.result if result_visible(self.context.get("principal"), job) else None
+
     def get_error(self, job) -> dict | None:
         if not job.error_code:
             return None
@@ -42,3 +48,6 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSe
 
     def get_queryset(self):
         return jobs_for(self.principal)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "principal": self.principal}

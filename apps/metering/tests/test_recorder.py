@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.compute.models import Instance
 from apps.compute.tests.factories import InstanceFactory
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.identity.services.projects import move_project
 from apps.identity.tests.factories import DomainFactory
 from apps.metering import events as e

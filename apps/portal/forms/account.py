@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .base import ConfirmedPasswordMixin, ServiceForm, password_field
+from apps.core.web.forms import ConfirmedPasswordMixin, ServiceForm, password_field
 
 
 class LoginForm(ServiceForm):

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 
 

@@ -5,8 +5,8 @@ really make, so the check proves the URL reaches the object.
 """
 
 from apps.audit.models import AuditEvent
+from apps.core import policy
 from apps.core.tests.isolation import Case, per_tenant, platform
-from apps.identity import policy
 from apps.identity.models import Role, Rule
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory
 from apps.jobs.services import create_job

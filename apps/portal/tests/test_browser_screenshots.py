@@ -6,7 +6,7 @@ wider than the window (a table may scroll inside its own box).
 
 import pytest
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.jobs import services as jobs
 from apps.quotas import services as quotas
@@ -53,7 +53,7 @@ def populate(tenant):
 
 
 def admin_actor():
-    from apps.identity.actor import Actor
+    from apps.core.actor import Actor
 
     return Actor.system("portal-test")
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from apps.identity.policy import Principal
-from apps.portal import extensions
+from apps.core.policy import Principal
+from apps.core.web import extensions
 
 from .conftest import signed_in
 

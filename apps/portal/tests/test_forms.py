@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.models import Domain, Project, Rule
 from apps.identity.tests.factories import PASSWORD, UserFactory
 from apps.quotas.models import QuotaUsage

@@ -6,16 +6,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.web.decorators import portal_view
+from apps.core.web.flow import local_target
+from apps.core.web.frame import administers_anything
+from apps.core.web.rendering import render_page
 from apps.identity import selectors
 from apps.identity.services import users
+from apps.identity.web.dashboard import SESSION_PROJECT, current_project, make_current
 
-from ..context import SESSION_PROJECT, current_project, make_current
-from ..decorators import portal_view
 from ..forms.account import LoginForm, PasswordChangeForm
-from ..rendering import render_page
-from ..selectors import administers_anything
 from ..sign_in import check_credentials, record_sign_out
-from .flow import local_target
 
 
 def login_view(request):

@@ -2,9 +2,9 @@
 
 from django.views.decorators.http import require_GET
 
-from .. import extensions
-from ..decorators import portal_view
-from ..rendering import render_page
+from apps.core.web import extensions
+from apps.core.web.decorators import portal_view
+from apps.core.web.rendering import render_page
 
 
 @require_GET

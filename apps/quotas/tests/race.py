@@ -56,7 +56,7 @@ def _prepare(job):
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
-    from apps.identity.actor import Actor
+    from apps.core.actor import Actor
     from apps.identity.models import Project, User
     from apps.identity.services.projects import delete_project
     from apps.quotas import recalc, services
@@ -89,8 +89,8 @@ def _prepare(job):
     if job["op"] == "recalculate":
 
         def recalculate():
-            drifts, orphans = recalc.recalculate(fix=job["fix"])
-            return {"ok": True, "drifts": len(drifts), "orphans": len(orphans)}
+            found = recalc.recalculate(fix=job["fix"])
+            return {"ok": True, "drifts": len(found.drifts), "orphans": len(found.orphans)}
 
         return recalculate
 

@@ -3,8 +3,8 @@
 import pytest
 from django.db import transaction
 
+from apps.core.actor import Actor
 from apps.core.errors import QuotaExceeded
-from apps.identity.actor import Actor
 from apps.identity.services.projects import create_project
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, domain_chain
 from apps.quotas import services

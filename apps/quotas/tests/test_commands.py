@@ -3,7 +3,7 @@
 import pytest
 from django.core.management.base import CommandError
 
-from apps.identity.actor import Actor
+from apps.core.actor import Actor
 from apps.identity.models import User
 from apps.identity.tests.commands import call, run_manage
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory
@@ -65,7 +65,7 @@ def test_a_refused_quota_command_raises_one_line(web, args, line):
 def test_recalcquota_finds_no_drift_when_usage_matches_the_claims(web):
     services.claim(web, {"instances": 2, "ram_mb": 512}, UserFactory())
 
-    assert call("recalcquota").splitlines() == ["0 drift(s), 0 orphan claim(s) found"]
+    assert call("recalcquota").splitlines() == ["0 drift(s), 0 orphan claim(s), 0 unheld claim(s) found"]
 
 
 def test_recalcquota_reports_a_corrupted_usage_row_exits_1_and_fix_repairs_it(web):
@@ -76,14 +76,17 @@ def test_recalcquota_reports_a_corrupted_usage_row_exits_1_and_fix_repairs_it(we
     with pytest.raises(CommandError) as found:
         call("recalcquota")
     assert found.value.returncode == 1
-    assert str(found.value) == "2 drift(s), 0 orphan claim(s) found; run recalcquota --fix to correct them"
+    assert (
+        str(found.value)
+        == "2 drift(s), 0 orphan claim(s), 0 unheld claim(s) found; run recalcquota --fix to correct them"
+    )
 
     printed = call("recalcquota", "--fix").splitlines()
     assert f"drift project web ({web.pk}) instances: recorded 7, expected 2" in printed
     assert f"drift domain acme ({web.domain.pk}) instances: recorded 0, expected 2" in printed
-    assert printed[-1] == "2 drift(s), 0 orphan claim(s) fixed"
+    assert printed[-1] == "2 drift(s), 0 orphan claim(s), 0 unheld claim(s) fixed"
     assert (services.usage_of(web)["instances"][1], services.usage_of(web.domain)["instances"][1]) == (2, 2)
-    assert call("recalcquota").splitlines() == ["0 drift(s), 0 orphan claim(s) found"]
+    assert call("recalcquota").splitlines() == ["0 drift(s), 0 orphan claim(s), 0 unheld claim(s) found"]
 
 
 def test_recalcquota_reports_claims_whose_holder_is_gone_and_fix_gives_them_back(web):
@@ -113,5 +116,6 @@ def test_a_real_recalcquota_process_reports_drift_on_stderr_and_exits_1(web):
     assert finished.returncode == 1
     assert finished.stdout == f"drift domain acme ({web.domain.pk}) vcpus: recorded 3, expected 0\n"
     assert finished.stderr == (
-        "CommandError: 1 drift(s), 0 orphan claim(s) found; run recalcquota --fix to correct them\n"
+        "CommandError: 1 drift(s), 0 orphan claim(s), 0 unheld claim(s) found;"
+        " run recalcquota --fix to correct them\n"
     )

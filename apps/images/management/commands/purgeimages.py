@@ -6,7 +6,7 @@ purgeimages --image ID one image pending deletion
 """
 
 from apps.core.management.base import ServiceCommand
-from apps.identity.selectors import get_or_404
+from apps.core.scoping import get_or_404
 from apps.images.models import Image
 from apps.images.periodic import purge_deleted
 from apps.images.services import records

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from apps.core.management.base import ServiceCommand
-from apps.infrastructure import signing
+from apps.infrastructure import task_key
 
 
 class Command(ServiceCommand):
@@ -22,11 +22,11 @@ class Command(ServiceCommand):
         path = settings.CLOUDMGR_TASK_SIGNING_KEY_FILE
         if rotate:
             try:
-                self.stdout.write(f"previous public key: {signing.controller_public_keys()[0]}")
+                self.stdout.write(f"previous public key: {task_key.controller_public_keys()[0]}")
             except Exception as exc:
                 raise CommandError(f"no readable key to rotate at {path}: {exc}") from exc
         try:
-            public = signing.create_key_file(path, replace=rotate)
+            public = task_key.create_key_file(path, replace=rotate)
         except FileExistsError as exc:
             raise CommandError(f"{path} exists; use --rotate to replace it") from exc
         self.stdout.write(f"task signing key written to {path}")

@@ -1,0 +1,133 @@
+"""Admin portal: roles and their rules, grouped by role, with the actions each pattern matches."""
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.core import policy
+from apps.core.tree import PLATFORM
+from apps.core.web.decorators import portal_view
+from apps.core.web.flow import handled, performed
+from apps.core.web.rendering import render_page
+from apps.identity import selectors
+from apps.identity.services import roles
+
+from .forms import RoleCreateForm, RuleForm
+
+admin_view = portal_view(admin=True)
+ROLES_URL = "portal:role-list"
+
+
+def _actions_table():
+    """[(name, kind, description)] of every registered action, by name."""
+    return [(name, kind, text) for name, (kind, text) in sorted(policy.registered_actions().items())]
+
+
+def _matrix(actions, groups):
+    """[(name, kind, description, [allowed by each role…])]: which role may do which action."""
+    return [(*action, [action[0] in group["allowed_set"] for group in groups]) for action in actions]
+
+
+def _rule_form(role, data=None):
+    return RuleForm(data, auto_id=f"rule-{role.pk}-%s", preview_target=f"#preview-{role.pk}")
+
+
+def _role_view(role, all_actions):
+    rules = [
+        {"rule": rule, "matches": sorted(policy.actions_matching([rule.action]))} for rule in role.rules.all()
+    ]
+    allowed = policy.actions_matching([rule.action for rule in role.rules.all()])
+    return {
+        "role": role,
+        "rules": rules,
+        "allowed_set": allowed,
+        "allowed": len(allowed),
+        "total": len(all_actions),
+        "builtin": role.name in policy.DEFAULT_ROLES,
+    }
+
+
+@require_GET
+@admin_view
+def role_list(request):
+    return _render(request)
+
+
+def _render(request, *, rule_forms=None, role_form=None):
+    actions = _actions_table()
+    rule_forms = rule_forms or {}
+    groups = []
+    for role in selectors.roles():
+        group = _role_view(role, actions)
+        group["form"] = rule_forms.get(role.pk) or _rule_form(role)
+        groups.append(group)
+    context = {
+        "groups": groups,
+        "matrix": _matrix(actions, groups),
+        "kinds": policy.KINDS,
+        "can_edit": request.actor.can("identity.rule.create", PLATFORM),
+        "role_form": role_form or RoleCreateForm(),
+    }
+    return render_page(request, "identity/admin/roles.html", context, area="admin")
+
+
+@require_GET
+@admin_view
+def pattern_preview(request):
+    """The actions a pattern would match, as a fragment for the rule editor (htmx, as you type)."""
+    pattern = request.GET.get("action", "").strip()[:128]
+    matches = sorted(policy.actions_matching([pattern])) if pattern else []
+    return render(request, "identity/admin/pattern_preview.html", {"pattern": pattern, "matches": matches})
+
+
+@require_POST
+@admin_view
+def rule_create(request, role_id):
+    role = selectors.get_or_404(selectors.roles(), "role", pk=role_id)
+    return handled(
+        request,
+        _rule_form(role, request.POST),
+        lambda data: roles.add_rule(request.actor, role=role, action_pattern=data["action"]),
+        done=reverse(ROLES_URL) + f"#role-{role.pk}",
+        message=lambda rule: f"{role.name} may now do '{rule.action}'.",
+        failed=lambda form: _render(request, rule_forms={role.pk: form}),
+    )
+
+
+@require_POST
+@admin_view
+def rule_delete(request, rule_id):
+    rule = selectors.get_or_404(selectors.rules(), "rule", pk=rule_id)
+    return performed(
+        request,
+        lambda: roles.remove_rule(request.actor, rule),
+        done=reverse(ROLES_URL) + f"#role-{rule.role_id}",
+        kept=reverse(ROLES_URL),
+        message=f"Rule '{rule.action}' removed from {rule.role.name}.",
+    )
+
+
+@require_POST
+@admin_view
+def role_create(request):
+    return handled(
+        request,
+        RoleCreateForm(request.POST),
+        lambda data: roles.create_role(request.actor, name=data["name"], description=data["description"]),
+        done=lambda role: reverse(ROLES_URL) + f"#role-{role.pk}",
+        message=lambda role: f"Role {role.name} created; give it rules below.",
+        failed=lambda form: _render(request, role_form=form),
+    )
+
+
+@require_POST
+@admin_view
+def role_delete(request, role_id):
+    role = selectors.get_or_404(selectors.roles(), "role", pk=role_id)
+    return performed(
+        request,
+        lambda: roles.delete_role(request.actor, role),
+        done=reverse(ROLES_URL),
+        kept=reverse(ROLES_URL) + f"#role-{role.pk}",
+        message=f"Role {role.name} deleted.",
+    )

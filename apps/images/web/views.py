@@ -1,0 +1,227 @@
+"""Portal pages of images: a project's images in the dashboard, every image in the admin portal.
+
+Pages call the same services as the API. The browser upload creates the
+image and streams the file through the REST API (static/images/upload.js),
+so the page never holds the data either.
+"""
+
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.core.errors import ValidationFailed
+from apps.core.scoping import get_or_404
+from apps.core.tree import PLATFORM
+from apps.core.web.decorators import portal_view
+from apps.core.web.flow import handled, page_of, performed
+from apps.core.web.frame import dashboard_project
+from apps.core.web.rendering import render_page
+from apps.identity.selectors import projects_for
+from apps.jobs.selectors import jobs_for
+
+from .. import selectors
+from ..models import Image, ImageMember
+from ..services import data, records, sharing
+from ..services.data import IMPORT_JOB
+from .forms import ImportForm, MoveForm, ShareForm, UploadForm
+
+admin_view = portal_view(admin=True)
+
+
+def _detail_url(project, image):
+    return reverse("images:image-detail", args=[project.pk, image.pk])
+
+
+def _latest_import(request, image):
+    jobs = jobs_for(request.actor.principal).filter(kind=IMPORT_JOB, object_id=str(image.pk))
+    return jobs.order_by("-created_at").first()
+
+
+@require_GET
+@portal_view
+def image_list(request, project_id):
+    project, scoped = dashboard_project(request, project_id)
+    return _render_list(request, project, scoped)
+
+
+def _render_list(request, project, scoped, import_form=None):
+    images = (
+        selectors.images_for(scoped, shares=(ImageMember.ACCEPTED,))
+        .exclude(status=Image.DELETED)
+        .order_by("name")
+    )
+    pending = ImageMember.objects.filter(
+        project=project,
+        status=ImageMember.PENDING,
+        image__status=Image.ACTIVE,
+        image__visibility=Image.SHARED,
+    ).select_related("image__owner")
+    can_create = request.actor.can("images.image.create", project.target())
+    context = {
+        "images": images,
+        "pending_shares": pending,
+        "can_create": can_create,
+        "upload_form": UploadForm(prefix="upload") if can_create else None,
+        "import_form": (import_form or ImportForm(prefix="import")) if can_create else None,
+    }
+    return render_page(request, "images/dashboard/list.html", context, area="dashboard", project=project)
+
+
+@require_POST
+@portal_view
+def image_import(request, project_id):
+    project, scoped = dashboard_project(request, project_id)
+    form = ImportForm(request.POST, prefix="import")
+    return handled(
+        request,
+        form,
+        lambda values: data.create_and_import(
+            request.actor, owner=project, url=values["url"], **form.image_fields()
+        )[0],
+        done=lambda image: _detail_url(project, image),
+        message=lambda image: f"Importing {image.name}: the progress shows below.",
+        failed=lambda form: _render_list(request, project, scoped, form),
+    )
+
+
+@require_GET
+@portal_view
+def image_detail(request, project_id, image_id):
+    project, scoped = dashboard_project(request, project_id)
+    image = get_or_404(selectors.images_for(scoped), "image", pk=image_id)
+    owned = image.owner_id == project.pk
+    context = {
+        "image": image,
+        "owned": owned,
+        "job": _latest_import(request, image),
+        "members": image.members.all() if owned else image.members.filter(project=project),
+        "share_form": ShareForm() if owned and image.visibility == Image.SHARED else None,
+        "download_url": reverse("api:image-file", kwargs={"image_id": image.pk}),
+    }
+    return render_page(request, "images/dashboard/detail.html", context, area="dashboard", project=project)
+
+
+def _shared_project(request):
+    """The id of the project to share with or stop sharing with: never looked up (sharing.py)."""
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed("Give the id of a project.")
+    return form.cleaned_data["project"]
+
+
+DASHBOARD_OPERATIONS = {
+    "delete": (
+        "Deleted; it can be restored until it is purged.",
+        lambda r, p, i: records.delete_image(r.actor, i),
+    ),
+    "restore": ("Restored.", lambda r, p, i: records.restore_image(r.actor, i)),
+    "accept": (
+        "Accepted: the image is now listed here.",
+        lambda r, p, i: sharing.answer(r.actor, i, p, "accepted"),
+    ),
+    "reject": ("Rejected.", lambda r, p, i: sharing.answer(r.actor, i, p, "rejected")),
+    "share": (
+        "Shared; the project must accept it.",
+        lambda r, p, i: sharing.share(r.actor, i, _shared_project(r)),
+    ),
+    "unshare": (
+        "No longer shared with that project.",
+        lambda r, p, i: sharing.unshare(r.actor, i, _shared_project(r)),
+    ),
+}
+
+
+@require_POST
+@portal_view
+def image_action(request, project_id, image_id):
+    project, scoped = dashboard_project(request, project_id)
+    image = get_or_404(selectors.images_for(scoped), "image", pk=image_id)
+    return _operate(
+        request,
+        DASHBOARD_OPERATIONS,
+        request.POST.get("op"),
+        (request, project, image),
+        _detail_url(project, image),
+    )
+
+
+def _operate(request, operations, name, arguments, done):
+    """Run one named operation of a page; a refusal other than a permission becomes a message."""
+    if name not in operations:
+        raise ValidationFailed(f"Unknown operation {name!r}.")
+    message, operation = operations[name]
+    return performed(request, lambda: operation(*arguments), done=done, kept=done, message=message)
+
+
+@require_GET
+@admin_view
+def admin_image_list(request):
+    principal = request.actor.principal
+    images = selectors.images_for(principal).select_related("owner__domain").order_by("owner__name", "name")
+    for field in ("status", "visibility"):
+        if request.GET.get(field):
+            images = images.filter(**{field: request.GET[field]})
+    context = {
+        "page": page_of(request, images),
+        "statuses": [s for s, _ in Image.STATUSES],
+        "visibilities": [v for v, _ in Image.VISIBILITIES],
+        "stores": selectors.store_usage() if request.actor.can("images.store.read", PLATFORM) else None,
+    }
+    return render_page(request, "images/admin/list.html", context, area="admin")
+
+
+@require_GET
+@admin_view
+def admin_image_detail(request, image_id):
+    image = get_or_404(selectors.images_for(request.actor.principal), "image", pk=image_id)
+    context = {
+        "image": image,
+        "job": _latest_import(request, image),
+        "members": _members_as_seen_by(request.actor.principal, image),
+        "move_form": MoveForm(request.actor.principal),
+        "can_publish": request.actor.can("images.image.publicize", PLATFORM),
+    }
+    return render_page(request, "images/admin/detail.html", context, area="admin")
+
+
+def _members_as_seen_by(principal, image):
+    """(member, project name) pairs: the name only of a project the admin may see, else None."""
+    members = list(image.members.all())
+    names = dict(
+        projects_for(principal).filter(pk__in=[m.project_id for m in members]).values_list("pk", "name")
+    )
+    return [(member, names.get(member.project_id)) for member in members]
+
+
+def _moved(request, image):
+    form = MoveForm(request.actor.principal, request.POST)
+    if not form.is_valid():
+        raise ValidationFailed("Choose a project to move the image to.")
+    return records.move_image(request.actor, image, form.cleaned_data["project"])
+
+
+ADMIN_OPERATIONS = {
+    "publish": (
+        "Public: every project sees it.",
+        lambda r, i: records.update_image(r.actor, i, visibility="public"),
+    ),
+    "unpublish": ("Private again.", lambda r, i: records.update_image(r.actor, i, visibility="private")),
+    "protect": ("Protected from deletion.", lambda r, i: records.update_image(r.actor, i, protected=True)),
+    "unprotect": ("No longer protected.", lambda r, i: records.update_image(r.actor, i, protected=False)),
+    "deactivate": ("Deactivated.", lambda r, i: records.set_deactivated(r.actor, i, True)),
+    "reactivate": ("Reactivated.", lambda r, i: records.set_deactivated(r.actor, i, False)),
+    "move": ("Moved.", _moved),
+    "delete": (
+        "Deleted; it can be restored until it is purged.",
+        lambda r, i: records.delete_image(r.actor, i),
+    ),
+    "restore": ("Restored.", lambda r, i: records.restore_image(r.actor, i)),
+    "purge": ("Purged: its data is gone.", lambda r, i: records.purge_image(r.actor, i)),
+}
+
+
+@require_POST
+@admin_view
+def admin_image_action(request, image_id):
+    image = get_or_404(selectors.images_for(request.actor.principal), "image", pk=image_id)
+    done = reverse("images:admin-image-detail", args=[image.pk])
+    return _operate(request, ADMIN_OPERATIONS, request.POST.get("op"), (request, image), done)
