@@ -252,7 +252,8 @@ def _roll_chunk(target, outcome):
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
         # The planner's guess for generate_series makes the spans look costly enough to JIT-compile,
         # which takes seconds for a statement that runs in milliseconds; a day of hourly records of
-        # many resources is grouped in memory rather than on disk.
+        # many resources is grouped in memory, by sorting them in the order they are appended
+        # (hashing them first, then sorting, costs a tenth more).
         cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL enable_hashagg = off")
         since = _watermark(cursor, target)
         chunk = timedelta(hours=settings.CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS)
