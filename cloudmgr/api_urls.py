@@ -8,6 +8,7 @@ from apps.audit.api.views import AuditEventViewSet
 from apps.compute.api import views as compute
 from apps.compute.api.host_audit import HostAuditViewSet
 from apps.compute.api.prefetch import ImagePrefetchViewSet
+from apps.core.api.root import ApiRootView
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
 from apps.images.api.file_views import ImageFileView
@@ -41,7 +42,13 @@ router.register("instances", compute.InstanceViewSet, basename="instance")
 router.register("host-audit", HostAuditViewSet, basename="host-audit")
 router.register("image-prefetches", ImagePrefetchViewSet, basename="image-prefetch")
 
+ROOT_RESOURCES = {
+    **{prefix: f"{basename}-list" for prefix, _, basename in router.registry},
+    "auth/tokens": "token-list",
+}
+
 urlpatterns = [
+    path("", ApiRootView.as_view(resources=ROOT_RESOURCES), name="root"),
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),
     path("auth/tokens/current/", identity.CurrentTokenView.as_view(), name="token-current"),
     path("auth/password/", identity.PasswordView.as_view(), name="password-change"),

@@ -163,6 +163,11 @@ class InstanceSerializer(serializers.ModelSerializer):
 class Base64Field(serializers.CharField):
     """Bytes sent as base64 text (the way Nova takes user data)."""
 
+    def run_validation(self, data=serializers.empty):
+        # A blank value never reaches to_internal_value: it is no bytes, not "".
+        value = super().run_validation(data)
+        return b"" if value == "" else value
+
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
         try:

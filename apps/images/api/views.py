@@ -6,6 +6,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.filters import FilterSet
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import ValidationFailed
 from apps.identity.models import Project
@@ -20,7 +21,7 @@ from . import serializers as s
 MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 
 
-class ImageFilter(django_filters.FilterSet):
+class ImageFilter(FilterSet):
     owner = django_filters.UUIDFilter(field_name="owner_id")
 
     class Meta:
