@@ -127,8 +127,11 @@ CLOUDMGR_TRUSTED_PROXIES = env_list("CLOUDMGR_TRUSTED_PROXIES", [])
 # Identity
 CLOUDMGR_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_TOKEN_LIFETIME_SECONDS", 3600)
 CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS = env_int("CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS", 300)
-CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+# Failed logins in the window: per (account, address) pair, per address, and per account from
+# anywhere (much higher: a whole account is locked only under a distributed guess).
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_PAIR = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_PAIR", 5)
 CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)
 
 # API keys (signed requests). Secrets are sealed with a key derived from this passphrase
 # (SECRET_KEY when empty); old passphrases, comma-separated, still open secrets they sealed.

@@ -8,7 +8,7 @@ class IdentityConfig(AppConfig):
     def ready(self):
         from . import actions, periodic  # noqa: F401  (registers actions and periodic work)
         from .api import schema  # noqa: F401
-        from .apikeys import nonces, periodic as apikey_periodic  # noqa: F401  (nonces: its system check)
+        from .apikeys import nonces  # noqa: F401  (nonces: its system check)
         from .directory import checks, sync  # noqa: F401
         from .ownership import register_domain_owner
 
