@@ -54,26 +54,35 @@ def _keys(username, address):
     return keys
 
 
-def check(username, address):
-    """Raise Throttled when the pair, the address or the account has failed too often in the window."""
+def refuse_if_over(limits, *, message, code):
+    """Raise Throttled when a counter of `limits` ({key: limit}) has reached its limit in the window."""
     window = settings.CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS
-    limits = _keys(username, address)
     with connection.cursor() as cursor:
         cursor.execute(_BLOCKED_SQL, {"keys": list(limits), "window": window})
         for key, failures in cursor.fetchall():
             if failures >= limits[key]:
                 raise Throttled(
-                    "Too many failed logins; try again later.",
-                    code="login_throttled",
-                    details={"retry_after_seconds": window, "by": key.split(":", 1)[0]},
+                    message, code=code, details={"retry_after_seconds": window, "by": key.split(":", 1)[0]}
                 )
 
 
-def record_failure(username, address):
+def count_failure(keys):
+    """Add one failure to each counter; call outside any transaction that may roll back."""
     window = settings.CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS
     with connection.cursor() as cursor:
-        for key in _keys(username, address):
+        for key in keys:
             cursor.execute(_RECORD_SQL, {"key": key, "window": window})
+
+
+def check(username, address):
+    """Raise Throttled when the pair, the address or the account has failed too often in the window."""
+    refuse_if_over(
+        _keys(username, address), message="Too many failed logins; try again later.", code="login_throttled"
+    )
+
+
+def record_failure(username, address):
+    count_failure(_keys(username, address))
 
 
 def forget_failures(username, address):
