@@ -12,6 +12,8 @@ PROPERTY_FIELDS = ["min_ram_mb", "min_disk_gb", "architecture", "hypervisor_type
 
 class ImageSerializer(serializers.ModelSerializer):
     owner = serializers.UUIDField(source="owner_id")
+    # Blank until the image has data (the model's blank=True, which a read-only field does not carry).
+    source = serializers.ChoiceField(choices=Image.SOURCES, allow_blank=True, read_only=True)
     kernel_id = serializers.UUIDField(allow_null=True)
     ramdisk_id = serializers.UUIDField(allow_null=True)
 

@@ -134,7 +134,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: s.MemberSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def members(self, request, pk=None):
         members = selectors.members_for(self.principal, self.get_object())
         return Response(s.MemberSerializer(members, many=True).data)
