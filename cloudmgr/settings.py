@@ -16,7 +16,8 @@ DEBUG = env_bool("CLOUDMGR_DEBUG", False)
 SECRET_KEY = env_str("CLOUDMGR_SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("CLOUDMGR_SECRET_KEY must be set (make run writes one to var/env)")
-ALLOWED_HOSTS = env_list("CLOUDMGR_ALLOWED_HOSTS", ["*"])
+# The host names the controller answers for; `make run` sets its own, production lists its public names.
+ALLOWED_HOSTS = env_list("CLOUDMGR_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CLOUDMGR_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -114,12 +115,21 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SESSION_COOKIE_SECURE = env_bool("CLOUDMGR_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-if env_bool("CLOUDMGR_BEHIND_TLS_PROXY", False):
+# TLS ends at a reverse proxy in front of every controller (docs/install.md): believe its
+# X-Forwarded-Proto, keep cookies off plain HTTP, send everything else to HTTPS, and tell
+# browsers to come back only over HTTPS (HSTS).
+CLOUDMGR_TLS = env_bool("CLOUDMGR_TLS", False)
+if CLOUDMGR_TLS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # A load balancer's health probe may speak plain HTTP to the controller.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("CLOUDMGR_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CLOUDMGR_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("CLOUDMGR_HSTS_PRELOAD", True)
 
 # Addresses of reverse proxies whose X-Forwarded-For is believed (CIDRs allowed).
 CLOUDMGR_TRUSTED_PROXIES = env_list("CLOUDMGR_TRUSTED_PROXIES", [])
@@ -298,6 +308,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["apps.core.api.schema.only_the_public_api"],
+    # Hosts and jobs both have a `state`: each set of choices gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "HostStateEnum": "apps.infrastructure.models.Host.STATES",
+        "JobStateEnum": "apps.jobs.models.Job.STATES",
+    },
 }
 
 LOGGING = {
