@@ -183,6 +183,12 @@ CLOUDMGR_AUDIT_RETENTION_DAYS = env_int("CLOUDMGR_AUDIT_RETENTION_DAYS", 365)
 # Controller process
 CLOUDMGR_LISTEN = env_str("CLOUDMGR_LISTEN", "127.0.0.1:8000")
 CLOUDMGR_HTTP_THREADS = env_int("CLOUDMGR_HTTP_THREADS", 16)
+# Requests of one controller that may wait for a job at once (a console log waiting for its host).
+CLOUDMGR_JOB_WAITERS = env_int("CLOUDMGR_JOB_WAITERS", max(1, CLOUDMGR_HTTP_THREADS // 4))
+# A request body that sends nothing for this long is cut, and so is one that, past that time,
+# has averaged less than the minimum rate (a client trickling a byte every few seconds).
+CLOUDMGR_HTTP_IDLE_TIMEOUT_SECONDS = env_float("CLOUDMGR_HTTP_IDLE_TIMEOUT_SECONDS", 10.0)
+CLOUDMGR_HTTP_BODY_MIN_BYTES_PER_SECOND = env_int("CLOUDMGR_HTTP_BODY_MIN_BYTES_PER_SECOND", 1024)
 CLOUDMGR_JOB_WORKERS = env_int("CLOUDMGR_JOB_WORKERS", 2)
 CLOUDMGR_JOB_POLL_SECONDS = env_float("CLOUDMGR_JOB_POLL_SECONDS", 1.0)
 CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS = env_int("CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS", 3600)

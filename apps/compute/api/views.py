@@ -1,7 +1,5 @@
 """Compute API: offerings, keypairs, affinity groups, instances and their actions."""
 
-import time
-
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -13,6 +11,7 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.models import Domain
 from apps.identity.selectors import visible_project
 from apps.jobs.models import Job
+from apps.jobs.waiting import wait_for_job
 
 from .. import selectors
 from ..services import affinity, keypairs, lifecycle, offerings, snapshots
@@ -29,19 +28,6 @@ def project_of(view, data):
             raise ValidationFailed("Say which project: project_id.", code="project_required")
         project_id = scope.pk
     return visible_project(view.principal, project_id)
-
-
-def wait_for_job(job_id, seconds):
-    """The job once it finished, or as it stands after `seconds` (one row read every tenth of a second).
-
-    A job the broker did not take (its send after commit failed) is not waited for.
-    """
-    deadline = time.monotonic() + seconds
-    while True:
-        job = Job.objects.get(pk=job_id)
-        if job.finished or job.dispatched_at is None or time.monotonic() >= deadline:
-            return job
-        time.sleep(0.1)
 
 
 def accepted(job, body=None):

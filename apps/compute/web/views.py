@@ -18,13 +18,13 @@ from apps.identity.selectors import get_or_404
 from apps.images.selectors import images_for
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for
+from apps.jobs.waiting import wait_for_job
 from apps.portal.decorators import portal_view
 from apps.portal.rendering import render_page
 from apps.portal.views.dashboard import dashboard_project
 from apps.portal.views.flow import handled, page_of, performed
 
 from .. import selectors, states
-from ..api.views import wait_for_job
 from ..services import affinity, keypairs, lifecycle, snapshots
 from ..services.instances import create_instance
 from . import actions
