@@ -41,7 +41,7 @@ def _redis(url):
     return client
 
 
-def _storage_key(access_key, nonce):
+def storage_key(access_key, nonce):
     return f"cloudmgr:api-key-nonce:{access_key}:{nonce}"
 
 
@@ -75,7 +75,7 @@ def nonce_store_is_not_the_broker(app_configs, **kwargs):
 def first_use(access_key, nonce, expires_at):
     """True the first time (access_key, nonce) is seen before `expires_at`; False for a replay."""
     store = configured_store()
-    key = _storage_key(access_key, nonce)
+    key = storage_key(access_key, nonce)
     if store == POSTGRESQL:
         return _first_use_postgresql(key, expires_at)
     ttl_seconds = max(1, math.ceil((expires_at - timezone.now()).total_seconds()))
