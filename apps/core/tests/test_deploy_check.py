@@ -48,3 +48,29 @@ def test_without_tls_the_deploy_check_names_what_is_missing(tmp_path):
 
     assert checked.returncode != 0
     assert "SECURE_HSTS_SECONDS" in checked.stderr + checked.stdout
+
+
+def settings_value(name, environment):
+    done = subprocess.run(
+        [sys.executable, "-c", f"from django.conf import settings; print(settings.{name})"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "cloudmgr.settings", **environment},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_without_a_setting_the_controller_answers_only_for_this_machines_names():
+    allowed = settings_value("ALLOWED_HOSTS", {"CLOUDMGR_SECRET_KEY": "k" * 50})
+
+    assert allowed == "['localhost', '127.0.0.1', '[::1]']"
+
+
+def test_tls_at_the_proxy_makes_cookies_secure_and_sends_hsts():
+    environment = {"CLOUDMGR_SECRET_KEY": "k" * 50, "CLOUDMGR_TLS": "true"}
+
+    assert settings_value("SESSION_COOKIE_SECURE", environment) == "True"
+    assert settings_value("CSRF_COOKIE_SECURE", environment) == "True"
+    assert int(settings_value("SECURE_HSTS_SECONDS", environment)) > 0
