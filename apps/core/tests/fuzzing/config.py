@@ -78,7 +78,7 @@ _KEPT = {
     "zones": ("zones", "[a-z-]+/"),
     "hosts": ("hosts", "[a-z-]+/"),
     "offerings": ("offerings", "[a-z-]+/"),
-    "images": ("images", "(members|deactivate|reactivate|restore|move)/"),
+    "images": ("images", "(members|move)/"),
 }
 OPERATIONS = [
     *((rf"^POST /api/v1/instances/\{{id\}}/{action}/$", {_ID: f"instances_{action}"}) for action in _ACTIONS),
@@ -89,6 +89,9 @@ OPERATIONS = [
         {_ID: "offered_images", "body.project_id": "share_members"},
     ),
     (r"^POST /api/v1/images/\{id\}/import/$", {_ID: "queued_images", "body.url": "import_urls"}),
+    (r"^POST /api/v1/images/\{id\}/restore/$", {_ID: "restorable_images"}),
+    (r"^POST /api/v1/images/\{id\}/reactivate/$", {_ID: "deactivated_images"}),
+    (r"^POST /api/v1/images/\{id\}/deactivate/$", {_ID: "active_images"}),
     (rf"^{_ANY} /api/v1/images/\{{image_id\}}/file/$", {"path.image_id": "queued_images"}),
     (r"^POST /api/v1/image-prefetches/$", {"body.image_id": "active_images", "body.host_ids[*]": "hosts"}),
     (

@@ -166,6 +166,8 @@ def build_world(role):
         "spare_offerings": ids(spare_offering),
         "images": ids(*images, shared, restorable, deactivated),
         "active_images": ids(*images),
+        "restorable_images": ids(restorable),
+        "deactivated_images": ids(deactivated),
         "queued_images": ids(*queued),
         "shareable_images": ids(shareable),
         "share_targets": ids(third_project),
