@@ -16,7 +16,8 @@ DEBUG = env_bool("CLOUDMGR_DEBUG", False)
 SECRET_KEY = env_str("CLOUDMGR_SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("CLOUDMGR_SECRET_KEY must be set (make run writes one to var/env)")
-ALLOWED_HOSTS = env_list("CLOUDMGR_ALLOWED_HOSTS", ["*"])
+# The host names the controller answers for; `make run` sets its own, production lists its public names.
+ALLOWED_HOSTS = env_list("CLOUDMGR_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CLOUDMGR_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -116,12 +117,21 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SESSION_COOKIE_SECURE = env_bool("CLOUDMGR_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-if env_bool("CLOUDMGR_BEHIND_TLS_PROXY", False):
+# TLS ends at a reverse proxy in front of every controller (docs/install.md): believe its
+# X-Forwarded-Proto, keep cookies off plain HTTP, send everything else to HTTPS, and tell
+# browsers to come back only over HTTPS (HSTS).
+CLOUDMGR_TLS = env_bool("CLOUDMGR_TLS", False)
+if CLOUDMGR_TLS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # A load balancer's health probe may speak plain HTTP to the controller.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("CLOUDMGR_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CLOUDMGR_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("CLOUDMGR_HSTS_PRELOAD", True)
 
 # Addresses of reverse proxies whose X-Forwarded-For is believed (CIDRs allowed).
 CLOUDMGR_TRUSTED_PROXIES = env_list("CLOUDMGR_TRUSTED_PROXIES", [])
@@ -129,8 +139,11 @@ CLOUDMGR_TRUSTED_PROXIES = env_list("CLOUDMGR_TRUSTED_PROXIES", [])
 # Identity
 CLOUDMGR_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_TOKEN_LIFETIME_SECONDS", 3600)
 CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS = env_int("CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS", 300)
-CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+# Failed logins in the window: per (account, address) pair, per address, and per account from
+# anywhere (much higher: a whole account is locked only under a distributed guess).
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_PAIR = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_PAIR", 5)
 CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)
 
 # API keys (signed requests). Secrets are sealed with a key derived from this passphrase
 # (SECRET_KEY when empty); old passphrases, comma-separated, still open secrets they sealed.
@@ -172,6 +185,12 @@ CLOUDMGR_AUDIT_RETENTION_DAYS = env_int("CLOUDMGR_AUDIT_RETENTION_DAYS", 365)
 # Controller process
 CLOUDMGR_LISTEN = env_str("CLOUDMGR_LISTEN", "127.0.0.1:8000")
 CLOUDMGR_HTTP_THREADS = env_int("CLOUDMGR_HTTP_THREADS", 16)
+# Requests of one controller that may wait for a job at once (a console log waiting for its host).
+CLOUDMGR_JOB_WAITERS = env_int("CLOUDMGR_JOB_WAITERS", max(1, CLOUDMGR_HTTP_THREADS // 4))
+# A request body that sends nothing for this long is cut, and so is one that, past that time,
+# has averaged less than the minimum rate (a client trickling a byte every few seconds).
+CLOUDMGR_HTTP_IDLE_TIMEOUT_SECONDS = env_float("CLOUDMGR_HTTP_IDLE_TIMEOUT_SECONDS", 10.0)
+CLOUDMGR_HTTP_BODY_MIN_BYTES_PER_SECOND = env_int("CLOUDMGR_HTTP_BODY_MIN_BYTES_PER_SECOND", 1024)
 CLOUDMGR_JOB_WORKERS = env_int("CLOUDMGR_JOB_WORKERS", 2)
 CLOUDMGR_JOB_POLL_SECONDS = env_float("CLOUDMGR_JOB_POLL_SECONDS", 1.0)
 CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS = env_int("CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS", 3600)
@@ -221,6 +240,8 @@ CLOUDMGR_RESERVED_HOST_MEMORY_MB = env_int("CLOUDMGR_RESERVED_HOST_MEMORY_MB", 5
 CLOUDMGR_RESERVED_HOST_DISK_MB = env_int("CLOUDMGR_RESERVED_HOST_DISK_MB", 0)
 CLOUDMGR_HOST_DOWN_AFTER_SECONDS = env_int("CLOUDMGR_HOST_DOWN_AFTER_SECONDS", 60)
 CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS", 86400)
+# Bad enrollment tokens from one address, in the login throttle's window, before it is refused unaudited.
+CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS", 10)
 # The Ed25519 key that signs every task sent to an agent: PEM text, or a file `createsigningkey` writes.
 CLOUDMGR_TASK_SIGNING_KEY = env_str("CLOUDMGR_TASK_SIGNING_KEY")
 CLOUDMGR_TASK_SIGNING_KEY_FILE = env_str(
@@ -299,7 +320,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["apps.core.api.filters.IdFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["apps.core.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.error_envelope_handler",
     "UNAUTHENTICATED_USER": None,
@@ -315,7 +336,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["apps.core.api.schema.only_the_public_api"],
+    # Choices that share a field name across models (hosts' and jobs' `state`, invoices' `kind`)
+    # each get their own enum name.
     "ENUM_NAME_OVERRIDES": {
+        "HostStateEnum": "apps.infrastructure.models.Host.STATES",
+        "JobStateEnum": "apps.jobs.models.Job.STATES",
         "InvoiceKindEnum": "apps.billing.models.Invoice.KINDS",
         "InvoiceStateEnum": "apps.billing.models.Invoice.STATES",
     },
