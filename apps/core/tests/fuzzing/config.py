@@ -69,6 +69,8 @@ _DELETABLE = {
     "hosts": "deletable_hosts",
     "offerings": "spare_offerings",
     "images": "deletable_images",
+    "rate-cards": "deletable_rate_cards",
+    "budgets": "deletable_budgets",
 }
 # Their other operations, with the actions under them (those of images above have their own).
 _KEPT = {
@@ -79,6 +81,9 @@ _KEPT = {
     "hosts": ("hosts", "[a-z-]+/"),
     "offerings": ("offerings", "[a-z-]+/"),
     "images": ("images", "(members|move)/"),
+    "rate-cards": ("rate_cards", "rates/"),
+    "budgets": ("budgets", "(?!)"),
+    "invoices": ("invoices", "(csv|finalize)/"),
 }
 OPERATIONS = [
     *((rf"^POST /api/v1/instances/\{{id\}}/{action}/$", {_ID: f"instances_{action}"}) for action in _ACTIONS),
@@ -92,7 +97,11 @@ OPERATIONS = [
     (r"^POST /api/v1/images/\{id\}/restore/$", {_ID: "restorable_images"}),
     (r"^POST /api/v1/images/\{id\}/reactivate/$", {_ID: "deactivated_images"}),
     (r"^POST /api/v1/images/\{id\}/deactivate/$", {_ID: "active_images"}),
-    (rf"^{_ANY} /api/v1/images/\{{image_id\}}/file/$", {"path.image_id": "queued_images"}),
+    (rf"^{_ANY} /api/v1/images/\{{image_id\}}/file/$", {"path.image_id": "uploadable_images"}),
+    (
+        r"^POST /api/v1/invoices/\{id\}/credit-notes/$",
+        {_ID: "invoices", "body.amount": "credit_amounts", "body.reason": "credit_reasons"},
+    ),
     (r"^POST /api/v1/image-prefetches/$", {"body.image_id": "active_images", "body.host_ids[*]": "hosts"}),
     (
         r"^POST /api/v1/role-assignments/$",
@@ -101,7 +110,34 @@ OPERATIONS = [
     (r"^POST /api/v1/hosts/$", {"body.name": "new_host_names", "body.zone_id": "zones"}),
     (
         r"^POST /api/v1/images/$",
-        {"body.name": "new_image_names", "body.disk_format": "disk_formats", "body.copy_from": "nothing"},
+        {
+            "body.name": "new_image_names",
+            "body.disk_format": "disk_formats",
+            "body.copy_from": "nothing",
+            "body.location": "nothing",
+            "body.kernel_id": "nothing",
+            "body.ramdisk_id": "nothing",
+            "body.owner": "own_project",
+        },
+    ),
+    (
+        r"^POST /api/v1/rate-cards/\{id\}/rates/$",
+        {
+            _ID: "rate_cards",
+            "body.resource_type": "resource_types",
+            "body.offering_id": "nothing",
+            "body.effective_from": "whole_hours",
+        },
+    ),
+    (r"^DELETE /api/v1/rate-cards/\{id\}/rates/\{rate_id\}/$", {_ID: "rate_cards", "path.rate_id": "rates"}),
+    (
+        r"^POST /api/v1/rate-cards/$",
+        {"body.name": "card_names", "body.domain_id": "card_free_domains", "body.currency": "currencies"},
+    ),
+    (r"^PATCH /api/v1/rate-cards/\{id\}/$", {_ID: "rate_cards", "body.name": "card_names"}),
+    (
+        r"^POST /api/v1/budgets/$",
+        {"body.project_id": "budget_projects", "body.domain_id": "nothing", "body.currency": "currencies"},
     ),
     (
         r"^POST /api/v1/users/$",

@@ -7,10 +7,15 @@ role's run deletes, stops or revokes is gone for the next.
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.billing.services.budgets import create_budget
+from apps.billing.services.rate_cards import add_rate, create_rate_card
+from apps.billing.tests.invoicing import finalized_invoice
 from apps.compute import states
 from apps.compute.services.keypairs import create_keypair
 from apps.compute.tests.factories import AffinityGroupFactory, InstanceFactory, OfferingFactory
@@ -34,6 +39,7 @@ from apps.infrastructure.models import HostAuditFinding
 from apps.infrastructure.tests.factories import HostFactory, ZoneFactory, agent_public_key
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
+from apps.quotas import services as quotas
 from apps.quotas.models import QuotaUsage
 
 CLOUD_ADMIN, DOMAIN_ADMIN, PROJECT_MEMBER = "cloud_admin", "domain_admin", "project_member"
@@ -54,6 +60,9 @@ ACTION_STATES = {
     "delete": (states.ERROR, "nostate"),
 }
 PER_ACTION = 3
+# Rate cards charge in it, so budgets may be set in it.
+CURRENCY = "EUR"
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -80,8 +89,13 @@ def build_world(role):
     zone = ZoneFactory()
     hosts = [HostFactory(zone=zone, public_key=agent_public_key(), cpus=64, ram_mb=1 << 20) for _ in range(2)]
     offering = OfferingFactory(public=True, ram_mb=64, root_disk_gb=1)
+    # The world's instances are more than a new project's default limits allow.
+    for resource in ("instances", "vcpus", "ram_mb"):
+        quotas.set_limit(SYSTEM, project, resource, -1)
     images = [active_image(project, name=f"active-{n}") for n in range(3)]
     queued = [queued_image(project, name=f"queued-{n}") for n in range(3)]
+    # Their own, so that an import started on the others does not leave none to upload to.
+    uploadable = [queued_image(project, name=f"uploadable-{n}") for n in range(3)]
     shared = shared_image(project, other_project)
     restorable = pending_delete_image(project)
     deactivated = deactivated_image(project)
@@ -129,6 +143,17 @@ def build_world(role):
         project_id=project.pk,
     )
     now = timezone.now()
+    next_hour = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    card = create_rate_card(SYSTEM, name="fuzz-card", currency=CURRENCY, domain=domain)
+    rate = add_rate(SYSTEM, card, resource_type="instance", price=Decimal("0.01"), effective_from=next_hour)
+    spare_card = create_rate_card(
+        SYSTEM, name="fuzz-spare", currency=CURRENCY, domain=DomainFactory(parent=domain)
+    )
+    # Usage of last month priced by the domain's card, invoiced and the month closed: an invoice to credit.
+    add_rate(SYSTEM, card, resource_type="instance", price=Decimal("0.1"), effective_from=LONG_AGO)
+    invoice = finalized_invoice(project, offering)
+    budget = create_budget(SYSTEM, amount=Decimal(100), currency=CURRENCY, project=project)
+    deletable_budget = create_budget(SYSTEM, amount=Decimal(100), currency=CURRENCY, project=other_project)
     finding = HostAuditFinding.objects.create(
         host=hosts[0], kind=HostAuditFinding.UNMANAGED, subject="fuzz", first_seen=now, last_seen=now
     )
@@ -145,6 +170,7 @@ def build_world(role):
     )
     world.ids = {
         "projects": ids(project, other_project),
+        "own_project": ids(project),
         "domains": ids(domain),
         "empty_domains": ids(empty_domain),
         "empty_projects": ids(empty_project),
@@ -170,6 +196,7 @@ def build_world(role):
         "restorable_images": ids(restorable),
         "deactivated_images": ids(deactivated),
         "queued_images": ids(*queued),
+        "uploadable_images": ids(*uploadable),
         "shareable_images": ids(shareable),
         "share_targets": ids(third_project),
         "offered_images": ids(shared),
@@ -190,5 +217,19 @@ def build_world(role):
         "jobs": ids(job),
         "audit_events": ids(event),
         "findings": ids(finding),
+        "rate_cards": ids(card),
+        "deletable_rate_cards": ids(spare_card),
+        "rates": ids(rate),
+        "card_free_domains": ids(DomainFactory(parent=domain), DomainFactory(parent=domain)),
+        "currencies": [CURRENCY],
+        "card_names": ["fuzz-card-renamed", "fuzz-card-new"],
+        "resource_types": ["instance", "image"],
+        "whole_hours": [(next_hour + timedelta(hours=n)).isoformat() for n in range(1, 4)],
+        "budgets": ids(budget),
+        "invoices": ids(invoice),
+        "credit_amounts": ["0.01"],
+        "credit_reasons": ["goodwill"],
+        "deletable_budgets": ids(deletable_budget),
+        "budget_projects": ids(third_project),
     }
     return world
