@@ -83,7 +83,10 @@ def pattern_preview(request):
 @require_http_methods(["GET", "POST"])
 @admin_view
 def rule_create(request, role_id):
+    """A refused rule leaves this address in the address bar: opening it again shows the roles page."""
     role = selectors.get_or_404(selectors.roles(), "role", pk=role_id)
+    if request.method == "GET":
+        return _render(request)
     return handled(
         request,
         _rule_form(role, request.POST),
@@ -91,7 +94,6 @@ def rule_create(request, role_id):
         done=reverse(ROLES_URL) + f"#role-{role.pk}",
         message=lambda rule: f"{role.name} may now do '{rule.action}'.",
         failed=lambda form: _render(request, rule_forms={role.pk: form}),
-        page=reverse(ROLES_URL) + f"#role-{role.pk}",
     )
 
 

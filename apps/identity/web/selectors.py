@@ -28,20 +28,24 @@ def switchable_projects(principal):
 
 def path_labels(principal, domains):
     """{domain id: "acme / eng"} for `domains` (rows with `pk` and `path`): each named by its path,
-    from the topmost domain the principal may see. One query, however many domains."""
+    from the topmost domain the principal may see ("" when it may see none of them). One query,
+    however many domains."""
     above = {domain_id for domain in domains for domain_id in ancestor_ids(domain.path)}
     names = dict(identity.domains_for(principal).filter(pk__in=above).values_list("pk", "name"))
     return {
-        domain.pk: " / ".join(names[i] for i in ancestor_ids(domain.path) if i in names) or domain.name
-        for domain in domains
+        domain.pk: " / ".join(names[i] for i in ancestor_ids(domain.path) if i in names) for domain in domains
     }
 
 
 def project_labels(principal, projects):
-    """{project id: "acme / eng / web"}: each project named by its domain's path and its own name."""
+    """{project id: "acme / eng / web"}: each project named by its domain's path (the part the
+    principal may see: a project member sees just the project's name) and its own name."""
     domains = {project.domain_id: project.domain for project in projects}
     labels = path_labels(principal, list(domains.values()))
-    return {project.pk: f"{labels[project.domain_id]} / {project.name}" for project in projects}
+    return {
+        project.pk: " / ".join(part for part in (labels[project.domain_id], project.name) if part)
+        for project in projects
+    }
 
 
 def domain_labels(domains):
