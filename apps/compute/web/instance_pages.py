@@ -118,14 +118,14 @@ def start_action(request, instance, pages):
 
 def delete_confirmed(request, instance, pages, *, done, project=None):
     """GET: what deleting destroys; POST: delete (the host destroys the guest and its disks)."""
-    disks = f"{instance.root_disk_gb} GB root disk"
+    disks, on = f"{instance.root_disk_gb} GB root disk", "it"
     if instance.ephemeral_disk_gb:
-        disks += f" and {instance.ephemeral_disk_gb} GB ephemeral disk"
+        disks, on = f"{disks} and {instance.ephemeral_disk_gb} GB ephemeral disk", "them"
     confirmation = Confirmation(
         title=f"Delete instance {instance.name}?",
         button=f"Delete {instance.name}",
         consequences=(
-            f"The guest is powered off and destroyed on its host, with its {disks}: what is on them"
+            f"The guest is powered off and destroyed on its host, with its {disks}: what is on {on}"
             " cannot be recovered. Images saved from it by snapshots stay.",
             "Its quota and host capacity are given back once the host confirms.",
         ),

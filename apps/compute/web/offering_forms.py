@@ -16,12 +16,12 @@ class DomainsField(forms.ModelMultipleChoiceField):
     """Domains the admin may see, each named by its path ("acme / eng")."""
 
     def __init__(self, principal, **kwargs):
-        queryset = domains_for(principal).order_by("path")
-        self.labels = domain_labels(list(queryset))
+        queryset = domains_for(principal)
+        domains = list(queryset)
+        labels = domain_labels(domains)
         super().__init__(queryset=queryset, **kwargs)
-
-    def label_from_instance(self, obj):
-        return self.labels.get(obj.pk, obj.name)
+        # Listed by label, so a domain sits under its parent and siblings are in alphabetical order.
+        self.choices = sorted(((d.pk, labels[d.pk]) for d in domains), key=lambda choice: choice[1])
 
 
 class _Availability(ServiceForm):

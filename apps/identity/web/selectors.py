@@ -28,13 +28,19 @@ def switchable_projects(principal):
 
 def path_labels(principal, domains):
     """{domain id: "acme / eng"} for `domains` (rows with `pk` and `path`): each named by its path,
-    from the topmost domain the principal may see ("" when it may see none of them). One query,
-    however many domains."""
-    above = {domain_id for domain in domains for domain_id in ancestor_ids(domain.path)}
+    from the topmost domain the principal may see below ROOT, which every path starts with ("" when
+    it may see none of them). One query, however many domains."""
+    above = {domain_id for domain in domains for domain_id in _named_ids(domain.path)}
     names = dict(identity.domains_for(principal).filter(pk__in=above).values_list("pk", "name"))
     return {
-        domain.pk: " / ".join(names[i] for i in ancestor_ids(domain.path) if i in names) for domain in domains
+        domain.pk: " / ".join(names[i] for i in _named_ids(domain.path) if i in names) for domain in domains
     }
+
+
+def _named_ids(path):
+    """The ids of the domains a path label names: all but ROOT, unless the domain is ROOT."""
+    ids = ancestor_ids(path)
+    return ids[1:] or ids
 
 
 def project_labels(principal, projects):
@@ -49,12 +55,14 @@ def project_labels(principal, projects):
 
 
 def domain_labels(domains):
-    """{domain id: "acme / eng"}: each domain named by its path, from the topmost domain in `domains`."""
+    """{domain id: "acme / eng"}: each domain named by its path, from the topmost domain in `domains`
+    below ROOT, which every path starts with (as path_labels names them)."""
     by_id = {d.pk: d for d in domains}
     labels = {}
     for domain in sorted(domains, key=lambda d: d.depth):
         parent = by_id.get(domain.parent_id)
-        labels[domain.pk] = f"{labels[parent.pk]} / {domain.name}" if parent else domain.name
+        named = parent is not None and not parent.is_root
+        labels[domain.pk] = f"{labels[parent.pk]} / {domain.name}" if named else domain.name
     return labels
 
 

@@ -9,7 +9,6 @@ queue (docs/install.md), whose creation is the first step. The agent never needs
 the database.
 """
 
-import re
 import shlex
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -58,7 +57,8 @@ def broker_url_for_host(host_name, broker_url=None):
 def _rabbitmq_user_step(host_name, broker_url):
     user = host_broker_user(host_name)
     vhost = urlsplit(broker_url).path.lstrip("/") or "/"
-    queue = "^" + re.escape(protocol.queue_for_host(host_name)) + "$"
+    # Host names are [a-z0-9.-]: only their dots mean something in a regular expression.
+    queue = "^" + protocol.queue_for_host(host_name).replace(".", r"\.") + "$"
     password = _password_placeholder(f"password of {user}")
     commands = "\n".join(
         [

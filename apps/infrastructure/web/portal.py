@@ -67,6 +67,6 @@ def capacity_card(request, project):
 
 def register():
     register_nav(ADMIN, "Hosts", "infrastructure:host-list", order=40, visible=_may_read_hosts)
-    register_nav(ADMIN, "Zones", "infrastructure:zone-list", order=41, visible=may_see_zones)
+    register_nav(ADMIN, "Zones", "infrastructure:zone-list", order=39, visible=may_see_zones)
     register_card(ADMIN, "hosts", title="Hosts", context=hosts_card, order=20)
     register_card(ADMIN, "capacity", title="Capacity of hosts up", context=capacity_card, order=25)
