@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.scoping import get_or_404
 from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
@@ -36,6 +36,12 @@ COLUMNS = (
 
 def _may_manage(request):
     return request.actor.can(selectors.OFFERING_MANAGE, PLATFORM)
+
+
+def _require_manager(request):
+    """A domain admin's page shows no form: a change it sends anyway is a refusal page, not form errors."""
+    if not _may_manage(request):
+        raise PermissionDenied("Only cloud administrators change service offerings.")
 
 
 def _detail_url(offering):
@@ -88,6 +94,7 @@ def _render_list(request, form):
 @require_http_methods(["GET", "POST"])
 @admin_view
 def offering_create(request):
+    _require_manager(request)
     form = OfferingCreateForm(request.actor.principal, request.POST)
     return handled(
         request,
@@ -127,6 +134,7 @@ def _render_detail(request, offering, form):
 @admin_view
 def offering_update(request, offering_id):
     offering = _offering(request, offering_id)
+    _require_manager(request)
     form = OfferingUpdateForm(request.actor.principal, request.POST)
     return handled(
         request,
@@ -168,6 +176,7 @@ def offering_switch(request, offering_id):
 @admin_view
 def offering_delete(request, offering_id):
     offering = _offering(request, offering_id)
+    _require_manager(request)
     confirmation = Confirmation(
         title=f"Delete offering {offering.name}?",
         button=f"Delete {offering.name}",
