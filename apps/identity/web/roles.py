@@ -112,7 +112,12 @@ def rule_delete(request, rule_id):
     holders = role.assignments.count()
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
-        effect = f"The {holders} holder{'s' if holders != 1 else ''} of {role.name} lose {shown}, at once."
+        if holders == 0:
+            effect = f"Nobody holds {role.name} now; it would no longer allow {shown}."
+        elif holders == 1:
+            effect = f"The 1 holder of {role.name} loses {shown}, at once."
+        else:
+            effect = f"The {holders} holders of {role.name} lose {shown}, at once."
     else:
         effect = f"Its other rules still allow everything it matches: {role.name} loses no action."
     back = reverse(ROLES_URL) + f"#role-{role.pk}"
