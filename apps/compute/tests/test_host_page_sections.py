@@ -25,7 +25,7 @@ def admin(cloud_admin):
 
 
 def section(page, name):
-    return re.search(rf'aria-labelledby="section-{name}">(.*?)</section>', page, re.S).group(1)
+    return re.search(rf'id="section-{name}"[^>]*>(.*?)</section>', page, re.S).group(1)
 
 
 def finding(host, kind, subject, resolved=False):

@@ -143,12 +143,8 @@ def _delete_confirmation(image, cancel):
     )
 
 
-@require_http_methods(["GET", "POST"])
-@portal_view
-def image_delete(request, project_id, image_id):
-    project, scoped = dashboard_project(request, project_id)
-    image = get_or_404(selectors.images_for(scoped), "image", pk=image_id)
-    detail = _detail_url(project, image)
+def _deleted(request, image, detail, **frame):
+    """GET: what deleting `image` does; POST: delete it (kept restorable when it has data)."""
     return confirmed(
         request,
         _delete_confirmation(image, detail),
@@ -156,9 +152,16 @@ def image_delete(request, project_id, image_id):
         done=detail,
         kept=detail,
         message=deleted_message,
-        area="dashboard",
-        project=project,
+        **frame,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def image_delete(request, project_id, image_id):
+    project, scoped = dashboard_project(request, project_id)
+    image = get_or_404(selectors.images_for(scoped), "image", pk=image_id)
+    return _deleted(request, image, _detail_url(project, image), area="dashboard", project=project)
 
 
 DASHBOARD_OPERATIONS = {
@@ -292,16 +295,7 @@ def _admin_image(request, image_id):
 @admin_view
 def admin_image_delete(request, image_id):
     image = _admin_image(request, image_id)
-    detail = reverse("images:admin-image-detail", args=[image.pk])
-    return confirmed(
-        request,
-        _delete_confirmation(image, detail),
-        lambda: records.delete_image(request.actor, image),
-        done=detail,
-        kept=detail,
-        message=deleted_message,
-        area="admin",
-    )
+    return _deleted(request, image, reverse("images:admin-image-detail", args=[image.pk]), area="admin")
 
 
 @require_http_methods(["GET", "POST"])
