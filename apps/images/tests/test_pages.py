@@ -163,3 +163,21 @@ def test_a_refused_operation_is_a_message_not_an_error_page(cloud_admin, project
     assert response.status_code == 200
     assert "is protected" in response.content.decode()
     assert Image.objects.get(pk=image.pk).status == Image.ACTIVE
+
+
+def test_a_domain_admin_learns_nothing_of_a_public_images_project_by_searching_or_sorting(project):
+    admin = UserFactory(domain=project.domain)
+    grant(admin, policy.DOMAIN_ADMIN, project.domain)
+    active_image(project, name="ours")
+    active_image(ProjectFactory(name="secret-project"), name="golden", visibility="public")
+    client = signed_in(admin)
+
+    listed = client.get("/admin-portal/images/").content.decode()
+    assert "golden" in listed
+    assert "secret-project" not in listed
+    assert "another domain's project" in listed
+    assert "golden" not in client.get("/admin-portal/images/?q=secret-project").content.decode()
+    assert "sort=project" not in listed
+    by_project = client.get("/admin-portal/images/?sort=-project").content.decode()
+    assert by_project.index(">golden<") > 0
+    assert 'aria-sort="ascending"' in by_project  # sorted by name, as when nothing is asked

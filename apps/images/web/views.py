@@ -203,14 +203,18 @@ def _operate(request, operations, name, arguments, done):
     return performed(request, lambda: operation(*arguments), done=done, kept=done, message=message)
 
 
-ADMIN_COLUMNS = (
-    Column("name", "Name", ("name",)),
-    Column("project", "Project", ("owner__domain__path", "owner__name")),
-    Column("status", "Status", ("status",)),
-    Column("format", "Format", ("disk_format",)),
-    Column("size", "Size", ("size_bytes",)),
-    Column("flags", "Flags"),
-)
+def _admin_columns(sees_every_owner):
+    """The list's columns. Only who sees every project sorts by project: for a domain admin, where a
+    public image of another tenant sorted would hint at the name of its project."""
+    project = ("owner__domain__path", "owner__name") if sees_every_owner else ()
+    return (
+        Column("name", "Name", ("name",)),
+        Column("project", "Project", project),
+        Column("status", "Status", ("status",)),
+        Column("format", "Format", ("disk_format",)),
+        Column("size", "Size", ("size_bytes",)),
+        Column("flags", "Flags"),
+    )
 
 
 @require_GET
@@ -221,7 +225,12 @@ def admin_image_list(request):
     for field in ("status", "visibility"):
         if request.GET.get(field):
             images = images.filter(**{field: request.GET[field]})
-    listing = Listing(request, images, columns=ADMIN_COLUMNS, default="name", search=("name", "owner__name"))
+    # Searching by a project's name, likewise, only for who sees every project.
+    sees_every_owner = request.actor.can("identity.project.read", PLATFORM)
+    searched = ("name", "owner__name") if sees_every_owner else ("name",)
+    listing = Listing(
+        request, images, columns=_admin_columns(sees_every_owner), default="name", search=searched
+    )
     context = {
         "listing": listing,
         "rows": _with_owner_labels(principal, listing.rows),
