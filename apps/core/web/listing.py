@@ -25,6 +25,8 @@ from django.db.models import F, Q
 
 SORT, SEARCH, PAGE = "sort", "q", "page"
 SEARCH_MAX = 100
+# Far past any page a person reads, and its OFFSET still fits PostgreSQL's bigint.
+PAGE_MAX = 10**9
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ class Listing:
 
 def _page_number(text):
     try:
-        return max(1, int(text or "1"))
+        return min(max(1, int(text or "1")), PAGE_MAX)
     except ValueError:
         return 1
 

@@ -200,3 +200,19 @@ def test_a_domain_admins_lists_hold_only_its_subtree_whatever_it_searches(client
     assert "project-secret" not in page
     assert web.get(f"/admin-portal/projects/?q={uuid.uuid4()}").status_code == 200
     assert ROOT_PATH not in page
+
+
+@pytest.mark.parametrize("kind", LISTS)
+def test_any_page_sort_or_search_a_list_is_sent_answers_a_page(admin_client, kind):
+    url = LISTS[kind][0]
+    for query in (
+        "?page=99999999999999999999999",
+        "?page=-3",
+        "?page=x",
+        "?sort=--name",
+        "?sort=",
+        "?q=%25_%5C",
+    ):
+        response = admin_client.get(url + query)
+        assert response.status_code == 200, (query, response.status_code)
+    assert admin_client.get(url + "?q=" + "x" * 5000).status_code == 200
