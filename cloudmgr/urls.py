@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("apps.compute.urls")),
     path("", include("apps.infrastructure.urls")),
     path("", include("apps.compute.web.host_audit")),
+    path("", include("apps.billing.urls")),
 ]

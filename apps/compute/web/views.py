@@ -22,7 +22,7 @@ from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for, result_visible
-from apps.jobs.services import wait_for_job
+from apps.jobs.waiting import wait_for_job
 
 from .. import selectors, states
 from ..services import affinity, keypairs, lifecycle
