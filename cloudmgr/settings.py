@@ -240,6 +240,9 @@ CLOUDMGR_RESERVED_HOST_MEMORY_MB = env_int("CLOUDMGR_RESERVED_HOST_MEMORY_MB", 5
 CLOUDMGR_RESERVED_HOST_DISK_MB = env_int("CLOUDMGR_RESERVED_HOST_DISK_MB", 0)
 CLOUDMGR_HOST_DOWN_AFTER_SECONDS = env_int("CLOUDMGR_HOST_DOWN_AFTER_SECONDS", 60)
 CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS", 86400)
+# The base URL hosts reach the controller's agent endpoint at, for the commands the portal shows when a
+# host is added (empty: the address the admin's browser used).
+CLOUDMGR_URL_FOR_HOSTS = env_str("CLOUDMGR_URL_FOR_HOSTS")
 # Bad enrollment tokens from one address, in the login throttle's window, before it is refused unaudited.
 CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS", 10)
 # The Ed25519 key that signs every task sent to an agent: PEM text, or a file `createsigningkey` writes.

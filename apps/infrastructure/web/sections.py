@@ -8,35 +8,19 @@ and its audit findings):
 
 `context(request, host)` returns the dict the template gets as `section`, or
 None to leave the section out (for instance when the person may not see what
-it shows).
+it shows). The registry is the page frame's (apps.core.web.sections).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from apps.core.web import sections
 
-
-@dataclass(frozen=True)
-class HostSection:
-    name: str
-    title: str
-    template: str
-    context: Callable
-    order: int = 100
-
-
-_sections = {}
+HOST_PAGE = "infrastructure:host"
 
 
 def register_host_section(name, *, title, template, context, order=100):
     """Add (or replace, when re-registered) a section of the host page."""
-    _sections[name] = HostSection(name, title, template, context, order)
+    sections.register_section(HOST_PAGE, name, title=title, template=template, context=context, order=order)
 
 
 def sections_for(request, host):
     """[(section, its context)] shown on this host's page, in order."""
-    shown = []
-    for section in sorted(_sections.values(), key=lambda s: (s.order, s.name)):
-        context = section.context(request, host)
-        if context is not None:
-            shown.append((section, context))
-    return shown
+    return sections.sections_for(HOST_PAGE, request, host)
