@@ -10,7 +10,10 @@
   handler finds each as `job.<name>` instead of asking the database again;
 - inventory handler: fn(host, inventory) applies what a heartbeat says exists on the host;
 - image reader: fn(host) -> Q over images.Image, the images the host may fetch;
-- image writer: fn(host) -> Q over images.Image, the images the host may upload (snapshots).
+- image writer: fn(host) -> Q over images.Image, the images the host may upload (snapshots);
+- message handler, per protocol path: fn(host, message) -> dict (the JSON answer) applies one
+  more kind of signed message (e.g. monitoring samples), parsed with its protocol schema and
+  signed by the host it names; the path is served from then on (see urls.py).
 """
 
 from django.db.models import BooleanField, Case, Q, Value, When
@@ -20,6 +23,7 @@ _report_checks = {}
 _inventory_handlers = []
 _image_readers = []
 _image_writers = []
+_message_handlers = {}
 
 
 def register_report_handler(kind_prefix, handler, checks=None):
@@ -38,6 +42,15 @@ def register_image_reader(reader):
 
 def register_image_writer(writer):
     _image_writers.append(writer)
+
+
+def register_message_handler(path, schema, handler):
+    _message_handlers[path] = (schema, handler)
+
+
+def message_handlers():
+    """{protocol path: (message schema, handler)} of every registered kind of message."""
+    return dict(_message_handlers)
 
 
 def report_handler_for(kind):

@@ -1,8 +1,14 @@
-"""Routes of the agent endpoint, mounted at agent.protocol.AGENT_API_PREFIX."""
+"""Routes of the agent endpoint, mounted at agent.protocol.AGENT_API_PREFIX.
+
+URLs are read after every app's ready(), so the messages other apps registered in
+`hooks` are served here too, each at its own protocol path.
+"""
 
 from django.urls import path
 
-from . import views
+from agent import protocol
+
+from . import hooks, views
 from .images import AgentImageDataView
 
 app_name = "agent"
@@ -12,4 +18,8 @@ urlpatterns = [
     path("heartbeat", views.heartbeat_view, name="heartbeat"),
     path("task-reports", views.task_report_view, name="task-report"),
     path("images/<uuid:image_id>/data", AgentImageDataView.as_view(), name="image-data"),
+    *(
+        path(message_path.removeprefix(protocol.AGENT_API_PREFIX + "/"), views.message_view(schema, handler))
+        for message_path, (schema, handler) in hooks.message_handlers().items()
+    ),
 ]
