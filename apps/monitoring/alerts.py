@@ -8,6 +8,7 @@ e-mailed once: the mail is sent inside the transaction that marks it notified
 and a sent one is never sent again. Thresholds are CLOUDMGR_ALERT_* settings.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -85,7 +86,7 @@ def job_failure_rate(now):
 _OPEN_SQL = """
 INSERT INTO monitoring_alert AS a
        (id, kind, subject, subject_name, message, details, opened_at, last_seen_at)
-VALUES (gen_random_uuid(), %s, %s, %s, %s, %s, %s, %s)
+VALUES (gen_random_uuid(), %s, %s, %s, %s, %s::jsonb, %s, %s)
 ON CONFLICT (kind, subject) WHERE resolved_at IS NULL
 DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, message = EXCLUDED.message, details = EXCLUDED.details
 RETURNING (xmax = 0)
@@ -97,8 +98,9 @@ def _record(conditions, now):
     opened = 0
     with transaction.atomic(), connection.cursor() as cursor:
         for c in conditions:
-            details = Alert._meta.get_field("details").get_prep_value(c.details)
-            cursor.execute(_OPEN_SQL, [c.kind, c.subject, c.subject_name, c.message, details, now, now])
+            cursor.execute(
+                _OPEN_SQL, [c.kind, c.subject, c.subject_name, c.message, json.dumps(c.details), now, now]
+            )
             opened += cursor.fetchone()[0]
         holding = Q(pk__in=[])
         for c in conditions:

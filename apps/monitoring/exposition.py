@@ -6,7 +6,7 @@ Prometheus's text format written by prometheus_client.
 """
 
 from django.http import HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
@@ -31,4 +31,5 @@ class MetricsView(APIView):
         cluster = CollectorRegistry(auto_describe=False)
         cluster.register(ClusterCollector())
         body = generate_latest(request_metrics.REGISTRY) + generate_latest(cluster)
-        return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+        # The text format every Prometheus reads (our names need none of 1.0.0's escaping).
+        return HttpResponse(body, content_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -29,7 +29,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 def _route(request):
     match = getattr(request, "resolver_match", None)
-    return "/" + match.route if match is not None and match.route else "unmatched"
+    return "/" + match.route.removesuffix("$") if match is not None and match.route else "unmatched"
 
 
 class RequestMetricsMiddleware:
