@@ -276,6 +276,8 @@ CLOUDMGR_METRICS_1H_RETENTION_SECONDS = env_int("CLOUDMGR_METRICS_1H_RETENTION_S
 # When set (http://prometheus:9090), charts read the series from Prometheus instead.
 CLOUDMGR_PROMETHEUS_URL = env_str("CLOUDMGR_PROMETHEUS_URL")
 CLOUDMGR_PROMETHEUS_TIMEOUT_SECONDS = env_float("CLOUDMGR_PROMETHEUS_TIMEOUT_SECONDS", 10.0)
+# Prometheus's scrape interval of the agents: a rate is read over at least four of them.
+CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS = env_int("CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS", 15)
 # Alerts, and who gets them by mail (empty: the cloud admins with an address).
 CLOUDMGR_ALERT_HOST_DISK_PERCENT = env_float("CLOUDMGR_ALERT_HOST_DISK_PERCENT", 90.0)
 CLOUDMGR_ALERT_JOB_FAILURE_PERCENT = env_float("CLOUDMGR_ALERT_JOB_FAILURE_PERCENT", 50.0)

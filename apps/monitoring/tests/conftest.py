@@ -5,6 +5,7 @@ import pytest
 from apps.compute.tests.factories import InstanceFactory
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.agents import SignedAgent
+from apps.infrastructure.tests.conftest import signing_key  # noqa: F401  (a fixture shared with infrastructure)
 
 
 @pytest.fixture
