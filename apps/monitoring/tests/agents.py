@@ -32,7 +32,9 @@ def start_sampling_agent(live_server_url, directory, **agent_settings):
         metrics_seconds=1,
         **agent_settings,
     )
-    wait_until(lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), WAIT_SECONDS, "a heartbeat")
+    wait_until(
+        lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), WAIT_SECONDS, "a heartbeat"
+    )
     return agent
 
 
@@ -41,16 +43,20 @@ def exporter_port(agent):
     return int(_EXPORTER.search(agent.log()).group(1))
 
 
-def launch(api, project, directory, offering=None, image=None):
+def launch(api, project, directory, offering=None, image=None, wait_seconds=WAIT_SECONDS):
     """An instance launched through the API and running; its id."""
-    image = image or active_image(project, name="monitored", disk_format="qcow2", content=qcow2_bytes(directory))
+    image = image or active_image(
+        project, name="monitored", disk_format="qcow2", content=qcow2_bytes(directory)
+    )
     offering = offering or OfferingFactory(name="m1.monitored", vcpus=1, ram_mb=256, root_disk_gb=1)
     body = {"name": "monitored", "offering_id": str(offering.id), "image_id": str(image.id)}
     response = api.post("/api/v1/instances/", body, format="json")
     assert response.status_code == 202, response.content
     instance_id = response.data["id"]
     wait_until(
-        lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(), WAIT_SECONDS, "the spawn"
+        lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(),
+        wait_seconds,
+        "the spawn",
     )
     instance = Instance.objects.get(pk=instance_id)
     assert (instance.vm_state, instance.power_state) == ("active", "running"), instance.fault_message

@@ -45,7 +45,10 @@ def test_charts_read_from_prometheus_that_scrapes_the_agents(
         server = prometheus({agent.name: exporter_port(agent)})
         settings.CLOUDMGR_PROMETHEUS_URL = server.url
         # Points every 2 s over rates of 4 scrapes: the chart is right within seconds of the first scrape.
-        settings.CLOUDMGR_METRICS_INTERVAL_SECONDS, settings.CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS = 2, 1
+        settings.CLOUDMGR_METRICS_INTERVAL_SECONDS, settings.CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS = (
+            2,
+            1,
+        )
 
         wait_until(
             lambda: max(cpu_from_prometheus(api, instance_id), default=0) >= 900,

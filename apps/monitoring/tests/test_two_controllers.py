@@ -35,7 +35,9 @@ def insert_raw(instance_id, start, end):
         )
 
 
-def test_each_rollup_window_and_each_alert_happen_once_across_two_controllers(start_controller, tmp_path, root):
+def test_each_rollup_window_and_each_alert_happen_once_across_two_controllers(
+    start_controller, tmp_path, root
+):
     end = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     start = end - timedelta(days=DAYS)
     instance_id = "6f0e5a4c-1b2d-4e3f-8a9b-0c1d2e3f4a5b"
@@ -53,7 +55,9 @@ def test_each_rollup_window_and_each_alert_happen_once_across_two_controllers(st
     controllers = [start_controller(name, environment=environment) for name in ("first", "second")]
 
     wait_until(lambda: (done_until(INSTANCE_5M) or start) >= end, 60, "the rollups to catch up")
-    wait_until(lambda: done_until(INSTANCE_1H) is not None and done_until(INSTANCE_1H) >= end, 60, "hourly rows")
+    wait_until(
+        lambda: done_until(INSTANCE_1H) is not None and done_until(INSTANCE_1H) >= end, 60, "hourly rows"
+    )
     wait_until(lambda: Alert.objects.filter(notified_at__isnull=False).exists(), 60, "the alert's mail")
     for controller in controllers:
         controller.stop()
