@@ -59,7 +59,7 @@ def _number(text):
 def query_series(series_table, selector, since, now, step):
     """{"timestamps": [...], "series": {name: [...]}} over [since, now] every `step` seconds."""
     end = now or timezone.now()
-    # Each point averages its step; a rate needs a few scrapes inside its range (as Grafana's $__rate_interval).
+    # Each point averages its step; a rate needs a few scrapes in its range (Grafana's $__rate_interval).
     rate_seconds = max(step, 4 * settings.CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS)
     found = {
         name: _query_range(expression(metric, is_counter, factor, selector, rate_seconds), since, end, step)

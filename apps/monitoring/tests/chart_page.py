@@ -1,21 +1,22 @@
 """A test-only page holding one metrics chart, so the browser tests draw the real template and script
 (the portal's pages that will hold charts come later). Mounted by a test URLconf around the project's."""
 
-from django.template import Context, Template
 from django.http import HttpResponse
+from django.template import Context, Template
 from django.urls import include, path
 
 PAGE = Template(
     """<!doctype html><html><head><meta charset="utf-8"><title>chart</title>
 {% include "monitoring/chart_scripts.html" %}</head>
-<body>{% include "monitoring/chart.html" with url=url series="cpu_millicores,net_rx_bytes_per_s" label="CPU and network" %}
+<body>{% include "monitoring/chart.html" with url=url series=series label="CPU and network" %}
 </body></html>"""
 )
 
 
 def chart_page(request, instance_id):
     url = f"/api/v1/metrics/instances/{instance_id}/?window=hour"
-    return HttpResponse(PAGE.render(Context({"url": url})))
+    series = "cpu_millicores,net_rx_bytes_per_s"
+    return HttpResponse(PAGE.render(Context({"url": url, "series": series})))
 
 
 urlpatterns = [
@@ -29,7 +30,8 @@ urlpatterns = [
 SETTLED = """(least) => {
   const figure = document.querySelector("figure.metrics-chart");
   if (figure.dataset.state !== "drawn") return figure.dataset.state !== "loading";
-  const labels = [...figure.querySelectorAll(".y.axis text")].map(t => parseFloat(t.textContent.replace(/,/g, "")));
+  const labels = [...figure.querySelectorAll(".y.axis text")]
+    .map(t => parseFloat(t.textContent.replace(/,/g, "")));
   return Math.max(...labels) >= least && !figure.querySelector("animate, animateTransform");
 }"""
 

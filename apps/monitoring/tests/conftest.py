@@ -1,8 +1,10 @@
-"""Fixtures of the monitoring tests: an enrolled host that signs its reports, with instances on it."""
+"""Fixtures of the monitoring tests: an enrolled host that signs its reports, with instances on it;
+the real guest's libvirt and agent home come from compute's real-guest test."""
 
 import pytest
 
 from apps.compute.tests.factories import InstanceFactory
+from apps.compute.tests.test_real_guest import agent_home, domains_removed, system_libvirt  # noqa: F401
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.infrastructure.tests.conftest import signing_key  # noqa: F401  (a fixture shared with infrastructure)

@@ -1,7 +1,7 @@
 """A real QEMU guest (qemu:///system, TCG): its CPU time rises between two samples, and the samples
 stored from the agent's reports show it using CPU. Kept short: one boot, two readings.
 
-The guest, libvirt and the agent's home are apps/compute/tests/test_real_guest.py's fixtures.
+The guest, libvirt and the agent's home are apps/compute/tests/test_real_guest.py's (see conftest.py).
 Skipped only when CLOUDMGR_SKIP_REAL_GUEST names a reason.
 """
 
@@ -12,14 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.compute.tests.factories import OfferingFactory
-from apps.compute.tests.test_real_guest import (  # noqa: F401  (fixtures)
-    SPAWN_SECONDS,
-    SYSTEM_URI,
-    agent_home,
-    domains_removed,
-    system_libvirt,
-    upload_guest,
-)
+from apps.compute.tests.test_real_guest import SPAWN_SECONDS, SYSTEM_URI, upload_guest
 from apps.core.tests.controllers import wait_until
 from apps.images.models import Image
 from apps.monitoring.tables import INSTANCE_RAW
@@ -31,7 +24,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
 
 def cpu_seconds(port, instance_id):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
         text = answer.read().decode()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
