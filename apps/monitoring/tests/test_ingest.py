@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agent import protocol
+from agent import protocol, signing
 from apps.compute.tests.factories import InstanceFactory
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.monitoring import partitions
@@ -63,8 +63,6 @@ def test_a_report_from_outside_the_signed_window_is_refused(agent, instance):
 
 
 def protocol_skew():
-    from agent import signing
-
     return signing.REQUEST_MAX_SKEW_SECONDS
 
 
@@ -147,3 +145,17 @@ def test_missing_partitions_are_created_by_the_first_report_that_needs_them(agen
 
     assert len(partitions.existing(INSTANCE_RAW)) == 1
     assert len(rows(INSTANCE_RAW)) == 1
+
+
+def test_a_replayed_report_is_refused(agent, instance):
+    message = report(agent.name, [instance_sample(instance.pk)])
+    body = protocol.canonical_json(message.to_dict())
+    headers = signing.sign_request(
+        agent.key, host=agent.name, method="POST", path=protocol.METRICS_REPORT_PATH, body=body
+    )
+
+    first = agent.post(protocol.METRICS_REPORT_PATH, message, headers=headers)
+    again = agent.post(protocol.METRICS_REPORT_PATH, message, headers=headers)
+
+    assert first.status_code == 200
+    assert (again.status_code, again.json()["error"]["code"]) == (401, "agent_replay")
