@@ -266,7 +266,7 @@ def reset_samples():
     from apps.monitoring.tables import ALL_TABLES
 
     for table in ALL_TABLES:
-        partitions.drop_before(table, datetime.max.replace(tzinfo=UTC) - timedelta(days=3650))
+        partitions.drop_before(table, datetime.max.replace(tzinfo=UTC))
     RollupProgress.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
