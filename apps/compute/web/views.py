@@ -19,6 +19,7 @@ from apps.core.web.decorators import portal_view
 from apps.core.web.flow import handled, page_of, performed
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
+from apps.core.web.sections import page_sections
 from apps.images.selectors import images_for
 from apps.infrastructure.selectors import hosts_for, sees_hosts
 from apps.jobs.models import Job
@@ -32,6 +33,8 @@ from . import buttons
 from .forms import AffinityGroupForm, KeypairForm, LaunchForm, RebuildForm, SnapshotForm, focus_first_error
 
 CONSOLE_LOG_BYTES = 64 * 1024
+# The instance page's name for the sections other apps add to it (apps/core/web/sections.py).
+INSTANCE_PAGE = "compute.instance"
 
 
 def _page(request, project, template, context, status=200):
@@ -149,6 +152,7 @@ def _render_detail(request, project, scoped, instance, *, rebuild_form=None, sna
         **_state_context(request, scoped, instance, job, snapshot_form),
         "job": job,
         "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
+        "sections": page_sections(INSTANCE_PAGE, request, instance),
     }
     return _page(request, project, "compute/dashboard/instance.html", context)
 
