@@ -5,7 +5,7 @@ database `cloudmgr_bench_metrics`, migrates it, and enrols HOSTS hosts (default
 100), each with its own Ed25519 key, and INSTANCES instances on each (default
 100). Then:
 
-1. Ingest: a real controller (bench/controller.py) takes signed MetricsReports,
+1. Ingest: a real controller (apps/core/tests/controllers.py) takes signed MetricsReports,
    each one host's report of its instances (100 instances x 8 series + 9 host
    series = 809 samples), sent over keep-alive connections by CLIENTS threads
    cycling through the host keys, sustained for --seconds (default 60).
@@ -42,8 +42,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import cpu_seconds
-from controller import Controller
 from pgcluster import Cluster
+
+from apps.core.tests.controllers import ControllerProcess
 
 DATABASE = "cloudmgr_bench_metrics"
 TARGET_SAMPLES_PER_SECOND = 20_000
@@ -168,7 +169,7 @@ def stored_samples():
     return sum(counts.values())
 
 
-def ingest(cluster, fleet, seconds, clients, log_dir):
+def ingest(cluster, secret_key, fleet, seconds, clients, log_dir):
     from django.utils import timezone
 
     from apps.monitoring import partitions
@@ -181,15 +182,16 @@ def ingest(cluster, fleet, seconds, clients, log_dir):
         partitions.ensure(
             table, timezone.now() - timedelta(minutes=10), timezone.now() + timedelta(minutes=20)
         )
-    controller = Controller(
-        Path(log_dir) / "controller.log",
-        {
+    controller = ControllerProcess(
+        "bench",
+        log_path=Path(log_dir) / "controller.log",
+        environment={
             "CLOUDMGR_DATABASE_URL": cluster.url(DATABASE),
+            "CLOUDMGR_SECRET_KEY": secret_key,
             "CLOUDMGR_METRICS_INTERVAL_SECONDS": "1",
             "CLOUDMGR_HTTP_THREADS": str(clients),
             "CLOUDMGR_JOB_WORKERS": "1",
             "CLOUDMGR_PERIODIC_TICK_SECONDS": "3600",
-            "CLOUDMGR_LOG_LEVEL": "WARNING",
         },
     )
     controller.wait_ready()
@@ -358,7 +360,8 @@ def main():
     with Cluster() as cluster, tempfile.TemporaryDirectory(prefix="cloudmgr-bench-metrics-") as log_dir:
         print(f"PostgreSQL cluster on port {cluster.port}; creating {DATABASE}", flush=True)
         cluster.create_database(DATABASE)
-        cluster.setup_django(DATABASE, os.environ.get("CLOUDMGR_SECRET_KEY") or secrets.token_urlsafe(40))
+        secret_key = os.environ.get("CLOUDMGR_SECRET_KEY") or secrets.token_urlsafe(40)
+        cluster.setup_django(DATABASE, secret_key)
         from django.core.management import call_command
 
         from apps.identity.services.bootstrap import bootstrap
@@ -367,7 +370,7 @@ def main():
         bootstrap()
         fleet = enrol(args.hosts, args.instances)
         print(f"{args.hosts} hosts enrolled, {args.hosts * args.instances} instances", flush=True)
-        figures = {"ingest": ingest(cluster, fleet, args.seconds, args.clients, log_dir)}
+        figures = {"ingest": ingest(cluster, secret_key, fleet, args.seconds, args.clients, log_dir)}
         print(f"ingest: {figures['ingest']}", flush=True)
         every = [instance_id for _, _, ids in fleet for instance_id in ids]
         figures["month"] = month(every[: args.month_instances])

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("apps.compute.urls")),
     path("", include("apps.infrastructure.urls")),
     path("", include("apps.compute.web.host_audit")),
+    path("", include("apps.monitoring.urls")),
 ]

@@ -19,13 +19,15 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.core.policy import Principal
+from apps.core.tree import PLATFORM, ROOT_DOMAIN_ID
 from apps.identity.models import User
-from apps.identity.policy import CLOUD_ADMIN
 from apps.infrastructure.models import Host
 from apps.jobs.models import Job
 
 from .latest import latest_rows
 from .models import Alert
+from .policy_actions import ALERT_READ
 from .tables import HOST_RAW
 
 log = logging.getLogger(__name__)
@@ -110,11 +112,20 @@ def _record(conditions, now):
 
 
 def recipients():
-    """CLOUDMGR_ALERT_EMAILS, or else the addresses of the active cloud admins."""
+    """CLOUDMGR_ALERT_EMAILS, or else the addresses of the active users who may read the alerts.
+
+    Alerts name hosts, which only the platform's readers may learn: a role given on a
+    sub-domain (even the cloud admin role) does not reach them, so only users with a
+    role on ROOT are candidates, and each is asked the policy.
+    """
     if settings.CLOUDMGR_ALERT_EMAILS:
         return list(settings.CLOUDMGR_ALERT_EMAILS)
-    admins = User.objects.filter(assignments__role__name=CLOUD_ADMIN, is_active=True).exclude(email="")
-    return sorted(set(admins.values_list("email", flat=True)))
+    candidates = (
+        User.objects.filter(is_active=True, assignments__domain_id=ROOT_DOMAIN_ID)
+        .exclude(email="")
+        .distinct()
+    )
+    return sorted({user.email for user in candidates if Principal(user).can(ALERT_READ, PLATFORM)})
 
 
 def notify(now):

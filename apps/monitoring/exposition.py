@@ -10,13 +10,13 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, gener
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from apps.core.actor import Actor
 from apps.core.errors import PermissionDenied
-from apps.identity.actor import Actor
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
 from . import request_metrics
-from .actions import METRICS_READ
 from .cluster_metrics import ClusterCollector
+from .policy_actions import METRICS_READ
 from .scrape_tokens import ScrapeTokenAuthentication
 
 

@@ -6,7 +6,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
 
 class Alert(models.Model):
@@ -18,6 +18,12 @@ class Alert(models.Model):
 
     HOST_DOWN, HOST_DISK_FULL, JOB_FAILURES = "host_down", "host_disk_nearly_full", "job_failure_rate"
     KINDS = [(k, k) for k in (HOST_DOWN, HOST_DISK_FULL, JOB_FAILURES)]
+    TITLES = {
+        HOST_DOWN: "Host down",
+        HOST_DISK_FULL: "Host disk nearly full",
+        JOB_FAILURES: "Job failure rate",
+    }
+    HOST_KINDS = (HOST_DOWN, HOST_DISK_FULL)
     CLOUD = "cloud"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -45,6 +51,15 @@ class Alert(models.Model):
 
     def target(self):
         return PLATFORM
+
+    @property
+    def title(self):
+        return self.TITLES[self.kind]
+
+    @property
+    def host_id(self):
+        """The host an alert is about (None for a cloud-wide one)."""
+        return self.subject if self.kind in self.HOST_KINDS else None
 
 
 class ScrapeToken(models.Model):

@@ -3,9 +3,13 @@
 Counters are read as their rate, gauges as they are; each is scaled to the
 series' unit with agent.protocol's PROMETHEUS_* tables, the ones the agents'
 exporter is written with. Label values are escaped, never pasted raw.
+
+A failure is logged with what Prometheus said, and answered with a fixed
+message: the query names the instance's host, which a tenant may not learn.
 """
 
 import json
+import logging
 import math
 import urllib.error
 import urllib.parse
@@ -15,6 +19,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.core.errors import ServiceError
+
+log = logging.getLogger(__name__)
+UNAVAILABLE = "The metrics store did not answer; try again later."
 
 
 class PrometheusUnavailable(ServiceError):
@@ -39,16 +46,22 @@ def _query_range(query, start, end, step):
     )
     url = f"{settings.CLOUDMGR_PROMETHEUS_URL.rstrip('/')}/api/v1/query_range?{parameters}"
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise PrometheusUnavailable("CLOUDMGR_PROMETHEUS_URL must be an http(s) URL.")
+        log.error("CLOUDMGR_PROMETHEUS_URL must be an http(s) URL")
+        raise PrometheusUnavailable(UNAVAILABLE)
     try:
         with urllib.request.urlopen(url, timeout=settings.CLOUDMGR_PROMETHEUS_TIMEOUT_SECONDS) as answer:  # noqa: S310
             body = json.loads(answer.read())
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise PrometheusUnavailable(f"Prometheus did not answer: {error}") from error
-    if body.get("status") != "success":
-        raise PrometheusUnavailable(f"Prometheus refused the query: {body.get('error', '')}")
-    results = body["data"]["result"]
-    return {int(float(at)): value for at, value in results[0]["values"]} if results else {}
+        log.warning("Prometheus did not answer %s: %s", query, error)
+        raise PrometheusUnavailable(UNAVAILABLE) from error
+    try:
+        if body["status"] != "success":
+            raise ValueError(body.get("error", ""))
+        results = body["data"]["result"]
+        return {int(float(at)): value for at, value in results[0]["values"]} if results else {}
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        log.warning("Prometheus refused %s: %s", query, error)
+        raise PrometheusUnavailable(UNAVAILABLE) from error
 
 
 def _number(text):

@@ -11,15 +11,20 @@ from django.db import IntegrityError
 from rest_framework.authentication import BaseAuthentication
 
 from apps.audit.recorder import audited
-from apps.core.errors import Conflict, NotAuthenticated
+from apps.core.errors import Conflict, NotAuthenticated, PermissionDenied
+from apps.core.policy import Grant, Principal
+from apps.core.tree import PLATFORM
 from apps.identity.api.authentication import AuthenticationFailed, presented_token
-from apps.identity.models import PLATFORM
-from apps.identity.policy import Grant, Principal
 
-from .actions import METRICS_READ
 from .models import ScrapeToken
+from .policy_actions import ADD_SCRAPER, METRICS_READ, REMOVE_SCRAPER
 
 PREFIX = "cms_"
+
+
+def _require(actor, action):
+    if not actor.can(action, PLATFORM):
+        raise PermissionDenied("Only cloud admins manage scrape tokens.")
 
 
 def _hash(raw):
@@ -30,7 +35,8 @@ def create_scrape_token(actor, name):
     """(the ScrapeToken, the token itself, shown this once)."""
     raw = PREFIX + secrets.token_urlsafe(32)
     try:
-        with audited(actor, "monitoring.scrape_token.create", target=PLATFORM) as operation:
+        with audited(actor, ADD_SCRAPER, target=PLATFORM) as operation:
+            _require(actor, ADD_SCRAPER)
             token = ScrapeToken.objects.create(name=name, token_hash=_hash(raw))
             operation.object = token
     except IntegrityError as error:
@@ -39,7 +45,8 @@ def create_scrape_token(actor, name):
 
 
 def delete_scrape_token(actor, name):
-    with audited(actor, "monitoring.scrape_token.delete", target=PLATFORM):
+    with audited(actor, REMOVE_SCRAPER, target=PLATFORM):
+        _require(actor, REMOVE_SCRAPER)
         deleted, _ = ScrapeToken.objects.filter(name=name).delete()
     return bool(deleted)
 

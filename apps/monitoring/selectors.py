@@ -2,10 +2,10 @@
 
 from django.db.models import F
 
-from apps.identity.models import PLATFORM
+from apps.core.tree import PLATFORM
 
-from .actions import ALERT_READ
 from .models import Alert
+from .policy_actions import ALERT_READ
 
 
 def alerts_for(principal):

@@ -1,9 +1,10 @@
-"""The series of one instance or host over a window, for charts: from PostgreSQL, or from Prometheus
-when CLOUDMGR_PROMETHEUS_URL is set.
+"""The series of one instance, one host or the whole cloud over a window, for charts: from PostgreSQL,
+or from Prometheus when CLOUDMGR_PROMETHEUS_URL is set.
 
 The window chooses the resolution: the last hour from raw samples, the last
-day from 5-minute rows, the last week from hourly ones. The answer is columnar
-(one list of times, one list of values per series), the shape charts draw.
+day from 5-minute rows, the last week from hourly ones. The cloud's series are
+every host's added up, interval by interval. The answer is columnar (one list
+of times, one list of values per series), the shape charts draw.
 """
 
 from datetime import timedelta
@@ -29,11 +30,18 @@ def parse_window(value):
 
 
 def _from_database(table, subject_id, since):
+    """One subject's rows; with subject_id None, every subject's added up per interval."""
+    if subject_id is None:
+        columns = ", ".join(f"sum({name})" for name in table.series)
+        condition, parameters = "at >= %s GROUP BY at", [since]
+    else:
+        columns = ", ".join(table.series)
+        condition, parameters = f"{table.subject} = %s AND at >= %s", [subject_id, since]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT extract(epoch FROM at)::bigint, {', '.join(table.series)} FROM {table.name}"  # noqa: S608 (names from tables.py, values bound)
-            f" WHERE {table.subject} = %s AND at >= %s ORDER BY at",
-            [subject_id, since],
+            f"SELECT extract(epoch FROM at)::bigint, {columns} FROM {table.name}"  # noqa: S608 (names from tables.py, values bound)
+            f" WHERE {condition} ORDER BY at",
+            parameters,
         )
         rows = cursor.fetchall()
     return {
@@ -75,3 +83,9 @@ def host_series(host, window, now=None):
         "ram_mb": host.ram_mb,
     }
     return {"subject": subject, **found}
+
+
+def cloud_series(window, now=None):
+    """Every host's series added up per interval (Prometheus: summed over every scraped host)."""
+    found = _read(HOST_TABLES, protocol.PROMETHEUS_HOST_SERIES, {}, None, window, now)
+    return {"subject": {"type": "cloud"}, **found}

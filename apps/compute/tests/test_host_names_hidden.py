@@ -14,8 +14,8 @@ from apps.audit.models import AuditEvent
 from apps.compute.models import Instance
 from apps.compute.services.lifecycle import action_succeeded
 from apps.conftest import login
+from apps.core import policy
 from apps.core.tests.routes import all_routes
-from apps.identity import policy
 from apps.identity.tests.factories import UserFactory, grant
 from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs.models import Job

@@ -7,7 +7,7 @@ the API must too, or a disabled domain's users would keep acting through it.
 import pytest
 from django.test import Client
 
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.models import Domain
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.compute.selectors import instances_for
-from apps.identity.actor import Actor
-from apps.identity.selectors import get_or_404
+from apps.core.actor import Actor
+from apps.core.scoping import get_or_404
 from apps.infrastructure.selectors import hosts_for
 
 from .. import series

@@ -12,8 +12,8 @@ from agent.tests.builders import qcow2_bytes
 from apps.compute.models import Instance
 from apps.compute.tests.agent_processes import AgentProcess
 from apps.compute.tests.factories import OfferingFactory
+from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
-from apps.identity.actor import Actor
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import ZoneFactory

@@ -1,10 +1,14 @@
 """Building MetricsReports and reading the sample tables back, for monitoring's tests."""
 
 import time
+from datetime import timedelta
 
+import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from agent import protocol
+from apps.monitoring.ingest import store_report
 
 
 def host_sample(**values):
@@ -35,3 +39,18 @@ def rows(table, *columns):
         selected = ", ".join(columns or (table.subject, "at"))
         cursor.execute(f"SELECT {selected} FROM {table.name} ORDER BY {table.subject}, at")  # noqa: S608
         return cursor.fetchall()
+
+
+def store_at(host, moment, instances=(), **host_values):
+    """Store a report of the host sampled at `moment`, the clock set there (a report must be recent)."""
+    with time_machine.travel(moment, tick=False):
+        return store_report(host, report(host.name, instances, sampled_at=moment.timestamp(), **host_values))
+
+
+def store_minutes(host, minutes, samples, end=None):
+    """A report a minute for `minutes` minutes up to `end` (default now); `samples(minute)` gives the
+    minute's (instance samples, host values), minute 0 the oldest."""
+    end = end or timezone.now()
+    for minute in range(minutes):
+        instances, host_values = samples(minute)
+        store_at(host, end - timedelta(minutes=minutes - 1 - minute), instances, **host_values)

@@ -6,6 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from apps.core import policy
+from apps.identity.tests.factories import DomainFactory, UserFactory, grant
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
 from apps.jobs.models import Job
@@ -115,3 +117,18 @@ def test_without_configured_addresses_the_cloud_admins_are_mailed(cloud_admin, s
     evaluate_alerts()
 
     assert mail.outbox[0].to == ["admin@example.test"]
+
+
+def test_the_cloud_admin_role_given_on_a_sub_domain_is_not_mailed_the_platforms_alerts(cloud_admin, settings):
+    """Alerts name hosts: only those who may read them on the platform get them, whatever the role."""
+    settings.CLOUDMGR_ALERT_EMAILS = []
+    cloud_admin.email = "admin@example.test"
+    cloud_admin.save()
+    sub_domain = DomainFactory()
+    local_admin = UserFactory(domain=sub_domain, email="local@example.test")
+    grant(local_admin, policy.CLOUD_ADMIN, sub_domain)
+    HostFactory(name="down-4", state=Host.DOWN)
+
+    evaluate_alerts()
+
+    assert [message.to for message in mail.outbox] == [["admin@example.test"]]

@@ -9,10 +9,13 @@ from django.test.utils import CaptureQueriesContext
 
 from agent import protocol, signing
 from apps.compute.tests.factories import InstanceFactory
+from apps.core.actor import Actor
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.monitoring import partitions
 from apps.monitoring.ingest import STORE_SQL
 from apps.monitoring.tables import HOST_RAW, INSTANCE_RAW
+from apps.quotas import services as quotas
+from apps.quotas.models import UNLIMITED
 
 from .samples import instance_sample, report, rows
 
@@ -125,6 +128,8 @@ def test_a_host_cannot_send_samples_as_another_host(agent, host, instance):
 
 
 def test_the_whole_report_is_stored_by_one_statement_whatever_the_number_of_instances(agent, host, project):
+    for resource in ("instances", "vcpus", "ram_mb"):
+        quotas.set_limit(Actor.system("test"), project, resource, UNLIMITED)
     instances = [InstanceFactory(host=host, project=project) for _ in range(50)]
     message = report(agent.name, [instance_sample(i.pk) for i in instances])
     agent.post(protocol.METRICS_REPORT_PATH, report(agent.name, [], sampled_at=time.time() - 120))

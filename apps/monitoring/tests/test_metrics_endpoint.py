@@ -1,12 +1,19 @@
 """`GET /metrics`: Prometheus's text, written by prometheus_client, for cloud admins and scrape tokens."""
 
+import pytest
 from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from agent import protocol
+from apps.core import policy
+from apps.core.actor import Actor
+from apps.core.errors import PermissionDenied
+from apps.core.policy import Principal
+from apps.identity.tests.factories import UserFactory, grant
 from apps.jobs import services as jobs
 from apps.monitoring.models import ScrapeToken
+from apps.monitoring.scrape_tokens import create_scrape_token, delete_scrape_token
 
 from .samples import instance_sample, report
 
@@ -79,3 +86,14 @@ def test_a_deleted_scrape_token_is_refused(root, capsys):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert client.get("/metrics").status_code == 401
+
+
+def test_only_the_platforms_admins_create_or_delete_scrape_tokens(project, root):
+    domain_admin = UserFactory(domain=project.domain)
+    grant(domain_admin, policy.DOMAIN_ADMIN, project.domain)
+    actor = Actor(Principal(domain_admin), "", "cli")
+
+    for operation in (create_scrape_token, delete_scrape_token):
+        with pytest.raises(PermissionDenied):
+            operation(actor, "mine")
+    assert not ScrapeToken.objects.exists()

@@ -7,7 +7,7 @@ from apps.core.tests.controllers import wait_until
 from apps.monitoring.tables import INSTANCE_RAW
 
 from .agents import WAIT_SECONDS, exporter_port, launch, start_sampling_agent
-from .chart_page import drawn_chart
+from .charts_in_browser import instance_url, settled_charts
 from .prometheus_server import PrometheusServer
 from .samples import rows
 
@@ -61,10 +61,11 @@ def test_charts_read_from_prometheus_that_scrapes_the_agents(
         assert max(cpu_from_prometheus(api, instance_id)) <= 1100
         assert rows(INSTANCE_RAW) == []
 
-        settings.ROOT_URLCONF = "apps.monitoring.tests.chart_page"
-        figure = drawn_chart(browsing.signed_in_page(member), instance_id, least=900)
-        assert figure.get_attribute("data-source") == "prometheus"
-        assert figure.locator("svg path").count() >= 2
+        page = browsing.signed_in_page(member)
+        page.goto(instance_url(instance_id, project.pk))
+        assert settled_charts(page, least={"instance-cpu": 90})["instance-cpu"] == "drawn"
+        assert page.locator("#instance-cpu").get_attribute("data-source") == "prometheus"
+        assert page.locator("#instance-cpu path.line-graph-path").count() == 1
     finally:
         agent.stop()
 

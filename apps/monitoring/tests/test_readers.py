@@ -7,19 +7,11 @@ import time_machine
 from django.utils import timezone
 
 from apps.conftest import login
-from apps.identity import policy
+from apps.core import policy
 from apps.identity.tests.factories import UserFactory, grant
-from apps.monitoring.ingest import store_report
 from apps.monitoring.rollup import run_rollups
 
-from .samples import instance_sample, report
-
-
-def ingest(host, instance, moment, cpu):
-    with time_machine.travel(moment, tick=False):
-        store_report(
-            host, report(host.name, [instance_sample(instance.pk, cpu_millicores=cpu)], moment.timestamp())
-        )
+from .samples import instance_sample, store_minutes
 
 
 @pytest.fixture
@@ -27,8 +19,12 @@ def history(host, instance):
     """Two hours of samples, one a minute, rolled up; the clock stays at their end."""
     end = timezone.now().replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(hours=2)
-    for minute in range(120):
-        ingest(host, instance, start + timedelta(minutes=minute), cpu=minute)
+    store_minutes(
+        host,
+        120,
+        lambda minute: ([instance_sample(instance.pk, cpu_millicores=minute)], {}),
+        end=end - timedelta(minutes=1),
+    )
     with time_machine.travel(end, tick=False):
         run_rollups()
     return start, end

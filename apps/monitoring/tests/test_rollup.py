@@ -6,25 +6,26 @@ import time_machine
 from django.db import connection
 
 from apps.monitoring import partitions
-from apps.monitoring.ingest import store_report
 from apps.monitoring.retention import apply_retention
 from apps.monitoring.rollup import run_rollups
 from apps.monitoring.tables import HOST_1H, HOST_5M, INSTANCE_1H, INSTANCE_5M, INSTANCE_RAW
 
-from .samples import instance_sample, report, rows
+from .samples import instance_sample, rows, store_minutes
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 
 
 def ingest_minutes(host, instance, start, minutes):
     """One report a minute, the instance's CPU equal to the minute's index."""
-    for minute in range(minutes):
-        moment = start + timedelta(minutes=minute)
-        with time_machine.travel(moment, tick=False):
-            sample = instance_sample(instance.pk, cpu_millicores=minute, memory_used_mb=100)
-            store_report(
-                host, report(host.name, [sample], sampled_at=moment.timestamp(), cpu_millicores=minute)
-            )
+    store_minutes(
+        host,
+        minutes,
+        lambda minute: (
+            [instance_sample(instance.pk, cpu_millicores=minute, memory_used_mb=100)],
+            {"cpu_millicores": minute},
+        ),
+        end=start + timedelta(minutes=minutes - 1),
+    )
 
 
 def roll_up_at(moment):
