@@ -33,7 +33,8 @@ def test_the_libvirt_driver_reads_every_running_cloudmgr_domain_and_only_those(h
     driver = LibvirtDriver(URI, "qemu")
     image = protocol.ImageRef(new_id(), "d" * 64, 4096, "qcow2")
     spec = make_spec(image, ephemeral_disk_mb=10)
-    driver.spawn(spec, InstanceFiles(tmp_path, spec.instance_id))
+    driver.define(spec, InstanceFiles(tmp_path, spec.instance_id))
+    driver.start(spec.instance_id)
     try:
         first = {c.instance_id: c for c in driver.domain_counters()}
         later = {c.instance_id: c for c in driver.domain_counters()}
@@ -136,7 +137,8 @@ def test_the_fake_driver_counts_only_running_domains_from_their_start(tmp_path):
     image = protocol.ImageRef(new_id(), "d" * 64, 4096, "qcow2")
     running, stopped = make_spec(image), make_spec(image)
     for spec in (running, stopped):
-        driver.spawn(spec, InstanceFiles(tmp_path, spec.instance_id))
+        driver.define(spec, InstanceFiles(tmp_path, spec.instance_id))
+        driver.start(spec.instance_id)
     driver.stop(stopped.instance_id, 0)
 
     assert [c.instance_id for c in driver.domain_counters()] == [running.instance_id]
