@@ -13,12 +13,15 @@ from django.utils import timezone
 
 from apps.compute.tests.factories import InstanceFactory
 from apps.core import policy
+from apps.core.web import sections
+from apps.core.web.sections import Section
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
 from apps.monitoring.alerts import evaluate_alerts
 from apps.monitoring.rollup import run_rollups
+from apps.monitoring.web.views import OVERVIEW_PAGE
 
 from .samples import instance_sample, store_minutes
 
@@ -262,3 +265,43 @@ def test_the_admin_overview_counts_the_open_alerts_for_those_who_read_them(cloud
 
     assert re.search(r"<dt>Host down</dt><dd>2</dd>", for_admin)
     assert "Open alerts" not in for_domain_admin
+
+
+def test_a_host_reporting_zero_sizes_or_more_use_than_size_breaks_no_page(
+    cloud_admin, host, instance, member
+):
+    """A host in hostile hands may send any value within the protocol's bounds."""
+    store_minutes(
+        host,
+        2,
+        lambda m: (
+            [instance_sample(instance.pk, cpu_millicores=0)],
+            {
+                "memory_used_mb": 5000 * (1 - m),
+                "memory_total_mb": 0,
+                "disk_used_mb": 9000,
+                "disk_total_mb": 10,
+            },
+        ),
+    )
+    admin = session(cloud_admin)
+
+    host_page = admin.get(reverse("infrastructure:host-detail", args=[host.pk]))
+    overview = admin.get(reverse("monitoring:overview"))
+
+    assert host_page.status_code == overview.status_code == 200
+    assert instance_page(session(member), instance).status_code == 200
+    section = host_page.content.decode().split('id="section-utilisation"')[1]
+    # No whole to take a share of: no point is drawn; more than the whole is drawn as it is.
+    assert re.search(r'id="host-memory"[^>]*\s+data-state="empty"', section)
+    assert summary(section, "host-data-disk") == {"data disk": ["90000.0"] * 3}
+
+
+def test_the_monitoring_page_carries_the_sections_another_app_registers_there(cloud_admin, monkeypatch):
+    """Billing's spend per domain goes here: a section of the page monitoring.overview."""
+    spend = Section(OVERVIEW_PAGE, "spend", "Spend per domain", "web/pager.html", lambda request, _: {}, 10)
+    monkeypatch.setitem(sections._sections, (OVERVIEW_PAGE, "spend"), spend)
+
+    page = session(cloud_admin).get(reverse("monitoring:overview")).content.decode()
+
+    assert '<h2 id="section-spend">Spend per domain</h2>' in page
