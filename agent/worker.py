@@ -109,6 +109,9 @@ def create_app(agent):
         task_serializer="json",
         task_default_queue=settings.queue,
         worker_hijack_root_logger=False,
+        # Every host can write to the broker: remote control would let any of them shut down,
+        # or add queues to, every agent. No command reaches an agent but a signed task.
+        worker_enable_remote_control=False,
     )
     for name in protocol.TASK_NAMES:
         app.task(name=name, acks_late=True, ignore_result=True)(_task_body(agent.executor, name))

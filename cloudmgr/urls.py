@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("apps.infrastructure.urls")),
     path("", include("apps.compute.web.host_audit")),
     path("", include("apps.monitoring.urls")),
+    path("", include("apps.billing.urls")),
 ]

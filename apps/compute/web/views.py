@@ -24,7 +24,7 @@ from apps.images.selectors import images_for
 from apps.infrastructure.selectors import hosts_for, sees_hosts
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for, result_visible
-from apps.jobs.services import wait_for_job
+from apps.jobs.waiting import wait_for_job
 
 from .. import selectors, states
 from ..services import affinity, keypairs, lifecycle, snapshots

@@ -7,6 +7,7 @@ from apps.core.tree import PLATFORM
 
 from ..models import Role, RoleAssignment, Rule
 from .common import require, save_unique
+from .last_admin import refuse_losing_the_last_cloud_admin, refuse_removing_what_gives_everything
 from .revocation import revoke_user_tokens
 
 
@@ -56,6 +57,7 @@ def unassign_role(actor, assignment):
             "on": str(where),
         }
         user = assignment.user
+        refuse_losing_the_last_cloud_admin(assignment=assignment)
         assignment.delete()
         op.details["tokens_revoked"] = revoke_user_tokens(user)
 
@@ -104,4 +106,5 @@ def remove_rule(actor, rule):
     action = "identity.rule.delete"
     with audited(actor, action, target=PLATFORM, obj=rule):
         require(actor, action, PLATFORM, "Only cloud administrators edit rules.")
+        refuse_removing_what_gives_everything(rule)
         rule.delete()
