@@ -5,6 +5,7 @@ tenant's is a 404, like the instance itself); a host's by whoever may read hosts
 `?window=hour|day|week` (default hour) chooses the span and the resolution.
 """
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,7 +16,15 @@ from apps.infrastructure.selectors import hosts_for
 
 from .. import series
 from ..selectors import alerts_for
-from .serializers import AlertSerializer
+from .serializers import AlertSerializer, SeriesSerializer
+
+WINDOW = OpenApiParameter(
+    "window",
+    str,
+    enum=list(series.WINDOWS),
+    default="hour",
+    description="the span, which sets the resolution",
+)
 
 
 def _window(request):
@@ -23,6 +32,7 @@ def _window(request):
 
 
 class InstanceMetricsView(APIView):
+    @extend_schema(parameters=[WINDOW], responses=SeriesSerializer)
     def get(self, request, pk):
         principal = Actor.from_request(request).principal
         instance = get_or_404(instances_for(principal), "instance", pk=pk)
@@ -30,6 +40,7 @@ class InstanceMetricsView(APIView):
 
 
 class HostMetricsView(APIView):
+    @extend_schema(parameters=[WINDOW], responses=SeriesSerializer)
     def get(self, request, pk):
         host = get_or_404(hosts_for(Actor.from_request(request).principal), "host", pk=pk)
         return Response(series.host_series(host, _window(request)))
@@ -38,6 +49,10 @@ class HostMetricsView(APIView):
 class AlertListView(APIView):
     """Open alerts first, then the latest resolved ones (`?open=true` for the open ones only)."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("open", bool, description="only the open ones")],
+        responses=AlertSerializer(many=True),
+    )
     def get(self, request):
         alerts = alerts_for(Actor.from_request(request).principal)
         if request.query_params.get("open") in ("1", "true"):

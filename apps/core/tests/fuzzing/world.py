@@ -34,7 +34,8 @@ from apps.infrastructure.models import HostAuditFinding
 from apps.infrastructure.tests.factories import HostFactory, ZoneFactory, agent_public_key
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
-from apps.quotas.models import QuotaUsage
+from apps.quotas.models import UNLIMITED, QuotaUsage
+from apps.quotas.services import set_limit
 
 CLOUD_ADMIN, DOMAIN_ADMIN, PROJECT_MEMBER = "cloud_admin", "domain_admin", "project_member"
 ROLES = (PROJECT_MEMBER, DOMAIN_ADMIN, CLOUD_ADMIN)
@@ -85,6 +86,8 @@ def build_world(role):
     shared = shared_image(project, other_project)
     restorable = pending_delete_image(project)
     deactivated = deactivated_image(project)
+    # More instances than a project's default quota holds: one set per action.
+    set_limit(SYSTEM, project, "instances", UNLIMITED)
     instances = {
         action: [
             InstanceFactory(
