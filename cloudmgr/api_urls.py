@@ -1,6 +1,6 @@
 """All of /api/v1/: one router, each app's viewsets, the OpenAPI schema and its docs."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -61,5 +61,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # With or without the trailing slash: `PUT …/file` must not meet APPEND_SLASH's redirect.
     re_path(r"^images/(?P<image_id>[0-9a-f-]{36})/file/?$", ImageFileView.as_view(), name="image-file"),
+    path("", include("apps.monitoring.api.urls")),
     *router.urls,
 ]

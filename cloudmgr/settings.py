@@ -40,10 +40,13 @@ INSTALLED_APPS = [
     "apps.compute",
     "apps.portal",
     "apps.images",
+    "apps.monitoring",
     "apps.billing",
 ]
 
 MIDDLEWARE = [
+    # First, so the time of every answer, errors included, is counted for /metrics.
+    "apps.monitoring.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.ClientAddressMiddleware",
@@ -210,6 +213,9 @@ CLOUDMGR_PERIODS = {
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
     "images.purge_deleted": env_int("CLOUDMGR_PERIOD_PURGE_IMAGES", 300),
+    "monitoring.rollup": env_int("CLOUDMGR_PERIOD_METRICS_ROLLUP", 60),
+    "monitoring.retention": env_int("CLOUDMGR_PERIOD_METRICS_RETENTION", 600),
+    "monitoring.alerts": env_int("CLOUDMGR_PERIOD_ALERTS", 30),
     "billing.rollup_usage": env_int("CLOUDMGR_PERIOD_BILLING_ROLLUP", 300),
 }
 
@@ -288,6 +294,24 @@ CLOUDMGR_KERNEL_CMDLINE = env_str("CLOUDMGR_KERNEL_CMDLINE", "console=ttyS0")
 # How long a console-log request waits for the host's answer before it returns the job instead.
 CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS = env_float("CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS", 10.0)
 
+# Monitoring. Samples are stored one row per subject per interval (the agents' sampling period
+# should match), kept raw, then as 5-minute and hourly averages, each for its retention.
+CLOUDMGR_METRICS_INTERVAL_SECONDS = env_int("CLOUDMGR_METRICS_INTERVAL_SECONDS", 60)
+CLOUDMGR_METRICS_RAW_RETENTION_SECONDS = env_int("CLOUDMGR_METRICS_RAW_RETENTION_SECONDS", 6 * 3600)
+CLOUDMGR_METRICS_5M_RETENTION_SECONDS = env_int("CLOUDMGR_METRICS_5M_RETENTION_SECONDS", 3 * 86400)
+CLOUDMGR_METRICS_1H_RETENTION_SECONDS = env_int("CLOUDMGR_METRICS_1H_RETENTION_SECONDS", 400 * 86400)
+# When set (http://prometheus:9090), charts read the series from Prometheus instead.
+CLOUDMGR_PROMETHEUS_URL = env_str("CLOUDMGR_PROMETHEUS_URL")
+CLOUDMGR_PROMETHEUS_TIMEOUT_SECONDS = env_float("CLOUDMGR_PROMETHEUS_TIMEOUT_SECONDS", 10.0)
+# Prometheus's scrape interval of the agents: a rate is read over at least four of them.
+CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS = env_int("CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS", 15)
+# Alerts, and who gets them by mail (empty: the users with an address who may read them on the platform).
+CLOUDMGR_ALERT_HOST_DISK_PERCENT = env_float("CLOUDMGR_ALERT_HOST_DISK_PERCENT", 90.0)
+CLOUDMGR_ALERT_JOB_FAILURE_PERCENT = env_float("CLOUDMGR_ALERT_JOB_FAILURE_PERCENT", 50.0)
+CLOUDMGR_ALERT_JOB_FAILURE_MIN_JOBS = env_int("CLOUDMGR_ALERT_JOB_FAILURE_MIN_JOBS", 10)
+CLOUDMGR_ALERT_JOB_FAILURE_WINDOW_SECONDS = env_int("CLOUDMGR_ALERT_JOB_FAILURE_WINDOW_SECONDS", 900)
+CLOUDMGR_ALERT_EMAILS = env_list("CLOUDMGR_ALERT_EMAILS", [])
+
 # Billing (docs/billing.md): the period invoices cover ("month", "week" or "day", in UTC), how
 # long after a period's end it may be closed, and how many hours one rollup transaction covers.
 CLOUDMGR_BILLING_PERIOD = env_str("CLOUDMGR_BILLING_PERIOD", "month")
@@ -296,7 +320,7 @@ if CLOUDMGR_BILLING_PERIOD not in ("month", "week", "day"):
 CLOUDMGR_BILLING_CLOSE_AFTER_SECONDS = env_int("CLOUDMGR_BILLING_CLOSE_AFTER_SECONDS", 3600)
 CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS = env_int("CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS", 24)
 
-# Email (budget notifications): Django's email backend, SMTP by default.
+# Email (alerts, budget notifications): Django's email backend, SMTP by default.
 EMAIL_BACKEND = env_str("CLOUDMGR_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("CLOUDMGR_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("CLOUDMGR_EMAIL_PORT", 25)

@@ -14,6 +14,7 @@ from apps.core.scoping import get_or_404
 from apps.core.web.decorators import portal_view
 from apps.core.web.listing import Column, Listing
 from apps.core.web.rendering import render_page
+from apps.core.web.sections import page_sections
 from apps.identity.selectors import users_for
 from apps.identity.web.selectors import project_labels
 from apps.infrastructure.selectors import hosts_for, sees_hosts
@@ -120,6 +121,7 @@ def _render_detail(request, instance, *, rebuild_form=None, snapshot_form=None):
         "project_label": project_labels(principal, [instance.project])[instance.project_id],
         "sees_hosts": sees_hosts(principal),
         "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
+        "sections": page_sections(instance_pages.INSTANCE_PAGE, request, instance),
     }
     return render_page(request, "compute/admin/instance.html", context, area="admin")
 

@@ -19,6 +19,8 @@ from . import buttons
 from .forms import RebuildForm, SnapshotForm
 
 DASHBOARD, ADMIN = "dashboard", "admin"
+# Both pages' name for the sections other apps add to them (apps/core/web/sections.py).
+INSTANCE_PAGE = "compute.instance"
 
 
 class InstancePages:

@@ -20,6 +20,7 @@ from apps.core.web.decorators import portal_view
 from apps.core.web.flow import Confirmation, confirmed, handled
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
+from apps.core.web.sections import page_sections
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for, result_visible
 from apps.jobs.waiting import wait_for_job
@@ -120,6 +121,7 @@ def _render_detail(request, project, scoped, instance, *, rebuild_form=None, sna
         **instance_pages.state_context(scoped, instance, job, pages, snapshot_form),
         "job": job,
         "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
+        "sections": page_sections(instance_pages.INSTANCE_PAGE, request, instance),
     }
     return _page(request, project, "compute/dashboard/instance.html", context)
 

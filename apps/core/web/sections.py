@@ -1,20 +1,26 @@
-"""Sections one app adds to another app's page, so the page's app imports none of the apps that add them.
+"""Sections an app adds to a page another app owns, so the page's app imports none of them.
 
-An app registers from its AppConfig.ready(), naming the page:
+A page is named by the app that owns it (`compute.instance`, `infrastructure.host`).
+An app registers from its AppConfig.ready() (monitoring adds charts to the instance page):
 
-    register_section("images:admin-image", "prefetch", title="Host caches",
-                     template="compute/admin/image_prefetch.html", context=prefetch_section, order=10)
+    register_section("compute.instance", "usage", title="Usage", template="monitoring/instance_usage.html",
+                     context=instance_usage, order=10)
 
-`context(request, obj)` returns the dict the template gets as `section`, or None
-to leave the section out (for instance when the person may not see what it shows).
+`context(request, subject)` returns the dict the template gets as `section`, or
+None to leave the section out (for instance when the person may not see what it
+shows). The page passes `page_sections(name, request, subject)` to its template
+as `sections` and includes "web/sections.html" where they go.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .extensions import with_contexts
+
 
 @dataclass(frozen=True)
 class Section:
+    page: str
     name: str
     title: str
     template: str
@@ -26,15 +32,10 @@ _sections = {}
 
 
 def register_section(page, name, *, title, template, context, order=100):
-    """Add (or replace, when re-registered) a section of `page`."""
-    _sections.setdefault(page, {})[name] = Section(name, title, template, context, order)
+    """Add (or replace, when re-registered) a section of a page."""
+    _sections[(page, name)] = Section(page, name, title, template, context, order)
 
 
-def sections_for(page, request, obj):
-    """[(section, its context)] shown on `page` about `obj`, in order."""
-    shown = []
-    for section in sorted(_sections.get(page, {}).values(), key=lambda s: (s.order, s.name)):
-        context = section.context(request, obj)
-        if context is not None:
-            shown.append((section, context))
-    return shown
+def page_sections(page, request, subject):
+    """[(section, its context)] shown on this page about `subject`, in order."""
+    return with_contexts((s for s in _sections.values() if s.page == page), request, subject)

@@ -17,7 +17,7 @@ from apps.core.web.flow import Confirmation, confirmed, handled, local_target, p
 from apps.core.web.frame import dashboard_project
 from apps.core.web.listing import Column, Listing
 from apps.core.web.rendering import render_page
-from apps.core.web.sections import sections_for
+from apps.core.web.sections import page_sections
 from apps.identity.selectors import projects_for
 from apps.identity.web.selectors import project_labels
 from apps.jobs.selectors import jobs_for
@@ -251,7 +251,7 @@ def admin_image_detail(request, image_id):
         "members": _members_as_seen_by(request.actor.principal, image),
         "move_form": MoveForm(request.actor.principal),
         "can_publish": request.actor.can("images.image.publicize", PLATFORM),
-        "sections": sections_for(ADMIN_IMAGE_PAGE, request, image),
+        "sections": page_sections(ADMIN_IMAGE_PAGE, request, image),
     }
     return render_page(request, "images/admin/detail.html", context, area="admin")
 

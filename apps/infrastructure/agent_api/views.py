@@ -156,3 +156,16 @@ def task_report_view(request):
     with applied:
         apply_report(host.job, host, report)
     return JsonResponse({})
+
+
+def message_view(schema, handler):
+    """The view of a kind of signed message another app registered (hooks.register_message_handler)."""
+
+    @agent_view
+    @require_POST
+    def view(request):
+        host, message = _signed_message(request, schema)
+        return JsonResponse(handler(host, message))
+
+    view.__name__ = f"{schema.__name__.lower()}_view"
+    return view

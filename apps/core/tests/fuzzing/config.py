@@ -150,6 +150,8 @@ OPERATIONS = [
     ),
     *((rf"^{_ANY} /api/v1/{path}/\{{id\}}/$", {_ID: name}) for path, name in _COLLECTIONS.items()),
     (rf"^{_ANY} /api/v1/quota-defaults/\{{resource\}}/$", {"path.resource": "resources"}),
+    (r"^GET /api/v1/metrics/instances/\{id\}/$", {_ID: "instances"}),
+    (r"^GET /api/v1/metrics/hosts/\{id\}/$", {_ID: "hosts"}),
 ]
 BODY_PROBABILITY = 0.7
 

@@ -39,8 +39,8 @@ from apps.infrastructure.models import HostAuditFinding
 from apps.infrastructure.tests.factories import HostFactory, ZoneFactory, agent_public_key
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
-from apps.quotas import services as quotas
-from apps.quotas.models import QuotaUsage
+from apps.quotas.models import UNLIMITED, QuotaUsage
+from apps.quotas.services import set_limit
 
 CLOUD_ADMIN, DOMAIN_ADMIN, PROJECT_MEMBER = "cloud_admin", "domain_admin", "project_member"
 ROLES = (PROJECT_MEMBER, DOMAIN_ADMIN, CLOUD_ADMIN)
@@ -91,7 +91,7 @@ def build_world(role):
     offering = OfferingFactory(public=True, ram_mb=64, root_disk_gb=1)
     # The world's instances are more than a new project's default limits allow.
     for resource in ("instances", "vcpus", "ram_mb"):
-        quotas.set_limit(SYSTEM, project, resource, -1)
+        set_limit(SYSTEM, project, resource, UNLIMITED)
     images = [active_image(project, name=f"active-{n}") for n in range(3)]
     queued = [queued_image(project, name=f"queued-{n}") for n in range(3)]
     # Their own, so that an import started on the others does not leave none to upload to.
