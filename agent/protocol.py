@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -52,6 +53,9 @@ ENROLL_PATH = f"{AGENT_API_PREFIX}/enroll"
 HEARTBEAT_PATH = f"{AGENT_API_PREFIX}/heartbeat"
 # POST, signed: TaskReport -> any 2xx (409 when the task is not this host's: the agent drops it).
 TASK_REPORT_PATH = f"{AGENT_API_PREFIX}/task-reports"
+# POST, signed: MetricsReport -> {"stored_instances": n}. Samples of instances that are not on the
+# signing host are dropped, not refused (an instance may have just left it).
+METRICS_REPORT_PATH = f"{AGENT_API_PREFIX}/metrics"
 
 
 def image_data_path(image_id):
@@ -126,6 +130,15 @@ SHUTOFF_REASONS = (
     "daemon",
 )
 REPORT_STATES = ("running", "progress", "succeeded", "failed")
+
+# Every integer on the wire fits a signed 64-bit column; narrower ones say so in their message's validate().
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT32_MAX = 2**31 - 1
+# Unix seconds up to the year 6325: far beyond any clock, well inside what datetime and PostgreSQL hold.
+MAX_UNIX_SECONDS = 2**37
+# What a host may report: up to 2**20 CPUs, and RAM and disk up to 2**40 MiB (1 EiB).
+MAX_CPUS = 2**20
+MAX_SIZE_MB = 2**40
 
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -207,6 +220,12 @@ class Message:
         """Range and format checks beyond the types; raise ProtocolError."""
 
 
+@functools.cache
+def _schema(message_class):
+    """(type hints, fields by name) of a message class: read once, a report may hold thousands of messages."""
+    return typing.get_type_hints(message_class), {f.name: f for f in dataclasses.fields(message_class)}
+
+
 def _decode(tp, value, where):
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -224,8 +243,7 @@ def _decode(tp, value, where):
         return [_decode(inner, item, f"{where}[{i}]") for i, item in enumerate(value)]
     if isinstance(tp, type) and issubclass(tp, Message):
         _check(isinstance(value, dict), f"{where}: expected an object")
-        hints = typing.get_type_hints(tp)
-        fields = {f.name: f for f in dataclasses.fields(tp)}
+        hints, fields = _schema(tp)
         unknown = set(value) - set(fields)
         _check(not unknown, f"{where}: unknown fields {sorted(unknown)}")
         kwargs = {}
@@ -241,12 +259,30 @@ def _decode(tp, value, where):
         return obj
     if tp is dict:
         _check(isinstance(value, dict), f"{where}: expected an object")
+        _check(not _holds_nul(value), f"{where}: strings may not contain NUL")
         return value
     if tp is int:
         _check(isinstance(value, int) and not isinstance(value, bool), f"{where}: expected an integer")
+        _check(INT64_MIN <= value <= INT64_MAX, f"{where}: out of the 64-bit range")
         return value
     _check(isinstance(value, tp), f"{where}: expected {tp.__name__}")
+    # PostgreSQL holds no NUL in text or JSON: such a string could never be stored.
+    _check(tp is not str or "\x00" not in value, f"{where}: strings may not contain NUL")
     return value
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _within(value, low, high):
+    return low <= value <= high
 
 
 @dataclass(frozen=True)
@@ -440,6 +476,11 @@ class Capacity(Message):
     # Measured on the agent's data directory (statvfs, space available to the agent).
     disk_free_mb: int
 
+    def validate(self):
+        _check(_within(self.cpus, 0, MAX_CPUS), "cpus out of range")
+        for size in (self.ram_mb, self.disk_total_mb, self.disk_free_mb):
+            _check(_within(size, 0, MAX_SIZE_MB), "sizes must be between 0 and 2**40 MiB")
+
 
 @dataclass(frozen=True)
 class HypervisorInfo(Message):
@@ -449,6 +490,12 @@ class HypervisorInfo(Message):
     domain_type: str  # what the agent puts in <domain type=...>: "kvm" or "qemu"
     arch: str
     uri: str
+
+    def validate(self):
+        _check(_printable(self.type, 32) and _printable(self.arch, 32), "type/arch: printable, <= 32 chars")
+        _check(_printable(self.version, 64), "version: printable, <= 64 chars")
+        _check(_printable(self.libvirt_version, 64) and _printable(self.domain_type, 32), "bad versions")
+        _check(_printable(self.uri, 1024), "uri: printable, <= 1024 chars")
 
 
 @dataclass(frozen=True)
@@ -481,6 +528,10 @@ class Heartbeat(Message):
 
     def validate(self):
         _check(is_host_name(self.host), "host is not a valid host name")
+        _check(_within(self.protocol_version, 0, INT32_MAX), "protocol_version out of range")
+        _check(_printable(self.agent_version, 64), "agent_version: printable, <= 64 chars")
+        _check(_within(self.sent_at, 0, MAX_UNIX_SECONDS), "sent_at out of range")
+        _check(_within(self.stuck_operations, 0, INT32_MAX), "stuck_operations out of range")
         for port in (self.transfer_port, self.migration_gateway_port):
             _check(0 <= port < 65536, "port out of range")
 
@@ -498,6 +549,9 @@ class HeartbeatAnswer(Message):
 class TaskError(Message):
     code: str
     message: str
+
+    def validate(self):
+        _check(_printable(self.code, 64), "error code: printable, <= 64 chars")
 
 
 @dataclass(frozen=True)
@@ -521,6 +575,8 @@ class TaskReport(Message):
 
     def validate(self):
         _check(is_host_name(self.host), "host is not a valid host name")
+        _check(is_uuid(self.task_id), "task_id must be a lowercase UUID")
+        _check(_within(self.sent_at, 0, MAX_UNIX_SECONDS), "sent_at out of range")
         _check(self.task in TASK_PAYLOADS, "unknown task")
         _check(self.state in REPORT_STATES, f"state must be one of {REPORT_STATES}")
         _check(0 <= self.progress <= 100, "progress out of range")
@@ -629,8 +685,9 @@ def parse_result(task, result):
     return TASK_RESULTS[task].from_dict(result)
 
 
-# --- Moves between hosts and recovery (agent/moves_protocol.py) ---------------------------------
-# Imported last: that module builds on the messages above.
+# --- Monitoring samples and moves between hosts (agent/metrics_protocol.py, agent/moves_protocol.py)
+# Imported last: those modules build on the messages above.
+from .metrics_protocol import *  # noqa: E402, F403
 from .moves_protocol import *  # noqa: E402, F403
 from .moves_protocol import MOVE_TASK_PAYLOADS, MOVE_TASK_RESULTS  # noqa: E402
 

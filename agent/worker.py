@@ -20,13 +20,17 @@ from .drivers.fake import FakeDriver, parse_faults
 from .enroll import load_host_key
 from .executor import TaskExecutor
 from .heartbeat import Housekeeper, MoveEndpoints
+from .host_stats import HostStats
 from .image_cache import ImageCache
 from .journal import TaskJournal
+from .metrics_reporter import MetricsReporter
 from .migration_gateway import MigrationGateway
 from .moves import MoveOperations
 from .operations import Operations
+from .prometheus_exporter import start_exporter
 from .recovery import Recovery
 from .reporter import Reporter
+from .sampler import Sampler
 from .settings import listen_address
 from .transfer import TransferServer
 from .watchdog import Watchdog
@@ -109,6 +113,8 @@ class Agent:
             migration_gateway_port=self.gateway.port if self.gateway else 0,
             live_migration=self.gateway is not None,
         )
+        self.sampler = Sampler(settings.host, HostStats(data_dir, settings.metrics_interfaces), self.driver)
+        self.metrics_reporter = MetricsReporter(settings, self.sampler, self.client)
 
     def recover(self, answer):
         """Apply the controller's recovery answer; a fenced host takes no task until it is unfenced."""
@@ -130,6 +136,14 @@ class Agent:
             if answer is not None:
                 self.recover(answer)
 
+    def start_monitoring(self):
+        """The sampling thread, and the Prometheus exporter when it is asked for."""
+        if self.settings.metrics_seconds <= 0:
+            return
+        self.metrics_reporter.start()
+        if self.settings.prometheus_listen:
+            start_exporter(self.settings.prometheus_listen, self.sampler)
+
 
 def create_app(agent):
     settings = agent.settings
@@ -147,6 +161,9 @@ def create_app(agent):
         task_serializer="json",
         task_default_queue=settings.queue,
         worker_hijack_root_logger=False,
+        # Every host can write to the broker: remote control would let any of them shut down,
+        # or add queues to, every agent. No command reaches an agent but a signed task.
+        worker_enable_remote_control=False,
     )
     for name in protocol.TASK_NAMES:
         app.task(name=name, acks_late=True, ignore_result=True)(_task_body(agent.executor, name))
@@ -183,6 +200,7 @@ def run(settings):
         if server is not None:
             server.start()
     agent.housekeeper.start()
+    agent.start_monitoring()
     try:
         app.worker_main(
             [
@@ -202,4 +220,5 @@ def run(settings):
         for server in (agent.transfers, agent.gateway):
             if server is not None:
                 server.close()
+        agent.metrics_reporter.stopping.set()
         agent.driver.close()

@@ -16,7 +16,7 @@ import libvirt
 
 from .. import protocol, qemu_img
 from ..errors import AgentError
-from . import domain_xml, libvirt_migration
+from . import domain_xml, libvirt_migration, libvirt_stats
 from .base import Driver, domain_name
 from .connection import SharedConnection
 
@@ -368,6 +368,9 @@ class LibvirtDriver(Driver):
             return status
 
         return self._call("finish the incoming migration", run)
+
+    def domain_counters(self):
+        return self._call("statistics", libvirt_stats.domain_counters)
 
     def close(self):
         self.connection.close()

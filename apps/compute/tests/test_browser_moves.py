@@ -74,9 +74,9 @@ def test_a_host_that_is_down_stands_out_is_fenced_and_its_instance_is_evacuated(
     stranded = InstanceFactory(project=project, name="stranded", host=hosts["kvm-c"], image=image)
     page = browsing.signed_in_page(cloud_admin)
     page.goto("/admin-portal/hosts/")
-    down = page.locator('section.card.attention[data-host="kvm-c"]')
+    down = page.locator('tr.attention[data-host="kvm-c"]')
     assert down.locator('[data-host-state="down"]').count() == 1
-    assert page.locator('section.card.attention[data-host="kvm-a"]').count() == 0
+    assert page.locator('tr.attention[data-host="kvm-a"]').count() == 0
 
     page.goto(f"/admin-portal/hosts/{hosts['kvm-c'].pk}/")
     page.get_by_role("button", name="Fence").click()

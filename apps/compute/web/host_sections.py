@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from apps.core.tree import PLATFORM
+from apps.identity.web.selectors import project_labels
 from apps.infrastructure.models import Host
 from apps.infrastructure.selectors import hosts_for
 from apps.infrastructure.web.sections import register_host_section
@@ -34,8 +35,10 @@ def instances_on_host(request, host):
         .order_by("project__domain__path", "project__name", "name")
     )
     may_move = request.actor.can(MOVE, PLATFORM)
+    shown = list(instances[:INSTANCES_SHOWN])
+    labels = project_labels(request.actor.principal, [instance.project for instance in shown])
     return {
-        "instances": instances[:INSTANCES_SHOWN],
+        "rows": [(instance, labels[instance.project_id]) for instance in shown],
         "count": instances.count(),
         "all_url": _filtered("compute:admin-instance-list", host=host.name),
         "may_move": may_move,

@@ -3,6 +3,7 @@ the controller runs a host CA, a TLS certificate for the host's TLS key)."""
 
 import ipaddress
 
+from django.conf import settings
 from django.utils import timezone
 
 from agent import protocol
@@ -11,6 +12,7 @@ from apps.core.actor import Actor
 from apps.core.errors import Conflict, NotAuthenticated
 from apps.core.policy import SystemPrincipal
 from apps.core.tree import PLATFORM
+from apps.identity.services import throttle
 
 from .. import host_ca, states
 from ..keys import parse_public_key, stored_form
@@ -38,8 +40,35 @@ def enroll(
     signed with the new key. A certificate request (`tls_csr`) is answered when a
     host CA is configured: the host comes back with `tls_certificate` and
     `tls_ca_certificate` (PEM, empty when none was issued).
+
+    Enrollment is unauthenticated, so bad tokens are counted per address: past
+    CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS in the throttle window an address is
+    refused before anything is read or audited, which bounds the audit rows a
+    guesser can write.
     """
     key = parse_public_key(public_key)
+    counters = {f"enroll:{client_address}": settings.CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS}
+    throttle.refuse_if_over(
+        counters,
+        message="Too many failed enrollments from this address; try again later.",
+        code="enroll_throttled",
+    )
+    try:
+        return _enroll(
+            key,
+            raw_token,
+            host_name,
+            client_address,
+            protocol_version=protocol_version,
+            tls_csr=tls_csr,
+            proves_old_key=proves_old_key,
+        )
+    except NotAuthenticated:
+        throttle.count_failure(counters)
+        raise
+
+
+def _enroll(key, raw_token, host_name, client_address, *, protocol_version, tls_csr, proves_old_key):
     actor = Actor(SystemPrincipal(), client_address, "agent")
     with audited(actor, "infrastructure.agent.enroll", target=PLATFORM) as op:
         if protocol_version not in protocol.SUPPORTED_PROTOCOL_VERSIONS:
