@@ -249,11 +249,12 @@ class MigrationSerializer(serializers.ModelSerializer):
     """A move as cloud administrators see it (host names included)."""
 
     instance_id = serializers.UUIDField(read_only=True)
-    source_id = serializers.UUIDField(read_only=True)
-    destination_id = serializers.UUIDField(read_only=True)
+    # A host removed since leaves its name; a move is given its job once it starts.
+    source_id = serializers.UUIDField(read_only=True, allow_null=True)
+    destination_id = serializers.UUIDField(read_only=True, allow_null=True)
     old_offering_id = serializers.UUIDField(read_only=True)
     new_offering_id = serializers.UUIDField(read_only=True)
-    job_id = serializers.UUIDField(read_only=True)
+    job_id = serializers.UUIDField(read_only=True, allow_null=True)
 
     class Meta:
         model = Migration

@@ -4,7 +4,7 @@
 import factory
 
 from apps.compute import states
-from apps.compute.models import AffinityGroup, Instance, ServiceOffering
+from apps.compute.models import AffinityGroup, Instance, Migration, ServiceOffering
 from apps.identity.tests.factories import ProjectFactory
 from apps.infrastructure.tests.factories import HostFactory
 from apps.quotas import services as quotas
@@ -63,3 +63,23 @@ class InstanceFactory(factory.django.DjangoModelFactory):
         """A live instance holds its quota, as after a launch: recalcquota checks it after each test."""
         if create and instance.vm_state != states.DELETED:
             quotas.claim(instance.project, instance.quota(), instance)
+
+
+def resized_instance(source, old=None, **fields):
+    """An instance resting in `resized` on its (movable) host, its old copy (of offering `old`) on `source`,
+    the resize awaiting a confirm or a revert."""
+    old = old or OfferingFactory()
+    instance = InstanceFactory(vm_state=states.RESIZED, previous_offering=old, **fields)
+    Migration.objects.create(
+        instance=instance,
+        kind=Migration.RESIZE,
+        status=states.AWAITING_CONFIRM,
+        source=source,
+        source_name=source.name,
+        destination=instance.host,
+        destination_name=instance.host.name,
+        old_offering=old,
+        new_offering=instance.offering,
+        vm_state_before=states.ACTIVE,
+    )
+    return instance

@@ -10,7 +10,7 @@ from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
 
 from ..models import Migration
-from .factories import InstanceFactory, OfferingFactory, movable_host
+from .factories import InstanceFactory, OfferingFactory, movable_host, resized_instance
 
 SYSTEM = Actor.system("test")
 
@@ -204,20 +204,15 @@ def another_tenants_instance_to_resize(tenants):
 
 @per_tenant("api:instance-confirm-resize", "api:instance-revert-resize")
 def another_tenants_resized_instance(tenants):
-    old = OfferingFactory(name="offering-it-left")
-    instance = _movable_instance(tenants, vm_state=states.RESIZED, previous_offering=old)
-    source = movable_host(zone=instance.host.zone)
-    Migration.objects.create(
-        instance=instance,
-        kind=Migration.RESIZE,
-        status=states.AWAITING_CONFIRM,
-        source=source,
-        source_name=source.name,
-        destination=instance.host,
-        destination_name=instance.host.name,
-        old_offering=old,
-        new_offering=instance.offering,
-        vm_state_before=states.ACTIVE,
+    host = movable_host()
+    image = active_image(tenants.other.project, name="image-of-tenant-b")
+    instance = resized_instance(
+        movable_host(zone=host.zone),
+        old=OfferingFactory(name="offering-it-left"),
+        project=tenants.other.project,
+        name="instance-of-tenant-b",
+        host=host,
+        image=image,
     )
     return _case(instance)
 

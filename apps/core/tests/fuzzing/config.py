@@ -48,6 +48,8 @@ _ACTIONS = (
     "rebuild",
     "snapshot",
     "console-log",
+    "confirm-resize",
+    "revert-resize",
 )
 _COLLECTIONS = {
     "keypairs": "keypairs",
@@ -60,6 +62,7 @@ _COLLECTIONS = {
     "jobs": "jobs",
     "audit-events": "audit_events",
     "host-audit": "findings",
+    "migrations": "migrations",
 }
 _DELETABLE = {
     "projects": "empty_projects",
@@ -78,7 +81,7 @@ _KEPT = {
     "domains": ("domains", "[a-z-]+/"),
     "users": ("users", "[a-z-]+/"),
     "zones": ("zones", "[a-z-]+/"),
-    "hosts": ("hosts", "[a-z-]+/"),
+    "hosts": ("hosts", "(?!fence/)[a-z-]+/"),
     "offerings": ("offerings", "[a-z-]+/"),
     "images": ("images", "(members|move)/"),
     "rate-cards": ("rate_cards", "rates/"),
@@ -87,6 +90,18 @@ _KEPT = {
 }
 OPERATIONS = [
     *((rf"^POST /api/v1/instances/\{{id\}}/{action}/$", {_ID: f"instances_{action}"}) for action in _ACTIONS),
+    (
+        r"^POST /api/v1/instances/\{id\}/resize/$",
+        {_ID: "instances_resize", "body.offering_id": "larger_offerings"},
+    ),
+    *(
+        (
+            rf"^POST /api/v1/instances/\{{id\}}/{action}/$",
+            {_ID: f"instances_{action}", "body.host_id": "move_destinations"},
+        )
+        for action in ("migrate", "live-migrate", "evacuate")
+    ),
+    (rf"^{_ANY} /api/v1/hosts/\{{id\}}/fence/$", {_ID: "fence_hosts", "body.confirm_powered_off": "yes"}),
     (rf"^{_ANY} /api/v1/instances/\{{id\}}/$", {_ID: "instances_delete"}),
     (r"^POST /api/v1/images/\{id\}/share/$", {_ID: "shareable_images", "body.project_id": "share_targets"}),
     (
@@ -166,8 +181,9 @@ def _toml(value):
 def render(world):
     lines = []
     for name, values in world.ids.items():
-        # TOML has no null: "nothing" (leave the field out) is the hooks' alone.
-        if values and None not in values:
+        # TOML has no null, and a dictionary holds no booleans: "nothing" (leave the field out) and
+        # "yes" are the hooks' alone.
+        if values and not any(value is None or isinstance(value, bool) for value in values):
             lines += [f"[dictionaries.{name}]", f"values = {_toml(values)}", ""]
     lines.append("[parameters]")
     for name, dictionary in BODY_FIELDS.items():

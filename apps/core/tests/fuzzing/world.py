@@ -18,7 +18,13 @@ from apps.billing.services.rate_cards import add_rate, create_rate_card
 from apps.billing.tests.invoicing import finalized_invoice
 from apps.compute import states
 from apps.compute.services.keypairs import create_keypair
-from apps.compute.tests.factories import AffinityGroupFactory, InstanceFactory, OfferingFactory
+from apps.compute.tests.factories import (
+    AffinityGroupFactory,
+    InstanceFactory,
+    OfferingFactory,
+    movable_host,
+    resized_instance,
+)
 from apps.core import policy
 from apps.core.actor import Actor
 from apps.core.policy import Principal
@@ -35,7 +41,7 @@ from apps.images.tests.factories import (
     queued_image,
     shared_image,
 )
-from apps.infrastructure.models import HostAuditFinding
+from apps.infrastructure.models import Host, HostAuditFinding
 from apps.infrastructure.tests.factories import HostFactory, ZoneFactory, agent_public_key
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
@@ -60,6 +66,13 @@ ACTION_STATES = {
     "delete": (states.ERROR, "nostate"),
 }
 PER_ACTION = 3
+# Moves have hosts of their own, in a zone of their own, that no host operation of the run drains,
+# disables or deletes: instances resized, migrated or evacuated go from one to the other.
+MOVE_STATES = {
+    "resize": (states.ACTIVE, "running"),
+    "migrate": (states.STOPPED, "shutoff"),
+    "live-migrate": (states.ACTIVE, "running"),
+}
 # Rate cards charge in it, so budgets may be set in it.
 CURRENCY = "EUR"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -113,6 +126,7 @@ def build_world(role):
         ]
         for action, (state, power) in ACTION_STATES.items()
     }
+    moves, move_hosts = _moves_of(project, images[0])
     empty_domain = DomainFactory(parent=domain)
     empty_project = ProjectFactory(domain=domain)
     empty_zone = ZoneFactory()
@@ -166,7 +180,7 @@ def build_world(role):
         username=user.username,
         password=PASSWORD,
         token_scope={"project_id": str(project.pk)} if role == PROJECT_MEMBER else {},
-        host_names=[host.name for host in hosts],
+        host_names=[host.name for host in (*hosts, *move_hosts)],
     )
     world.ids = {
         "projects": ids(project, other_project),
@@ -217,6 +231,7 @@ def build_world(role):
         "jobs": ids(job),
         "audit_events": ids(event),
         "findings": ids(finding),
+        **moves,
         "rate_cards": ids(card),
         "deletable_rate_cards": ids(spare_card),
         "rates": ids(rate),
@@ -233,3 +248,56 @@ def build_world(role):
         "budget_projects": ids(third_project),
     }
     return world
+
+
+def _moves_of(project, image):
+    """(The ids moves act on, by dictionary name: instances for each move, an offering to grow into, the
+    host to send them to (or None: the scheduler's choice), hosts to fence and return to service; the
+    hosts they are sent to.)"""
+    zone = ZoneFactory()
+    big = {"zone": zone, "cpus": 64, "ram_mb": 1 << 20}
+    source, destination, fenced = (
+        movable_host(**big, public_key=agent_public_key(), state=state)
+        for state in (Host.UP, Host.UP, Host.FENCED)
+    )
+    offering = OfferingFactory(public=True, ram_mb=64, root_disk_gb=1)
+    # What the resized instances grew from: their quota holds the larger size, their offering's.
+    smaller = OfferingFactory(public=True, ram_mb=32, root_disk_gb=1)
+    # Down, to be fenced; fenced, to be returned to service.
+    fenceable = (Host.DOWN, Host.DOWN, Host.FENCED)
+
+    def instances(**fields):
+        return [
+            InstanceFactory(project=project, offering=offering, image=image, **fields)
+            for _ in range(PER_ACTION)
+        ]
+
+    moved = {
+        f"instances_{action}": instances(host=source, vm_state=state, power_state=power)
+        for action, (state, power) in MOVE_STATES.items()
+    }
+    resized = {
+        f"instances_{action}": [
+            resized_instance(
+                source, smaller, project=project, offering=offering, image=image, host=destination
+            )
+            for _ in range(PER_ACTION)
+        ]
+        for action in ("confirm-resize", "revert-resize")
+    }
+    objects = {
+        **moved,
+        **resized,
+        "instances_evacuate": instances(host=fenced, vm_state=states.ERROR, power_state="unknown"),
+        "migrations": [m for group in resized.values() for i in group for m in i.migrations.all()],
+        "larger_offerings": [OfferingFactory(public=True, vcpus=2, ram_mb=128, root_disk_gb=2)],
+        "fence_hosts": [
+            HostFactory(zone=zone, public_key=agent_public_key(), state=state) for state in fenceable
+        ],
+    }
+    ids = {
+        **{name: [str(o.pk) for o in group] for name, group in objects.items()},
+        "move_destinations": [str(destination.pk), None],
+        "yes": [True],
+    }
+    return ids, [source, destination, fenced]
