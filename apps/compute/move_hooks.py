@@ -1,20 +1,28 @@
-"""Where moves meet two apps built in parallel: networks (issue 14) and metering (issue 15).
+"""Where moves meet the apps around them: networks (issue 14) and metering.
 
-Each is one function, called in the transaction that records the change, so the
-lead wires the other app here and nowhere else when it merges:
+Each is one function, called in the transaction that records the change:
 
 - `instance_moved(instance, source, destination)`: the instance's guest runs on
   `destination` now (a cold or live migration, an evacuation, a resize onto
   another host, a reverted one back). Networks will re-bind the instance's ports
   to `destination` and sync both hosts' network state here
   (`apps.networks.services.rebind_ports(instance_id, new_host)`). Not wired yet:
-  today it only logs, for operators.
+  networks is not merged; today it only logs, for operators.
 - `instance_usage_changed(instance, event)`: what the instance costs may have
-  changed (resized, resize confirmed or reverted, migrated, evacuated). Metering
-  will `record(...)` the usage here. Not wired yet: today it only logs.
+  changed (resized, resize confirmed or reverted, migrated, evacuated): metering
+  records what it is from now on, `running` with the offering it runs with, or
+  `stopped` (a resized instance that was stopped). Recording the same state
+  twice changes nothing (apps/metering/events.py), so a move that changes no
+  offering costs nothing extra.
 """
 
 import logging
+
+from django.db.models import F
+
+from apps.metering import events, recorder
+
+from .models import Instance
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +38,17 @@ def instance_moved(instance, source, destination):
 
 def instance_usage_changed(instance, event):
     log.info("instance %s: usage changes (%s)", instance.pk, event)
+    rows = Instance.objects.filter(pk=instance.pk)
+    # A paused guest still holds its host, as billing counts it (docs/billing.md).
+    running = rows.filter(power_state__in=("running", "paused")).exists()
+    recorder.record_rows(
+        events.INSTANCE,
+        events.RUNNING if running else events.STOPPED,
+        rows.values(
+            "project_id",
+            "offering_id",
+            resource_id=F("id"),
+            resource_name=F("name"),
+            offering_name=F("offering__name"),
+        ),
+    )

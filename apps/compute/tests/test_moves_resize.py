@@ -10,6 +10,7 @@ import pytest
 
 from apps.compute.models import Migration
 from apps.infrastructure.models import Allocation
+from apps.metering.models import UsageEvent
 from apps.quotas import services as quotas
 
 from .factories import OfferingFactory
@@ -31,6 +32,12 @@ def held(instance_or_migration):
             "host"
         )
     )
+
+
+def metered(instance):
+    """The usage events metering recorded for the instance, oldest first: (event, offering)."""
+    events = UsageEvent.objects.filter(resource_id=instance.pk).order_by("occurred_at", "id")
+    return [(event.event_type, event.offering_id) for event in events]
 
 
 def quota(project):
@@ -59,6 +66,7 @@ def test_a_resize_rests_in_resized_holding_both_hosts_then_a_confirm_keeps_the_n
     assert held(instance) == [(source_agent.name, 1024)]
     assert held(migration) == [(destination_agent.name, 1536)]
     assert quota(project) == (2, 1536)
+    assert metered(instance)[-1] == ("running", large.pk)
     response = api.get(f"/api/v1/instances/{instance.pk}/")
     assert (response.data["vm_state"], response.data["host_name"]) == ("resized", None)
 
@@ -71,6 +79,7 @@ def test_a_resize_rests_in_resized_holding_both_hosts_then_a_confirm_keeps_the_n
     assert quota(project) == (2, 1536)
     assert host_of(source_agent).ram_mb_used == 0
     assert Migration.objects.get(pk=migration.pk).status == "done"
+    assert metered(instance)[-2:] == [("running", large.pk), ("running", large.pk)]
     assert no_instance_on_two_hosts([source_agent, destination_agent]) == {
         str(instance.pk): destination_agent.name
     }
@@ -101,6 +110,7 @@ def test_a_revert_runs_the_old_copy_again_on_its_source_even_when_the_source_fil
     assert host_of(destination_agent).ram_mb_used == 0
     assert quota(project) == (2, 2048)
     assert Migration.objects.get(instance=instance).status == "reverted"
+    assert metered(instance)[-2:] == [("running", large.pk), ("running", offering.pk)]
     where = no_instance_on_two_hosts([source_agent, destination_agent])
     assert where == {str(instance.pk): source_agent.name, str(filler.pk): source_agent.name}
 
