@@ -77,6 +77,14 @@ def prepare(host, spec, migration_id):
     return succeeded(host.run(protocol.PREPARE_MIGRATION, payload))
 
 
+def handed_over_guest(host, image):
+    """A guest spawned on `host`, then prepared to move: (spec, migration id, the prepared result)."""
+    spec = make_spec(image)
+    spawned(host, spec)
+    migration_id = new_id()
+    return spec, migration_id, prepare(host, spec, migration_id)
+
+
 def restore(host, spec, migration_id):
     payload = protocol.RestoreMigrationSource(spec, migration_id, True)
     return succeeded(host.run(protocol.RESTORE_MIGRATION_SOURCE, payload))
@@ -158,10 +166,7 @@ def test_a_resize_grows_the_disks_and_is_refused_a_smaller_root_disk(two_hosts, 
 
 def test_restoring_the_source_takes_the_copy_back_and_starts_the_guest(two_hosts, image):
     source, _ = two_hosts
-    spec = make_spec(image)
-    spawned(source, spec)
-    migration_id = new_id()
-    prepare(source, spec, migration_id)
+    spec, migration_id, _ = handed_over_guest(source, image)
 
     result = restore(source, spec, migration_id)
 
@@ -199,10 +204,7 @@ def test_a_resize_on_one_host_copies_the_disk_and_a_revert_brings_back_the_old_o
 
 def test_a_disk_that_does_not_match_the_reported_checksum_is_not_kept(two_hosts, controller, image):
     source, destination = two_hosts
-    spec = make_spec(image)
-    spawned(source, spec)
-    migration_id = new_id()
-    prepared = prepare(source, spec, migration_id)
+    spec, migration_id, prepared = handed_over_guest(source, image)
     with (handed_over(source.data_dir, migration_id) / "root.qcow2").open("r+b") as disk:
         disk.seek(2 * MIB)
         disk.write(b"changed after the checksum")
@@ -223,10 +225,7 @@ def test_a_disk_backed_by_anything_but_its_own_base_is_refused(
     # Only the name goes in the header (`rebase -u` opens nothing): a file of the test's, never the host's.
     backing = tmp_path / backing
     source, destination = two_hosts
-    spec = make_spec(image)
-    spawned(source, spec)
-    migration_id = new_id()
-    prepare(source, spec, migration_id)
+    spec, migration_id, _ = handed_over_guest(source, image)
     root = handed_over(source.data_dir, migration_id) / "root.qcow2"
     # A hostile source rewrites what it hands over, then reports the checksum of that.
     qemu_img.rebase_unsafe(root, backing, "raw")
@@ -242,10 +241,7 @@ def test_a_disk_backed_by_anything_but_its_own_base_is_refused(
 
 def test_a_disk_with_an_external_data_file_is_refused(two_hosts, controller, image, tmp_path):
     source, destination = two_hosts
-    spec = make_spec(image)
-    spawned(source, spec)
-    migration_id = new_id()
-    prepare(source, spec, migration_id)
+    spec, migration_id, _ = handed_over_guest(source, image)
     root = handed_over(source.data_dir, migration_id) / "root.qcow2"
     root.unlink()
     # qemu-img creates (and truncates) the data file: one of the test's own, never a host file.
@@ -266,10 +262,7 @@ def test_the_transfer_server_refuses_a_ticket_for_another_peer_a_second_use_and_
     source, destination = two_hosts
     thief = Host(tmp_path, controller, "compute-c")
     try:
-        spec = make_spec(image)
-        spawned(source, spec)
-        migration_id = new_id()
-        prepared = prepare(source, spec, migration_id)
+        spec, migration_id, prepared = handed_over_guest(source, image)
         for_destination = tickets(controller, prepared, source, destination)
 
         stolen = receive(thief, spec, migration_id, source, for_destination)
@@ -310,10 +303,7 @@ def test_discarding_leaves_a_copy_that_another_migration_did_not_make(two_hosts,
 
 def test_finishing_the_source_never_removes_a_guest_that_came_back_and_runs(two_hosts, image):
     host, _ = two_hosts
-    spec = make_spec(image)
-    spawned(host, spec)
-    migration_id = new_id()
-    prepare(host, spec, migration_id)
+    spec, migration_id, _ = handed_over_guest(host, image)
     restore(host, spec, migration_id)
 
     finish_source(host, spec, migration_id)
