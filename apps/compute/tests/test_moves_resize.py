@@ -45,18 +45,20 @@ def quota(project):
     return usage["vcpus"][1], usage["ram_mb"][1]
 
 
-def test_a_resize_rests_in_resized_holding_both_hosts_then_a_confirm_keeps_the_new_size(
-    cloud,
-    api,
-    project,
-    offering,
-    large,
-    qcow2_image,  # noqa: F811
-):
-    # Each host offers (2048 - 512) * 1.5 = 2304 MB: the two sizes cannot share one.
+@pytest.fixture
+def resized(cloud, api, offering, large, qcow2_image):  # noqa: F811
+    """An instance launched on the first of two agents, then resized to `large`: (instance, its job, the
+    source agent, the destination agent). Each host offers (2048 - 512) * 1.5 = 2304 MB: the two sizes
+    cannot share one."""
     instance, source_agent, destination_agent = on_the_first_of_two(cloud, api, offering, qcow2_image)
-
     instance, job = moved(api, instance, "resize", {"offering_id": str(large.pk)})
+    return instance, job, source_agent, destination_agent
+
+
+def test_a_resize_rests_in_resized_holding_both_hosts_then_a_confirm_keeps_the_new_size(
+    resized, api, project, large
+):
+    instance, job, source_agent, destination_agent = resized
 
     assert job.state == "succeeded", (job.error_code, job.error_message)
     assert (instance.vm_state, instance.power_state, instance.offering_id) == ("resized", "running", large.pk)
@@ -86,15 +88,14 @@ def test_a_resize_rests_in_resized_holding_both_hosts_then_a_confirm_keeps_the_n
 
 
 def test_a_revert_runs_the_old_copy_again_on_its_source_even_when_the_source_filled_up_meanwhile(
-    cloud,
+    resized,
     api,
     project,
     offering,
     large,
     qcow2_image,  # noqa: F811
 ):
-    instance, source_agent, destination_agent = on_the_first_of_two(cloud, api, offering, qcow2_image)
-    instance, _ = moved(api, instance, "resize", {"offering_id": str(large.pk)})
+    instance, _, source_agent, destination_agent = resized
     assert instance.vm_state == "resized", (instance.fault_code, instance.fault_message)
     filler = launch(api, offering, qcow2_image, name="filler")
     source = host_of(source_agent)
