@@ -1,6 +1,7 @@
 import pytest
 
 from apps.compute.tests.factories import OfferingFactory
+from apps.infrastructure.tests.conftest import signing_key  # noqa: F401  (a fixture shared with infrastructure)
 
 
 @pytest.fixture
