@@ -80,3 +80,34 @@ def another_tenants_budget(tenants):
     priced()
     budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
     return Case.of(budget, body={"amount": "20.00"})
+
+
+@per_tenant("billing:project-costs", "billing:project-invoices", "billing:project-budget")
+def another_tenants_projects_billing_pages(tenants):
+    priced()
+    project = tenants.other.project
+    return Case(project, {"project_id": project.pk}, body={"amount": "10.00", "currency": "EUR"})
+
+
+@per_tenant("billing:budget-change")
+def another_tenants_budget_on_its_page(tenants):
+    priced()
+    budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+    prefix = f"budget-{budget.pk}"
+    return Case.of(
+        budget, body={"op": "update", f"{prefix}-amount": "20.00", f"{prefix}-notify": ""}, kwarg="budget_id"
+    )
+
+
+@per_tenant("billing:admin-rate-card")
+def another_tenants_rate_card_page(tenants):
+    card, _ = _card_of_tenant_b(tenants)
+    return Case.of(card, body={"op": "rename", "name": "renamed-by-tenant-a"}, kwarg="card_id")
+
+
+@per_tenant("billing:admin-invoice")
+def another_tenants_invoice_page(tenants):
+    invoice = _invoice_of_tenant_b(tenants, finalized=True)
+    return Case.of(
+        invoice, body={"op": "credit", "amount": "0.10", "reason": "credited by tenant a"}, kwarg="invoice_id"
+    )
