@@ -137,3 +137,19 @@ def test_a_domain_admin_sets_a_projects_budget_with_the_form(browsing, billed):
     page.wait_for_load_state()
     assert "Budget set: 25.50 EUR a period." in page.locator(".messages").inner_text()
     assert Budget.objects.get(project=billed).notify_emails == ["east-admin@example.test"]
+
+
+def test_a_domain_name_written_as_html_stays_text_in_the_spend_charts_tooltip(browsing, cloud_admin, billed):
+    hostile = DomainFactory(name='<img src=x onerror="window.pwned=1">')
+    u.instance_running(f"{PAST}-02 00:00:00", uuid.uuid4(), ProjectFactory(domain=hostile), OfferingFactory())
+    run_cycle(closing_time(PAST))
+    page = browsing.signed_in_page(cloud_admin)
+    page.goto(f"/admin-portal/billing/spend/?period={PAST}&domain={hostile.parent_id}")
+    page.wait_for_function(CHARTS_DRAWN)
+    for bar in page.locator("figure.billing-chart rect.bar").all():
+        if float(bar.get_attribute("height")) > 0:
+            bar.hover()
+            if hostile.name in page.locator(".graph-svg-tip .title").inner_text():
+                break
+    assert hostile.name in page.locator(".graph-svg-tip .title").inner_text()
+    assert page.evaluate("window.pwned") is None

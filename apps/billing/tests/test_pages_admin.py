@@ -212,6 +212,13 @@ def test_a_domain_admin_sees_the_spend_of_its_own_subtree_only(places, small):
     assert "2.00 EUR" not in page
     asked = client.get("/admin-portal/billing/spend/", {"period": PAST, "domain": str(places["west"].pk)})
     assert asked.status_code == 404
+    invoices = client.get(
+        "/admin-portal/billing/invoices/", {"period": PAST, "domain": str(places["west"].pk)}
+    )
+    assert invoices.status_code == 404
+    for garbage in ({"domain": "not-an-id"}, {"period": "<b>", "state": "nonsense", "page": "x"}):
+        assert client.get("/admin-portal/billing/invoices/", garbage).status_code in (200, 404)
+        assert client.get("/admin-portal/billing/spend/", garbage).status_code in (200, 404)
 
 
 def test_a_domain_admin_sets_a_budget_on_its_domain_and_not_on_another(places):

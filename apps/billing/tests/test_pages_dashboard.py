@@ -96,6 +96,9 @@ def test_the_invoices_page_lists_the_projects_invoices_with_their_downloads(
     assert "5.16 EUR" in response.text
     assert "/csv/" in response.text
     assert "format=json" in response.text
+    json_link = re.search(r'href="([^"]+format=json)"', response.text).group(1)
+    exported = signed_in(member).get(json_link.replace("&amp;", "&"))
+    assert (exported.status_code, exported.json()["total"]) == (200, "5.16")
 
 
 def test_a_domain_admin_sets_a_projects_budget_and_its_notice_goes_out_once(

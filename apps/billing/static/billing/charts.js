@@ -3,6 +3,13 @@
 (function () {
   var COLOURS = ["#1d5fa6", "#2a9d8f", "#e76f51", "#8a5300", "#6d597a"];
 
+  // frappe-charts writes a tooltip's title as HTML; labels are names tenants choose (domains).
+  function escaped(text) {
+    var holder = document.createElement("span");
+    holder.textContent = text;
+    return holder.innerHTML;
+  }
+
   function money(currency) {
     return function (value) { return Number(value).toFixed(2) + " " + currency; };
   }
@@ -18,7 +25,7 @@
       colors: COLOURS.slice(0, chart.datasets.length),
       barOptions: { stacked: 1, spaceRatio: 0.3 },
       axisOptions: { xAxisMode: "tick", xIsSeries: chart.kind === "cost" },
-      tooltipOptions: { formatTooltipY: money(chart.currency) },
+      tooltipOptions: { formatTooltipX: escaped, formatTooltipY: money(chart.currency) },
       data: {
         labels: chart.labels,
         datasets: chart.datasets.map(function (set) {
