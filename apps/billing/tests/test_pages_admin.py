@@ -7,25 +7,19 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.test import Client
 
 from apps.billing.models import Budget, Invoice, Rate, RateCard
 from apps.billing.services.cycle import run_cycle
 from apps.core import policy
 from apps.core.tree import ROOT_DOMAIN_ID
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
+from apps.portal.tests.conftest import signed_in
 
 from . import usage as u
 from .invoicing import closing_time, draft_invoice, finalized_invoice, priced
 from .usage import at
 
 PAST = "2020-01"
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -120,12 +114,17 @@ def test_deleting_a_domains_card_leaves_its_drafts_to_the_card_above(admin, plac
     assert not RateCard.objects.filter(pk=card.pk).exists()
 
 
-def test_invoices_of_a_period_are_listed_per_domain_and_the_period_is_closed_from_the_page(
-    admin, places, small
-):
+@pytest.fixture
+def two_drafts(places, small):
+    """The lab's draft of 1.00 and the shop's of 2.00, the month over and rolled up."""
     priced()
     draft_invoice(places["lab_project"], small, month=PAST)
     draft_invoice(places["west_project"], small, hours=20, month=PAST)
+
+
+def test_invoices_of_a_period_are_listed_per_domain_and_the_period_is_closed_from_the_page(
+    admin, places, two_drafts
+):
 
     listed = admin.get("/admin-portal/billing/invoices/", {"period": PAST}).text
     assert "3.00 EUR" in listed
@@ -184,10 +183,7 @@ def test_a_domain_admin_sees_its_invoices_and_may_not_finalize_or_credit(places,
     assert "Close and finalize" not in client.get("/admin-portal/billing/invoices/").text
 
 
-def test_spend_per_domain_goes_down_the_tree_one_level_at_a_time(admin, places, small):
-    priced()
-    draft_invoice(places["lab_project"], small, month=PAST)
-    draft_invoice(places["west_project"], small, hours=20, month=PAST)
+def test_spend_per_domain_goes_down_the_tree_one_level_at_a_time(admin, places, two_drafts):
 
     top = admin.get("/admin-portal/billing/spend/", {"period": PAST}).text
     assert "3.00 EUR" in top
@@ -202,10 +198,7 @@ def test_spend_per_domain_goes_down_the_tree_one_level_at_a_time(admin, places, 
     assert "west" not in below_east.text
 
 
-def test_a_domain_admin_sees_the_spend_of_its_own_subtree_only(places, small):
-    priced()
-    draft_invoice(places["lab_project"], small, month=PAST)
-    draft_invoice(places["west_project"], small, hours=20, month=PAST)
+def test_a_domain_admin_sees_the_spend_of_its_own_subtree_only(places, two_drafts):
     client = domain_admin_of(places["east"])
     page = client.get("/admin-portal/billing/spend/", {"period": PAST}).text
     assert "1.00 EUR" in page

@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core import mail
-from django.test import Client
 
 from apps.billing.models import Budget
 from apps.billing.services.cycle import run_cycle
 from apps.core import policy
 from apps.identity.tests.factories import ProjectFactory, UserFactory, grant
 from apps.metering import events as e
+from apps.portal.tests.conftest import signed_in
 
 from . import usage as u
 from .prices import card, price
@@ -23,12 +23,6 @@ from .usage import at
 
 MONTH = "2026-11"
 NOW = at("2026-11-03 12:30")
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
