@@ -43,6 +43,8 @@ def parser():
     run_cmd.add_argument("--domain-type", choices=("auto", "kvm", "qemu"))
     run_cmd.add_argument("--concurrency", type=int)
     run_cmd.add_argument("--heartbeat-seconds", type=int)
+    run_cmd.add_argument("--metrics-seconds", type=int, help="sampling period (0: no monitoring)")
+    run_cmd.add_argument("--prometheus-listen", help="address:port to serve samples for Prometheus")
     run_cmd.add_argument("--log-level")
     return top
 

@@ -1,6 +1,6 @@
 """All of /api/v1/: one router, each app's viewsets, the OpenAPI schema and its docs."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -9,6 +9,7 @@ from apps.billing.api import views as billing
 from apps.compute.api import views as compute
 from apps.compute.api.host_audit import HostAuditViewSet
 from apps.compute.api.prefetch import ImagePrefetchViewSet
+from apps.core.api.root import ApiRootView
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
 from apps.images.api.file_views import ImageFileView
@@ -46,7 +47,13 @@ router.register("rate-cards", billing.RateCardViewSet, basename="rate-card")
 router.register("invoices", billing.InvoiceViewSet, basename="invoice")
 router.register("budgets", billing.BudgetViewSet, basename="budget")
 
+ROOT_RESOURCES = {
+    **{prefix: f"{basename}-list" for prefix, _, basename in router.registry},
+    "auth/tokens": "token-list",
+}
+
 urlpatterns = [
+    path("", ApiRootView.as_view(resources=ROOT_RESOURCES), name="root"),
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),
     path("auth/tokens/current/", identity.CurrentTokenView.as_view(), name="token-current"),
     path("auth/password/", identity.PasswordView.as_view(), name="password-change"),
@@ -54,5 +61,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # With or without the trailing slash: `PUT …/file` must not meet APPEND_SLASH's redirect.
     re_path(r"^images/(?P<image_id>[0-9a-f-]{36})/file/?$", ImageFileView.as_view(), name="image-file"),
+    path("", include("apps.monitoring.api.urls")),
     *router.urls,
 ]

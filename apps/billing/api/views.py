@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.filters import FilterSet
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import ValidationFailed
 from apps.core.scoping import get_or_404
@@ -22,7 +23,7 @@ from ..services.budgets import with_spend
 from . import serializers as s
 
 
-class UsageFilter(django_filters.FilterSet):
+class UsageFilter(FilterSet):
     project = django_filters.UUIDFilter(field_name="subject__project_id")
     resource_type = django_filters.CharFilter(field_name="subject__resource_type")
     resource_id = django_filters.UUIDFilter(field_name="subject__resource_id")
@@ -73,7 +74,7 @@ class RateCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     @extend_schema(
         request=s.RateCreateSerializer, responses={200: s.RateSerializer(many=True), 201: s.RateSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def rates(self, request, pk=None):
         card = self.get_object()
         if request.method == "GET":
@@ -89,7 +90,7 @@ class RateCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvoiceFilter(django_filters.FilterSet):
+class InvoiceFilter(FilterSet):
     project = django_filters.UUIDFilter(field_name="project_id")
     period = django_filters.CharFilter(method="in_period")
 

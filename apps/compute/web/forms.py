@@ -6,10 +6,13 @@ from apps.core.web.forms import ServiceForm
 from apps.images.models import Image, ImageMember
 from apps.images.selectors import images_for
 
+from ..launch_images import bootable
 from ..models import AffinityGroup, Keypair, ServiceOffering
+from ..scheduler.placement import NoValidHost
 from ..selectors import available_in
 from ..services.keypairs import ED25519, RSA
 from ..services.launch import NAME_MAX, USER_DATA_MAX_BYTES
+from . import refusals
 
 
 class LaunchForm(ServiceForm):
@@ -51,6 +54,14 @@ class LaunchForm(ServiceForm):
         self.fields["affinity_group_id"].queryset = AffinityGroup.objects.filter(project=project).order_by(
             "name"
         )
+
+    def add_service_error(self, error):
+        if error.code != NoValidHost.code:
+            return super().add_service_error(error)
+        self._service_status = error.status
+        for sentence in refusals.no_valid_host(error, self.cleaned_data.get("affinity_group_id")):
+            self.add_error(None, sentence)
+        return None
 
     def launch_arguments(self):
         """The create_instance() keyword arguments."""
@@ -96,12 +107,10 @@ class KeypairForm(ServiceForm):
 
 
 def launchable_images(scoped):
-    """Active images the project may boot: its own, public ones and those shared with it and accepted."""
-    return (
-        images_for(scoped, shares=(ImageMember.ACCEPTED,))
-        .filter(status=Image.ACTIVE, deactivated=False)
-        .order_by("name")
-    )
+    """Active images the project may boot: its own, public ones and those shared with it and accepted;
+    disk images only (kernels and ramdisks boot only along with the machine image that names them)."""
+    usable = images_for(scoped, shares=(ImageMember.ACCEPTED,)).filter(status=Image.ACTIVE, deactivated=False)
+    return bootable(usable).order_by("name")
 
 
 def focus_first_error(form):
@@ -114,6 +123,11 @@ def focus_first_error(form):
 
 class RebuildForm(ServiceForm):
     image_id = forms.ModelChoiceField(queryset=None, label="Image", empty_label="Choose an image")
+    # A rebuild destroys what is on the root disk: it is confirmed in the form itself.
+    confirm = forms.BooleanField(
+        label="Replace the root disk: what is on it now is lost",
+        error_messages={"required": "Tick this box to confirm that the root disk's contents may be lost."},
+    )
     error_fields = LaunchForm.error_fields
 
     def __init__(self, scoped, *args, **kwargs):
