@@ -140,13 +140,16 @@ def test_a_budget_is_changed_and_deleted_from_its_page(month_so_far, domain_admi
     prefix = f"budget-{budget.pk}"
     fields = {f"{prefix}-amount": "50.00", f"{prefix}-notify": "a@example.test, b@example.test", "next": url}
 
-    assert signed_in(member).post(change, {**fields, "op": "update"}).status_code == 403
+    assert signed_in(member).post(change, fields).status_code == 403
     budget.refresh_from_db()
     assert budget.amount == Decimal("6.00")
-    assert admin.post(change, {**fields, "op": "update"})["Location"] == url
+    assert admin.post(change, fields)["Location"] == url
     budget.refresh_from_db()
     assert (budget.amount, budget.notify_emails) == (Decimal("50.00"), ["a@example.test", "b@example.test"])
-    elsewhere = admin.post(change, {**fields, "op": "delete", "next": "https://elsewhere.example/"})
+    delete = f"{change}delete/"
+    assert f'href="{delete}?next=' in admin.get(url).text
+    assert signed_in(member).post(f"{delete}?next={url}").status_code == 403
+    elsewhere = admin.post(f"{delete}?next=https://elsewhere.example/")
     assert elsewhere["Location"] == "/dashboard/"
     assert not Budget.objects.exists()
 

@@ -46,22 +46,14 @@ def _changed(request, budget):
     return budgets.update_budget(request.actor, budget, **form.budget_values())
 
 
-OPERATIONS = {
-    "update": ("Budget changed.", _changed),
-    "delete": ("Budget deleted.", lambda request, budget: budgets.delete_budget(request.actor, budget)),
-}
-
-
 @require_POST
 @portal_view
 def budget_change(request, budget_id):
     budget = get_or_404(selectors.budgets_for(request.actor.principal), "budget", pk=budget_id)
-    operation = OPERATIONS.get(request.POST.get("op"))
-    if operation is None:
-        raise ValidationFailed("Say update or delete.")
-    message, run = operation
     back = local_target(request, request.POST.get("next"), reverse("portal:dashboard"))
-    return performed(request, lambda: run(request, budget), done=back, kept=back, message=message)
+    return performed(
+        request, lambda: _changed(request, budget), done=back, kept=back, message="Budget changed."
+    )
 
 
 @require_http_methods(["GET", "POST"])

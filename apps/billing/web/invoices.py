@@ -10,7 +10,8 @@ from django.views.decorators.http import require_http_methods
 from apps.core.scoping import get_or_404
 from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, page_of, performed
+from apps.core.web.flow import handled
+from apps.core.web.listing import Column, Listing
 from apps.core.web.rendering import render_page
 
 from .. import selectors
@@ -23,12 +24,13 @@ from .forms import ClosePeriodForm, CreditNoteForm
 
 admin_view = portal_view(admin=True)
 FILTERS = ("state", "kind")
-
-
-def page_query(request):
-    """The list's filters, for the pager's links (web/pager.html)."""
-    kept = urlencode([(key, value) for key, value in request.GET.items() if key != "page"])
-    return f"{kept}&" if kept else ""
+COLUMNS = (
+    Column("number", "Document", ("kind", "number")),
+    Column("project", "Project", ("domain_path", "project_name")),
+    Column("state", "State", ("state",)),
+    Column("total", "Total", ("total",)),
+    Column("download", "Download"),
+)
 
 
 def _in_domain(request, found):
@@ -53,14 +55,15 @@ def invoice_list(request):
         for field in FILTERS:
             if request.GET.get(field):
                 found = found.filter(**{field: request.GET[field]})
-        listed = page_of(request, found.order_by("domain_path", "project_name", "kind", "created_at"))
+        listing = Listing(
+            request, found, columns=COLUMNS, default="project", search=("number", "project_name", "reason")
+        )
         context = {
             "period": period,
             "periods": periods,
             "domain": domain,
             "totals": totals_by_currency(found),
-            "page": listed,
-            "page_query": page_query(request),
+            "listing": listing,
             "states": [s for s, _ in Invoice.STATES],
             "kinds": [k for k, _ in Invoice.KINDS],
             "close_form": close_form,
@@ -107,14 +110,6 @@ def invoice_detail(request, invoice_id):
     credits = credits and request.actor.can("billing.invoice.credit", target)
     if request.method == "GET":
         return page(CreditNoteForm() if credits else None)
-    if request.POST.get("op") == "finalize":
-        return performed(
-            request,
-            lambda: invoices.finalize_invoice(request.actor, invoice),
-            done=here,
-            kept=here,
-            message="Finalized and numbered: it will never change.",
-        )
     form = CreditNoteForm(request.POST)
     return handled(
         request,

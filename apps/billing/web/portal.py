@@ -1,15 +1,19 @@
-"""What billing adds to the portal: its pages in both areas' navigation, and a card on each overview."""
+"""What billing adds to the portal: its pages in both areas' navigation, a card on each overview, and the
+spend per domain as a section of the admin portal's monitoring page."""
 
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.web.extensions import ADMIN, DASHBOARD, register_card, register_nav
+from apps.core.web.sections import register_section
+from apps.monitoring.web.views import OVERVIEW_PAGE
 
 from .. import rollup, selectors
 from ..models import Invoice
 from ..periods import period_of
 from ..services.budgets import spend_of, with_spend
 from .dashboard import totals_by_currency
+from .spend import spend_section
 
 
 def _reads(action):
@@ -70,3 +74,11 @@ def register():
     # "cost" is the name the monitoring pages leave a place for (docs/billing.md).
     register_card(DASHBOARD, "cost", title="Cost to date", context=cost_card, order=25)
     register_card(ADMIN, "billing", title="Billing", context=billing_card, order=60)
+    register_section(
+        OVERVIEW_PAGE,
+        "spend",
+        title="Spend per domain",
+        template="billing/sections/spend_on_page.html",
+        context=spend_section,
+        order=10,
+    )

@@ -1,7 +1,8 @@
 """The admin portal's rate cards: the default card and the domains' cards, their prices over time.
 
 Cloud administrators create cards, add prices from a whole hour on and
-withdraw a price no finalized invoice charged; domain administrators see the
+withdraw a price no finalized invoice charged (deletions are asked first:
+web/confirmations.py); domain administrators see the
 cards that apply to them and change nothing (they must not set what they are
 charged). Prices are never edited: a change is a new price from a later hour.
 """
@@ -74,22 +75,11 @@ def prices_by_subject(card, now):
     )
 
 
-def _withdraw(request, card):
-    rate = get_or_404(card.rates.all(), "price", pk=request.POST.get("rate", ""))
-    return rate_cards.withdraw_rate(request.actor, rate)
-
-
 def _rename(request, card):
     form = RenameForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed("Give the card a name of at most 64 characters.")
     return rate_cards.rename_rate_card(request.actor, card, name=form.cleaned_data["name"])
-
-
-OPERATIONS = {
-    "rename": ("Renamed.", _rename),
-    "withdraw": ("Price withdrawn: the drafts are priced again.", _withdraw),
-}
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,16 +111,6 @@ def rate_card_detail(request, card_id):
             message=lambda rate: f"Price added: {rate}.",
             failed=page,
         )
-    if op == "delete":
-        done = reverse("billing:admin-rate-cards")
-        return performed(
-            request,
-            lambda: rate_cards.delete_rate_card(request.actor, card),
-            done=done,
-            kept=here,
-            message=f"Rate card {card.name} deleted: its drafts are priced by the card above it.",
-        )
-    if op not in OPERATIONS:
+    if op != "rename":
         raise ValidationFailed(f"Unknown operation {op!r}.")
-    message, run = OPERATIONS[op]
-    return performed(request, lambda: run(request, card), done=here, kept=here, message=message)
+    return performed(request, lambda: _rename(request, card), done=here, kept=here, message="Renamed.")
