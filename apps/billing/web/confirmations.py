@@ -27,19 +27,23 @@ def _require(request, action, target, refusal):
         raise PermissionDenied(refusal)
 
 
+def _asked(request, operation, *, title, button, consequences, back, message, done=None, **frame):
+    """Ask first, then perform: the cancel and refusal go `back`, success to `done` (default: `back`)."""
+    confirmation = Confirmation(title=title, button=button, consequences=consequences, cancel=back)
+    frame = frame or {"area": "admin"}
+    return confirmed(request, confirmation, operation, done=done or back, kept=back, message=message, **frame)
+
+
 @require_http_methods(["GET", "POST"])
 @admin_view
 def invoice_finalize(request, invoice_id):
     found = selectors.invoices_for(request.actor.principal).filter(kind=Invoice.INVOICE, state=Invoice.DRAFT)
     invoice = get_or_404(found, "draft invoice", pk=invoice_id)
-    _require(
+    target = invoices.invoice_target(invoice)
+    _require(request, "billing.invoice.finalize", target, "Only cloud administrators finalize invoices.")
+    return _asked(
         request,
-        "billing.invoice.finalize",
-        invoices.invoice_target(invoice),
-        "Only cloud administrators finalize invoices.",
-    )
-    here = reverse("billing:admin-invoice", args=[invoice.pk])
-    confirmation = Confirmation(
+        lambda: invoices.finalize_invoice(request.actor, invoice),
         title=f"Finalize the invoice of {invoice.project_name} for {invoice.period_start:%Y-%m}?",
         button="Finalize and number it",
         consequences=(
@@ -47,16 +51,8 @@ def invoice_finalize(request, invoice_id):
             "it never changes again.",
             "A mistake found later is corrected with a credit note.",
         ),
-        cancel=here,
-    )
-    return confirmed(
-        request,
-        confirmation,
-        lambda: invoices.finalize_invoice(request.actor, invoice),
-        done=here,
-        kept=here,
+        back=reverse("billing:admin-invoice", args=[invoice.pk]),
         message="Finalized and numbered: it will never change.",
-        area="admin",
     )
 
 
@@ -71,23 +67,18 @@ def _rate_card(request, card_id):
 def rate_card_delete(request, card_id):
     card, here = _rate_card(request, card_id)
     above = "the default card" if card.domain_id else "no card: usage is then charged nothing"
-    confirmation = Confirmation(
+    return _asked(
+        request,
+        lambda: rate_cards.delete_rate_card(request.actor, card),
         title=f"Delete rate card {card.name}?",
         button=f"Delete {card.name}",
         consequences=(
             f"Rate card {card.name} and its prices are removed for good.",
             f"Drafts are priced again by {above}; finalized invoices keep what they charged.",
         ),
-        cancel=here,
-    )
-    return confirmed(
-        request,
-        confirmation,
-        lambda: rate_cards.delete_rate_card(request.actor, card),
+        back=here,
         done=reverse("billing:admin-rate-cards"),
-        kept=here,
         message=f"Rate card {card.name} deleted: its drafts are priced by the card above it.",
-        area="admin",
     )
 
 
@@ -97,23 +88,17 @@ def rate_withdraw(request, card_id, rate_id):
     card, here = _rate_card(request, card_id)
     rate = get_or_404(card.rates.all(), "price", pk=rate_id)
     what = rate.offering_name or rate.resource_type.replace("_", " ")
-    confirmation = Confirmation(
+    return _asked(
+        request,
+        lambda: rate_cards.withdraw_rate(request.actor, rate),
         title=f"Withdraw the price of {what} from {rate.effective_from:%Y-%m-%d %H:%M} UTC?",
         button="Withdraw the price",
         consequences=(
             "The hours it priced fall back to the price before it, and the drafts are priced again.",
             "A price a finalized invoice charged cannot be withdrawn.",
         ),
-        cancel=here,
-    )
-    return confirmed(
-        request,
-        confirmation,
-        lambda: rate_cards.withdraw_rate(request.actor, rate),
-        done=here,
-        kept=here,
+        back=here,
         message="Price withdrawn: the drafts are priced again.",
-        area="admin",
     )
 
 
@@ -123,22 +108,16 @@ def budget_delete(request, budget_id):
     budget = get_or_404(selectors.budgets_for(request.actor.principal), "budget", pk=budget_id)
     target = budgets.budget_target(budget)
     _require(request, "billing.budget.delete", target, "You may not delete this budget.")
-    back = local_target(request, request.GET.get("next"), reverse("portal:dashboard"))
-    confirmation = Confirmation(
+    return _asked(
+        request,
+        lambda: budgets.delete_budget(request.actor, budget),
         title=f"Delete the budget of {budget}?",
         button="Delete the budget",
         consequences=(
             "No notice is sent for it any more; the notices already sent are deleted with it.",
             "The invoices are not touched.",
         ),
-        cancel=back,
-    )
-    return confirmed(
-        request,
-        confirmation,
-        lambda: budgets.delete_budget(request.actor, budget),
-        done=back,
-        kept=back,
+        back=local_target(request, request.GET.get("next"), reverse("portal:dashboard")),
         message="Budget deleted.",
         # A project's budget is the dashboard's (its budget page), a domain's the admin portal's.
         area=None if budget.project_id else "admin",
