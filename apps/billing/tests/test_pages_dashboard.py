@@ -146,6 +146,9 @@ def test_a_budget_is_changed_and_deleted_from_its_page(month_so_far, domain_admi
     assert admin.post(change, fields)["Location"] == url
     budget.refresh_from_db()
     assert (budget.amount, budget.notify_emails) == (Decimal("50.00"), ["a@example.test", "b@example.test"])
+    # A way back that is no path of this site (found by the portal's form fuzzer: "0" was a 500).
+    for nowhere in ("0", "logout", "//elsewhere.example/"):
+        assert admin.post(change, {**fields, "next": nowhere})["Location"] == "/dashboard/"
     delete = f"{change}delete/"
     assert f'href="{delete}?next=' in admin.get(url).text
     assert signed_in(member).post(f"{delete}?next={url}").status_code == 403
