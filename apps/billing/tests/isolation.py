@@ -94,9 +94,7 @@ def another_tenants_budget_on_its_page(tenants):
     priced()
     budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
     prefix = f"budget-{budget.pk}"
-    return Case.of(
-        budget, body={"op": "update", f"{prefix}-amount": "20.00", f"{prefix}-notify": ""}, kwarg="budget_id"
-    )
+    return Case.of(budget, body={f"{prefix}-amount": "20.00", f"{prefix}-notify": ""}, kwarg="budget_id")
 
 
 @per_tenant("billing:admin-rate-card")
@@ -111,3 +109,27 @@ def another_tenants_invoice_page(tenants):
     return Case.of(
         invoice, body={"op": "credit", "amount": "0.10", "reason": "credited by tenant a"}, kwarg="invoice_id"
     )
+
+
+@per_tenant("billing:admin-invoice-finalize")
+def another_tenants_draft_invoice_to_finalize_from_its_page(tenants):
+    return Case.of(_invoice_of_tenant_b(tenants, finalized=False), kwarg="invoice_id")
+
+
+@per_tenant("billing:admin-rate-card-delete")
+def another_tenants_rate_card_to_delete_from_its_page(tenants):
+    card, _ = _card_of_tenant_b(tenants)
+    return Case.of(card, kwarg="card_id")
+
+
+@per_tenant("billing:admin-rate-withdraw")
+def another_tenants_price_to_withdraw_from_its_page(tenants):
+    card, rate = _card_of_tenant_b(tenants)
+    return Case(rate, {"card_id": card.pk, "rate_id": rate.pk})
+
+
+@per_tenant("billing:budget-delete")
+def another_tenants_budget_to_delete_from_its_page(tenants):
+    priced()
+    budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+    return Case.of(budget, kwarg="budget_id")
