@@ -75,10 +75,14 @@ def another_tenants_rate_card_price(tenants):
     return Case(rate, {"pk": card.pk, "rate_id": rate.pk})
 
 
+def _budget_of_tenant_b(tenants):
+    priced()
+    return create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+
+
 @per_tenant("api:budget-detail")
 def another_tenants_budget(tenants):
-    priced()
-    budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+    budget = _budget_of_tenant_b(tenants)
     return Case.of(budget, body={"amount": "20.00"})
 
 
@@ -91,8 +95,7 @@ def another_tenants_projects_billing_pages(tenants):
 
 @per_tenant("billing:budget-change")
 def another_tenants_budget_on_its_page(tenants):
-    priced()
-    budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+    budget = _budget_of_tenant_b(tenants)
     prefix = f"budget-{budget.pk}"
     return Case.of(budget, body={f"{prefix}-amount": "20.00", f"{prefix}-notify": ""}, kwarg="budget_id")
 
@@ -130,6 +133,5 @@ def another_tenants_price_to_withdraw_from_its_page(tenants):
 
 @per_tenant("billing:budget-delete")
 def another_tenants_budget_to_delete_from_its_page(tenants):
-    priced()
-    budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+    budget = _budget_of_tenant_b(tenants)
     return Case.of(budget, kwarg="budget_id")
