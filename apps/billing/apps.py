@@ -11,7 +11,9 @@ class BillingConfig(AppConfig):
 
         from .policy_actions import POLICY_ACTIONS
         from .services.cycle import run_periodic_cycle
+        from .web import portal
 
         for name, kind, description in POLICY_ACTIONS:
             register_action(name, kind, description)
         register_periodic("billing.rollup_usage", run_periodic_cycle)
+        portal.register()

@@ -15,10 +15,18 @@ SECONDS_PER_HOUR = 3600
 _EXACT = Context(prec=80)
 
 
-def line_amount(price_per_unit_hour, unit_seconds):
+def exact_amount(price_per_unit_hour, unit_seconds):
+    """The charge before its one rounding (sums of these are rounded by `to_cent` once)."""
     product = _EXACT.multiply(Decimal(price_per_unit_hour), Decimal(unit_seconds))
-    exact = _EXACT.divide(product, SECONDS_PER_HOUR)
-    return exact.quantize(CENT, rounding=ROUND_HALF_UP, context=_EXACT)
+    return _EXACT.divide(product, SECONDS_PER_HOUR)
+
+
+def to_cent(amount):
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP, context=_EXACT)
+
+
+def line_amount(price_per_unit_hour, unit_seconds):
+    return to_cent(exact_amount(price_per_unit_hour, unit_seconds))
 
 
 def unit_hours(unit_seconds):

@@ -18,10 +18,9 @@ Each is one function, called in the transaction that records the change:
 
 import logging
 
-from django.db.models import F
+from apps.metering.events import RUNNING, STOPPED
 
-from apps.metering import events, recorder
-
+from . import usage
 from .models import Instance
 
 log = logging.getLogger(__name__)
@@ -38,17 +37,6 @@ def instance_moved(instance, source, destination):
 
 def instance_usage_changed(instance, event):
     log.info("instance %s: usage changes (%s)", instance.pk, event)
-    rows = Instance.objects.filter(pk=instance.pk)
     # A paused guest still holds its host, as billing counts it (docs/billing.md).
-    running = rows.filter(power_state__in=("running", "paused")).exists()
-    recorder.record_rows(
-        events.INSTANCE,
-        events.RUNNING if running else events.STOPPED,
-        rows.values(
-            "project_id",
-            "offering_id",
-            resource_id=F("id"),
-            resource_name=F("name"),
-            offering_name=F("offering__name"),
-        ),
-    )
+    running = Instance.objects.filter(pk=instance.pk, power_state__in=("running", "paused")).exists()
+    usage.record_instance_usage(instance.pk, RUNNING if running else STOPPED)

@@ -22,10 +22,13 @@ the instance elsewhere and ends active, or in error.
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.core.errors import Conflict
+
+from . import usage
 
 BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, RESIZED, ERROR, DELETED = (
     "building",
@@ -184,7 +187,8 @@ def finish(instance_id, action_name, *, succeeded, **changes):
     """End the action the instance is in: done or failed state, task cleared. False if it is not in it.
 
     Conditioned on the action's own task_state, so a late or repeated answer,
-    or one about an action a delete has overtaken, changes nothing.
+    or one about an action a delete has overtaken, changes nothing. What the
+    instance is billed as from now on is recorded with the move (usage.py).
     """
     transition = TRANSITIONS[action_name]
     outcome = transition.done if succeeded else transition.failed
@@ -193,11 +197,15 @@ def finish(instance_id, action_name, *, succeeded, **changes):
             raise ValueError(f"finishing {action_name} needs the vm_state the move decided")
     elif outcome is not None:
         changes["vm_state"] = outcome
-    return bool(
-        _instances()
-        .filter(pk=instance_id, task_state=transition.task)
-        .update(task_state=None, updated_at=timezone.now(), **changes)
-    )
+    with transaction.atomic(savepoint=False):
+        moved = bool(
+            _instances()
+            .filter(pk=instance_id, task_state=transition.task)
+            .update(task_state=None, updated_at=timezone.now(), **changes)
+        )
+        if moved:
+            usage.action_ended(instance_id, action_name, succeeded)
+    return moved
 
 
 def _describe(vm_state, task_state):
@@ -208,13 +216,18 @@ def guest_shut_down(instance_id):
     """The guest powered itself off (libvirt's reason "shutdown"): an idle active instance is now stopped.
 
     Only a shutdown the guest chose moves the instance; a domain off for any other
-    reason (host crash, power cut) keeps its state for recovery to act on.
+    reason (host crash, power cut) keeps its state (and is billed as running) for
+    recovery to act on.
     """
-    return bool(
-        _instances()
-        .filter(pk=instance_id, vm_state=ACTIVE, task_state=None)
-        .update(vm_state=STOPPED, power_state="shutoff", updated_at=timezone.now())
-    )
+    with transaction.atomic(savepoint=False):
+        stopped = bool(
+            _instances()
+            .filter(pk=instance_id, vm_state=ACTIVE, task_state=None)
+            .update(vm_state=STOPPED, power_state="shutoff", updated_at=timezone.now())
+        )
+        if stopped:
+            usage.guest_stopped(instance_id)
+    return stopped
 
 
 # --- a move's statuses (models.Migration) -------------------------------------------------------

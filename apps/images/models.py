@@ -61,6 +61,9 @@ class Image(models.Model):
     os_type = models.CharField(max_length=32, blank=True, default="")
     # Instances of an isolated image get hosts of their own (the scheduler reads this).
     isolated = models.BooleanField(default=False)
+    # A snapshot's instance (set by compute's snapshot service; no foreign key, images sit below
+    # compute): its storage is metered as a snapshot. Never shown to tenants, who may be others.
+    source_instance_id = models.UUIDField(null=True, blank=True)
 
     created_by_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,6 +102,10 @@ class Image(models.Model):
     def admin_target(self):
         """Operator actions (deactivate, move): decided on the owner project's domain."""
         return self.owner.admin_target()
+
+    @property
+    def is_snapshot(self):
+        return self.source_instance_id is not None
 
     @property
     def has_data(self):

@@ -75,8 +75,63 @@ def another_tenants_rate_card_price(tenants):
     return Case(rate, {"pk": card.pk, "rate_id": rate.pk})
 
 
+def _budget_of_tenant_b(tenants):
+    priced()
+    return create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+
+
 @per_tenant("api:budget-detail")
 def another_tenants_budget(tenants):
-    priced()
-    budget = create_budget(SYSTEM, project=tenants.other.project, amount="10.00", currency="EUR")
+    budget = _budget_of_tenant_b(tenants)
     return Case.of(budget, body={"amount": "20.00"})
+
+
+@per_tenant("billing:project-costs", "billing:project-invoices", "billing:project-budget")
+def another_tenants_projects_billing_pages(tenants):
+    priced()
+    project = tenants.other.project
+    return Case(project, {"project_id": project.pk}, body={"amount": "10.00", "currency": "EUR"})
+
+
+@per_tenant("billing:budget-change")
+def another_tenants_budget_on_its_page(tenants):
+    budget = _budget_of_tenant_b(tenants)
+    prefix = f"budget-{budget.pk}"
+    return Case.of(budget, body={f"{prefix}-amount": "20.00", f"{prefix}-notify": ""}, kwarg="budget_id")
+
+
+@per_tenant("billing:admin-rate-card")
+def another_tenants_rate_card_page(tenants):
+    card, _ = _card_of_tenant_b(tenants)
+    return Case.of(card, body={"op": "rename", "name": "renamed-by-tenant-a"}, kwarg="card_id")
+
+
+@per_tenant("billing:admin-invoice")
+def another_tenants_invoice_page(tenants):
+    invoice = _invoice_of_tenant_b(tenants, finalized=True)
+    return Case.of(
+        invoice, body={"op": "credit", "amount": "0.10", "reason": "credited by tenant a"}, kwarg="invoice_id"
+    )
+
+
+@per_tenant("billing:admin-invoice-finalize")
+def another_tenants_draft_invoice_to_finalize_from_its_page(tenants):
+    return Case.of(_invoice_of_tenant_b(tenants, finalized=False), kwarg="invoice_id")
+
+
+@per_tenant("billing:admin-rate-card-delete")
+def another_tenants_rate_card_to_delete_from_its_page(tenants):
+    card, _ = _card_of_tenant_b(tenants)
+    return Case.of(card, kwarg="card_id")
+
+
+@per_tenant("billing:admin-rate-withdraw")
+def another_tenants_price_to_withdraw_from_its_page(tenants):
+    card, rate = _card_of_tenant_b(tenants)
+    return Case(rate, {"card_id": card.pk, "rate_id": rate.pk})
+
+
+@per_tenant("billing:budget-delete")
+def another_tenants_budget_to_delete_from_its_page(tenants):
+    budget = _budget_of_tenant_b(tenants)
+    return Case.of(budget, kwarg="budget_id")

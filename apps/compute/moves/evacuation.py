@@ -18,8 +18,9 @@ from agent import protocol
 from apps.core.actor import Actor
 from apps.core.errors import ServiceError
 from apps.infrastructure import capacity
+from apps.metering.events import STOPPED
 
-from .. import move_hooks, states
+from .. import move_hooks, states, usage
 from ..models import Instance, Migration
 from ..specs import instance_spec
 from . import claims, destination
@@ -110,6 +111,7 @@ def after_fencing(instance):
         try:
             with transaction.atomic():
                 begin(Actor.system("ha"), locked_instance(instance.pk), reason="host fenced")
+                usage.record_instance_usage(instance.pk, STOPPED)
             return
         except ServiceError as refusal:
             log.warning("instance %s: HA evacuation refused: %s", instance.pk, refusal.message)
@@ -119,10 +121,18 @@ def after_fencing(instance):
             )
     else:
         fault = ("host_fenced", FENCED_FAULT)
-    Instance.objects.filter(pk=instance.pk, task_state__isnull=True).exclude(vm_state=states.DELETED).update(
-        vm_state=states.ERROR,
-        power_state="shutoff",
-        fault_code=fault[0],
-        fault_message=fault[1][:1024],
-        updated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        erred = (
+            Instance.objects.filter(pk=instance.pk, task_state__isnull=True)
+            .exclude(vm_state=states.DELETED)
+            .update(
+                vm_state=states.ERROR,
+                power_state="shutoff",
+                fault_code=fault[0],
+                fault_message=fault[1][:1024],
+                updated_at=timezone.now(),
+            )
+        )
+        # Its host is confirmed off: the guest no longer runs, nor is billed as running.
+        if erred:
+            usage.record_instance_usage(instance.pk, STOPPED)

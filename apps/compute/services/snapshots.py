@@ -1,7 +1,8 @@
 """Snapshot of an instance to an image: the image is recorded, the instance's host exports and uploads it.
 
 One transaction records the image (queued, through the images service, so it
-counts against `images`; `image_storage_gb` is claimed when its data arrives),
+counts against `images`; `image_storage_gb` is claimed when its data arrives;
+marked with its instance, so its storage is metered as a snapshot),
 moves the instance into `image-snapshot` and creates the job that sends
 `snapshot_instance` to the host. The host PUTs the disk to the agent endpoint,
 which accepts it only for a snapshot in progress of that host's own instance
@@ -39,6 +40,7 @@ def snapshot(actor, instance, name):
             name=name,
             disk_format="qcow2",
             min_disk_gb=instance.root_disk_gb,
+            source_instance_id=instance.pk,
             **inherited,
         )
         job = act(actor, instance, SNAPSHOT, image_id=str(image.pk))

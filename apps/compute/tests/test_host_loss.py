@@ -16,6 +16,7 @@ from apps.compute.models import Migration
 from apps.core.tests.controllers import wait_until
 from apps.infrastructure.models import Allocation, Host
 from apps.infrastructure.services.heartbeats import mark_silent_hosts_down
+from apps.metering.models import UsageEvent
 from apps.quotas import services as quotas
 
 from .factories import OfferingFactory
@@ -74,6 +75,14 @@ def test_a_host_that_stops_answering_keeps_its_instances_and_their_claims(lost, 
     assert host_of(first).ram_mb_used == 2048
 
 
+def billed(instance):
+    return list(
+        UsageEvent.objects.filter(resource_id=instance.pk)
+        .order_by("occurred_at", "id")
+        .values_list("event_type", flat=True)
+    )
+
+
 def test_fencing_rebuilds_ha_instances_elsewhere_and_puts_the_others_in_error_to_evacuate_by_hand(
     lost, admin_api, api
 ):
@@ -111,6 +120,9 @@ def test_fencing_rebuilds_ha_instances_elsewhere_and_puts_the_others_in_error_to
     plain_job.refresh_from_db()
     assert plain_job.state == "succeeded", (plain_job.error_code, plain_job.error_message)
     assert (plain.vm_state, plain.host.name, plain.fault_code) == ("active", second.name, "")
+    # Billed as stopped from the fencing (its host confirmed off) until it runs again elsewhere.
+    for instance in (protected, plain):
+        assert billed(instance)[-2:] == ["stopped", "running"]
     assert host_of(first).ram_mb_used == 0
     assert no_instance_on_two_hosts([second]) == {str(protected.pk): second.name, str(plain.pk): second.name}
 

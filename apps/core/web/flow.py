@@ -76,9 +76,15 @@ def page_of(request, queryset, per_page=50):
 
 
 def local_target(request, target, fallback):
-    """`target` if it is a URL of this site (a ?next= or a form's way back), else `fallback`."""
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, require_https=request.is_secure()
+    """`target` if it is a path of this site (a ?next= or a form's way back), else `fallback`.
+
+    Only a path: a bare word would be taken by redirect() for a view's name (an
+    error, or another page than the one meant).
+    """
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
     ):
         return target
     return fallback

@@ -30,7 +30,7 @@ from apps.jobs.services import create_job
 from apps.quotas import services as quotas
 from apps.quotas.resources import gib_rounded_up
 
-from .. import ingest, remote, states
+from .. import ingest, remote, states, usage
 from ..models import Image
 from ..stores import StoreError, default_store, get_store
 from ..stores.filesystem import FilesystemStore
@@ -237,6 +237,7 @@ def _activate(actor, image, token, received, writer, store, keep_at):
             upload_deadline=None,
             status_reason="",
         )
+        usage.record_stored(current, received.size_bytes)
         op.details = {"size_bytes": received.size_bytes, "sha256": received.sha256, "store": store_name}
     image.refresh_from_db()
     return image

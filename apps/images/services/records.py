@@ -19,10 +19,10 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.core.tree import PLATFORM
 from apps.quotas import services as quotas
 
-from .. import formats, states
+from .. import formats, states, usage
 from ..models import Image
 from ..stores import StoreError, get_store
-from .common import COUNT, locked, not_in, require
+from .common import COUNT, WITH_DATA, locked, not_in, require
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +168,12 @@ def delete_image(actor, image):
 def _forget(image, from_status, now):
     """Mark deleted and release the quota (inside the caller's transaction); data goes after commit."""
     token = image.upload_token
-    states.transition(
+    forgotten = states.transition(
         image.pk, from_status, Image.DELETED, deleted_at=now, upload_token=None, upload_deadline=None
     )
     quotas.release(image)
+    if forgotten and from_status in WITH_DATA:
+        usage.record_deleted(image)
     if from_status == Image.SAVING and token is not None:
         store = get_store(image.store)
         transaction.on_commit(lambda: store.discard_upload(image.pk, token))
@@ -251,4 +253,6 @@ def move_image(actor, image, new_owner):
         image.members.filter(project=new_owner).delete()
         image.owner = new_owner
         image.save(update_fields=["owner", "updated_at"])
+        if image.status == Image.ACTIVE:
+            usage.record_stored(image, image.size_bytes)
     return image
