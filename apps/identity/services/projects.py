@@ -6,6 +6,7 @@ from apps.quotas import services as quotas
 
 from ..models import Project
 from ..ownership import owned_by_projects
+from ..project_hooks import project_created
 from .common import apply_changes, lock_for_delete, refuse_if_owning, require, save_unique
 from .revocation import revoke_project_tokens
 
@@ -18,6 +19,7 @@ def create_project(actor, *, domain, name, description="", enabled=True):
         op.object = project
         save_unique(project, f"A project named '{name}' already exists in {domain}.")
         quotas.ensure_rows(project_ids=[project.pk])
+        project_created(project)
     return project
 
 
