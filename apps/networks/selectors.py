@@ -37,12 +37,6 @@ def _granted(access):
     return Q(project__isnull=True) & Exists(NetworkAccess.objects.filter(access, network=OuterRef("pk")))
 
 
-def usable_by(project):
-    """A Q on Network: the networks `project` may put ports on (its own, or shared with it)."""
-    reaching = Q(project=project) | Q(domain__path__in=paths_above(project.domain.path))
-    return Q(project=project) | _granted(reaching)
-
-
 def _shared_reaching(principal):
     """Where the principal acts, as a Q on NetworkAccess: the projects and domains it reads in."""
     scope = principal.scope_project

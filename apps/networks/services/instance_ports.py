@@ -21,7 +21,7 @@ from apps.identity.services.common import require
 
 from ..addressing import dns_label
 from ..models import Port
-from .ports import build_port, remove_tenant_ports, usable_network
+from .ports import build_port, claim_ports, remove_tenant_ports, usable_network
 
 MAX_NICS = 8
 
@@ -84,6 +84,7 @@ def allocate_ports_for_instance(actor, project, requested, instance, *, host=Non
                 delete_with_instance=True,
             )
         )
+    claim_ports(project, [p for p in ports if p.delete_with_instance])
     return ports
 
 

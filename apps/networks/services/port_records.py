@@ -16,7 +16,7 @@ from apps.core.errors import Conflict, ValidationFailed
 from .. import ipam
 from ..addressing import address_of, checked_mac, mac_prefix, random_mac, slaac_address
 from ..locking import for_key_share, save_or_refuse, violated_constraint
-from ..models import Port, SecurityGroup
+from ..models import Port, SecurityGroup, Subnet
 
 MAX_FIXED_IPS = 8
 # A random MAC of a three-byte prefix collides once in millions; eight misses in a row mean the space is full.
@@ -159,9 +159,14 @@ def _in_pools(subnet, address):
     return any(address_of(first) <= address <= address_of(last) for first, last in subnet.allocation_pools)
 
 
+_LOCKED_SUBNETS_SQL = (
+    "SELECT * FROM networks_subnet WHERE network_id = %s ORDER BY ip_version, created_at, id FOR KEY SHARE"
+)
+
+
 def locked_subnets(network):
     """The network's subnets in order, locked FOR KEY SHARE: none is deleted while a port takes an address."""
-    return for_key_share(network.subnets.order_by("ip_version", "created_at", "id"))
+    return list(Subnet.objects.raw(_LOCKED_SUBNETS_SQL, [network.pk]))
 
 
 def groups_of(project, group_ids):

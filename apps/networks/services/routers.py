@@ -17,19 +17,14 @@ from apps.quotas import services as quotas
 from .. import placement
 from ..locking import for_key_share
 from ..models import Network, Port, Router, Subnet
-from ..selectors import usable_by
 from . import port_records
 from .common import checked_name
+from .ports import usable_network
 
 
 def public_network(project, network_id):
     """A public pool `project` may use, locked FOR KEY SHARE; else 400."""
-    found = for_key_share(Network.objects.filter(usable_by(project), pk=network_id, external=True))
-    if not found:
-        raise ValidationFailed(
-            f"No public pool {network_id} that this project may use.", code="network_not_found"
-        )
-    return found[0]
+    return usable_network(project, network_id, external=True)
 
 
 def create_router(actor, project, *, name, zone, external_network_id=None, enable_snat=True):

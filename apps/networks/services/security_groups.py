@@ -24,9 +24,16 @@ R = SecurityGroupRule
 _ETHERTYPE_VERSION = {R.IPV4: 4, R.IPV6: 6}
 
 
+_DEFAULT_GROUP_SQL = "SELECT * FROM networks_securitygroup WHERE project_id = %s AND is_default FOR KEY SHARE"
+
+
+def _locked_default(project):
+    return list(SecurityGroup.objects.raw(_DEFAULT_GROUP_SQL, [project.pk]))
+
+
 def default_group(project):
     """The project's default group, made now if it has none; locked FOR KEY SHARE."""
-    found = for_key_share(SecurityGroup.objects.filter(project=project, is_default=True))
+    found = _locked_default(project)
     if found:
         return found[0]
     group = SecurityGroup(
@@ -36,7 +43,7 @@ def default_group(project):
         description="Egress open; ingress only from members of this group.",
     )
     SecurityGroup.objects.bulk_create([group], ignore_conflicts=True)
-    found = for_key_share(SecurityGroup.objects.filter(project=project, is_default=True))
+    found = _locked_default(project)
     if found[0].pk == group.pk:
         R.objects.bulk_create(
             [
