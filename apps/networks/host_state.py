@@ -31,6 +31,7 @@ from .models import (
     Subnet,
     SubnetAddress,
 )
+from .models.security import MATCH_FIELDS
 
 # The first key of the two-key advisory locks that order state reads per host ('NETS').
 _LOCK_CLASS = 0x4E455453
@@ -213,14 +214,7 @@ def _security_groups(direct):
 
 def _rule(rule):
     return {
-        "direction": rule.direction,
-        "ethertype": rule.ethertype,
-        "protocol": rule.protocol,
-        "port_min": rule.port_min,
-        "port_max": rule.port_max,
-        "icmp_type": rule.icmp_type,
-        "icmp_code": rule.icmp_code,
-        "remote_cidr": rule.remote_cidr,
+        **{field: getattr(rule, field) for field in MATCH_FIELDS},
         "remote_group_id": str(rule.remote_group_id) if rule.remote_group_id else None,
     }
 

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from ..models import FloatingIP, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet
 from ..models.networks import MTU_MAX, MTU_MIN, NAME_LENGTH
+from ..models.security import MATCH_FIELDS
 
 INFRASTRUCTURE_ONLY = {
     Network: ("physical_network", "vlan_id", "dhcp_host_id", "shared_with"),
@@ -320,14 +321,7 @@ class SecurityGroupRuleSerializer(serializers.ModelSerializer):
             "id",
             "security_group_id",
             "project_id",
-            "direction",
-            "ethertype",
-            "protocol",
-            "port_min",
-            "port_max",
-            "icmp_type",
-            "icmp_code",
-            "remote_cidr",
+            *MATCH_FIELDS,
             "remote_group_id",
             "description",
             "created_at",

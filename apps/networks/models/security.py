@@ -15,6 +15,17 @@ from ..fields import CidrField
 from .networks import NAME_LENGTH
 
 DEFAULT_GROUP_NAME = "default"
+# What a rule matches, besides its remote group: a rule is these and the group it belongs to.
+MATCH_FIELDS = (
+    "direction",
+    "ethertype",
+    "protocol",
+    "port_min",
+    "port_max",
+    "icmp_type",
+    "icmp_code",
+    "remote_cidr",
+)
 
 
 class SecurityGroup(models.Model):
@@ -103,18 +114,7 @@ class SecurityGroupRule(models.Model):
                 name="rule_icmp_valid",
             ),
             models.UniqueConstraint(
-                fields=[
-                    "security_group",
-                    "direction",
-                    "ethertype",
-                    "protocol",
-                    "port_min",
-                    "port_max",
-                    "icmp_type",
-                    "icmp_code",
-                    "remote_cidr",
-                    "remote_group",
-                ],
+                fields=["security_group", *MATCH_FIELDS, "remote_group"],
                 nulls_distinct=False,
                 name="rule_unique_in_group",
             ),
