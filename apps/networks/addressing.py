@@ -108,9 +108,9 @@ def checked_pools(net, pools, gateway):
     for pool in pools:
         first, last = address_of(pool[0], "pool start"), address_of(pool[1], "pool end")
         if (
-            first > last
-            or first not in net
+            first not in net
             or last not in net
+            or first > last
             or not (_usable(net, first) and _usable(net, last))
         ):
             raise ValidationFailed(

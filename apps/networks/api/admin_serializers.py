@@ -71,7 +71,9 @@ class PublicPoolSerializer(serializers.ModelSerializer):
 class PublicPoolCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_LENGTH)
     zone_id = serializers.UUIDField()
-    network_type = serializers.ChoiceField(choices=[Network.FLAT, Network.VLAN], default=Network.FLAT)
+    network_type = serializers.ChoiceField(
+        choices=[t for t, _ in Network.TYPES], default=Network.FLAT, help_text="flat or vlan"
+    )
     physical_network = serializers.CharField(max_length=NAME_LENGTH)
     vlan_id = serializers.IntegerField(required=False, min_value=1, max_value=4094)
     cidr = serializers.CharField(max_length=64)

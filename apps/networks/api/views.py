@@ -169,6 +169,7 @@ class FloatingIPViewSet(_Readable):
 class RouterViewSet(_Readable):
     serializer_class = s.RouterSerializer
     write_serializer_class = s.RouterCreateSerializer
+    update_serializer_class = s.RouterUpdateSerializer
     filterset_fields = ["name", "project", "zone"]
 
     def get_queryset(self):
@@ -185,6 +186,11 @@ class RouterViewSet(_Readable):
         project = self.project_for(data.pop("project_id", None))
         router = routers.create_router(self.actor, project, zone=self.zone_for(data.pop("zone_id")), **data)
         return _created(self.shown(self.get_queryset().get(pk=router.pk)))
+
+    @extend_schema(responses={200: s.RouterSerializer})
+    def partial_update(self, request, pk=None):
+        router = routers.rename_router(self.actor, self.get_object(), **self.validated(partial=True))
+        return self._router(router)
 
     def destroy(self, request, pk=None):
         routers.delete_router(self.actor, self.get_object())

@@ -214,6 +214,16 @@ def remove_interface(actor, router, *, subnet_id):
         op.details = {"subnet": str(subnet_id)}
 
 
+def rename_router(actor, router, *, name):
+    action = "networks.router.update"
+    with audited(actor, action, target=router.target(), obj=router) as op:
+        require(actor, action, router.target(), "You may not change this router.")
+        router.name = checked_name(name, "router")
+        op.details = {"name": router.name}
+        router.save(update_fields=["name"])
+    return router
+
+
 def delete_router(actor, router):
     action = "networks.router.delete"
     with audited(actor, action, target=router.target(), obj=router):

@@ -84,8 +84,13 @@ def another_tenants_associated_floating_ip(tenants):
     return Case.of(_floating_ip(tenants, associated=True)[0])
 
 
-@per_tenant("api:router-detail", "api:router-add-interface")
+@per_tenant("api:router-detail")
 def another_tenants_router(tenants):
+    return Case.of(_router(tenants)[0], body={"name": "taken-over"})
+
+
+@per_tenant("api:router-add-interface")
+def another_tenants_router_and_subnet(tenants):
     router, _ = _router(tenants)
     return Case.of(router, body={"subnet_id": str(_network(tenants).subnets.get().pk)})
 

@@ -38,6 +38,13 @@ def test_a_router_is_placed_on_the_network_node_with_its_gateway_on_the_public_p
     assert quotas.usage_of(project)["routers"][1] == 1
 
 
+def test_a_router_is_renamed(api, router):
+    response = api.patch(f"/api/v1/routers/{router['id']}/", {"name": "core"}, format="json")
+    assert (response.status_code, response.data["name"]) == (200, "core")
+    response = api.patch(f"/api/v1/routers/{router['id']}/", {"name": ""}, format="json")
+    assert response.status_code == 400
+
+
 def test_an_interface_takes_the_subnets_gateway_and_is_removed_again(api, router, private):
     subnet = private.subnets.get()
     response = post(api, f"routers/{router['id']}/add-interface/", subnet_id=str(subnet.pk))
