@@ -13,6 +13,10 @@ controllers (`manage.py runcontroller`, bench/controller.py) serve the API.
    (default 3,000) as fast as the answers come. `allocations_per_second` is
    the ports made over the wall time; `duplicates` counts addresses and MACs
    given more than once, in the answers and in the database (must be 0).
+   While it runs, a sampler records what the busy database sessions wait on:
+   `share_waiting_on_quota_lock` is the share of them queued on the project's
+   quota usage row (each port's `ports` claim locks it until its commit), the
+   other locks beside it; the machine's load average is printed too.
 2. Exhaustion: a second flat network with a /26 (61 pool addresses); the same
    clients POST `--exhaustion-requests` ports (default 300) on it at once.
    `exhaustion_duplicates` must be 0, `exhaustion_created` 61, and every
@@ -27,6 +31,7 @@ is one JSON object with the figures (the throughput target is 300 per second).
 
 import argparse
 import json
+import os
 import secrets
 import statistics
 import tempfile
@@ -146,6 +151,42 @@ def allocate(controllers, token, network_id, count, clients):
     return results, time.perf_counter() - started
 
 
+class LockSampler:
+    """Samples, every 50 ms, what the bench database's busy sessions wait on: the share waiting for a row
+    lock of quota usage (every claim in a project serialises there), and for any other lock."""
+
+    _SQL = """
+        SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND query LIKE '%%quotas_quotausage%%'),
+               count(*) FILTER (WHERE wait_event_type = 'Lock' AND query NOT LIKE '%%quotas_quotausage%%'),
+               count(*)
+          FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND pid <> pg_backend_pid()
+    """
+
+    def __init__(self, cluster):
+        self.connection = cluster.connect("postgres")
+        self.samples = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self):
+        with self.connection.cursor() as cursor:
+            while self.running:
+                cursor.execute(self._SQL, [DATABASE])
+                self.samples.append(cursor.fetchone())
+                time.sleep(0.05)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        self.connection.close()
+        active = sum(s[2] for s in self.samples) or 1
+        return {
+            "share_waiting_on_quota_lock": round(sum(s[0] for s in self.samples) / active, 2),
+            "share_waiting_on_other_locks": round(sum(s[1] for s in self.samples) / active, 2),
+        }
+
+
 def duplicates(created):
     """How many addresses and MACs of these answers were given more than once."""
     addresses = Counter(f["ip_address"] for body in created for f in body["fixed_ips"])
@@ -201,7 +242,9 @@ def main():
             token = login["token"]
             allocate(controllers, token, big, 2 * args.clients, args.clients)  # warm-up: connections, caches
             cpu_before = sum(cpu_seconds(c.pid) for c in controllers)
+            sampler = LockSampler(cluster)
             results, seconds = allocate(controllers, token, big, args.allocations, args.clients)
+            waits = sampler.stop()
             cpu_ms = (sum(cpu_seconds(c.pid) for c in controllers) - cpu_before) * 1000
             created = [body for status, body, _ in results if status == 201]
             latencies = [ms for status, _, ms in results if status == 201]
@@ -230,6 +273,8 @@ def main():
             "latency_median_ms": round(statistics.median(latencies), 1),
             "latency_p95_ms": round(p95(latencies), 1),
             "controller_cpu_ms_per_allocation": round(cpu_ms / max(len(created), 1), 2),
+            **waits,
+            "load_average_1min": os.getloadavg()[0],
             "exhaustion_requests": len(exhausted),
             "exhaustion_created": len(small_created),
             "exhaustion_duplicates": duplicates(small_created),
