@@ -89,6 +89,10 @@ def create_network(
                 PLATFORM,
                 "Only cloud administrators choose a network's type, physical network or VLAN, or share it.",
             )
+        if project is not None and (external or shared_with):
+            raise ValidationFailed(
+                "Public pools and shared networks belong to no project.", code="network_not_shared"
+            )
         if external and network_type == Network.FLAT_DHCP:
             raise ValidationFailed(
                 "A public pool serves no DHCP: make it flat or vlan.", code="bad_network_type"

@@ -129,3 +129,17 @@ def test_a_network_node_without_the_physical_network_is_not_chosen(api, zone, po
     set_host_network(SYSTEM, node, physical_networks={"other": "eth3"})
     response = create(api, name="backend", zone_id=str(zone.pk))
     assert (response.status_code, response.data["error"]["code"]) == (409, "no_network_node")
+
+
+def test_a_project_network_is_neither_shared_nor_a_public_pool(admin_api, project, zone):
+    for extra in ({"external": True}, {"shared_with": {"project_ids": [str(project.pk)]}}):
+        response = create(
+            admin_api,
+            name="odd",
+            zone_id=str(zone.pk),
+            project_id=str(project.pk),
+            network_type="flat",
+            physical_network="physnet1",
+            **extra,
+        )
+        assert (response.status_code, response.data["error"]["code"]) == (400, "network_not_shared")
