@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Index and constraint expressions with operator classes (the networks app's exclusion constraints).
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "apps.compute",
     "apps.portal",
     "apps.images",
+    "apps.networks",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +263,13 @@ CLOUDMGR_REDISPATCH_AFTER_SECONDS = env_int("CLOUDMGR_REDISPATCH_AFTER_SECONDS",
 CLOUDMGR_KERNEL_CMDLINE = env_str("CLOUDMGR_KERNEL_CMDLINE", "console=ttyS0")
 # How long a console-log request waits for the host's answer before it returns the job instead.
 CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS = env_float("CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS", 10.0)
+
+# Networks: how long a released address waits before IPAM gives it again (stale ARP caches,
+# DNS records and firewall rules elsewhere still point at it), the first three bytes of every
+# port's MAC, and the most addresses one IPv4 subnet's allocation pools may hold (each is a row).
+CLOUDMGR_IP_HOLD_SECONDS = env_int("CLOUDMGR_IP_HOLD_SECONDS", 300)
+CLOUDMGR_MAC_PREFIX = env_str("CLOUDMGR_MAC_PREFIX", "fa:16:3e")
+CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES = env_int("CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES", 65536)
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -47,8 +47,5 @@ for _args in [
     ("snapshots", "count", "Volume snapshots", 20),
     ("images", "count", "Images owned", 20),
     ("image_storage_gb", "GiB", "Storage of all images, each rounded up to a GiB", 200),
-    ("networks", "count", "Networks", 10),
-    ("floating_ips", "count", "Floating IP addresses", 10),
-    ("security_groups", "count", "Security groups", 10),
 ]:
     register(*_args)

@@ -1,0 +1,204 @@
+"""Making and unmaking port rows: the MAC, the addresses and the security groups.
+
+Every service that makes a port (a tenant's, an instance's NIC, a DHCP server,
+a router's interface or gateway, a floating IP's address) goes through here,
+inside its own transaction, so the rules of who may hold which address are
+written once.
+"""
+
+import ipaddress
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from apps.core.errors import Conflict, ValidationFailed
+
+from .. import ipam
+from ..addressing import address_of, checked_mac, mac_prefix, random_mac, slaac_address
+from ..locking import for_key_share, save_or_refuse, violated_constraint
+from ..models import Port, SecurityGroup, Subnet
+
+MAX_FIXED_IPS = 8
+# A random MAC of a three-byte prefix collides once in millions; eight misses in a row mean the space is full.
+MAC_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class AddressRequest:
+    """An address a port asks for: any free one of a subnet, or a named one (in its subnet, or found)."""
+
+    subnet_id: object = None
+    ip_address: str | None = None
+
+    @classmethod
+    def parse(cls, value):
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, dict) or not (value.get("subnet_id") or value.get("ip_address")):
+            raise ValidationFailed(
+                "Each fixed IP names a subnet_id, an ip_address or both.", code="bad_fixed_ip"
+            )
+        return cls(value.get("subnet_id"), value.get("ip_address"))
+
+
+def insert(port, mac=None):
+    """Insert the port with `mac`, or with a fresh random MAC of the configured prefix."""
+    if mac is not None:
+        port.mac_address = checked_mac(mac)
+        refusal = Conflict(f"The MAC {port.mac_address} is in use.", code="mac_address_in_use")
+        return save_or_refuse(port, {"port_unique_mac": refusal})
+    prefix = mac_prefix()
+    for _ in range(MAC_ATTEMPTS):
+        port.mac_address = random_mac(prefix)
+        try:
+            with transaction.atomic():
+                port.save(force_insert=True)
+            return port
+        except IntegrityError as error:
+            if violated_constraint(error) != "port_unique_mac":
+                raise
+    raise Conflict(f"No free MAC address is left under the prefix {prefix}.", code="mac_addresses_exhausted")
+
+
+def assign_addresses(port, network, subnets, requests=None, *, may_name_outside_pools=False, gateway_of=None):
+    """Give the port its addresses; [(subnet, address)]. `subnets` are the network's, locked by the caller.
+
+    With no requests: one address of the first IPv4 subnet that has one free, and
+    its SLAAC address in every IPv6 subnet. A named address must be a usable
+    address of its subnet, neither reserved nor the gateway (only `gateway_of`,
+    a subnet whose router interface this is, takes its gateway) and, unless
+    `may_name_outside_pools`, inside the pools.
+    """
+    if not requests:
+        return _default_addresses(port, network, subnets)
+    requests = [AddressRequest.parse(r) for r in requests]
+    if len(requests) > MAX_FIXED_IPS:
+        raise ValidationFailed(f"A port has at most {MAX_FIXED_IPS} fixed IPs.", code="too_many_fixed_ips")
+    given = []
+    for request in requests:
+        subnet = _subnet_for(request, network, subnets)
+        if request.ip_address is None:
+            given.append((subnet, _any_of(port, network, subnet)))
+        else:
+            address = _checked_named(subnet, request.ip_address, may_name_outside_pools, gateway_of)
+            given.append((subnet, ipam.take_named(subnet, port, address)))
+    return given
+
+
+def _default_addresses(port, network, subnets):
+    given = []
+    ipv4 = [s for s in subnets if s.ip_version == 4]
+    for subnet in ipv4:
+        address = ipam.take_free(subnet, port)
+        if address is not None:
+            given.append((subnet, address))
+            break
+    else:
+        if ipv4:
+            raise ipam.exhausted(network, ipv4)
+    for subnet in subnets:
+        if subnet.ip_version == 6:
+            given.append((subnet, _slaac(port, subnet)))
+    return given
+
+
+def _slaac(port, subnet):
+    return ipam.take_named(subnet, port, slaac_address(ipaddress.ip_network(subnet.cidr), port.mac_address))
+
+
+def _any_of(port, network, subnet):
+    if subnet.ip_version == 6:
+        return _slaac(port, subnet)
+    address = ipam.take_free(subnet, port)
+    if address is None:
+        raise ipam.exhausted(network, [subnet])
+    return address
+
+
+def _subnet_for(request, network, subnets):
+    if request.subnet_id is not None:
+        found = [s for s in subnets if str(s.pk) == str(request.subnet_id)]
+        if not found:
+            raise ValidationFailed(
+                f"Network {network} has no subnet {request.subnet_id}.", code="subnet_not_found"
+            )
+        return found[0]
+    address = address_of(request.ip_address)
+    found = [s for s in subnets if address in ipaddress.ip_network(s.cidr)]
+    if not found:
+        raise ValidationFailed(
+            f"{address} is in no subnet of network {network}.", code="ip_address_not_in_network"
+        )
+    return found[0]
+
+
+def _checked_named(subnet, text, may_name_outside_pools, gateway_of):
+    address = address_of(text)
+    net = ipaddress.ip_network(subnet.cidr)
+    if subnet.ip_version == 6:
+        raise ValidationFailed(
+            f"Addresses of {net} are made from the port's MAC (SLAAC): name the subnet only.",
+            code="ip_address_not_allowed",
+        )
+    if address not in net or address in (net.network_address, net.broadcast_address):
+        raise ValidationFailed(
+            f"{address} is not a usable address of {net}.", code="ip_address_not_in_network"
+        )
+    if subnet.gateway_ip and address == ipaddress.ip_address(subnet.gateway_ip) and gateway_of != subnet:
+        raise ValidationFailed(f"{address} is the gateway of {net}.", code="ip_address_reserved")
+    if str(address) in subnet.reserved_addresses:
+        raise ValidationFailed(f"{address} is reserved in {net}.", code="ip_address_reserved")
+    if not (may_name_outside_pools or gateway_of == subnet or _in_pools(subnet, address)):
+        raise ValidationFailed(
+            f"{address} is outside the allocation pools of {net}.", code="ip_address_outside_pool"
+        )
+    return address
+
+
+def _in_pools(subnet, address):
+    return any(address_of(first) <= address <= address_of(last) for first, last in subnet.allocation_pools)
+
+
+_LOCKED_SUBNETS_SQL = (
+    "SELECT * FROM networks_subnet WHERE network_id = %s ORDER BY ip_version, created_at, id FOR KEY SHARE"
+)
+
+
+def locked_subnets(network):
+    """The network's subnets in order, locked FOR KEY SHARE: none is deleted while a port takes an address."""
+    return list(Subnet.objects.raw(_LOCKED_SUBNETS_SQL, [network.pk]))
+
+
+def groups_of(project, group_ids):
+    """The project's security groups named, locked FOR KEY SHARE; 400 when one is not the project's."""
+    wanted = {str(pk) for pk in group_ids}
+    if not wanted:
+        return []
+    groups = for_key_share(SecurityGroup.objects.filter(project=project, id__in=wanted))
+    if len(groups) != len(wanted):
+        raise ValidationFailed(
+            "Some security groups do not exist in this project.", code="security_group_not_found"
+        )
+    return groups
+
+
+def join_groups(port, groups):
+    through = Port.security_groups.through
+    through.objects.bulk_create([through(port_id=port.pk, securitygroup_id=g.pk) for g in groups])
+
+
+def replace_groups(port, groups):
+    Port.security_groups.through.objects.filter(port_id=port.pk).delete()
+    join_groups(port, groups)
+
+
+def fixed_ips(given):
+    return [{"subnet_id": str(subnet.pk), "ip_address": str(address)} for subnet, address in given]
+
+
+def remove(ports):
+    """Delete these ports, their addresses going back to IPAM (held) and their group memberships."""
+    ids = [p.pk for p in ports]
+    ipam.release(ids)
+    Port.security_groups.through.objects.filter(port_id__in=ids).delete()
+    Port.objects.filter(pk__in=ids).delete()
