@@ -6,6 +6,9 @@ Faults come from the constructor and from an optional JSON file
 (``{"spawn": "hang", "stop": "fail"}``) read at every step, so a test can
 change them while a worker process runs. A hung step blocks until
 ``release_hangs()`` (in-process tests) or for good.
+
+NICs are real: each is a veth into a namespace per instance (fake_nics.py), in the
+network namespace the agent's network driver works in.
 """
 
 import json
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from .. import protocol, qemu_img
 from ..errors import AgentError
+from . import fake_nics
 from .base import Driver, domain_name
 
 log = logging.getLogger(__name__)
@@ -35,8 +39,9 @@ def parse_faults(text):
 
 
 class FakeDriver(Driver):
-    def __init__(self, faults=None, faults_file=None, cpus=8, ram_mb=16384):
+    def __init__(self, faults=None, faults_file=None, cpus=8, ram_mb=16384, network_namespace=""):
         self.faults = dict(faults or {})
+        self.network_namespace = network_namespace
         self.faults_file = Path(faults_file) if faults_file else None
         self.cpus, self.ram_mb = cpus, ram_mb
         self.domains = {}
@@ -92,7 +97,7 @@ class FakeDriver(Driver):
     def host_cpus_and_ram_mb(self):
         return self.cpus, self.ram_mb
 
-    def spawn(self, spec, files, replace=False):
+    def spawn(self, spec, files, replace=False, nics=()):
         self._step("spawn")
         wanted = spec.spec_sha256()
         with self._lock:
@@ -109,14 +114,42 @@ class FakeDriver(Driver):
                     "state": "shutoff",
                     "reason": "unknown",
                     "saved": False,
+                    "nics": list(nics),
                 }
         if self._status(spec.instance_id).power_state == "shutoff":
+            self._plug_all(spec.instance_id)
             return self._set(spec.instance_id, "running", "booted")
         return self._status(spec.instance_id)
+
+    def _plug_all(self, instance_id):
+        for index, nic in enumerate(self._domain(instance_id)["nics"]):
+            fake_nics.plug(self.network_namespace, instance_id, index, nic)
+
+    def _unplug_all(self, instance_id):
+        for nic in self._domain(instance_id)["nics"]:
+            fake_nics.unplug(self.network_namespace, nic)
+
+    def attach_nic(self, instance_id, nic):
+        self._step("attach_nic")
+        domain = self._domain(instance_id)
+        if nic.mac not in {n.mac for n in domain["nics"]}:
+            domain["nics"].append(nic)
+            if domain["state"] == "running":
+                fake_nics.plug(self.network_namespace, instance_id, len(domain["nics"]) - 1, nic)
+        return self._status(instance_id)
+
+    def detach_nic(self, instance_id, port_id, mac):
+        self._step("detach_nic")
+        domain = self._domain(instance_id)
+        for nic in [n for n in domain["nics"] if n.mac == mac]:
+            fake_nics.unplug(self.network_namespace, nic)
+            domain["nics"].remove(nic)
+        return self._status(instance_id)
 
     def start(self, instance_id):
         self._step("start")
         if self._status(instance_id).power_state == "shutoff":
+            self._plug_all(instance_id)
             return self._set(
                 instance_id, "running", "restored" if self._domain(instance_id)["saved"] else "booted"
             )
@@ -126,6 +159,7 @@ class FakeDriver(Driver):
         self._step("stop")
         if self._status(instance_id).power_state == "shutoff":
             return self._status(instance_id)
+        self._unplug_all(instance_id)
         return self._set(instance_id, "shutoff", "shutdown" if graceful_timeout_seconds else "destroyed")
 
     def reboot(self, instance_id, hard, graceful_timeout_seconds):
@@ -145,7 +179,9 @@ class FakeDriver(Driver):
         self._step("suspend")
         if self._domain(instance_id)["saved"]:
             return self._status(instance_id)
-        return self._require_then_set(instance_id, ("running", "paused"), "shutoff", "saved", saved=True)
+        status = self._require_then_set(instance_id, ("running", "paused"), "shutoff", "saved", saved=True)
+        self._unplug_all(instance_id)
+        return status
 
     def resume(self, instance_id):
         self._step("resume")
@@ -153,6 +189,7 @@ class FakeDriver(Driver):
             return self._status(instance_id)
         if not self._domain(instance_id)["saved"]:
             raise AgentError(protocol.ERR_INVALID_STATE, "not suspended")
+        self._plug_all(instance_id)
         return self._set(instance_id, "running", "restored")
 
     def _require_then_set(self, instance_id, allowed, state, reason, saved=False):
@@ -171,7 +208,10 @@ class FakeDriver(Driver):
     def delete(self, instance_id):
         self._step("delete")
         with self._lock:
-            return self.domains.pop(instance_id, None) is not None
+            domain = self.domains.pop(instance_id, None)
+        if domain is not None and domain["nics"]:
+            fake_nics.remove(self.network_namespace, instance_id, domain["nics"])
+        return domain is not None
 
     def status(self, instance_id):
         self._step("status")
