@@ -27,21 +27,21 @@ def render_nat(router):
     snat = ", ".join(f"{f.fixed_ip} : {f.floating_ip}" for f in router.floating_ips)
     lines += [
         f"table ip {names.NAT_TABLE} {{",
-        "\tmap dnat {",
+        "\tmap floating_to_fixed {",
         "\t\ttype ipv4_addr : ipv4_addr",
         *([f"\t\telements = {{ {dnat} }}"] if dnat else []),
         "\t}",
-        "\tmap snat {",
+        "\tmap fixed_to_floating {",
         "\t\ttype ipv4_addr : ipv4_addr",
         *([f"\t\telements = {{ {snat} }}"] if snat else []),
         "\t}",
         "\tchain prerouting {",
         "\t\ttype nat hook prerouting priority dstnat; policy accept;",
-        "\t\tdnat to ip daddr map @dnat",
+        "\t\tdnat to ip daddr map @floating_to_fixed",
         "\t}",
         "\tchain postrouting {",
         "\t\ttype nat hook postrouting priority srcnat; policy accept;",
-        f'\t\toifname "{qg}" snat to ip saddr map @snat',
+        f'\t\toifname "{qg}" snat to ip saddr map @fixed_to_floating',
         *([f'\t\toifname "{qg}" snat to {external}'] if gateway.snat else []),
         "\t}",
         "}",
@@ -138,7 +138,7 @@ class Routers:
                     router_id=router.router_id,
                     addresses=addresses,
                     floating_ips=_dnat_pairs(listing),
-                    snat="snat to " in listing.split("map @snat")[-1],
+                    snat="snat to " in listing.split("map @fixed_to_floating")[-1],
                 )
             )
         return found
@@ -146,7 +146,11 @@ class Routers:
 
 def _dnat_pairs(listing):
     """The floating -> fixed pairs in a listed NAT table's dnat map."""
-    section = listing.split("map dnat", 1)[-1].split("}", 1)[0] if "map dnat" in listing else ""
+    section = (
+        listing.split("map floating_to_fixed", 1)[-1].split("}", 1)[0]
+        if "map floating_to_fixed" in listing
+        else ""
+    )
     body = section.split("elements = {", 1)[-1] if "elements" in section else ""
     pairs = []
     for item in body.replace("\n", " ").split(","):
