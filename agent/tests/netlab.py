@@ -28,6 +28,11 @@ UDHCPC_SCRIPT = """#!/bin/sh
 case "$1" in bound|renew)
   ip addr flush dev $interface
   ip addr add $ip/$mask dev $interface
+  set -- $staticroutes
+  while [ -n "$1" ]; do
+    if [ "$2" = 0.0.0.0 ]; then ip route replace $1 dev $interface; else ip route replace $1 via $2; fi
+    shift 2
+  done
   echo "LEASE ip=$ip router=$router mtu=$mtu staticroutes=$(echo $staticroutes | tr ' ' ,) serverid=$serverid"
 esac
 """
