@@ -169,7 +169,13 @@ def answer(path, meta, state):
     if node is None:
         return 404, TEXT, b"not found"
     if isinstance(node, dict):
-        return 200, TEXT, _listing(k + ("/" if isinstance(v, dict) else "") for k, v in node.items())
+        # EC2 lists keys as "0=name", with no slash, though each is a directory.
+        slash = parts[2:] != ["public-keys"]
+        return (
+            200,
+            TEXT,
+            _listing(k + ("/" if slash and isinstance(v, dict) else "") for k, v in node.items()),
+        )
     return 200, TEXT, node.encode()
 
 
