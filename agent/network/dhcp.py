@@ -153,28 +153,20 @@ class DhcpServers:
 
     def _network(self, drift, devices, network):
         ns = Netns(self.namespaces.dhcp(network.network_id))
-        if not ns.exists():
-            drift.found("namespace", ns.name, "missing", "", ns.create)
-        if not ns.exists():
-            return
-        veth = names.dhcp_veth(network.network_id)
-        links.ensure_veth(
+        host_end, address = names.dhcp_veth(network.network_id), server_addresses(network)
+        leg = links.ensure_leg(
             drift,
             devices,
             "interface",
-            veth,
-            mtu=network.mtu,
-            master=network.bridge,
-            peer_ns=ns,
-            peer_name=names.DHCP_DEVICE,
+            network,
+            host_end,
+            ns,
+            names.DHCP_DEVICE,
+            mac=network.spec.dhcp_server.mac,
+            addresses=address,
         )
-        inside = links.Devices(ns)
-        if inside.get(names.DHCP_DEVICE) is None:
+        if leg is None:
             return
-        links.ensure_state(
-            drift, inside, "interface", names.DHCP_DEVICE, mtu=network.mtu, mac=network.spec.dhcp_server.mac
-        )
-        links.ensure_addresses(drift, ns, names.DHCP_DEVICE, server_addresses(network))
         self._files_and_process(drift, network, ns)
 
     def _files_and_process(self, drift, network, ns):

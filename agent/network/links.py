@@ -109,6 +109,38 @@ def ensure_veth(drift, devices, kind, host_end, *, mtu, master, peer_ns=None, pe
         ensure_state(drift, devices, kind, host_end, mtu=mtu, master=master)
 
 
+def ensure_namespace(drift, netns):
+    """A namespace of cloudmgr's (DHCP, metadata, router); False when it could not be made."""
+    if not netns.exists():
+        drift.found("namespace", netns.name, "missing", "", netns.create)
+    return netns.exists()
+
+
+def ensure_leg(drift, devices, kind, network, host_end, netns, inside, *, mac, addresses):
+    """A namespace's leg on a network's bridge: the veth, the inside end's MAC, MTU and addresses.
+
+    The namespace is made first when missing; None when the leg could not be made.
+    """
+    if not ensure_namespace(drift, netns):
+        return None
+    ensure_veth(
+        drift,
+        devices,
+        kind,
+        host_end,
+        mtu=network.mtu,
+        master=network.bridge,
+        peer_ns=netns,
+        peer_name=inside,
+    )
+    inner = Devices(netns)
+    if inner.get(inside) is None:
+        return None
+    ensure_state(drift, inner, kind, inside, mtu=network.mtu, mac=mac)
+    ensure_addresses(drift, netns, inside, addresses)
+    return inner
+
+
 def ensure_addresses(drift, netns, device, wanted):
     """Exactly the ``wanted`` "address/prefix" on a device (IPv6 link-local ones left alone)."""
     present = set(netns.addresses(device))

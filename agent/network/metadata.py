@@ -102,28 +102,22 @@ class MetadataService:
 
     def _network(self, drift, devices, network):
         ns = Netns(self.namespaces.metadata(network.network_id))
-        if not ns.exists():
-            drift.found("namespace", ns.name, "missing", "", ns.create)
-        if not ns.exists():
-            return
-        device = names.METADATA_DEVICE
-        links.ensure_veth(
+        host_end, address = names.metadata_veth(network.network_id), [f"{names.METADATA_ADDRESS}/32"]
+        leg = links.ensure_leg(
             drift,
             devices,
             "interface",
-            names.metadata_veth(network.network_id),
-            mtu=network.mtu,
-            master=network.bridge,
-            peer_ns=ns,
-            peer_name=device,
+            network,
+            host_end,
+            ns,
+            names.METADATA_DEVICE,
+            mac=network.metadata_mac,
+            addresses=address,
         )
-        inside = links.Devices(ns)
-        if inside.get(device) is None:
+        if leg is None:
             return
-        if inside.get(device).get("addr_gen_mode") != "none":
-            ns.ip("link", "set", "dev", device, "addrgenmode", "none")
-        links.ensure_state(drift, inside, "interface", device, mtu=network.mtu, mac=network.metadata_mac)
-        links.ensure_addresses(drift, ns, device, [f"{names.METADATA_ADDRESS}/32"])
+        if leg.get(names.METADATA_DEVICE).get("inet6_addr_gen_mode") != "none":
+            ns.ip("link", "set", "dev", names.METADATA_DEVICE, "addrgenmode", "none")
         self._routes_and_neighbours(drift, ns, network)
         self._listener(drift, ns, network.network_id)
 

@@ -68,9 +68,7 @@ class Routers:
 
     def _router(self, drift, devices, plan, router):
         ns = Netns(self.namespaces.router(router.router_id))
-        if not ns.exists():
-            drift.found("namespace", ns.name, "missing", "", ns.create)
-        if not ns.exists():
+        if not links.ensure_namespace(drift, ns):
             return
         ns.sysctl("net.ipv4.ip_forward", 1)
         for leg in router.interfaces:
@@ -103,21 +101,10 @@ class Routers:
 
     @staticmethod
     def _leg(drift, devices, ns, network, leg, inside_name, addresses):
-        links.ensure_veth(
-            drift,
-            devices,
-            "router",
-            names.router_veth(leg.port_id),
-            mtu=network.mtu,
-            master=network.bridge,
-            peer_ns=ns,
-            peer_name=inside_name,
+        veth = names.router_veth(leg.port_id)
+        links.ensure_leg(
+            drift, devices, "router", network, veth, ns, inside_name, mac=leg.mac, addresses=addresses
         )
-        inside = links.Devices(ns)
-        if inside.get(inside_name) is None:
-            return
-        links.ensure_state(drift, inside, "router", inside_name, mtu=network.mtu, mac=leg.mac)
-        links.ensure_addresses(drift, ns, inside_name, addresses)
 
     def observe(self, plan):
         found = []

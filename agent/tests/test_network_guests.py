@@ -127,6 +127,7 @@ def test_a_killed_dnsmasq_comes_back_and_a_new_reservation_is_a_reload_not_a_res
     assert dhcp_lease(lab, late_guest)["ip"] == "10.50.0.12"
 
     os.kill(first, signal.SIGKILL)
+    assert wait_for(lambda: dhcp.pid(network_id) is None)
     agent.network.supervise()
 
     assert wait_for(lambda: dhcp.pid(network_id) not in (None, first))
