@@ -43,6 +43,9 @@ def parser():
     run_cmd.add_argument("--domain-type", choices=("auto", "kvm", "qemu"))
     run_cmd.add_argument("--concurrency", type=int)
     run_cmd.add_argument("--heartbeat-seconds", type=int)
+    run_cmd.add_argument("--network-driver", choices=("linux", "none"))
+    run_cmd.add_argument("--network-namespace", help="the namespace the network driver works in")
+    run_cmd.add_argument("--trunk-interface", help="VLAN networks are tagged on this interface")
     run_cmd.add_argument("--log-level")
     return top
 

@@ -40,11 +40,25 @@ ENROLL_PATH = f"{AGENT_API_PREFIX}/enroll"
 HEARTBEAT_PATH = f"{AGENT_API_PREFIX}/heartbeat"
 # POST, signed: TaskReport -> any 2xx (409 when the task is not this host's: the agent drops it).
 TASK_REPORT_PATH = f"{AGENT_API_PREFIX}/task-reports"
+# GET, signed: the signing host's desired network state, agent.network_protocol.NetworkState (JSON).
+# Pulled rather than sent in a task: other hosts can read the broker, and the state can be large.
+NETWORK_STATE_PATH = f"{AGENT_API_PREFIX}/network-state"
+# POST, signed: agent.network_protocol.NetworkReport (observed state and drift) -> any 2xx.
+NETWORK_REPORT_PATH = f"{AGENT_API_PREFIX}/network-reports"
 
 
 def image_data_path(image_id):
     """GET (signed): the image's bytes, streamed. PUT (signed): upload a snapshot's bytes."""
     return f"{AGENT_API_PREFIX}/images/{image_id}/data"
+
+
+def instance_metadata_path(instance_id):
+    """GET (signed): agent.network_protocol.InstanceMetadata of one of the signing host's instances.
+
+    The instance id is part of the signed path: the controller answers only when the
+    instance is placed on the signing host (404 otherwise, the same as "no such instance").
+    """
+    return f"{AGENT_API_PREFIX}/instances/{instance_id}/metadata"
 
 
 def queue_for_host(host):
@@ -73,6 +87,10 @@ DELETE_INSTANCE = "cloudmgr.agent.delete_instance"
 CONSOLE_LOG = "cloudmgr.agent.console_log"
 PREFETCH_IMAGE = "cloudmgr.agent.prefetch_image"
 INVENTORY = "cloudmgr.agent.inventory"
+SYNC_NETWORK = "cloudmgr.agent.sync_network"
+AUDIT_NETWORK = "cloudmgr.agent.audit_network"
+ATTACH_INTERFACE = "cloudmgr.agent.attach_interface"
+DETACH_INTERFACE = "cloudmgr.agent.detach_interface"
 
 # --- Stable error codes in TaskReport.error.code ----------------------------------------------
 
@@ -92,6 +110,14 @@ ERR_ROOT_DISK_TOO_SMALL = "root_disk_too_small"
 ERR_INSUFFICIENT_DISK = "insufficient_disk"
 ERR_UPLOAD_FAILED = "upload_failed"
 ERR_HYPERVISOR = "hypervisor_error"
+# The desired network state could not be fetched, or is older than the task asks for.
+ERR_NETWORK_STATE_UNAVAILABLE = "network_state_unavailable"
+# The host could not be made to match the desired network state (a command failed).
+ERR_NETWORK = "network_error"
+# A NIC's port is not (yet) in this host's desired network state: no tap is plugged unfiltered.
+ERR_PORT_NOT_READY = "port_not_ready"
+# The controller did not give the instance's metadata (config drive).
+ERR_METADATA_UNAVAILABLE = "metadata_unavailable"
 ERR_INTERNAL = "internal_error"
 
 # --- Enumerations ------------------------------------------------------------------------------
@@ -119,6 +145,11 @@ _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# A unicast MAC, lowercase (the multicast bit of the first octet clear).
+_MAC_RE = re.compile(r"^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$")
+# A guest NIC's host device: "tap" and up to 11 more characters (Linux allows 15; never "vnet*",
+# which libvirt uses for the devices it names itself).
+_TAP_RE = re.compile(r"^tap[0-9a-z-]{1,11}$")
 
 
 class ProtocolError(ValueError):
@@ -155,6 +186,14 @@ def is_host_name(value):
 
 def is_sha256(value):
     return isinstance(value, str) and bool(_SHA256_RE.match(value))
+
+
+def is_mac(value):
+    return isinstance(value, str) and bool(_MAC_RE.match(value))
+
+
+def is_tap_name(value):
+    return isinstance(value, str) and bool(_TAP_RE.match(value))
 
 
 def is_nonce(value):
@@ -254,6 +293,25 @@ class ImageRef(Message):
 
 
 @dataclass(frozen=True)
+class NicSpec(Message):
+    """One NIC of an instance: a port of a network, plugged through the tap ``device_name``.
+
+    The host's bridge and MTU come from the host's desired network state, which must
+    already hold the port (``port_not_ready`` otherwise): a tap is never plugged unfiltered.
+    """
+
+    port_id: str
+    network_id: str
+    mac: str
+    device_name: str
+
+    def validate(self):
+        _check(is_uuid(self.port_id) and is_uuid(self.network_id), "port_id/network_id must be UUIDs")
+        _check(is_mac(self.mac), "mac must be a lowercase unicast MAC address")
+        _check(is_tap_name(self.device_name), "device_name must be 'tap' and up to 11 [0-9a-z-]")
+
+
+@dataclass(frozen=True)
 class InstanceSpec(Message):
     """Everything a host needs to make one instance exist (the agent derives all paths from ids)."""
 
@@ -272,10 +330,18 @@ class InstanceSpec(Message):
     kernel_cmdline: str = ""
     arch: str = "x86_64"
     user_id: str | None = None
+    nics: list[NicSpec] = field(default_factory=list)
+    # An ISO (label config-2) with the instance's metadata; its content comes from the controller's
+    # signed metadata endpoint, never from this message.
+    config_drive: bool = False
 
     def validate(self):
         _check(is_uuid(self.instance_id), "instance_id must be a lowercase UUID")
         _check(is_uuid(self.project_id), "project_id must be a lowercase UUID")
+        _check(len(self.nics) <= 16, "at most 16 NICs")
+        for what in ("port_id", "mac", "device_name"):
+            values = [getattr(nic, what) for nic in self.nics]
+            _check(len(set(values)) == len(values), f"two NICs with the same {what}")
         _check(self.user_id is None or is_uuid(self.user_id), "user_id must be a lowercase UUID")
         _check(_printable(self.name, 255) and _printable(self.offering, 255), "name/offering too long")
         _check(1 <= self.vcpus <= 512, "vcpus out of range")
@@ -370,6 +436,54 @@ class InventoryRequest(Message):
     """Report every cloudmgr domain and every unmanaged one (for the controller's audit)."""
 
 
+@dataclass(frozen=True)
+class SyncNetwork(Message):
+    """Pull the host's desired network state (NETWORK_STATE_PATH) and apply it.
+
+    ``generation`` is the least generation to reach: a state older than it is fetched
+    again until the task's deadline (the controller may still be committing it).
+    """
+
+    generation: int
+
+    def validate(self):
+        _check(self.generation >= 0, "generation must be >= 0")
+
+
+@dataclass(frozen=True)
+class AuditNetwork(Message):
+    """Compare the host's real network state with the desired one; repair when ``repair``.
+
+    The agent also POSTs a NetworkReport (observed state and drift) to NETWORK_REPORT_PATH.
+    """
+
+    repair: bool = True
+
+
+@dataclass(frozen=True)
+class AttachInterface(InstanceTask):
+    """Hot-plug one NIC (its port must be in the host's desired network state)."""
+
+    nic: NicSpec | None = None
+
+    def validate(self):
+        super().validate()
+        _check(self.nic is not None, "nic is required")
+
+
+@dataclass(frozen=True)
+class DetachInterface(InstanceTask):
+    """Unplug the NIC of ``port_id`` (with ``mac``); detaching one that is not there succeeds."""
+
+    port_id: str = ""
+    mac: str = ""
+
+    def validate(self):
+        super().validate()
+        _check(is_uuid(self.port_id), "port_id must be a lowercase UUID")
+        _check(is_mac(self.mac), "mac must be a lowercase unicast MAC address")
+
+
 TASK_PAYLOADS = {
     SPAWN_INSTANCE: SpawnInstance,
     START_INSTANCE: InstanceTask,
@@ -385,6 +499,10 @@ TASK_PAYLOADS = {
     CONSOLE_LOG: ConsoleLogRequest,
     PREFETCH_IMAGE: PrefetchImage,
     INVENTORY: InventoryRequest,
+    SYNC_NETWORK: SyncNetwork,
+    AUDIT_NETWORK: AuditNetwork,
+    ATTACH_INTERFACE: AttachInterface,
+    DETACH_INTERFACE: DetachInterface,
 }
 TASK_NAMES = tuple(TASK_PAYLOADS)
 
@@ -573,6 +691,51 @@ class InventoryResult(Message):
     inventory: Inventory
 
 
+DRIFT_KINDS = (
+    "bridge",
+    "uplink",
+    "vlan_interface",
+    "tap",
+    "namespace",
+    "interface",
+    "dhcp_server",
+    "dhcp_hosts",
+    "nftables",
+    "router",
+    "floating_ip",
+    "metadata",
+)
+DRIFT_PROBLEMS = ("missing", "unexpected", "differs", "refused")
+
+
+@dataclass(frozen=True)
+class DriftItem(Message):
+    """One difference between the host's real network state and the desired one.
+
+    ``missing``: wanted, absent. ``unexpected``: cloudmgr's, not wanted. ``differs``: present,
+    not as wanted. ``refused``: the agent will not do it (e.g. an uplink that carries the
+    host's addresses). ``repaired`` says whether the agent fixed it in the same run.
+    """
+
+    kind: str
+    name: str
+    problem: str
+    detail: str = ""
+    repaired: bool = False
+
+    def validate(self):
+        _check(self.kind in DRIFT_KINDS, f"kind must be one of {DRIFT_KINDS}")
+        _check(self.problem in DRIFT_PROBLEMS, f"problem must be one of {DRIFT_PROBLEMS}")
+
+
+@dataclass(frozen=True)
+class NetworkSyncResult(Message):
+    """Result of sync_network and audit_network: the generation compared with, and what differed."""
+
+    generation: int
+    drift: list[DriftItem] = field(default_factory=list)
+
+
 TASK_RESULTS = {
     SPAWN_INSTANCE: InstanceResult,
     START_INSTANCE: InstanceResult,
@@ -588,6 +751,10 @@ TASK_RESULTS = {
     CONSOLE_LOG: ConsoleLogResult,
     PREFETCH_IMAGE: PrefetchResult,
     INVENTORY: InventoryResult,
+    SYNC_NETWORK: NetworkSyncResult,
+    AUDIT_NETWORK: NetworkSyncResult,
+    ATTACH_INTERFACE: InstanceResult,
+    DETACH_INTERFACE: InstanceResult,
 }
 
 

@@ -19,6 +19,9 @@ from .executor import TaskExecutor
 from .heartbeat import Housekeeper
 from .image_cache import ImageCache
 from .journal import TaskJournal
+from .network.base import NoNetworkDriver
+from .network.manager import NetworkManager, NetworkWatch
+from .network.plan import NetworkConfig
 from .operations import Operations
 from .reporter import Reporter
 from .watchdog import Watchdog
@@ -35,13 +38,35 @@ class SettingsError(Exception):
 def make_driver(settings):
     if settings.driver == "fake":
         return FakeDriver(
-            parse_faults(settings.fake_faults), faults_file=settings.data_dir / FAKE_FAULTS_FILE
+            parse_faults(settings.fake_faults),
+            faults_file=settings.data_dir / FAKE_FAULTS_FILE,
+            network_namespace=settings.network_namespace,
         )
     if settings.driver == "libvirt":
         from .drivers.libvirt_driver import LibvirtDriver  # libvirt is only needed by this driver
 
         return LibvirtDriver(settings.libvirt_uri, settings.domain_type)
     raise SettingsError(f"unknown driver {settings.driver!r} (libvirt or fake)")
+
+
+def make_network(settings, client):
+    manager = NetworkManager(settings.host, settings.data_dir, client)
+    if settings.network_driver == "none":
+        manager.driver = NoNetworkDriver()
+    elif settings.network_driver == "linux":
+        from .network.linux import LinuxNetworkDriver
+
+        config = NetworkConfig(
+            host=settings.host,
+            namespace=settings.network_namespace,
+            physical_interfaces=dict(settings.physical_interfaces),
+            trunk_interface=settings.trunk_interface,
+            network_node=settings.network_node,
+        )
+        manager.driver = LinuxNetworkDriver(config, settings.data_dir, manager.lookup, manager.fetch_metadata)
+    else:
+        raise SettingsError(f"unknown network driver {settings.network_driver!r} (linux or none)")
+    return manager
 
 
 class Agent:
@@ -65,7 +90,11 @@ class Agent:
         self.reporter = Reporter(self.client, data_dir / "outbox")
         self.journal = TaskJournal(data_dir / "tasks")
         self.watchdog = Watchdog()
-        self.operations = Operations(self.driver, self.cache, self.client, data_dir)
+        self.network = make_network(settings, self.client)
+        self.network_watch = NetworkWatch(
+            self.network, settings.network_audit_seconds, settings.dhcp_check_seconds
+        )
+        self.operations = Operations(self.driver, self.cache, self.client, data_dir, self.network)
         self.executor = TaskExecutor(
             settings.host,
             [signing.load_public_key(key) for key in settings.controller_public_keys],
@@ -124,6 +153,7 @@ def run(settings):
         settings.data_dir,
     )
     agent.housekeeper.start()
+    agent.network_watch.start()
     try:
         app.worker_main(
             [
@@ -140,4 +170,6 @@ def run(settings):
         )
     finally:
         agent.housekeeper.stopping.set()
+        agent.network_watch.stopping.set()
+        agent.network.close()
         agent.driver.close()

@@ -6,7 +6,7 @@ cluster is untouched), migrates and bootstraps the database
 flat network shared with the project with one /16 subnet (65,533 pool
 addresses). Half the pool is then given at random to filler ports in bulk SQL,
 so the allocator works on a half-full /16, and the table is analysed. Two real
-controllers (`manage.py runcontroller`, bench/controller.py) serve the API.
+controllers (`manage.py runcontroller`, apps/core/tests/controllers.py) serve the API.
 
 1. Throughput: `--clients` threads (16), each with its own keep-alive
    connection to one of the two controllers, POST `--allocations` ports
@@ -42,8 +42,9 @@ from pathlib import Path
 
 from api_auth import Client
 from common import cpu_seconds, p95
-from controller import Controller
 from pgcluster import Cluster
+
+from apps.core.tests.controllers import ControllerProcess
 
 DATABASE = "cloudmgr_bench_ipam"
 USERNAME = "bench-ipam"
@@ -230,16 +231,16 @@ def main():
             "CLOUDMGR_HTTP_THREADS": str(args.http_threads),
             "CLOUDMGR_LOG_LEVEL": "WARNING",
         }
-        controllers = [Controller(Path(scratch) / f"controller-{n}.log", settings) for n in range(2)]
+        controllers = [
+            ControllerProcess(
+                f"bench-{n}", log_path=Path(scratch) / f"controller-{n}.log", environment=settings
+            )
+            for n in range(2)
+        ]
         try:
             for controller in controllers:
                 controller.wait_ready()
-            _, login = controllers[0].request(
-                "POST",
-                "/api/v1/auth/tokens/",
-                {"username": USERNAME, "password": password, "project_id": project_id},
-            )
-            token = login["token"]
+            token = controllers[0].login(USERNAME, password, project_id=project_id)
             allocate(controllers, token, big, 2 * args.clients, args.clients)  # warm-up: connections, caches
             cpu_before = sum(cpu_seconds(c.pid) for c in controllers)
             sampler = LockSampler(cluster)

@@ -41,4 +41,3 @@ POLICY_ACTIONS = [
         "Set a host's network-node role and physical network mappings",
     ),
 ]
-

@@ -9,11 +9,10 @@ everything on it.
 
 from django.db.models import Exists, OuterRef, Q
 
+from apps.core.scoping import NOTHING, visible
 from apps.core.tree import PLATFORM
 from apps.identity.models import Project
-from apps.core.scoping import NOTHING, visible
 
-from .policy_actions import NETWORK_INFRASTRUCTURE_READ, NETWORK_READ
 from .models import (
     FloatingIP,
     Network,
@@ -25,6 +24,7 @@ from .models import (
     Subnet,
     VlanPool,
 )
+from .policy_actions import NETWORK_INFRASTRUCTURE_READ, NETWORK_READ
 
 
 def paths_above(path):

@@ -17,10 +17,10 @@ from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
 from .. import placement, vlans
-from ..policy_actions import NETWORK_PROVIDER
 from ..locking import save_or_refuse, violated_constraint
 from ..models import FloatingIP, Network, NetworkAccess, Port, Subnet
 from ..models.networks import MTU_MAX, MTU_MIN
+from ..policy_actions import NETWORK_PROVIDER
 from . import port_records
 from .common import checked_name, checked_physical_network
 

@@ -9,14 +9,14 @@ from django.db import transaction
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
-from apps.identity.lookup import domain_by_path
 from apps.core.tree import PLATFORM
+from apps.identity.lookup import domain_by_path
 from apps.identity.services.common import require
 
-from ..policy_actions import NETWORK_PROVIDER
 from ..locking import save_or_refuse
 from ..models import Network, VlanPool
 from ..models.networks import VLAN_MAX, VLAN_MIN
+from ..policy_actions import NETWORK_PROVIDER
 from .common import checked_physical_network
 from .networks import create_network, delete_network
 from .subnets import create_subnet
