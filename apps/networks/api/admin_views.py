@@ -78,4 +78,4 @@ class HostNetworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Netwo
     @action(detail=True, methods=["get"], url_path="desired-state")
     def desired_state(self, request, pk=None):
         """The network state the host should have, as its agent gets it."""
-        return Response(desired_state(self.get_object()))
+        return Response(desired_state(self.get_object()).to_dict())

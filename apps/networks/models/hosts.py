@@ -17,10 +17,10 @@ INTERFACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$"
 interface_validator = RegexValidator(
     INTERFACE_PATTERN, "An interface name has 1-15 of A-Z a-z 0-9 _ . - and starts with a letter or digit."
 )
-PHYSICAL_NETWORK_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+PHYSICAL_NETWORK_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 physical_network_validator = RegexValidator(
     PHYSICAL_NETWORK_PATTERN,
-    "A physical network name has 1-64 of A-Z a-z 0-9 _ . - and starts with a letter or digit.",
+    "A physical network name has 1-64 of A-Z a-z 0-9 _ - and starts with a letter or digit.",
 )
 
 

@@ -158,8 +158,9 @@ class Subnet(models.Model):
     port's address made from its MAC (EUI-64).
     """
 
-    SLAAC, DHCPV6_STATELESS = "slaac", "dhcpv6-stateless"
-    IPV6_MODES = [(m, m) for m in (SLAAC, DHCPV6_STATELESS)]
+    # Addresses from router advertisements: the only way hosts configure IPv6 (dnsmasq's RAs).
+    SLAAC = "slaac"
+    IPV6_MODES = [(SLAAC, SLAAC)]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="subnets")
@@ -193,6 +194,8 @@ class Subnet(models.Model):
                 condition=Q(gateway_ip__isnull=True) | Q(cidr__net_contains=F("gateway_ip")),
                 name="subnet_gateway_inside",
             ),
+            # The hosts serve one IPv4 and one IPv6 range per network (one DHCP range, one RA prefix).
+            models.UniqueConstraint(fields=["network", "ip_version"], name="subnet_one_per_ip_version"),
             models.CheckConstraint(
                 condition=(Q(ip_version=4) & Q(ipv6_mode__isnull=True))
                 | (Q(ip_version=6) & Q(ipv6_mode__isnull=False)),

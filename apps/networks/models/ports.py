@@ -19,8 +19,9 @@ from .networks import NAME_LENGTH, Network
 
 TAP_PREFIX = "tap"
 HOSTNAME_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$"
-# Linux interface names have at most 15 characters.
-INTERFACE_NAME_LENGTH = 15
+# "tap" and 11 hex digits of the port's id: the agent's tap names (agent.protocol.is_tap_name) leave
+# one of Linux's 15 characters free. host_state.py's SQL builds the same name.
+TAP_NAME_LENGTH = 14
 
 
 class Port(models.Model):
@@ -98,4 +99,4 @@ class Port(models.Model):
     @property
     def device_name(self):
         """The host-side interface (tap) name: stable, unique, within Linux's 15 characters."""
-        return (TAP_PREFIX + self.id.hex)[:INTERFACE_NAME_LENGTH]
+        return (TAP_PREFIX + self.id.hex)[:TAP_NAME_LENGTH]

@@ -24,7 +24,7 @@ def checked_name(name, what, *, required=True):
 def checked_physical_network(name):
     if not isinstance(name, str) or not re.match(PHYSICAL_NETWORK_PATTERN, name):
         raise ValidationFailed(
-            "A physical network is named with 1-64 of A-Z a-z 0-9 _ . - (like physnet1).",
+            "A physical network is named with 1-64 of A-Z a-z 0-9 _ - (like physnet1).",
             code="bad_physical_network",
         )
     return name

@@ -104,7 +104,14 @@ def create_subnet(
         )
         if overlapping is not None:
             raise overlap
-        save_or_refuse(subnet, {"subnet_no_overlap_in_network": overlap})
+        version_taken = Conflict(
+            f"Network {network} already has an IPv{net.version} subnet.", code="subnet_version_taken"
+        )
+        if network.subnets.filter(ip_version=net.version).exists():
+            raise version_taken
+        save_or_refuse(
+            subnet, {"subnet_no_overlap_in_network": overlap, "subnet_one_per_ip_version": version_taken}
+        )
         ipam.populate(subnet, pools, reserved)
         op.details = {"cidr": subnet.cidr, "pool_addresses": pool_size(pools, reserved) if pools else None}
         if subnet.enable_dhcp:

@@ -70,7 +70,7 @@ def test_an_operator_sets_up_a_zone_network_and_public_pool_from_the_shell(zone,
     )
     assert "vlan on physnet1 vlan 1" in tenant_net
     state = json.loads(call("hostnetworkstate", host.name))
-    assert {n["id"] for n in state["networks"]} == {
+    assert {n["network_id"] for n in state["networks"]} == {
         str(network.pk),
         str(Network.objects.get(name="private").pk),
     }

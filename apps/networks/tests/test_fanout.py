@@ -38,8 +38,9 @@ def test_a_web_port_reaches_its_host_the_dhcp_server_and_every_host_filtering_on
     assert reached == {spread["hosts"][0].pk, spread["hosts"][1].pk, spread["hosts"][2].pk, spread["node"].pk}
     web_ip = spread["nics"][0].fixed_ips[0]["ip_address"]
     for host in spread["hosts"][1:]:
-        [web] = [g for g in desired_state(host)["security_groups"] if g["id"] == str(spread["web"].pk)]
-        assert web["member_ips"] == [web_ip]
+        groups = desired_state(host).security_groups
+        [web] = [g for g in groups if g.security_group_id == str(spread["web"].pk)]
+        assert web.member_ips == [web_ip]
 
 
 def test_a_groups_rules_reach_only_its_members_hosts(spread):

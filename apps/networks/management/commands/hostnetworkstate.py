@@ -15,4 +15,4 @@ class Command(ServiceCommand):
         parser.add_argument("host")
 
     def run(self, actor, host, **options):
-        self.stdout.write(json.dumps(desired_state(host_named(host)), indent=2, sort_keys=True))
+        self.stdout.write(json.dumps(desired_state(host_named(host)).to_dict(), indent=2, sort_keys=True))
