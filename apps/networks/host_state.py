@@ -90,8 +90,8 @@ SELECT json_build_object(
           FROM fixed f WHERE f.port_id = p.id),
       'security_group_ids', (SELECT coalesce(json_agg(m.securitygroup_id ORDER BY m.securitygroup_id), '[]')
           FROM membership m WHERE m.port_id = p.id),
-      'floating_ips', (SELECT coalesce(json_agg(host(fip.floating_ip_address) ORDER BY fip.floating_ip_address),
-                                       '[]')
+      'floating_ips', (SELECT coalesce(json_agg(host(fip.floating_ip_address)
+                                                ORDER BY fip.floating_ip_address), '[]')
           FROM networks_floatingip fip WHERE fip.fixed_port_id = p.id)
     ) ORDER BY p.id), '[]') FROM nics p),
   'security_groups', (SELECT coalesce(json_agg(json_build_object(
