@@ -192,6 +192,7 @@ CLOUDMGR_PERIODS = {
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
     "images.purge_deleted": env_int("CLOUDMGR_PERIOD_PURGE_IMAGES", 300),
+    "networks.audit_networks": env_int("CLOUDMGR_PERIOD_NETWORK_AUDIT", 600),
 }
 
 # Images
@@ -270,6 +271,11 @@ CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS = env_float("CLOUDMGR_CONSOLE_LOG_WAIT_SECONDS
 CLOUDMGR_IP_HOLD_SECONDS = env_int("CLOUDMGR_IP_HOLD_SECONDS", 300)
 CLOUDMGR_MAC_PREFIX = env_str("CLOUDMGR_MAC_PREFIX", "fa:16:3e")
 CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES = env_int("CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES", 65536)
+# How long a host has to apply a network change (sync) or compare and repair its network (audit), and
+# to hot-plug or unplug an instance's NIC.
+CLOUDMGR_NETWORK_SYNC_DEADLINE_SECONDS = env_int("CLOUDMGR_NETWORK_SYNC_DEADLINE_SECONDS", 120)
+CLOUDMGR_NETWORK_AUDIT_DEADLINE_SECONDS = env_int("CLOUDMGR_NETWORK_AUDIT_DEADLINE_SECONDS", 300)
+CLOUDMGR_INTERFACE_DEADLINE_SECONDS = env_int("CLOUDMGR_INTERFACE_DEADLINE_SECONDS", 120)
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")

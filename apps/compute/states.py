@@ -36,6 +36,7 @@ POWERING_OFF, POWERING_ON = "powering-off", "powering-on"
 REBOOTING, REBOOTING_HARD = "rebooting", "rebooting-hard"
 PAUSING, UNPAUSING, SUSPENDING, RESUMING = "pausing", "unpausing", "suspending", "resuming"
 REBUILDING, IMAGE_SNAPSHOT, DELETING = "rebuilding", "image-snapshot", "deleting"
+ATTACHING_INTERFACE, DETACHING_INTERFACE = "attaching-interface", "detaching-interface"
 TASK_STATES = (
     SCHEDULING,
     SPAWNING,
@@ -50,6 +51,8 @@ TASK_STATES = (
     REBUILDING,
     IMAGE_SNAPSHOT,
     DELETING,
+    ATTACHING_INTERFACE,
+    DETACHING_INTERFACE,
 )
 
 VM_STATE_CHOICES = [(s, s) for s in VM_STATES]
@@ -91,6 +94,8 @@ TRANSITIONS = {
         _transition("resume", {SUSPENDED}, RESUMING, ACTIVE, None),
         _transition("rebuild", {ACTIVE, STOPPED, ERROR}, REBUILDING, ACTIVE, ERROR),
         _transition("snapshot", _RUNNABLE, IMAGE_SNAPSHOT, None, None),
+        _transition("attach_interface", _RUNNABLE, ATTACHING_INTERFACE, None, None),
+        _transition("detach_interface", _RUNNABLE, DETACHING_INTERFACE, None, None),
         # Deleting wins over whatever else is under way; only a second delete is refused.
         _transition(
             "delete",

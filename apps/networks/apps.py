@@ -8,13 +8,21 @@ class NetworksConfig(AppConfig):
     def ready(self):
         from django.db.models import Q
 
+        from agent import protocol
+        from agent.network_protocol import NetworkReport
         from apps.core.policy import register_action
         from apps.identity import signals
         from apps.identity.ownership import register_project_owner
+        from apps.infrastructure.agent_api import hooks
+        from apps.infrastructure.hostwork import kinds as host_work
+        from apps.jobs.registry import register_periodic
         from apps.quotas.holders import register_holder
 
         from . import quota_resources
         from .addressing import mac_prefix
+        from .agent_messages import network_report, network_state
+        from .audit import audit_networks
+        from .host_work import HOST_WORK
         from .models import FloatingIP, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet
         from .policy_actions import POLICY_ACTIONS
         from .receivers import project_created
@@ -24,6 +32,13 @@ class NetworksConfig(AppConfig):
             register_action(name, kind, description)
         quota_resources.register()
         signals.project_created.connect(project_created, dispatch_uid="networks.project_created")
+        for work in HOST_WORK:
+            host_work.register(work)
+        register_periodic("networks.audit_networks", audit_networks)
+        hooks.register_query_handler(
+            protocol.NETWORK_STATE_PATH.removeprefix(protocol.AGENT_API_PREFIX + "/"), network_state
+        )
+        hooks.register_message_handler(protocol.NETWORK_REPORT_PATH, NetworkReport, network_report)
         for label, model, condition in [
             ("networks", Network, {}),
             ("ports", Port, {}),

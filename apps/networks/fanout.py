@@ -4,8 +4,9 @@ When the host-work layer sends network state to hosts, a change is sent to
 these hosts, and only these:
 
 - a port (made, deleted, its addresses or groups changed): its own host, its
-  network's DHCP server, and every host filtering on a group that names one of
-  the port's groups as its remote (remote-group rules follow membership);
+  network's DHCP server, and, when it is plugged in somewhere, every host
+  filtering on its groups (remote-group rules follow membership; a port on no
+  host is no group's member address);
 - a security group's rules: every host with a port in the group;
 - a network or subnet: every host that has the network;
 - a router or floating IP: the router's network node.
@@ -30,8 +31,16 @@ def hosts_for_network(network_id):
 
 def hosts_for_security_group(group_id):
     """Hosts filtering on the group: its members' hosts, and those of groups naming it as their remote."""
-    naming = SecurityGroupRule.objects.filter(remote_group_id=group_id).values("security_group_id")
-    return hosts_of_ports(Port.objects.filter(Q(security_groups=group_id) | Q(security_groups__in=naming)))
+    return hosts_for_groups([group_id])
+
+
+def hosts_for_groups(group_ids):
+    """Hosts filtering on any of the groups: those a port's membership in them reaches."""
+    group_ids = list(group_ids)
+    naming = SecurityGroupRule.objects.filter(remote_group_id__in=group_ids).values("security_group_id")
+    return hosts_of_ports(
+        Port.objects.filter(Q(security_groups__in=group_ids) | Q(security_groups__in=naming))
+    )
 
 
 def hosts_for_port(port):
@@ -41,8 +50,8 @@ def hosts_for_port(port):
             "dhcp_host_id", flat=True
         )
     )
-    for group_id in port.security_groups.values_list("pk", flat=True):
-        hosts |= hosts_for_security_group(group_id)
+    if port.host_id:
+        hosts |= hosts_for_groups(port.security_groups.values_list("pk", flat=True))
     return hosts
 
 

@@ -5,8 +5,8 @@ NICs, and, on a network node, the ports of the routers and DHCP servers it
 runs. For each it gets the network's segment and subnets, and the DHCP
 entries when its DHCP server runs here; then the NICs with their addresses,
 security groups and floating IPs; every group those NICs are in or whose
-rules name as a remote, with its rules and the addresses of all its members,
-wherever they run; and its routers with their interfaces, gateway and
+rules name as a remote, with its rules and the addresses of all its members
+plugged in somewhere (a port on no host sends nothing); and its routers with their interfaces, gateway and
 floating IPs. The wire format is agent/network_protocol.py's.
 
 Two statements: the generation, then the whole state in one snapshot (the
@@ -105,7 +105,9 @@ SELECT json_build_object(
             'remote_ip_prefix', r.remote_cidr::text, 'remote_group_id', r.remote_group_id
           ) ORDER BY r.created_at, r.id), '[]') FROM rules r WHERE r.security_group_id = g.id),
       'member_ips', (SELECT coalesce(json_agg(DISTINCT host(a.address)), '[]')
-          FROM networks_port_security_groups m JOIN networks_subnetaddress a ON a.port_id = m.port_id
+          FROM networks_port_security_groups m
+          JOIN networks_port mp ON mp.id = m.port_id AND mp.host_id IS NOT NULL
+          JOIN networks_subnetaddress a ON a.port_id = m.port_id
          WHERE m.securitygroup_id = g.id)
     ) ORDER BY g.id), '[]') FROM groups g JOIN networks_securitygroup sg ON sg.id = g.id),
   'routers', (SELECT coalesce(json_agg(json_build_object(

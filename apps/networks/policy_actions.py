@@ -6,6 +6,7 @@ NETWORK_READ = "networks.network.read"
 # Choosing a network's type, physical network or VLAN id, sharing it, making a public pool.
 NETWORK_PROVIDER = "networks.network.provider"
 NETWORK_INFRASTRUCTURE_READ = "networks.infrastructure.read"
+NETWORK_AUDIT_RUN = "networks.audit.run"
 
 POLICY_ACTIONS = [
     (NETWORK_READ, READ, "See networks, subnets, ports, routers, floating IPs and security groups"),
@@ -33,6 +34,7 @@ POLICY_ACTIONS = [
     ("networks.security_group.update", USE, "Rename a security group, add and remove its rules"),
     ("networks.security_group.delete", USE, "Delete a security group no port uses"),
     (NETWORK_INFRASTRUCTURE_READ, PLATFORM_KIND, "See VLAN pools, hosts' network configuration and state"),
+    (NETWORK_AUDIT_RUN, PLATFORM_KIND, "Have hosts compare their networks with the database and repair them"),
     ("networks.vlan_pool.create", PLATFORM_KIND, "Define a zone's VLAN pool"),
     ("networks.vlan_pool.delete", PLATFORM_KIND, "Delete a VLAN pool"),
     (

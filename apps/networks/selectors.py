@@ -7,6 +7,8 @@ another tenant cannot see is a 404 like one that does not exist, and so is
 everything on it.
 """
 
+import ipaddress
+
 from django.db.models import Exists, OuterRef, Q
 
 from apps.core.scoping import NOTHING, visible
@@ -120,3 +122,41 @@ def vlan_pools_for(principal):
 def public_pools_for(principal):
     """Public pools (external networks): everyone who may read networks sees those shared with them."""
     return networks_for(principal).filter(external=True)
+
+
+def usable_networks(project):
+    """The networks `project` may plug instances into: its own and those shared with it (public pools
+    aside), each with a subnet; the ones an instance gets when it names none (see instance_ports)."""
+    shared = _granted(Q(project=project) | Q(domain__path__in=paths_above(project.domain.path)))
+    return (
+        Network.objects.filter(Q(project=project) | shared, external=False)
+        .filter(Exists(Subnet.objects.filter(network=OuterRef("pk"))))
+        .order_by("name", "id")
+    )
+
+
+def addresses_of(instance_ids):
+    """{instance id: [NIC]} of each instance's NICs in order, as its owner sees them: the port, network,
+    MAC, fixed IPs and floating IPs. Three statements for any number of instances."""
+    ports = list(
+        Port.objects.filter(instance_id__in=list(instance_ids))
+        .select_related("network")
+        .prefetch_related("addresses", "floating_ips")
+        .order_by("instance_id", "device_index")
+    )
+    found = {}
+    for port in ports:
+        found.setdefault(port.instance_id, []).append(
+            {
+                "port_id": str(port.pk),
+                "network_id": str(port.network_id),
+                "network_name": port.network.name,
+                "mac_address": port.mac_address,
+                "fixed_ips": [
+                    {"subnet_id": str(a.subnet_id), "ip_address": a.address}
+                    for a in sorted(port.addresses.all(), key=lambda a: ipaddress.ip_address(a.address))
+                ],
+                "floating_ips": [f.floating_ip_address for f in port.floating_ips.all()],
+            }
+        )
+    return found

@@ -4,6 +4,8 @@
 commits or rolls back with the resource that holds it. Rows are locked in one
 statement in primary-key order, so concurrent claims never deadlock and never
 over-claim: a limit of N admits exactly N claims of 1, whatever the concurrency.
+A claim is one statement (lock, check, count, record): a service that claims as
+its last step holds the usage rows only until its commit.
 """
 
 from collections import defaultdict
@@ -16,7 +18,7 @@ from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from apps.audit.recorder import audited
 from apps.core.errors import NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
 from apps.core.tree import PLATFORM, ancestor_ids
-from apps.identity.models import Project
+from apps.identity.models import Domain, Project
 
 from . import resources
 from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
@@ -162,35 +164,117 @@ def _group_ids(rows):
     return grouped
 
 
+# One claim, one statement: the project's row shared (a move waits), the usage rows of the
+# project and of every domain above it for the resources asked locked in id order, each
+# checked, and, only when every row exists and none refuses, the amounts added and the claims
+# recorded. It answers with the project's domain path, how many rows it locked and the first
+# row that refuses (the project's before the domains'), if any.
+_CLAIM_SQL = """
+WITH project AS MATERIALIZED (
+    SELECT p.id, (SELECT d.path FROM identity_domain d WHERE d.id = p.domain_id) AS path
+      FROM identity_project p WHERE p.id = %(project)s FOR SHARE
+), wanted AS MATERIALIZED (
+    SELECT * FROM unnest(%(resources)s::varchar[], %(amounts)s::bigint[]) AS w(resource, amount)
+), chain AS MATERIALIZED (
+    SELECT u.id, u.project_id, u.domain_id, u.resource, u."limit", u.used
+      FROM quotas_quotausage u
+     WHERE u.resource = ANY(%(resources)s)
+       AND (u.project_id = (SELECT id FROM project)
+            OR u.domain_id = ANY(
+                (SELECT string_to_array(trim(BOTH '/' FROM path), '/') FROM project)::uuid[]))
+     ORDER BY u.id
+       FOR UPDATE OF u
+), complete AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM chain) = (SELECT count(*) FROM wanted) * (
+        SELECT cardinality(string_to_array(trim(BOTH '/' FROM path), '/')) + 1 FROM project) AS ok
+), refusal AS MATERIALIZED (
+    SELECT c.*, w.amount FROM chain c JOIN wanted w USING (resource)
+     WHERE c."limit" <> -1 AND c.used + w.amount > c."limit"
+     ORDER BY c.project_id NULLS LAST, c.id LIMIT 1
+), go AS MATERIALIZED (
+    SELECT (SELECT ok FROM complete) AND NOT EXISTS (SELECT 1 FROM refusal) AS ok
+), counted AS (
+    UPDATE quotas_quotausage u SET used = u.used + w.amount
+      FROM chain c JOIN wanted w USING (resource)
+     WHERE u.id = c.id AND (SELECT ok FROM go)
+), recorded AS (
+    INSERT INTO quotas_quotaclaim (project_id, resource, amount, holder_type_id, holder_id, created_at)
+    SELECT %(project)s, h.resource, h.amount, h.holder_type_id, h.holder_id, statement_timestamp()
+      FROM unnest(%(claim_resources)s::varchar[], %(claim_amounts)s::bigint[], %(holder_types)s::int[],
+                  %(holder_ids)s::varchar[]) AS h(resource, amount, holder_type_id, holder_id)
+     WHERE (SELECT ok FROM go)
+)
+SELECT (SELECT path FROM project), (SELECT ok FROM complete),
+       r.project_id, r.domain_id, r.resource, r."limit", r.used, r.amount
+  FROM (SELECT 1) AS one LEFT JOIN refusal r ON true
+"""
+
+
+def _claims_of(holders):
+    """[(resource, amount, holder type id, holder id)] of [(holder, {resource: n})], amounts checked."""
+    claims = []
+    for holder, amounts in holders:
+        holder_type = ContentType.objects.get_for_model(holder)
+        for name, n in amounts.items():
+            n = int(n)
+            resources.get(name)
+            if n < 0:
+                raise ValueError("claims are positive; use release()")
+            if n:
+                claims.append((name, n, holder_type.pk, str(holder.pk)))
+    return claims
+
+
 def claim(project, amounts, holder, *, reader=None):
     """Take `amounts` ({resource: n}) for `holder`, an object of `project`, or raise QuotaExceeded.
 
     `reader`: the principal the refusal is for (see quota_exceeded).
     """
-    amounts = {name: int(n) for name, n in amounts.items() if int(n) != 0}
-    for name, n in amounts.items():
-        resources.get(name)
-        if n < 0:
-            raise ValueError("claims are positive; use release()")
-    if not amounts:
+    claim_all(project, [(holder, amounts)], reader=reader)
+
+
+def claim_all(project, holders, *, reader=None):
+    """Take the amounts of every (holder, {resource: n}) of `project` at once, or none; QuotaExceeded.
+
+    One statement when every usage row exists (every time but the first for a new
+    project, domain or resource): a transaction that claims last holds the rows
+    locked only for its commit.
+    """
+    claims = _claims_of(holders)
+    if not claims:
         return
-    holder_type = ContentType.objects.get_for_model(holder)
+    totals = defaultdict(int)
+    for name, n, _, _ in claims:
+        totals[name] += n
+    params = {
+        "project": project.pk,
+        "resources": list(totals),
+        "amounts": list(totals.values()),
+        "claim_resources": [c[0] for c in claims],
+        "claim_amounts": [c[1] for c in claims],
+        "holder_types": [c[2] for c in claims],
+        "holder_ids": [c[3] for c in claims],
+    }
     with _in_transaction():
-        rows = _lock_chain(project.pk, amounts)
-        _check(rows, amounts, project, reader)
-        _add_usage(_group_ids(rows), amounts)
-        QuotaClaim.objects.bulk_create(
-            [
-                QuotaClaim(
-                    project_id=project.pk,
-                    resource=name,
-                    amount=n,
-                    holder_type=holder_type,
-                    holder_id=str(holder.pk),
-                )
-                for name, n in amounts.items()
-            ]
-        )
+        path, complete, *refused = _run_claim(params)
+        if path is None:
+            raise NotFound("The project does not exist.")
+        if not complete:
+            ensure_rows(domain_ids=ancestor_ids(path), project_ids=[project.pk], resource_names=list(totals))
+            path, complete, *refused = _run_claim(params)
+        if refused[0] is not None or refused[1] is not None:
+            raise _refusal(project, reader, *refused)
+
+
+def _run_claim(params):
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, params)
+        return cursor.fetchone()
+
+
+def _refusal(project, reader, project_id, domain_id, resource, limit, used, amount):
+    scope = project if project_id is not None else Domain.objects.get(pk=domain_id)
+    return quota_exceeded(scope, resource, limit, used, amount, project=project, reader=reader)
 
 
 def release(holder):

@@ -30,6 +30,11 @@ class HostNetworkConfig(models.Model):
     )
     network_node = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the host's agent last reported of its network (agent.network_protocol.ObservedNetworkState),
+    # the desired state's generation it compared with, and when: the host's network state page.
+    observed = models.JSONField(null=True, blank=True)
+    observed_generation = models.BigIntegerField(null=True, blank=True)
+    observed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"network config of {self.host_id}"

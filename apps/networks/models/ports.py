@@ -61,6 +61,8 @@ class Port(models.Model):
     hostname = models.CharField(max_length=63, blank=True, default="")
     # Made for an instance at its launch: deleted with it, where a port attached by id is only let go.
     delete_with_instance = models.BooleanField(default=False)
+    # Its place among the instance's NICs (0: the guest's first interface), while it is one.
+    device_index = models.PositiveSmallIntegerField(null=True, blank=True)
     security_groups = models.ManyToManyField("networks.SecurityGroup", blank=True, related_name="ports")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -75,6 +77,16 @@ class Port(models.Model):
             models.CheckConstraint(
                 condition=Q(instance_id__isnull=True) | Q(device_owner="compute"),
                 name="port_instance_iff_compute",
+            ),
+            models.CheckConstraint(
+                condition=Q(instance_id__isnull=True, device_index__isnull=True)
+                | Q(instance_id__isnull=False, device_index__isnull=False),
+                name="port_device_index_iff_instance",
+            ),
+            models.UniqueConstraint(
+                fields=["instance_id", "device_index"],
+                condition=Q(instance_id__isnull=False),
+                name="port_one_nic_per_device_index",
             ),
             models.CheckConstraint(
                 condition=Q(router__isnull=True)

@@ -16,6 +16,7 @@ from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
 from ..addressing import address_of
+from ..host_work import sync_hosts
 from ..locking import for_key_share, save_or_refuse
 from ..models import FloatingIP, Port, Router, SubnetAddress
 from . import port_records
@@ -80,6 +81,7 @@ def associate(actor, floating, *, port_id, fixed_ip_address=None):
     with audited(actor, action, target=floating.target(), obj=floating) as op:
         require(actor, action, floating.target(), "You may not change this floating IP.")
         floating = _locked(floating)
+        reached = _hosts_of(floating)
         found = for_key_share(
             Port.objects.filter(
                 pk=port_id, project_id=floating.project_id, device_owner__in=Port.TENANT_OWNERS
@@ -100,6 +102,7 @@ def associate(actor, floating, *, port_id, fixed_ip_address=None):
                 )
             },
         )
+        sync_hosts(reached | _hosts_of(floating))
         op.details = {
             "port": str(port.pk),
             "fixed_ip": fixed_ip,
@@ -115,9 +118,18 @@ def disassociate(actor, floating):
         require(actor, action, floating.target(), "You may not change this floating IP.")
         floating = _locked(floating)
         op.details = {"port": str(floating.fixed_port_id) if floating.associated else None}
+        sync_hosts(_hosts_of(floating))
         floating.fixed_port = floating.fixed_ip_address = floating.router = None
         floating.save(update_fields=["fixed_port", "fixed_ip_address", "router"])
     return floating
+
+
+def _hosts_of(floating):
+    """Where an association is realized: the router's network node (DNAT) and the port's host (metadata)."""
+    if not floating.associated:
+        return set()
+    port_host = Port.objects.filter(pk=floating.fixed_port_id).values_list("host_id", flat=True).first()
+    return {floating.router.host_id, port_host} - {None}
 
 
 def release_floating_ip(actor, floating):
@@ -125,6 +137,7 @@ def release_floating_ip(actor, floating):
     with audited(actor, action, target=floating.target(), obj=floating):
         require(actor, action, floating.target(), "You may not release this floating IP.")
         lock_for_delete(floating)
+        sync_hosts(_hosts_of(floating))
         address_port = Port.objects.get(pk=floating.address_port_id)
         quotas.release(floating)
         floating.delete()

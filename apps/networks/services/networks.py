@@ -16,7 +16,8 @@ from apps.core.tree import PLATFORM
 from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
-from .. import placement, vlans
+from .. import fanout, placement, vlans
+from ..host_work import sync_hosts
 from ..locking import save_or_refuse, violated_constraint
 from ..models import FloatingIP, Network, NetworkAccess, Port, Subnet
 from ..models.networks import MTU_MAX, MTU_MIN
@@ -118,6 +119,7 @@ def create_network(
             port_records.insert(
                 Port(network=network, device_owner=Port.DHCP, host=network.dhcp_host, name="dhcp")
             )
+            sync_hosts({network.dhcp_host_id})
         if project is not None:
             quotas.claim(project, {"networks": 1}, network)
     return network
@@ -206,6 +208,7 @@ def delete_network(actor, network):
             or FloatingIP.objects.filter(network=network).exists()
         ):
             raise Conflict(f"Network {network} still has ports.", code="network_in_use")
+        sync_hosts(fanout.hosts_for_network(network.pk))
         port_records.remove(list(network.ports.all()))
         for subnet in Subnet.objects.filter(network=network):
             quotas.release(subnet)

@@ -15,6 +15,7 @@ from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
 from .. import placement
+from ..host_work import sync_hosts
 from ..locking import for_key_share
 from ..models import Network, Port, Router, Subnet
 from . import port_records
@@ -48,6 +49,7 @@ def create_router(actor, project, *, name, zone, external_network_id=None, enabl
         if external is not None:
             _attach_gateway(router, external)
         op.details = {"host": router.host.name, "external_network": str(external.pk) if external else None}
+        sync_hosts({router.host_id})
         quotas.claim(project, {"routers": 1}, router)
     return router
 
@@ -109,6 +111,7 @@ def set_gateway(actor, router, *, external_network_id, enable_snat=None):
             "external_network": str(external_network_id) if external_network_id else None,
             "snat": router.enable_snat,
         }
+        sync_hosts({router.host_id})
     return router
 
 
@@ -185,6 +188,7 @@ def add_interface(actor, router, *, subnet_id):
             gateway_of=subnet,
         )
         op.details = {"subnet": str(subnet.pk), "port": str(port.pk)}
+        sync_hosts({router.host_id})
     return port
 
 
@@ -212,6 +216,7 @@ def remove_interface(actor, router, *, subnet_id):
             )
         port_records.remove(ports)
         op.details = {"subnet": str(subnet_id)}
+        sync_hosts({router.host_id})
 
 
 def rename_router(actor, router, *, name):
@@ -237,4 +242,5 @@ def delete_router(actor, router):
             router.save(update_fields=["gateway_port"])
             port_records.remove([gateway])
         quotas.release(router)
+        sync_hosts({router.host_id})
         router.delete()

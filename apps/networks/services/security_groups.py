@@ -16,6 +16,8 @@ from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
+from .. import fanout
+from ..host_work import sync_hosts
 from ..locking import for_key_share, save_or_refuse
 from ..models import DEFAULT_GROUP_NAME, SecurityGroup, SecurityGroupRule
 from .common import checked_name
@@ -125,6 +127,7 @@ def delete_security_group(actor, group):
             raise Conflict(f"Security group {group} is used by ports.", code="security_group_in_use")
         rules = list(R.objects.filter(security_group=group) | R.objects.filter(remote_group=group))
         op.details = {"rules_deleted": len(rules)}
+        sync_hosts(fanout.hosts_for_groups({r.security_group_id for r in rules}))
         for rule in rules:
             quotas.release(rule)
         R.objects.filter(pk__in=[r.pk for r in rules]).delete()
@@ -240,6 +243,7 @@ def create_rule(
                 )
             },
         )
+        sync_hosts(fanout.hosts_for_security_group(group.pk))
         quotas.claim(group.project, {"security_group_rules": 1}, rule)
     return rule
 
@@ -249,5 +253,6 @@ def delete_rule(actor, rule):
     with audited(actor, action, target=rule.target(), obj=rule):
         require(actor, action, rule.target(), "You may not change this security group.")
         lock_for_delete(rule)
+        sync_hosts(fanout.hosts_for_security_group(rule.security_group_id))
         quotas.release(rule)
         rule.delete()

@@ -12,7 +12,7 @@ from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
-from .. import ipam
+from .. import fanout, ipam
 from ..addressing import (
     address_of,
     checked_addresses,
@@ -21,6 +21,7 @@ from ..addressing import (
     checked_subnet_cidr,
     pool_size,
 )
+from ..host_work import sync_hosts
 from ..locking import for_key_share, save_or_refuse
 from ..models import Network, Port, Subnet, SubnetAddress
 from . import port_records
@@ -117,6 +118,7 @@ def create_subnet(
         if subnet.enable_dhcp:
             for dhcp_port in network.ports.filter(device_owner=Port.DHCP):
                 port_records.assign_addresses(dhcp_port, network, [subnet], [{"subnet_id": subnet.pk}])
+        sync_hosts(fanout.hosts_for_network(network.pk))
         if network.project_id is not None:
             quotas.claim(network.project, {"subnets": 1}, subnet)
     return subnet
@@ -130,6 +132,7 @@ def update_subnet(actor, subnet, *, name=None, dns_nameservers=None):
             subnet.name = checked_name(name, "subnet", required=False)
         if dns_nameservers is not None:
             subnet.dns_nameservers = _checked_dns(dns_nameservers)
+            sync_hosts(fanout.hosts_for_network(subnet.network_id))
         subnet.save(update_fields=["name", "dns_nameservers"])
     return subnet
 
@@ -146,4 +149,5 @@ def delete_subnet(actor, subnet):
         if held.exists():
             raise Conflict(f"Subnet {subnet} still has addresses given to ports.", code="subnet_in_use")
         quotas.release(subnet)
+        sync_hosts(fanout.hosts_for_network(subnet.network_id))
         subnet.delete()

@@ -4,6 +4,8 @@ from apps.core.actor import Actor
 from apps.infrastructure.tests.factories import HostFactory
 from apps.networks.models import Network
 from apps.networks.services import host_networks, networks, pools, subnets
+from apps.networks.services.instance_ports import make_nics, plan_nics
+from apps.quotas import services as quotas
 
 SYSTEM = Actor.system("test")
 PHYSNET = "physnet1"
@@ -61,3 +63,10 @@ def public_pool(zone, cidr="203.0.113.0/24", name="public", **options):
         gateway_ip=options.pop("gateway_ip", cidr.rsplit(".", 1)[0] + ".1"),
         **options,
     )
+
+
+def nics_for(project, requested, instance, host=None):
+    """An instance's NICs as compute makes them in a create: planned, claimed, made (on `host`)."""
+    plan = plan_nics(SYSTEM, project, requested)
+    quotas.claim_all(project, plan.claims())
+    return make_nics(SYSTEM, project, plan, instance.pk, host, instance.name)

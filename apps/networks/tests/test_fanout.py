@@ -5,9 +5,8 @@ import pytest
 from apps.networks import fanout
 from apps.networks.host_state import desired_state
 from apps.networks.services import security_groups
-from apps.networks.services.instance_ports import allocate_ports_for_instance
 
-from .factories import SYSTEM, compute_host, project_network
+from .factories import SYSTEM, compute_host, nics_for, project_network
 from .test_host_state import Instance
 
 
@@ -21,8 +20,7 @@ def spread(project, zone, node, pool):
     )
     hosts = [compute_host(zone) for _ in range(3)]
     nics = [
-        allocate_ports_for_instance(
-            SYSTEM,
+        nics_for(
             project,
             [{"network_id": network.pk, "security_group_ids": [g.pk]}],
             Instance(f"i{n}"),

@@ -8,9 +8,8 @@ import pytest
 from agent import protocol
 from apps.networks.host_state import desired_state
 from apps.networks.services import floating_ips, routers, security_groups
-from apps.networks.services.instance_ports import allocate_ports_for_instance
 
-from .factories import SYSTEM, compute_host, project_network, public_pool
+from .factories import SYSTEM, compute_host, nics_for, project_network, public_pool
 
 
 @dataclass
@@ -31,16 +30,13 @@ def cloud(project, zone, node, pool):
     )
     default = security_groups.default_group(project)
     first, second = compute_host(zone), compute_host(zone)
-    [nic] = allocate_ports_for_instance(
-        SYSTEM,
+    [nic] = nics_for(
         project,
         [{"network_id": network.pk, "security_group_ids": [web.pk, default.pk]}],
         Instance("Web Server #1"),
         host=first,
     )
-    [other] = allocate_ports_for_instance(
-        SYSTEM, project, [{"network_id": network.pk}], Instance("db"), host=second
-    )
+    [other] = nics_for(project, [{"network_id": network.pk}], Instance("db"), host=second)
     router = routers.create_router(SYSTEM, project, name="edge", zone=zone, external_network_id=public.pk)
     routers.add_interface(SYSTEM, router, subnet_id=network.subnets.get().pk)
     floating = floating_ips.allocate_floating_ip(SYSTEM, project, network_id=public.pk)

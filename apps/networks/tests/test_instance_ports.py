@@ -7,15 +7,10 @@ from apps.identity.tests.factories import ProjectFactory
 from apps.infrastructure.tests.factories import HostFactory, ZoneFactory
 from apps.networks.models import Port, SubnetAddress
 from apps.networks.services import ports
-from apps.networks.services.instance_ports import (
-    allocate_ports_for_instance,
-    bind_ports,
-    detach_port,
-    release_ports,
-)
+from apps.networks.services.instance_ports import detach_port, rebind_ports, release_ports
 from apps.quotas import services as quotas
 
-from .factories import SYSTEM, flat_network, project_network
+from .factories import SYSTEM, flat_network, nics_for, project_network
 from .test_host_state import Instance
 
 
@@ -28,8 +23,7 @@ def test_a_nic_per_request_made_or_attached_and_bound_to_the_host(network, proje
     spare = ports.create_port(SYSTEM, project, network_id=network.pk, name="spare")
     host = HostFactory(zone=zone)
     instance = Instance("app-1")
-    made, attached = allocate_ports_for_instance(
-        SYSTEM,
+    made, attached = nics_for(
         project,
         [{"network_id": network.pk, "fixed_ips": [{"ip_address": "10.70.0.50"}]}, {"port_id": spare.pk}],
         instance,
@@ -46,9 +40,7 @@ def test_a_nic_per_request_made_or_attached_and_bound_to_the_host(network, proje
 def test_releasing_deletes_the_ports_made_and_keeps_the_ones_attached(network, project):
     spare = ports.create_port(SYSTEM, project, network_id=network.pk)
     instance = Instance("app-2")
-    made, _ = allocate_ports_for_instance(
-        SYSTEM, project, [{"network_id": network.pk}, {"port_id": spare.pk}], instance
-    )
+    made, _ = nics_for(project, [{"network_id": network.pk}, {"port_id": spare.pk}], instance)
     release_ports(instance.pk)
     assert not Port.objects.filter(pk=made.pk).exists()
     kept = Port.objects.get(pk=spare.pk)
@@ -61,7 +53,7 @@ def test_a_port_in_use_another_projects_port_or_a_network_of_another_zone_is_ref
     network, project, zone, node, pool
 ):
     spare = ports.create_port(SYSTEM, project, network_id=network.pk)
-    allocate_ports_for_instance(SYSTEM, project, [{"port_id": spare.pk}], Instance("first"))
+    nics_for(project, [{"port_id": spare.pk}], Instance("first"))
     other = ProjectFactory()
     theirs = ports.create_port(SYSTEM, other, network_id=project_network(other, zone).pk)
     elsewhere = HostFactory(zone=ZoneFactory(name="zone-b"))
@@ -72,15 +64,15 @@ def test_a_port_in_use_another_projects_port_or_a_network_of_another_zone_is_ref
         ({"network_id": network.pk, "port_id": spare.pk}, None, "bad_nic_request"),
     ]:
         with pytest.raises(ValidationFailed) as refused:
-            allocate_ports_for_instance(SYSTEM, project, [request], Instance("second"), host=host)
+            nics_for(project, [request], Instance("second"), host=host)
         assert refused.value.code == code
 
 
 def test_ports_move_with_their_instance_and_one_is_detached(network, project, zone):
     instance = Instance("app-3")
-    first, second = allocate_ports_for_instance(SYSTEM, project, [{"network_id": network.pk}] * 2, instance)
+    first, second = nics_for(project, [{"network_id": network.pk}] * 2, instance)
     host = HostFactory(zone=zone)
-    assert bind_ports(instance.pk, host) == 2
+    assert host.pk in rebind_ports(instance.pk, host)
     detach_port(instance.pk, second.pk)
     assert list(Port.objects.filter(instance_id=instance.pk, host=host)) == [Port.objects.get(pk=first.pk)]
     with pytest.raises(ValidationFailed):
