@@ -247,6 +247,7 @@ CLOUDMGR_SCHEDULER_FILTERS = env_list(
         "ram",
         "cores",
         "disk",
+        "physical_networks",
     ],
 )
 CLOUDMGR_SCHEDULER_WEIGHERS = env_list("CLOUDMGR_SCHEDULER_WEIGHERS", ["ram"])

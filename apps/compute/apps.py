@@ -20,6 +20,8 @@ class ComputeConfig(AppConfig):
         from .agent_messages import images_for_host, sync_power_states
         from .host_audit import audit_hosts
         from .host_work import INSTANCE_ACTIONS
+        from .instance_metadata import metadata_for_host
+        from .interfaces import INTERFACE_ACTIONS
         from .models import AffinityGroup, Instance, Keypair
         from .policy_actions import POLICY_ACTIONS
         from .prefetch import ImagePrefetch, images_for_prefetch
@@ -29,8 +31,9 @@ class ComputeConfig(AppConfig):
 
         for name, kind, description in POLICY_ACTIONS:
             register_action(name, kind, description)
-        for work in (*INSTANCE_ACTIONS.values(), ImagePrefetch()):
+        for work in (*INSTANCE_ACTIONS.values(), *INTERFACE_ACTIONS, ImagePrefetch()):
             host_work.register(work)
+        hooks.register_query_handler("instances/<uuid:instance_id>/metadata", metadata_for_host)
         register_periodic("compute.audit_hosts", audit_hosts)
         hooks.register_inventory_handler(sync_power_states)
         host_access.register_image_reader(images_for_host)

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 
 from agent import protocol
 from apps.infrastructure.hostwork.kinds import HostWork, Step, refused
+from apps.networks.services.instance_ports import nics_of
 
 from . import states
 from .models import Instance
@@ -51,7 +52,15 @@ def instance_spec(instance):
         kernel_cmdline=settings.CLOUDMGR_KERNEL_CMDLINE if kernel else "",
         arch=image.architecture or instance.host.arch or "x86_64",
         user_id=str(instance.created_by_id) if instance.created_by_id else None,
+        nics=[protocol.NicSpec(*nic) for nic in _nics(instance)],
+        config_drive=instance.config_drive,
     )
+
+
+def _nics(instance):
+    """Its NICs as the create that made them holds them, or as the database has them."""
+    made = getattr(instance, "nics", None)
+    return made if made is not None else nics_of(instance.pk)
 
 
 def _options(job):
@@ -111,8 +120,8 @@ def _reported_instance_id(result):
 class InstanceAction(HostWork):
     """An action on one instance (states.TRANSITIONS), or reading its console log, on the instance's host."""
 
-    def __init__(self, action):
-        task, payload = PAYLOADS[action]
+    def __init__(self, action, payloads=PAYLOADS):
+        task, payload = payloads[action]
         self.action = action
         self.kind = job_kind(action)
         self.steps = (Step(task=task, payload=payload, host=_on_its_host),)

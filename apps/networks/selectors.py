@@ -146,17 +146,22 @@ def addresses_of(instance_ids):
     )
     found = {}
     for port in ports:
-        found.setdefault(port.instance_id, []).append(
-            {
-                "port_id": str(port.pk),
-                "network_id": str(port.network_id),
-                "network_name": port.network.name,
-                "mac_address": port.mac_address,
-                "fixed_ips": [
-                    {"subnet_id": str(a.subnet_id), "ip_address": a.address}
-                    for a in sorted(port.addresses.all(), key=lambda a: ipaddress.ip_address(a.address))
-                ],
-                "floating_ips": [f.floating_ip_address for f in port.floating_ips.all()],
-            }
-        )
+        fixed_ips = [
+            {"subnet_id": str(a.subnet_id), "ip_address": a.address}
+            for a in sorted(port.addresses.all(), key=lambda a: ipaddress.ip_address(a.address))
+        ]
+        floating_ips = [f.floating_ip_address for f in port.floating_ips.all()]
+        found.setdefault(port.instance_id, []).append(nic_addresses(port, fixed_ips, floating_ips))
     return found
+
+
+def nic_addresses(port, fixed_ips, floating_ips=()):
+    """One NIC as addresses_of shows it."""
+    return {
+        "port_id": str(port.pk),
+        "network_id": str(port.network_id),
+        "network_name": port.network.name,
+        "mac_address": port.mac_address,
+        "fixed_ips": list(fixed_ips),
+        "floating_ips": list(floating_ips),
+    }

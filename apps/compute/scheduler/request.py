@@ -28,3 +28,5 @@ class PlacementRequest:
     near_network: str | None = None
     group_policy: str | None = None
     group_hosts: frozenset = frozenset()
+    # The physical networks of the instance's NICs: the host must carry every one.
+    physical_networks: frozenset = frozenset()

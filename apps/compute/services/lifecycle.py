@@ -5,13 +5,14 @@ and a job on the host's queue, in one transaction; the task is sent after the
 commit. The host's answer, or the job's deadline passing, ends the action
 (states.finish) exactly once.
 
-An instance holds its quota and host capacity from its create until its host
-confirms its delete, and only then gives them back: whatever else fails, an
+An instance holds its quota, host capacity and ports from its create until its
+host confirms its delete, and only then gives them back: whatever else fails, an
 instance that could run, or be made to run (a rebuild or a hard reboot from
 `error`), is counted. A failed or overdue spawn leaves the instance in `error`,
 still counted, until its owner deletes it.
 """
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.recorder import audited
@@ -21,6 +22,8 @@ from apps.identity.services.common import require
 from apps.infrastructure import capacity
 from apps.infrastructure.hostwork import dispatch
 from apps.infrastructure.hostwork.kinds import work_for
+from apps.networks.host_work import sync_hosts
+from apps.networks.services.instance_ports import release_ports
 from apps.quotas import services as quotas
 
 from .. import states
@@ -85,9 +88,12 @@ def request_console_log(actor, instance, max_bytes):
 
 
 def release_resources(instance_id):
-    """Give back the host capacity and the quota the instance holds; harmless when already given back."""
-    capacity.release(instance_id)
-    quotas.release(Instance(pk=instance_id))
+    """Give back the host capacity, the quota and the ports the instance holds (the hosts its ports
+    reached are synced); harmless when already given back."""
+    with transaction.atomic():
+        capacity.release(instance_id)
+        quotas.release(Instance(pk=instance_id))
+        sync_hosts(release_ports(instance_id))
 
 
 def action_succeeded(instance_id, action_name, **reported):

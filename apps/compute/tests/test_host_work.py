@@ -32,6 +32,8 @@ HOST_KINDS = [
     *(f"compute.instance.{action}" for action in TRANSITIONS),
     "compute.instance.console_log",
     PREFETCH_JOB,
+    "networks.host.sync",
+    "networks.host.audit",
 ]
 
 

@@ -219,14 +219,15 @@ def next_device_index(instance_id):
     return 0 if used is None else used + 1
 
 
+def nic_of(port):
+    """A NIC as its host's spec names it: (port id, network id, MAC, tap name)."""
+    return (str(port.pk), str(port.network_id), port.mac_address, port.device_name)
+
+
 def nics_of(instance_id):
-    """The instance's NICs in order: [(port id, network id, MAC, tap name)] for its host's spec."""
-    return [
-        (str(p.pk), str(p.network_id), p.mac_address, p.device_name)
-        for p in Port.objects.filter(instance_id=instance_id)
-        .order_by("device_index")
-        .only("id", "network_id", "mac_address")
-    ]
+    """The instance's NICs in order, each as nic_of gives it."""
+    ports = Port.objects.filter(instance_id=instance_id).order_by("device_index")
+    return [nic_of(port) for port in ports.only("id", "network_id", "mac_address")]
 
 
 def rebind_ports(instance_id, host):
@@ -266,13 +267,20 @@ def release_ports(instance_id):
     return _detach(list(Port.objects.select_for_update().filter(instance_id=instance_id)))
 
 
-def detach_port(instance_id, port_id):
-    """One NIC of the instance (a detach-interface); (the port, hosts to sync), or 400 when it has none."""
+def nic_port(instance_id, port_id, *, lock=False):
+    """One of the instance's NICs by its port id, or 400 port_not_found."""
     try:
         port_id = uuid.UUID(str(port_id))
     except ValueError:
         port_id = None
-    port = Port.objects.select_for_update().filter(instance_id=instance_id, pk=port_id).first()
+    ports = Port.objects.filter(instance_id=instance_id, pk=port_id)
+    port = (ports.select_for_update() if lock else ports).first()
     if port is None:
         raise ValidationFailed(f"The instance has no port {port_id}.", code="port_not_found")
+    return port
+
+
+def detach_port(instance_id, port_id):
+    """Let go of one NIC of the instance (a detach-interface done); (the port, hosts to sync)."""
+    port = nic_port(instance_id, port_id, lock=True)
     return port, _detach([port])
