@@ -24,7 +24,12 @@ def network_process(lab, controller):
     def start():
         host_ns = lab.host("p")
         agent = AgentProcess(
-            lab.dir, controller, "fake", NETWORK_NAMESPACE=host_ns.name, DHCP_CHECK_SECONDS="1"
+            lab.dir,
+            controller,
+            "fake",
+            NETWORK_DRIVER="linux",
+            NETWORK_NAMESPACE=host_ns.name,
+            DHCP_CHECK_SECONDS="1",
         )
         agent.netns = host_ns
         started.append(agent)
