@@ -83,7 +83,7 @@ class Lab:
         for process in self._processes:
             process.kill()
             process.wait()
-        for pid in _pids_mentioning(str(self.dir)):
+        for pid in pids_mentioning(str(self.dir)):
             os.kill(pid, signal.SIGKILL)
         for name in commands.namespaces():
             if name.startswith(self.prefix):
@@ -91,7 +91,7 @@ class Lab:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _pids_mentioning(text):
+def pids_mentioning(text):
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():

@@ -117,8 +117,8 @@ def test_an_instance_on_a_flat_dhcp_network_leases_its_address_reads_its_metadat
         guest,
         """
         import urllib.request
-        base = "http://169.254.169.254"
-        for path in ("/latest/meta-data/instance-id", "/latest/user-data", "/openstack/latest/meta_data.json"):
+        base = "http://169.254.169.254/"
+        for path in ("latest/meta-data/instance-id", "latest/user-data", "openstack/latest/meta_data.json"):
             print(urllib.request.urlopen(base + path, timeout=5).read().decode())
         """,
     )
