@@ -1,4 +1,5 @@
-"""A real QEMU guest on a flat-DHCP network: its address by DHCP, its own metadata over HTTP.
+"""A real QEMU guest on a flat-DHCP network: its address by DHCP, its own metadata over HTTP, and a
+NIC hot-plugged into it and unplugged again through the API (libvirt's device attach and detach).
 
 The guest of scripts/build_test_guest.py (uploaded through the API, as in
 test_real_guest.py) boots on qemu:///system with one NIC. Its init asks DHCP for
@@ -18,6 +19,7 @@ import re
 import signal
 import time
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -44,6 +46,7 @@ from .test_real_guest import (  # noqa: F401  (fixtures)
     domains_removed,
     system_libvirt,
     upload_guest,
+    virsh,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
@@ -65,6 +68,26 @@ def console_lines(api, instance_id, *patterns):
     return [None] * len(patterns), text
 
 
+def interfaces(domain, inactive=False):
+    """The MACs of the domain's NICs, as libvirt runs it (or, `inactive`, as it is defined)."""
+    xml = virsh("dumpxml", *(["--inactive"] if inactive else []), domain).stdout
+    root = ET.fromstring(xml)  # noqa: S314 (libvirt's own XML)
+    return [i.find("mac").get("address") for i in root.findall("devices/interface")]
+
+
+def interface_job(api, instance_id, action, body):
+    response = api.post(f"/api/v1/instances/{instance_id}/{action}/", body, format="json")
+    assert response.status_code == 202, response.content
+    wait_until(
+        lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(),
+        SPAWN_SECONDS,
+        f"the {action}",
+    )
+    job = Job.objects.get(pk=response.data["job_id"])
+    assert job.state == "succeeded", (job.error_code, job.error_message)
+    return response.data
+
+
 def remove_what_the_network_left(network_id, data_dir):
     """After a failure: the network's namespaces, bridge, dnsmasq and cloudmgr's tables, by name."""
     for pid in pids_mentioning(f"{data_dir}/network/"):
@@ -78,7 +101,7 @@ def remove_what_the_network_left(network_id, data_dir):
         root.run("nft", "delete", "table", family, names.FILTER_TABLE, check=False)
 
 
-def test_a_real_guest_leases_its_address_and_reads_its_own_instance_id_from_the_metadata_service(
+def test_a_real_guest_leases_its_address_reads_its_own_instance_id_and_gets_a_nic_hot_plugged_and_unplugged(
     system_libvirt,  # noqa: F811
     agent_home,  # noqa: F811
     domains_removed,  # noqa: F811
@@ -116,7 +139,8 @@ def test_a_real_guest_leases_its_address_and_reads_its_own_instance_id_from_the_
         assert response.status_code == 202, response.content
         instance_id = response.data["id"]
         assigned = response.data["addresses"][0]["fixed_ips"][0]["ip_address"]
-        domains_removed.append(f"cloudmgr-{instance_id}")
+        domain = f"cloudmgr-{instance_id}"
+        domains_removed.append(domain)
         wait_until(
             lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(),
             SPAWN_SECONDS,
