@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from apps.infrastructure.models import Host
+
 from ..models import Network, SubnetAddress, VlanPool
 from ..models.networks import NAME_LENGTH
 from .serializers import AllocationPoolSerializer, SharedWithSerializer
@@ -82,17 +84,41 @@ class PublicPoolCreateSerializer(serializers.Serializer):
     shared_with = SharedWithSerializer(required=False, help_text="Absent: every domain.")
 
 
-class HostNetworkSerializer(serializers.Serializer):
-    host_id = serializers.UUIDField(source="pk")
-    host_name = serializers.CharField(source="name")
-    zone_id = serializers.UUIDField()
+class HostNetworkSerializer(serializers.ModelSerializer):
+    """A host's network role and mappings, and what its agent last reported of its network."""
+
+    host_id = serializers.UUIDField(source="pk", read_only=True)
+    host_name = serializers.CharField(source="name", read_only=True)
+    zone_id = serializers.UUIDField(read_only=True)
     network_node = serializers.SerializerMethodField()
     physical_networks = serializers.SerializerMethodField()
     routers = serializers.SerializerMethodField()
     dhcp_networks = serializers.SerializerMethodField()
+    observed_at = serializers.SerializerMethodField()
+    observed_generation = serializers.SerializerMethodField()
+    observed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Host
+        fields = [
+            "host_id",
+            "host_name",
+            "zone_id",
+            "network_node",
+            "physical_networks",
+            "routers",
+            "dhcp_networks",
+            "observed_at",
+            "observed_generation",
+            "observed",
+        ]
+
+    @staticmethod
+    def _config(host):
+        return getattr(host, "network_config", None)
 
     def get_network_node(self, host) -> bool:
-        config = getattr(host, "network_config", None)
+        config = self._config(host)
         return bool(config and config.network_node)
 
     def get_physical_networks(self, host) -> dict:
@@ -103,6 +129,19 @@ class HostNetworkSerializer(serializers.Serializer):
 
     def get_dhcp_networks(self, host) -> int:
         return host.dhcp_networks.count()
+
+    def get_observed_at(self, host) -> str | None:
+        config = self._config(host)
+        return config.observed_at.isoformat() if config and config.observed_at else None
+
+    def get_observed_generation(self, host) -> int | None:
+        config = self._config(host)
+        return config.observed_generation if config else None
+
+    def get_observed(self, host) -> dict | None:
+        """The devices, namespaces, DHCP servers, tables and routers the agent saw (its last report)."""
+        config = self._config(host)
+        return config.observed if config else None
 
 
 class HostNetworkUpdateSerializer(serializers.Serializer):
