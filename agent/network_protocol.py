@@ -515,6 +515,9 @@ class NetworkReport(Message):
     generation: int
     observed: ObservedNetworkState
     drift: list[DriftItem] = field(default_factory=list)
+    # True when the host compared all of its network (a sync or an audit): what it did not find is gone;
+    # False for what it did between audits (a daemon it restarted).
+    complete: bool = True
 
     def validate(self):
         _check(is_host_name(self.host), "host is not a valid host name")

@@ -125,7 +125,7 @@ class NetworkManager:
             items = self.driver.supervise(self.plan) if self.plan is not None else []
             if items:
                 log.warning("network daemons restarted: %s", [i.name for i in items])
-                self._send_report(items)
+                self._send_report(items, complete=False)
 
     def bindings(self, port_ids):
         """{port id: (bridge, MTU)}; pulls and applies the state first when a port is not there yet."""
@@ -140,7 +140,7 @@ class NetworkManager:
 
     # --- reporting and metadata ---------------------------------------------------------------
 
-    def _send_report(self, items):
+    def _send_report(self, items, complete=True):
         try:
             report = NetworkReport(
                 protocol_version=protocol.PROTOCOL_VERSION,
@@ -149,6 +149,7 @@ class NetworkManager:
                 generation=self.state.generation if self.state is not None else 0,
                 observed=self.driver.observe(self.plan),
                 drift=list(items),
+                complete=complete,
             )
             self.client.post_message(protocol.NETWORK_REPORT_PATH, report)
         except (ControllerError, AgentError, OSError) as exc:

@@ -5,8 +5,9 @@
 - POST network-reports: what the host observed of its network and the
   differences it found (on agent start, after every sync and audit, and when it
   restarted a daemon). The observation is kept for the admin portal's host
-  network page; the differences join the host audit's findings. A host can
-  only ever write its own.
+  network page; the differences join the host audit's findings (the only way
+  they do: a sync or audit task's result says the same, and is left to its job).
+  A host can only ever write its own.
 
 Registered with the agent endpoint's hooks in NetworksConfig.ready().
 """
@@ -32,5 +33,5 @@ def network_report(host, report: NetworkReport):
     HostNetworkConfig.objects.filter(pk=config.pk).update(
         observed=report.observed.to_dict(), observed_generation=report.generation, observed_at=timezone.now()
     )
-    record_drift(host, report.drift[:MAX_REPORTED_DRIFT], complete=False)
+    record_drift(host, report.drift[:MAX_REPORTED_DRIFT], complete=report.complete)
     return {}

@@ -9,7 +9,7 @@ Declared on apps.infrastructure.hostwork and registered in NetworksConfig.ready(
   committed, so a state of that generation holds the change (host_state.py).
   Services call `sync_hosts(fanout.hosts_for_…)` in the change's transaction.
 - audit (`networks.host.audit`): the host compares its real network with the
-  desired state and repairs it; its answer joins the host audit's findings.
+  desired state and repairs it; its report joins the host audit's findings.
 
 A failed or overdue job leaves nothing to settle: the host's own periodic audit,
 and the next change, bring it to the desired state.
@@ -22,7 +22,6 @@ from apps.infrastructure.hostwork.kinds import HostWork, Step, work_for
 from apps.infrastructure.models import Host
 from apps.jobs.models import Job
 
-from .findings import record_drift
 from .host_state import next_generation
 from .policy_actions import NETWORK_INFRASTRUCTURE_READ
 
@@ -34,11 +33,11 @@ def _the_host(job, host):
 
 
 class _HostNetworkWork(HostWork):
+    """Its result (the generation and the differences) stays the job's: the host's network report,
+    posted in the same run, is what makes the findings (agent_messages.py)."""
+
     def subject(self, job):
         return Host.objects.filter(pk=job.payload["host_id"]).first()
-
-    def succeeded(self, job, host, result):
-        record_drift(host, result.drift, complete=True)
 
 
 class SyncNetwork(_HostNetworkWork):

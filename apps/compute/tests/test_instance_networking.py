@@ -8,9 +8,12 @@ its instances' metadata. Everything is contained in the lab's namespaces.
 """
 
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
+from agent.network import names
 from agent.tests.netlab import Lab, dhcp_lease, ping, python_in
 from apps.compute.models import Instance
 from apps.core.actor import Actor
@@ -166,3 +169,45 @@ def test_an_instance_lands_only_on_a_host_that_carries_its_networks_physical_net
 
     assert (response.status_code, response.data["error"]["code"]) == (409, "no_valid_host")
     assert not Port.objects.exists()
+
+
+def test_the_network_audit_reports_a_bridge_a_rule_and_a_dhcp_entry_deleted_by_hand_and_repairs_them(
+    networked_host,
+    lab,
+    api,
+    admin_api,
+    project,
+    qcow2_image,  # noqa: F811
+):
+    agent, host = networked_host
+    network = flat_network(host.zone, cidr="10.94.0.0/24", shared_with=[project], network_type="flat_dhcp")
+    offering = OfferingFactory(name="m1.tiny", vcpus=1, ram_mb=256, root_disk_gb=1)
+    created = launched(api, offering, qcow2_image)
+    address = created["addresses"][0]["fixed_ips"][0]["ip_address"]
+    bridge = names.bridge(str(network.pk))
+    hosts_file = agent.data_dir / "network" / "dhcp" / str(network.pk) / "hosts"
+    agent.netns.ip("link", "del", bridge)
+    agent.netns.run("nft", "flush", "chain", "inet", names.FILTER_TABLE, "egress")
+    hosts_file.write_text("")
+
+    out = StringIO()
+    call_command("netaudit", "--host", agent.name, stdout=out)
+
+    lines = out.getvalue().splitlines()
+    for kind, name in [
+        ("bridge", bridge),
+        ("nftables", f"inet {names.FILTER_TABLE}"),
+        ("dhcp_hosts", str(network.pk)),
+    ]:
+        [line] = [line for line in lines if f" {kind} " in line and f" {name} " in line]
+        assert line.split()[1] == "repaired", out.getvalue()
+    assert bridge in agent.netns.links()
+    assert address in hosts_file.read_text()
+    assert dhcp_lease(lab, guest_of(agent, lab, created["id"]))["ip"] == address
+    findings = admin_api.get("/api/v1/host-audit/", {"kind": "network", "resolved": "true"}).data["results"]
+    assert {(f["details"]["kind"], f["details"]["name"]) for f in findings} >= {
+        ("bridge", bridge),
+        ("nftables", f"inet {names.FILTER_TABLE}"),
+        ("dhcp_hosts", str(network.pk)),
+    }
+    assert admin_api.get("/api/v1/host-audit/", {"kind": "network"}).data["results"] == []

@@ -149,3 +149,17 @@ class HostNetworkUpdateSerializer(serializers.Serializer):
     physical_networks = serializers.DictField(
         child=serializers.CharField(max_length=15), required=False, help_text="{physical network: interface}"
     )
+
+
+class NetworkAuditSerializer(serializers.Serializer):
+    host_id = serializers.UUIDField(required=False, help_text="only this host; every up host when absent")
+    repair = serializers.BooleanField(default=True, help_text="repair what is safe to repair")
+
+
+class AuditJobSerializer(serializers.Serializer):
+    host_id = serializers.UUIDField()
+    job_id = serializers.UUIDField()
+
+
+class NetworkAuditStartedSerializer(serializers.Serializer):
+    jobs = AuditJobSerializer(many=True)

@@ -5,9 +5,11 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.scoping import get_or_404
 from apps.infrastructure.selectors import hosts_for
 
 from .. import selectors
+from ..audit import audited_hosts, run_network_audit
 from ..host_state import desired_state
 from ..services import host_networks, pools
 from . import admin_serializers as s
@@ -73,6 +75,19 @@ class HostNetworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Netwo
         host = self.get_object()
         host_networks.set_host_network(self.actor, host, **self.validated(partial=True))
         return Response(self.shown(self.get_queryset().get(pk=host.pk)))
+
+    @extend_schema(request=s.NetworkAuditSerializer, responses={202: s.NetworkAuditStartedSerializer})
+    @action(detail=False, methods=["post"])
+    def audit(self, request):
+        """Every up host (or one) compares its network with its desired state and repairs what is safe;
+        the differences join the host audit's findings (`GET /host-audit/?kind=network`)."""
+        data = self.validated(s.NetworkAuditSerializer)
+        hosts = audited_hosts().filter(pk__in=self.get_queryset().values("pk"))
+        if "host_id" in data:
+            hosts = hosts.filter(pk=get_or_404(self.get_queryset(), "host", pk=data["host_id"]).pk)
+        jobs = run_network_audit(self.actor, hosts, repair=data["repair"])
+        body = {"jobs": [{"host_id": job.object_id, "job_id": str(job.pk)} for job in jobs]}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"], url_path="desired-state")
