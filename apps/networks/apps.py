@@ -26,6 +26,7 @@ class NetworksConfig(AppConfig):
         from .models import FloatingIP, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet
         from .policy_actions import POLICY_ACTIONS
         from .receivers import project_created
+        from .web import portal
 
         mac_prefix()
         for name, kind, description in POLICY_ACTIONS:
@@ -35,6 +36,7 @@ class NetworksConfig(AppConfig):
         for work in HOST_WORK:
             host_work.register(work)
         register_periodic("networks.audit_networks", audit_networks)
+        portal.register()
         hooks.register_query_handler(
             protocol.NETWORK_STATE_PATH.removeprefix(protocol.AGENT_API_PREFIX + "/"), network_state
         )

@@ -24,12 +24,22 @@ from apps.infrastructure.selectors import hosts_for, sees_hosts
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for, result_visible
 from apps.jobs.services import wait_for_job
+from apps.networks.selectors import addresses_of, usable_networks
 
 from .. import selectors, states
+from ..interfaces import attach_interface, detach_interface
 from ..services import affinity, keypairs, lifecycle, snapshots
 from ..services.instances import create_instance
-from . import buttons
-from .forms import AffinityGroupForm, KeypairForm, LaunchForm, RebuildForm, SnapshotForm, focus_first_error
+from . import buttons, interfaces
+from .forms import (
+    AffinityGroupForm,
+    AttachInterfaceForm,
+    KeypairForm,
+    LaunchForm,
+    RebuildForm,
+    SnapshotForm,
+    focus_first_error,
+)
 
 CONSOLE_LOG_BYTES = 64 * 1024
 
@@ -57,6 +67,9 @@ def _instance(scoped, instance_id):
 
 def _rows_context(instances):
     rows = list(instances)
+    addresses = addresses_of(i.pk for i in rows)
+    for instance in rows:
+        instance.nics = addresses.get(instance.pk, [])
     return {"instances": rows, "transitional": any(i.task_state for i in rows)}
 
 
@@ -140,8 +153,10 @@ def instance_detail(request, project_id, instance_id):
     return _render_detail(request, project, scoped, instance)
 
 
-def _render_detail(request, project, scoped, instance, *, rebuild_form=None, snapshot_form=None):
-    for refused in (rebuild_form, snapshot_form):
+def _render_detail(
+    request, project, scoped, instance, *, rebuild_form=None, snapshot_form=None, interface_form=None
+):
+    for refused in (rebuild_form, snapshot_form, interface_form):
         if refused is not None:
             focus_first_error(refused)
     job = _latest_job(request, instance)
@@ -149,6 +164,7 @@ def _render_detail(request, project, scoped, instance, *, rebuild_form=None, sna
         **_state_context(request, scoped, instance, job, snapshot_form),
         "job": job,
         "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
+        **interfaces.context(request, project, instance, interface_form),
     }
     return _page(request, project, "compute/dashboard/instance.html", context)
 
@@ -184,6 +200,37 @@ def instance_action(request, project_id, instance_id):
     else:
         messages.success(request, f"{button.label}: started on {instance.name}; the progress shows below.")
     return redirect(_detail_url(project, instance))
+
+
+@require_POST
+@portal_view
+def instance_attach_interface(request, project_id, instance_id):
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    form = AttachInterfaceForm(usable_networks(project), request.POST, prefix="interface")
+    return handled(
+        request,
+        form,
+        lambda values: attach_interface(request.actor, instance, network_id=values["network_id"].pk)[0],
+        done=_detail_url(project, instance),
+        message=f"Attaching a NIC to {instance.name}: the progress shows below.",
+        failed=lambda form: _render_refused(request, project, scoped, instance, interface_form=form),
+    )
+
+
+@require_POST
+@portal_view
+def instance_detach_interface(request, project_id, instance_id, port_id):
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    back = _detail_url(project, instance)
+    return performed(
+        request,
+        lambda: detach_interface(request.actor, instance, port_id=port_id),
+        done=back,
+        kept=back,
+        message=f"Detaching the NIC from {instance.name}: the progress shows below.",
+    )
 
 
 @require_POST

@@ -18,5 +18,8 @@ urlpatterns = [
         path(message_path.removeprefix(protocol.AGENT_API_PREFIX + "/"), views.message_view(schema, handler))
         for message_path, (schema, handler) in hooks.message_handlers().items()
     ),
-    *(path(route, views.query_view(handler)) for route, handler in hooks.query_handlers().items()),
+    *(
+        path(route, views.query_view(handler), name=handler.__name__.replace("_", "-"))
+        for route, handler in hooks.query_handlers().items()
+    ),
 ]

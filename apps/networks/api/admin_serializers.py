@@ -23,9 +23,7 @@ class VlanPoolSerializer(serializers.ModelSerializer):
         }
 
     def get_vlans_used(self, pool) -> int:
-        return Network.objects.filter(
-            zone_id=pool.zone_id, vlan_id__gte=pool.vlan_min, vlan_id__lte=pool.vlan_max
-        ).count()
+        return pool.vlans_used()
 
 
 class PublicPoolSerializer(serializers.ModelSerializer):

@@ -62,6 +62,12 @@ class VlanPool(models.Model):
     def target(self):
         return PLATFORM
 
+    def vlans_used(self):
+        """How many networks of its zone have a VLAN id in its range."""
+        return Network.objects.filter(
+            zone_id=self.zone_id, vlan_id__gte=self.vlan_min, vlan_id__lte=self.vlan_max
+        ).count()
+
 
 class Network(models.Model):
     """A layer-2 network of one zone: flat (a physical network as is), flat with DHCP, or a VLAN on one.
