@@ -5,7 +5,7 @@ selectors, with the principal narrowed to the dashboard's project. Tenants see
 no physical fact (no physical network, VLAN id or host).
 """
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,12 +35,12 @@ def _url(name, project, *args):
 
 
 def _networks(scoped, project):
-    """The networks the project has or may use (public pools aside), each with its subnets."""
+    """The project's networks, and the shared ones it may use (public pools aside), with their subnets."""
     subnets_in_order = Prefetch("subnets", queryset=Subnet.objects.order_by("ip_version", "cidr"))
     usable = selectors.usable_networks(project).values("pk")
     return (
         selectors.networks_for(scoped)
-        .filter(pk__in=usable)
+        .filter(Q(project=project) | Q(pk__in=usable))
         .prefetch_related(subnets_in_order)
         .order_by("name", "id")
     )
@@ -160,6 +160,8 @@ def _groups(scoped, project):
 @portal_view
 def security_group_list(request, project_id):
     project, scoped = dashboard_project(request, project_id)
+    # A project older than the networks app, or made in bulk, gets its default group when first looked at.
+    security_groups.ensure_default_group(project)
     return _render_groups(request, project, scoped, SecurityGroupForm())
 
 
