@@ -229,7 +229,6 @@ def main():
             "CLOUDMGR_JOB_WORKERS": "0",
             "CLOUDMGR_PERIODIC_TICK_SECONDS": "3600",
             "CLOUDMGR_HTTP_THREADS": str(args.http_threads),
-            "CLOUDMGR_LOG_LEVEL": "WARNING",
         }
         controllers = [
             ControllerProcess(
