@@ -14,9 +14,10 @@ controllers (`manage.py runcontroller`, apps/core/tests/controllers.py) serve th
    the ports made over the wall time; `duplicates` counts addresses and MACs
    given more than once, in the answers and in the database (must be 0).
    While it runs, a sampler records what the busy database sessions wait on:
-   `share_waiting_on_quota_lock` is the share of them queued on the project's
-   quota usage row (each port's `ports` claim locks it until its commit), the
-   other locks beside it; the machine's load average is printed too.
+   `share_waiting_on_quota_lock` is the share of them queued on a quota usage
+   row (the project's `ports` limit is lifted, so its claims only share the
+   rows: it should be 0), the other locks beside it; the machine's load average
+   is printed too, since the rate depends on what else the 2 cores run.
 2. Exhaustion: a second flat network with a /26 (61 pool addresses); the same
    clients POST `--exhaustion-requests` ports (default 300) on it at once.
    `exhaustion_duplicates` must be 0, `exhaustion_created` 61, and every
@@ -154,7 +155,7 @@ def allocate(controllers, token, network_id, count, clients):
 
 class LockSampler:
     """Samples, every 50 ms, what the bench database's busy sessions wait on: the share waiting for a row
-    lock of quota usage (every claim in a project serialises there), and for any other lock."""
+    lock of quota usage (claims on a limited row serialise there), and for any other lock."""
 
     _SQL = """
         SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND query LIKE '%%quotas_quotausage%%'),
