@@ -46,6 +46,8 @@ def parser():
     run_cmd.add_argument("--network-driver", choices=("linux", "none"))
     run_cmd.add_argument("--network-namespace", help="the namespace the network driver works in")
     run_cmd.add_argument("--trunk-interface", help="VLAN networks are tagged on this interface")
+    run_cmd.add_argument("--metrics-seconds", type=int, help="sampling period (0: no monitoring)")
+    run_cmd.add_argument("--prometheus-listen", help="address:port to serve samples for Prometheus")
     run_cmd.add_argument("--log-level")
     return top
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -45,6 +46,9 @@ TASK_REPORT_PATH = f"{AGENT_API_PREFIX}/task-reports"
 NETWORK_STATE_PATH = f"{AGENT_API_PREFIX}/network-state"
 # POST, signed: agent.network_protocol.NetworkReport (observed state and drift) -> any 2xx.
 NETWORK_REPORT_PATH = f"{AGENT_API_PREFIX}/network-reports"
+# POST, signed: MetricsReport -> {"stored_instances": n}. Samples of instances that are not on the
+# signing host are dropped, not refused (an instance may have just left it).
+METRICS_REPORT_PATH = f"{AGENT_API_PREFIX}/metrics"
 
 
 def image_data_path(image_id):
@@ -141,6 +145,15 @@ SHUTOFF_REASONS = (
 )
 REPORT_STATES = ("running", "progress", "succeeded", "failed")
 
+# Every integer on the wire fits a signed 64-bit column; narrower ones say so in their message's validate().
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT32_MAX = 2**31 - 1
+# Unix seconds up to the year 6325: far beyond any clock, well inside what datetime and PostgreSQL hold.
+MAX_UNIX_SECONDS = 2**37
+# What a host may report: up to 2**20 CPUs, and RAM and disk up to 2**40 MiB (1 EiB).
+MAX_CPUS = 2**20
+MAX_SIZE_MB = 2**40
+
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -234,6 +247,12 @@ class Message:
         """Range and format checks beyond the types; raise ProtocolError."""
 
 
+@functools.cache
+def _schema(message_class):
+    """(type hints, fields by name) of a message class: read once, a report may hold thousands of messages."""
+    return typing.get_type_hints(message_class), {f.name: f for f in dataclasses.fields(message_class)}
+
+
 def _decode(tp, value, where):
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -251,8 +270,7 @@ def _decode(tp, value, where):
         return [_decode(inner, item, f"{where}[{i}]") for i, item in enumerate(value)]
     if isinstance(tp, type) and issubclass(tp, Message):
         _check(isinstance(value, dict), f"{where}: expected an object")
-        hints = typing.get_type_hints(tp)
-        fields = {f.name: f for f in dataclasses.fields(tp)}
+        hints, fields = _schema(tp)
         unknown = set(value) - set(fields)
         _check(not unknown, f"{where}: unknown fields {sorted(unknown)}")
         kwargs = {}
@@ -268,12 +286,30 @@ def _decode(tp, value, where):
         return obj
     if tp is dict:
         _check(isinstance(value, dict), f"{where}: expected an object")
+        _check(not _holds_nul(value), f"{where}: strings may not contain NUL")
         return value
     if tp is int:
         _check(isinstance(value, int) and not isinstance(value, bool), f"{where}: expected an integer")
+        _check(INT64_MIN <= value <= INT64_MAX, f"{where}: out of the 64-bit range")
         return value
     _check(isinstance(value, tp), f"{where}: expected {tp.__name__}")
+    # PostgreSQL holds no NUL in text or JSON: such a string could never be stored.
+    _check(tp is not str or "\x00" not in value, f"{where}: strings may not contain NUL")
     return value
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _within(value, low, high):
+    return low <= value <= high
 
 
 @dataclass(frozen=True)
@@ -547,6 +583,11 @@ class Capacity(Message):
     # Measured on the agent's data directory (statvfs, space available to the agent).
     disk_free_mb: int
 
+    def validate(self):
+        _check(_within(self.cpus, 0, MAX_CPUS), "cpus out of range")
+        for size in (self.ram_mb, self.disk_total_mb, self.disk_free_mb):
+            _check(_within(size, 0, MAX_SIZE_MB), "sizes must be between 0 and 2**40 MiB")
+
 
 @dataclass(frozen=True)
 class HypervisorInfo(Message):
@@ -556,6 +597,12 @@ class HypervisorInfo(Message):
     domain_type: str  # what the agent puts in <domain type=...>: "kvm" or "qemu"
     arch: str
     uri: str
+
+    def validate(self):
+        _check(_printable(self.type, 32) and _printable(self.arch, 32), "type/arch: printable, <= 32 chars")
+        _check(_printable(self.version, 64), "version: printable, <= 64 chars")
+        _check(_printable(self.libvirt_version, 64) and _printable(self.domain_type, 32), "bad versions")
+        _check(_printable(self.uri, 1024), "uri: printable, <= 1024 chars")
 
 
 @dataclass(frozen=True)
@@ -583,12 +630,19 @@ class Heartbeat(Message):
 
     def validate(self):
         _check(is_host_name(self.host), "host is not a valid host name")
+        _check(_within(self.protocol_version, 0, INT32_MAX), "protocol_version out of range")
+        _check(_printable(self.agent_version, 64), "agent_version: printable, <= 64 chars")
+        _check(_within(self.sent_at, 0, MAX_UNIX_SECONDS), "sent_at out of range")
+        _check(_within(self.stuck_operations, 0, INT32_MAX), "stuck_operations out of range")
 
 
 @dataclass(frozen=True)
 class TaskError(Message):
     code: str
     message: str
+
+    def validate(self):
+        _check(_printable(self.code, 64), "error code: printable, <= 64 chars")
 
 
 @dataclass(frozen=True)
@@ -612,6 +666,8 @@ class TaskReport(Message):
 
     def validate(self):
         _check(is_host_name(self.host), "host is not a valid host name")
+        _check(is_uuid(self.task_id), "task_id must be a lowercase UUID")
+        _check(_within(self.sent_at, 0, MAX_UNIX_SECONDS), "sent_at out of range")
         _check(self.task in TASK_PAYLOADS, "unknown task")
         _check(self.state in REPORT_STATES, f"state must be one of {REPORT_STATES}")
         _check(0 <= self.progress <= 100, "progress out of range")
@@ -761,3 +817,125 @@ TASK_RESULTS = {
 def parse_result(task, result):
     """The typed result of a succeeded TaskReport (for the controller)."""
     return TASK_RESULTS[task].from_dict(result)
+
+
+# --- Monitoring samples (MetricsReport, POSTed to METRICS_REPORT_PATH) --------------------------
+
+# Every series is an integer averaged over the sampling period, its unit in its name. A value
+# beyond its bound is no measurement of a real machine: the report is refused as malformed.
+MAX_MILLICORES = 1000 * 4096
+MAX_MB = 2**31 - 1  # 2 PiB
+MAX_BYTES_PER_S = 2**40  # 1 TiB/s, past any disk or network interface
+MAX_OPS_PER_S = 2**31 - 1
+# How many instances one report may carry: more than any host runs.
+MAX_INSTANCE_SAMPLES = 2048
+
+
+def _series_bound(name):
+    if name == "cpu_millicores":
+        return MAX_MILLICORES
+    if name.endswith("_mb"):
+        return MAX_MB
+    if name.endswith("_bytes_per_s"):
+        return MAX_BYTES_PER_S
+    return MAX_OPS_PER_S
+
+
+def _check_series(sample, names):
+    for name in names:
+        value = getattr(sample, name)
+        _check(0 <= value <= _series_bound(name), f"{name} out of range: {value}")
+
+
+@dataclass(frozen=True)
+class HostSample(Message):
+    """The host over one sampling period: CPU and I/O averaged, memory and the data directory's disk now."""
+
+    cpu_millicores: int  # CPU time used, all CPUs together: 1000 is one CPU busy
+    memory_used_mb: int
+    memory_total_mb: int
+    disk_used_mb: int  # the filesystem of the agent's data directory
+    disk_total_mb: int
+    disk_read_bytes_per_s: int
+    disk_write_bytes_per_s: int
+    net_rx_bytes_per_s: int
+    net_tx_bytes_per_s: int
+
+    def validate(self):
+        _check_series(self, HOST_SERIES)
+        _check(self.memory_used_mb <= self.memory_total_mb, "memory_used_mb above memory_total_mb")
+        _check(self.disk_used_mb <= self.disk_total_mb, "disk_used_mb above disk_total_mb")
+
+
+@dataclass(frozen=True)
+class InstanceSample(Message):
+    """One instance over one sampling period, from libvirt's statistics of its domain."""
+
+    instance_id: str
+    cpu_millicores: int  # 1000 is one vCPU busy
+    memory_used_mb: int
+    disk_read_bytes_per_s: int
+    disk_write_bytes_per_s: int
+    disk_read_ops_per_s: int
+    disk_write_ops_per_s: int
+    net_rx_bytes_per_s: int
+    net_tx_bytes_per_s: int
+
+    def validate(self):
+        _check(is_uuid(self.instance_id), "instance_id must be a lowercase UUID")
+        _check_series(self, INSTANCE_SERIES)
+
+
+HOST_SERIES = tuple(f.name for f in dataclasses.fields(HostSample))
+INSTANCE_SERIES = tuple(f.name for f in dataclasses.fields(InstanceSample) if f.name != "instance_id")
+
+
+@dataclass(frozen=True)
+class MetricsReport(Message):
+    """Samples of one sampling period: the host's and each running instance's (POSTed every period)."""
+
+    protocol_version: int
+    host: str
+    sampled_at: int  # the end of the period
+    period_seconds: int
+    host_sample: HostSample
+    instances: list[InstanceSample] = field(default_factory=list)
+
+    def validate(self):
+        _check(is_host_name(self.host), "host is not a valid host name")
+        _check(1 <= self.period_seconds <= 3600, "period_seconds out of range")
+        _check(len(self.instances) <= MAX_INSTANCE_SAMPLES, "too many instance samples")
+        ids = {sample.instance_id for sample in self.instances}
+        _check(len(ids) == len(self.instances), "an instance is sampled twice")
+
+
+# --- The same samples for Prometheus -----------------------------------------------------------
+
+MIB = 1024 * 1024
+# What the agents expose for Prometheus (agent/prometheus_exporter.py) and how the controller reads
+# each series back (apps/monitoring/prometheus.py): series -> (metric, whether it is a counter,
+# factor from the metric's unit to the series'). A counter is read as its rate.
+PROMETHEUS_HOST_SERIES = {
+    "cpu_millicores": ("cloudmgr_host_cpu_busy_seconds_total", True, 1000),
+    "memory_used_mb": ("cloudmgr_host_memory_used_bytes", False, 1 / MIB),
+    "memory_total_mb": ("cloudmgr_host_memory_total_bytes", False, 1 / MIB),
+    "disk_used_mb": ("cloudmgr_host_disk_used_bytes", False, 1 / MIB),
+    "disk_total_mb": ("cloudmgr_host_disk_total_bytes", False, 1 / MIB),
+    "disk_read_bytes_per_s": ("cloudmgr_host_disk_read_bytes_total", True, 1),
+    "disk_write_bytes_per_s": ("cloudmgr_host_disk_written_bytes_total", True, 1),
+    "net_rx_bytes_per_s": ("cloudmgr_host_network_receive_bytes_total", True, 1),
+    "net_tx_bytes_per_s": ("cloudmgr_host_network_transmit_bytes_total", True, 1),
+}
+PROMETHEUS_INSTANCE_SERIES = {
+    "cpu_millicores": ("cloudmgr_instance_cpu_seconds_total", True, 1000),
+    "memory_used_mb": ("cloudmgr_instance_memory_used_bytes", False, 1 / MIB),
+    "disk_read_bytes_per_s": ("cloudmgr_instance_disk_read_bytes_total", True, 1),
+    "disk_write_bytes_per_s": ("cloudmgr_instance_disk_written_bytes_total", True, 1),
+    "disk_read_ops_per_s": ("cloudmgr_instance_disk_reads_total", True, 1),
+    "disk_write_ops_per_s": ("cloudmgr_instance_disk_writes_total", True, 1),
+    "net_rx_bytes_per_s": ("cloudmgr_instance_network_receive_bytes_total", True, 1),
+    "net_tx_bytes_per_s": ("cloudmgr_instance_network_transmit_bytes_total", True, 1),
+}
+# The label of instance series; the host's comes from Prometheus's own target labels (docs/monitoring.md).
+PROMETHEUS_INSTANCE_LABEL = "instance_id"
+PROMETHEUS_HOST_LABEL = "cloudmgr_host"

@@ -39,6 +39,13 @@ class AgentSettings:
     # Reported instead of the measured value when > 0 (to offer less than the host has).
     capacity_cpus: int = 0
     capacity_ram_mb: int = 0
+    # Monitoring: sample every this many seconds (0: no sampling at all), send the samples to the
+    # controller, and serve them for Prometheus on "address:port" (empty: not served).
+    metrics_seconds: int = 60
+    metrics_to_controller: bool = True
+    prometheus_listen: str = ""
+    # Interfaces whose traffic is the host's (comma-separated); empty: those backed by a device.
+    metrics_interfaces: list = field(default_factory=list)
     log_level: str = "INFO"
     # --- networking (agent/network/) ---
     network_driver: str = "linux"  # "linux", or "none": instances with NICs are refused
@@ -84,9 +91,9 @@ class AgentSettings:
 
 
 def _parse(spec, raw):
-    if spec.name == "controller_public_keys":
-        return [key.strip() for key in raw.split(",") if key.strip()]
-    if spec.name == "physical_interfaces":
+    if spec.type in (list, "list"):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    if spec.type in (dict, "dict"):
         return parse_mapping(raw)
     if spec.type in (int, "int"):
         return int(raw)

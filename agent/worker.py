@@ -17,13 +17,17 @@ from .drivers.fake import FakeDriver, parse_faults
 from .enroll import load_host_key
 from .executor import TaskExecutor
 from .heartbeat import Housekeeper
+from .host_stats import HostStats
 from .image_cache import ImageCache
 from .journal import TaskJournal
+from .metrics_reporter import MetricsReporter
 from .network.base import NoNetworkDriver
 from .network.manager import NetworkManager, NetworkWatch
 from .network.plan import NetworkConfig
 from .operations import Operations
+from .prometheus_exporter import start_exporter
 from .reporter import Reporter
+from .sampler import Sampler
 from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -106,6 +110,16 @@ class Agent:
         self.housekeeper = Housekeeper(
             settings, self.driver, self.cache, self.client, self.reporter, self.journal, self.watchdog
         )
+        self.sampler = Sampler(settings.host, HostStats(data_dir, settings.metrics_interfaces), self.driver)
+        self.metrics_reporter = MetricsReporter(settings, self.sampler, self.client)
+
+    def start_monitoring(self):
+        """The sampling thread, and the Prometheus exporter when it is asked for."""
+        if self.settings.metrics_seconds <= 0:
+            return
+        self.metrics_reporter.start()
+        if self.settings.prometheus_listen:
+            start_exporter(self.settings.prometheus_listen, self.sampler)
 
 
 def create_app(agent):
@@ -124,6 +138,9 @@ def create_app(agent):
         task_serializer="json",
         task_default_queue=settings.queue,
         worker_hijack_root_logger=False,
+        # Every host can write to the broker: remote control would let any of them shut down,
+        # or add queues to, every agent. No command reaches an agent but a signed task.
+        worker_enable_remote_control=False,
     )
     for name in protocol.TASK_NAMES:
         app.task(name=name, acks_late=True, ignore_result=True)(_task_body(agent.executor, name))
@@ -154,6 +171,7 @@ def run(settings):
     )
     agent.housekeeper.start()
     agent.network_watch.start()
+    agent.start_monitoring()
     try:
         app.worker_main(
             [
@@ -172,4 +190,5 @@ def run(settings):
         agent.housekeeper.stopping.set()
         agent.network_watch.stopping.set()
         agent.network.close()
+        agent.metrics_reporter.stopping.set()
         agent.driver.close()

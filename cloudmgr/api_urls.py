@@ -1,13 +1,15 @@
 """All of /api/v1/: one router, each app's viewsets, the OpenAPI schema and its docs."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.audit.api.views import AuditEventViewSet
+from apps.billing.api import views as billing
 from apps.compute.api import views as compute
 from apps.compute.api.host_audit import HostAuditViewSet
 from apps.compute.api.prefetch import ImagePrefetchViewSet
+from apps.core.api.root import ApiRootView
 from apps.identity.api import views as identity
 from apps.identity.api.apikey_views import ApiKeyViewSet
 from apps.images.api.file_views import ImageFileView
@@ -52,8 +54,18 @@ router.register("security-group-rules", networks.SecurityGroupRuleViewSet, basen
 router.register("vlan-pools", networks_admin.VlanPoolViewSet, basename="vlan-pool")
 router.register("public-pools", networks_admin.PublicPoolViewSet, basename="public-pool")
 router.register("host-networks", networks_admin.HostNetworkViewSet, basename="host-network")
+router.register("usage", billing.UsageViewSet, basename="usage")
+router.register("rate-cards", billing.RateCardViewSet, basename="rate-card")
+router.register("invoices", billing.InvoiceViewSet, basename="invoice")
+router.register("budgets", billing.BudgetViewSet, basename="budget")
+
+ROOT_RESOURCES = {
+    **{prefix: f"{basename}-list" for prefix, _, basename in router.registry},
+    "auth/tokens": "token-list",
+}
 
 urlpatterns = [
+    path("", ApiRootView.as_view(resources=ROOT_RESOURCES), name="root"),
     path("auth/tokens/", identity.TokenView.as_view(), name="token-list"),
     path("auth/tokens/current/", identity.CurrentTokenView.as_view(), name="token-current"),
     path("auth/password/", identity.PasswordView.as_view(), name="password-change"),
@@ -61,5 +73,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # With or without the trailing slash: `PUT …/file` must not meet APPEND_SLASH's redirect.
     re_path(r"^images/(?P<image_id>[0-9a-f-]{36})/file/?$", ImageFileView.as_view(), name="image-file"),
+    path("", include("apps.monitoring.api.urls")),
     *router.urls,
 ]

@@ -16,7 +16,8 @@ DEBUG = env_bool("CLOUDMGR_DEBUG", False)
 SECRET_KEY = env_str("CLOUDMGR_SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("CLOUDMGR_SECRET_KEY must be set (make run writes one to var/env)")
-ALLOWED_HOSTS = env_list("CLOUDMGR_ALLOWED_HOSTS", ["*"])
+# The host names the controller answers for; `make run` sets its own, production lists its public names.
+ALLOWED_HOSTS = env_list("CLOUDMGR_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CLOUDMGR_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -36,14 +37,19 @@ INSTALLED_APPS = [
     "apps.quotas",
     "apps.audit",
     "apps.jobs",
+    "apps.metering",
     "apps.infrastructure",
     "apps.compute",
     "apps.portal",
     "apps.images",
     "apps.networks",
+    "apps.monitoring",
+    "apps.billing",
 ]
 
 MIDDLEWARE = [
+    # First, so the time of every answer, errors included, is counted for /metrics.
+    "apps.monitoring.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.ClientAddressMiddleware",
@@ -117,12 +123,21 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SESSION_COOKIE_SECURE = env_bool("CLOUDMGR_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-if env_bool("CLOUDMGR_BEHIND_TLS_PROXY", False):
+# TLS ends at a reverse proxy in front of every controller (docs/install.md): believe its
+# X-Forwarded-Proto, keep cookies off plain HTTP, send everything else to HTTPS, and tell
+# browsers to come back only over HTTPS (HSTS).
+CLOUDMGR_TLS = env_bool("CLOUDMGR_TLS", False)
+if CLOUDMGR_TLS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # A load balancer's health probe may speak plain HTTP to the controller.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("CLOUDMGR_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CLOUDMGR_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("CLOUDMGR_HSTS_PRELOAD", True)
 
 # Addresses of reverse proxies whose X-Forwarded-For is believed (CIDRs allowed).
 CLOUDMGR_TRUSTED_PROXIES = env_list("CLOUDMGR_TRUSTED_PROXIES", [])
@@ -130,8 +145,11 @@ CLOUDMGR_TRUSTED_PROXIES = env_list("CLOUDMGR_TRUSTED_PROXIES", [])
 # Identity
 CLOUDMGR_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_TOKEN_LIFETIME_SECONDS", 3600)
 CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS = env_int("CLOUDMGR_LOGIN_THROTTLE_WINDOW_SECONDS", 300)
-CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+# Failed logins in the window: per (account, address) pair, per address, and per account from
+# anywhere (much higher: a whole account is locked only under a distributed guess).
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_PAIR = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_PAIR", 5)
 CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("CLOUDMGR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)
 
 # API keys (signed requests). Secrets are sealed with a key derived from this passphrase
 # (SECRET_KEY when empty); old passphrases, comma-separated, still open secrets they sealed.
@@ -173,6 +191,12 @@ CLOUDMGR_AUDIT_RETENTION_DAYS = env_int("CLOUDMGR_AUDIT_RETENTION_DAYS", 365)
 # Controller process
 CLOUDMGR_LISTEN = env_str("CLOUDMGR_LISTEN", "127.0.0.1:8000")
 CLOUDMGR_HTTP_THREADS = env_int("CLOUDMGR_HTTP_THREADS", 16)
+# Requests of one controller that may wait for a job at once (a console log waiting for its host).
+CLOUDMGR_JOB_WAITERS = env_int("CLOUDMGR_JOB_WAITERS", max(1, CLOUDMGR_HTTP_THREADS // 4))
+# A request body that sends nothing for this long is cut, and so is one that, past that time,
+# has averaged less than the minimum rate (a client trickling a byte every few seconds).
+CLOUDMGR_HTTP_IDLE_TIMEOUT_SECONDS = env_float("CLOUDMGR_HTTP_IDLE_TIMEOUT_SECONDS", 10.0)
+CLOUDMGR_HTTP_BODY_MIN_BYTES_PER_SECOND = env_int("CLOUDMGR_HTTP_BODY_MIN_BYTES_PER_SECOND", 1024)
 CLOUDMGR_JOB_WORKERS = env_int("CLOUDMGR_JOB_WORKERS", 2)
 CLOUDMGR_JOB_POLL_SECONDS = env_float("CLOUDMGR_JOB_POLL_SECONDS", 1.0)
 CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS = env_int("CLOUDMGR_JOB_DEFAULT_DEADLINE_SECONDS", 3600)
@@ -193,6 +217,10 @@ CLOUDMGR_PERIODS = {
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
     "images.purge_deleted": env_int("CLOUDMGR_PERIOD_PURGE_IMAGES", 300),
     "networks.audit_networks": env_int("CLOUDMGR_PERIOD_NETWORK_AUDIT", 600),
+    "monitoring.rollup": env_int("CLOUDMGR_PERIOD_METRICS_ROLLUP", 60),
+    "monitoring.retention": env_int("CLOUDMGR_PERIOD_METRICS_RETENTION", 600),
+    "monitoring.alerts": env_int("CLOUDMGR_PERIOD_ALERTS", 30),
+    "billing.rollup_usage": env_int("CLOUDMGR_PERIOD_BILLING_ROLLUP", 300),
 }
 
 # Images
@@ -222,6 +250,11 @@ CLOUDMGR_RESERVED_HOST_MEMORY_MB = env_int("CLOUDMGR_RESERVED_HOST_MEMORY_MB", 5
 CLOUDMGR_RESERVED_HOST_DISK_MB = env_int("CLOUDMGR_RESERVED_HOST_DISK_MB", 0)
 CLOUDMGR_HOST_DOWN_AFTER_SECONDS = env_int("CLOUDMGR_HOST_DOWN_AFTER_SECONDS", 60)
 CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS = env_int("CLOUDMGR_ENROLLMENT_TOKEN_LIFETIME_SECONDS", 86400)
+# The base URL hosts reach the controller's agent endpoint at, for the commands the portal shows when a
+# host is added (empty: the address the admin's browser used).
+CLOUDMGR_URL_FOR_HOSTS = env_str("CLOUDMGR_URL_FOR_HOSTS")
+# Bad enrollment tokens from one address, in the login throttle's window, before it is refused unaudited.
+CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS = env_int("CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS", 10)
 # The Ed25519 key that signs every task sent to an agent: PEM text, or a file `createsigningkey` writes.
 CLOUDMGR_TASK_SIGNING_KEY = env_str("CLOUDMGR_TASK_SIGNING_KEY")
 CLOUDMGR_TASK_SIGNING_KEY_FILE = env_str(
@@ -277,6 +310,43 @@ CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES = env_int("CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES
 CLOUDMGR_NETWORK_SYNC_DEADLINE_SECONDS = env_int("CLOUDMGR_NETWORK_SYNC_DEADLINE_SECONDS", 120)
 CLOUDMGR_NETWORK_AUDIT_DEADLINE_SECONDS = env_int("CLOUDMGR_NETWORK_AUDIT_DEADLINE_SECONDS", 300)
 CLOUDMGR_INTERFACE_DEADLINE_SECONDS = env_int("CLOUDMGR_INTERFACE_DEADLINE_SECONDS", 120)
+# Monitoring. Samples are stored one row per subject per interval (the agents' sampling period
+# should match), kept raw, then as 5-minute and hourly averages, each for its retention.
+CLOUDMGR_METRICS_INTERVAL_SECONDS = env_int("CLOUDMGR_METRICS_INTERVAL_SECONDS", 60)
+CLOUDMGR_METRICS_RAW_RETENTION_SECONDS = env_int("CLOUDMGR_METRICS_RAW_RETENTION_SECONDS", 6 * 3600)
+CLOUDMGR_METRICS_5M_RETENTION_SECONDS = env_int("CLOUDMGR_METRICS_5M_RETENTION_SECONDS", 3 * 86400)
+CLOUDMGR_METRICS_1H_RETENTION_SECONDS = env_int("CLOUDMGR_METRICS_1H_RETENTION_SECONDS", 400 * 86400)
+# When set (http://prometheus:9090), charts read the series from Prometheus instead.
+CLOUDMGR_PROMETHEUS_URL = env_str("CLOUDMGR_PROMETHEUS_URL")
+CLOUDMGR_PROMETHEUS_TIMEOUT_SECONDS = env_float("CLOUDMGR_PROMETHEUS_TIMEOUT_SECONDS", 10.0)
+# Prometheus's scrape interval of the agents: a rate is read over at least four of them.
+CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS = env_int("CLOUDMGR_PROMETHEUS_SCRAPE_INTERVAL_SECONDS", 15)
+# Alerts, and who gets them by mail (empty: the users with an address who may read them on the platform).
+CLOUDMGR_ALERT_HOST_DISK_PERCENT = env_float("CLOUDMGR_ALERT_HOST_DISK_PERCENT", 90.0)
+CLOUDMGR_ALERT_JOB_FAILURE_PERCENT = env_float("CLOUDMGR_ALERT_JOB_FAILURE_PERCENT", 50.0)
+CLOUDMGR_ALERT_JOB_FAILURE_MIN_JOBS = env_int("CLOUDMGR_ALERT_JOB_FAILURE_MIN_JOBS", 10)
+CLOUDMGR_ALERT_JOB_FAILURE_WINDOW_SECONDS = env_int("CLOUDMGR_ALERT_JOB_FAILURE_WINDOW_SECONDS", 900)
+CLOUDMGR_ALERT_EMAILS = env_list("CLOUDMGR_ALERT_EMAILS", [])
+
+# Billing (docs/billing.md): the period invoices cover ("month", "week" or "day", in UTC), how
+# long after a period's end it may be closed, and how many hours one rollup transaction covers.
+CLOUDMGR_BILLING_PERIOD = env_str("CLOUDMGR_BILLING_PERIOD", "month")
+if CLOUDMGR_BILLING_PERIOD not in ("month", "week", "day"):
+    raise ImproperlyConfigured("CLOUDMGR_BILLING_PERIOD must be month, week or day")
+CLOUDMGR_BILLING_CLOSE_AFTER_SECONDS = env_int("CLOUDMGR_BILLING_CLOSE_AFTER_SECONDS", 3600)
+CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS = env_int("CLOUDMGR_BILLING_ROLLUP_CHUNK_HOURS", 24)
+
+# Email (alerts, budget notifications): Django's email backend, SMTP by default.
+EMAIL_BACKEND = env_str("CLOUDMGR_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("CLOUDMGR_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CLOUDMGR_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("CLOUDMGR_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("CLOUDMGR_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("CLOUDMGR_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_float("CLOUDMGR_EMAIL_TIMEOUT_SECONDS", 10.0)
+# Where the file backend (django.core.mail.backends.filebased.EmailBackend) writes messages.
+EMAIL_FILE_PATH = env_str("CLOUDMGR_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env_str("CLOUDMGR_EMAIL_FROM", "cloudmgr@localhost")
 
 # Celery: the wire to the host agents.
 CELERY_BROKER_URL = env_str("CLOUDMGR_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -293,7 +363,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["apps.core.api.filters.IdFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["apps.core.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.error_envelope_handler",
     "UNAUTHENTICATED_USER": None,
@@ -309,6 +379,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["apps.core.api.schema.only_the_public_api"],
+    # Choices that share a field name across models (hosts' and jobs' `state`, invoices' `kind`)
+    # each get their own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "HostStateEnum": "apps.infrastructure.models.Host.STATES",
+        "JobStateEnum": "apps.jobs.models.Job.STATES",
+        "InvoiceKindEnum": "apps.billing.models.Invoice.KINDS",
+        "InvoiceStateEnum": "apps.billing.models.Invoice.STATES",
+    },
 }
 
 LOGGING = {

@@ -18,6 +18,8 @@ APT_PACKAGES=(
   tcpdump
   # The agent dispatch over AMQP (apps/compute/tests/test_rabbitmq.py starts its own node).
   rabbitmq-server
+  # The Prometheus path of monitoring (apps/monitoring/tests/test_prometheus.py starts its own server).
+  prometheus
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

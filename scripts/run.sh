@@ -54,11 +54,6 @@ fi
 log "seeding the demo tenant, its image and the demo offering"
 CLOUDMGR_DEMO_PASSWORD=$DEMO_PASSWORD "$PY" scripts/seed_demo.py "${GUEST_ARGS[@]}"
 
-log "starting the controller on $LISTEN"
-# Its own session: Ctrl-C in this terminal or closing it does not reach the controller.
-setsid "$PY" manage.py runcontroller --listen "$LISTEN" >>"$LOG" 2>&1 </dev/null &
-echo $! > "$PIDFILE"
-
 host=${LISTEN%:*}
 port=${LISTEN##*:}
 case "$host" in
@@ -66,6 +61,13 @@ case "$host" in
   "[::]") host="[::1]" ;;
 esac
 URL="http://$host:$port"
+# The controller answers only for the host names it is reached by: the URL printed below.
+export CLOUDMGR_ALLOWED_HOSTS=${CLOUDMGR_ALLOWED_HOSTS:-$host,localhost}
+
+log "starting the controller on $LISTEN"
+# Its own session: Ctrl-C in this terminal or closing it does not reach the controller.
+setsid "$PY" manage.py runcontroller --listen "$LISTEN" >>"$LOG" 2>&1 </dev/null &
+echo $! > "$PIDFILE"
 for _ in $(seq 300); do
   curl -fsS --max-time 2 -o /dev/null "$URL/healthz" 2>/dev/null && break
   if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then

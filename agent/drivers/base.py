@@ -12,9 +12,27 @@ from dataclasses import dataclass
 
 from .. import protocol
 
+DOMAIN_NAME_PREFIX = "cloudmgr-"
+
 
 def domain_name(instance_id):
-    return f"cloudmgr-{instance_id}"
+    return f"{DOMAIN_NAME_PREFIX}{instance_id}"
+
+
+@dataclass(frozen=True)
+class DomainCounters:
+    """One running instance's statistics as its hypervisor counts them: totals since the domain
+    started (they go back to zero when it restarts), memory as it is now."""
+
+    instance_id: str
+    cpu_time_ns: int
+    memory_used_kib: int
+    disk_read_bytes: int
+    disk_write_bytes: int
+    disk_read_ops: int
+    disk_write_ops: int
+    net_rx_bytes: int
+    net_tx_bytes: int
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,10 @@ class Driver(ABC):
     @abstractmethod
     def inventory(self) -> protocol.Inventory:
         """cloudmgr's domains with their power state, and the untagged domains (reported only)."""
+
+    @abstractmethod
+    def domain_counters(self) -> list[DomainCounters]:
+        """The statistics of every running cloudmgr domain, read in one go."""
 
     @abstractmethod
     def close(self):

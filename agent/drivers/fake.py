@@ -16,18 +16,30 @@ network namespace the agent's network driver works in; they exist while the doma
 import json
 import logging
 import threading
+import time
 from pathlib import Path
 
 from .. import protocol, qemu_img
 from ..errors import AgentError
 from . import fake_nics
-from .base import Driver, domain_name
+from .base import DomainCounters, Driver, domain_name
 
 log = logging.getLogger(__name__)
 
 FAIL, HANG, STALL = "fail", "hang", "stall"
 STALL_POLL_SECONDS = 0.05
 FAKE_DISK_BYTES = 1024 * 1024
+# What a fake running domain does each second: a quarter of a vCPU, some disk and network traffic.
+FAKE_RATES_PER_SECOND = {
+    "cpu_time_ns": 250_000_000,
+    "disk_read_bytes": 40_960,
+    "disk_write_bytes": 20_480,
+    "disk_read_ops": 10,
+    "disk_write_ops": 5,
+    "net_rx_bytes": 12_500,
+    "net_tx_bytes": 6_250,
+}
+FAKE_MEMORY_USED_KIB = 262_144
 
 
 def parse_faults(text):
@@ -96,7 +108,10 @@ class FakeDriver(Driver):
 
     def _set(self, instance_id, state, reason, saved=False):
         with self._lock:
-            self._domain(instance_id).update(state=state, reason=reason, saved=saved)
+            domain = self._domain(instance_id)
+            if state == "running" and domain["state"] != "running":
+                domain["running_since"] = time.monotonic()  # counters restart with the domain
+            domain.update(state=state, reason=reason, saved=saved)
         return self._status(instance_id)
 
     def hypervisor_info(self):
@@ -225,6 +240,20 @@ class FakeDriver(Driver):
 
     def close(self):
         """Nothing to release."""
+
+    def domain_counters(self):
+        self._step("domain_counters")
+        now = time.monotonic()
+        with self._lock:
+            running = {i: d["running_since"] for i, d in self.domains.items() if d["state"] == "running"}
+        return [
+            DomainCounters(
+                instance_id=instance_id,
+                memory_used_kib=FAKE_MEMORY_USED_KIB,
+                **{name: int(rate * (now - since)) for name, rate in FAKE_RATES_PER_SECOND.items()},
+            )
+            for instance_id, since in running.items()
+        ]
 
     def inventory(self):
         self._step("inventory")

@@ -17,7 +17,7 @@ import libvirt
 
 from .. import protocol, qemu_img
 from ..errors import AgentError
-from . import domain_xml
+from . import domain_xml, libvirt_stats
 from .base import Driver, domain_name
 from .connection import SharedConnection
 
@@ -353,6 +353,9 @@ class LibvirtDriver(Driver):
             return True
 
         return self._call("delete", run)
+
+    def domain_counters(self):
+        return self._call("statistics", libvirt_stats.domain_counters)
 
     def close(self):
         self.connection.close()

@@ -153,3 +153,19 @@ def test_a_hung_driver_call_fails_at_the_deadline_and_the_single_thread_worker_s
     assert controller.final_report(after, timeout=60).state == "succeeded"
     assert agent.heartbeat(lambda b: b.stuck_operations == 1).host == agent.host
     assert agent.process.poll() is None
+
+
+def test_a_broadcast_on_the_broker_reaches_no_agent(start_agent, controller):
+    """Any host can write to the broker: remote control would let it shut down or re-route every agent."""
+    agent = start_agent("fake")
+    agent.wait_until_consuming()
+    destination = [f"cloudmgr-agent@{agent.host}"]
+
+    answers = agent.sender.control.ping(destination=destination, timeout=2)
+    agent.sender.control.broadcast("shutdown", destination=destination)
+    agent.sender.control.add_consumer("host.someone-else", destination=destination)
+
+    assert answers == []
+    agent.wait_until_consuming()
+    assert agent.process.poll() is None
+    assert "host.someone-else" not in agent.log()

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
+from apps.core.errors import ServiceError
 from apps.core.tree import ROOT_PATH
 
 from .models import AuditEvent
@@ -27,6 +28,9 @@ from .models import AuditEvent
 log = logging.getLogger(__name__)
 
 PLATFORM_DETAILS = "platform"
+# What the log says of a failure that was not a ServiceError: no class name, no internals.
+INTERNAL_ERROR = "internal_error"
+INTERNAL_MESSAGE = "An internal error stopped the operation; the controller's log has the details."
 
 
 class Operation:
@@ -65,8 +69,8 @@ class Operation:
             project_id=(target.project_id if target is not None else None)
             or _project_of(self.object, object_pk),
             outcome=outcome,
-            error_code=getattr(error, "code", "") if error else "",
-            error_message=(getattr(error, "message", "") or type(error).__name__)[:1024] if error else "",
+            error_code=_code(error),
+            error_message=_message(error)[:1024],
             details=self._details(),
         )
 
@@ -77,6 +81,18 @@ class Operation:
         if self.platform_details:
             details[PLATFORM_DETAILS] = self.platform_details
         return details
+
+
+def _code(error):
+    if error is None:
+        return ""
+    return error.code if isinstance(error, ServiceError) else INTERNAL_ERROR
+
+
+def _message(error):
+    if error is None:
+        return ""
+    return error.message if isinstance(error, ServiceError) else INTERNAL_MESSAGE
 
 
 def _project_of(obj, pk):
@@ -105,6 +121,9 @@ def audited(actor, action, *, target=None, obj=None):
 
 
 def _record_failure(operation, error):
+    if not isinstance(error, ServiceError):
+        # Operators reading the platform's events may see which error it was; tenants never do.
+        operation.platform_details["exception"] = type(error).__name__
     try:
         operation.event(AuditEvent.FAILURE, error).save(using="audit")
     except Exception:

@@ -16,7 +16,7 @@ class ComputeConfig(AppConfig):
         from apps.jobs.registry import register_periodic
         from apps.quotas.holders import register_holder
 
-        from . import states
+        from . import job_words, states
         from .agent_messages import images_for_host, sync_power_states
         from .host_audit import audit_hosts
         from .host_work import INSTANCE_ACTIONS
@@ -41,6 +41,7 @@ class ComputeConfig(AppConfig):
         host_access.register_image_writer(images_host_may_write)
         portal.register()
         host_audit_pages.register()
+        job_words.register()
 
         register_project_owner(
             "instances",

@@ -8,6 +8,21 @@ from apps.quotas.resources import GIB
 
 from .scheduler.request import ImageTraits
 
+# What the formats an instance cannot boot from are, in words; kernels and ramdisks boot along with
+# a machine image that names them.
+KINDS = {
+    "aki": "a kernel (aki)",
+    "ari": "a ramdisk (ari)",
+    "iso": "an installation disc (iso)",
+    "vdi": "a VirtualBox disk (vdi)",
+    "vhd": "a Hyper-V disk (vhd)",
+}
+
+
+def bootable(images):
+    """Only the images an instance can boot from: never a kernel or ramdisk on its own."""
+    return images.filter(disk_format__in=DISK_FORMATS)
+
 
 def usable_by(image, project):
     """The project's own image, a public one, or one shared with the project (and accepted)."""
@@ -30,7 +45,8 @@ def launch_image(actor, image_id, project, offering):
         )
     if image.disk_format not in DISK_FORMATS:
         raise ValidationFailed(
-            f"Image {image} is a {image.disk_format}: instances boot from {', '.join(DISK_FORMATS)} images.",
+            f"Image {image} is {KINDS.get(image.disk_format, f'a {image.disk_format} image')}, which cannot"
+            f" boot an instance: choose a disk image ({', '.join(DISK_FORMATS)}).",
             code="image_not_bootable",
         )
     _check_fits(image, offering)

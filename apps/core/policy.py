@@ -70,6 +70,11 @@ def actions_matching(patterns):
     return {action for action in _actions if any(pattern_matches(p, action) for p in patterns)}
 
 
+def platform_actions_matching(patterns):
+    """The platform actions among those the patterns match: they apply on ROOT only."""
+    return {action for action in actions_matching(patterns) if _actions[action][0] == PLATFORM_KIND}
+
+
 @dataclass(frozen=True)
 class Grant:
     """One rule pattern, effective on a domain subtree (domain_path) or on one project."""

@@ -14,6 +14,7 @@ class IdentityConfig(AppConfig):
         from apps.jobs.registry import register_periodic
 
         from .api import schema  # noqa: F401  (drf-spectacular finds the authentication schemes it defines)
+        from .apikeys.nonces import nonce_store_is_not_the_broker
         from .apikeys.periodic import purge_api_key_nonces
         from .directory.checks import ldap_settings_check
         from .directory.sync import sync_directory_users
@@ -34,6 +35,7 @@ class IdentityConfig(AppConfig):
         register_periodic("identity.purge_api_key_nonces", purge_api_key_nonces)
         register_periodic("identity.sync_directory_users", sync_directory_users)
         register_check(ldap_settings_check)
+        register_check(nonce_store_is_not_the_broker)
         register_domain_owner("sub-domains", lambda domain: domain.children.count())
         register_domain_owner("projects", lambda domain: domain.projects.count())
         register_domain_owner("users", lambda domain: domain.users.count())

@@ -34,3 +34,8 @@ def owned_by_domain(domain):
         if count:
             owned[label] = count
     return owned
+
+
+def in_words(owned):
+    """ "3 projects, 1 user": what owned_by_* found, in words ("" for nothing)."""
+    return ", ".join(f"{count} {label}" for label, count in owned.items())

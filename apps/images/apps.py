@@ -12,6 +12,7 @@ class ImagesConfig(AppConfig):
         from apps.identity.ownership import register_project_owner
         from apps.images.web import portal
         from apps.jobs.registry import register_job_kind, register_periodic
+        from apps.jobs.words import describe_job_kind
         from apps.quotas.holders import register_holder
 
         from .jobs import run_import
@@ -39,6 +40,7 @@ class ImagesConfig(AppConfig):
         ]:
             register_action(name, kind, description)
         register_job_kind(IMPORT_JOB, run=run_import, settle=settle_import)
+        describe_job_kind(IMPORT_JOB, "Image import")
         register_periodic("images.kill_stalled_uploads", kill_stalled_uploads)
         register_periodic("images.purge_deleted", purge_deleted)
         portal.register()

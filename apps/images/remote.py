@@ -11,6 +11,7 @@ networks an operator lets imports reach (a local mirror, say).
 
 import http.client
 import ipaddress
+import logging
 import socket
 import ssl
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +19,8 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 from apps.core.errors import ServiceError, ValidationFailed
+
+log = logging.getLogger(__name__)
 
 REDIRECTS = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -53,13 +56,41 @@ def _allowed_networks():
     ]
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address packets end up at: IPv4-mapped, NAT64
+# (well-known and local-use) and IPv4-compatible. 6to4 and Teredo are unwrapped by ipaddress itself.
+_LAST_32_BITS_ARE_IPV4 = [
+    ipaddress.ip_network(net) for net in ("::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "::/96")
+]
+# Prefixes that exist only to reach the IPv4 address they carry: judged by that address alone.
+_TRANSLATION_ONLY = [ipaddress.ip_network(net) for net in ("::ffff:0:0/96", "64:ff9b::/96", "2002::/16")]
+
+
+def judged_addresses(ip):
+    """What a connection to `ip` may reach: the IPv4 addresses embedded in it, and itself unless it
+    is a pure translation prefix (a local-use NAT64 or a Teredo address is judged both ways)."""
+    if ip.version == 4:
+        return [ip]
+    embedded = []
+    if any(ip in net for net in _LAST_32_BITS_ARE_IPV4) and int(ip) > 1:
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        embedded.append(ip.sixtofour)
+    if ip.teredo is not None:
+        embedded.extend(ip.teredo)
+    if embedded and any(ip in net for net in _TRANSLATION_ONLY):
+        return embedded
+    return [*embedded, ip]
+
+
+def _allowed(ip):
+    if ip.is_global and not ip.is_multicast:
+        return True
+    return any(ip.version == net.version and ip in net for net in _allowed_networks())
+
+
 def is_refused(address):
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_global and not ip.is_multicast:
-        return False
-    return not any(ip.version == net.version and ip in net for net in _allowed_networks())
+    return not all(_allowed(reached) for reached in judged_addresses(ip))
 
 
 def checked_address(host, port):
@@ -71,9 +102,10 @@ def checked_address(host, port):
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     refused = [address for address in addresses if is_refused(address)]
     if refused:
+        # Which internal address a name has is for the operator's log, not for whoever asked.
+        log.warning("image import refused: %s resolves to %s", host, ", ".join(refused))
         raise AddressRefused(
-            f"{host} resolves to {refused[0]}, an address image imports may not reach.",
-            details={"host": host, "address": refused[0]},
+            f"{host} resolves to an address image imports may not reach.", details={"host": host}
         )
     return addresses[0]
 

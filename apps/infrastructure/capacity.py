@@ -24,6 +24,10 @@ from django.db.models.functions import Coalesce, Floor
 from .models import Allocation, Host
 
 MB_PER_GB = 1024
+# Bounds on what a limit is computed from, so that (total - reserve) * ratio always fits a bigint:
+# totals and reserves up to 2**40 MiB (1 EiB), ratios up to 1000.
+MAX_ALLOCATION_RATIO = 1000.0
+MAX_RESERVED_MB = 2**40
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import Error as DatabaseFailure
 from django.db import connections
 
+from apps.core.slow_clients import paced
 from apps.jobs import services as jobs
 from apps.jobs.periodic_runner import PeriodicRunner
 from apps.jobs.worker import JobWorker
@@ -58,9 +59,10 @@ class Controller:
         self.stopping = threading.Event()
         self.server = wsgi.Server(
             address,
-            application,
+            paced(application),
             numthreads=settings.CLOUDMGR_HTTP_THREADS,
             server_name="cloudmgr",
+            timeout=settings.CLOUDMGR_HTTP_IDLE_TIMEOUT_SECONDS,
             shutdown_timeout=settings.CLOUDMGR_SHUTDOWN_GRACE_SECONDS,
         )
         self.workers = [

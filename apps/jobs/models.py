@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from . import words
+
 
 class Job(models.Model):
     PENDING, RUNNING, SUCCEEDED, FAILED = "pending", "running", "succeeded", "failed"
@@ -71,6 +73,16 @@ class Job(models.Model):
     @property
     def finished(self):
         return self.state in (self.SUCCEEDED, self.FAILED)
+
+    @property
+    def title(self):
+        """What pages call the job: "Launch", not compute.instance.spawn (apps.jobs.words)."""
+        return words.title_of(self.kind)
+
+    @property
+    def hint(self):
+        """What pages say about the job while it runs, or "" (apps.jobs.words)."""
+        return words.hint_for(self)
 
 
 class PeriodicRun(models.Model):

@@ -6,7 +6,6 @@ several controllers sweeping at the same time.
 """
 
 import logging
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -134,16 +133,3 @@ def _fail_overdue(job_id):
         # One job whose settlement breaks must not keep every other overdue job from failing.
         log.exception("job %s: could not fail it at its deadline", job_id)
         return False
-
-
-def wait_for_job(job_id, seconds):
-    """The job once it finished, or as it stands after `seconds` (one row read every tenth of a second).
-
-    A job the broker did not take (its send after commit failed) is not waited for.
-    """
-    deadline = time.monotonic() + seconds
-    while True:
-        job = Job.objects.get(pk=job_id)
-        if job.finished or job.dispatched_at is None or time.monotonic() >= deadline:
-            return job
-        time.sleep(0.1)

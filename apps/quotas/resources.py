@@ -14,13 +14,19 @@ class ResourceType:
     unit: str
     description: str
     default_project_limit: int = -1
+    # What pages call it, short enough for a chart's axis ("Memory", not ram_mb); the description by default.
+    label: str = ""
+
+    @property
+    def title(self):
+        return self.label or self.description
 
 
 _types = {}
 
 
-def register(name, unit, description, default_project_limit=-1):
-    _types[name] = ResourceType(name, unit, description, default_project_limit)
+def register(name, unit, description, default_project_limit=-1, *, label=""):
+    _types[name] = ResourceType(name, unit, description, default_project_limit, label)
 
 
 def resource_types():
@@ -39,13 +45,13 @@ def gib_rounded_up(size_bytes):
     return -(-size_bytes // GIB)
 
 
-for _args in [
-    ("instances", "count", "Virtual machines", 20),
-    ("vcpus", "count", "Virtual CPUs of all instances", 40),
-    ("ram_mb", "MiB", "Memory of all instances", 81920),
-    ("volume_gb", "GiB", "Size of all volumes", 1000),
-    ("snapshots", "count", "Volume snapshots", 20),
-    ("images", "count", "Images owned", 20),
-    ("image_storage_gb", "GiB", "Storage of all images, each rounded up to a GiB", 200),
+for _args, _label in [
+    (("instances", "count", "Virtual machines", 20), "Instances"),
+    (("vcpus", "count", "Virtual CPUs of all instances", 40), "vCPUs"),
+    (("ram_mb", "MiB", "Memory of all instances", 81920), "Memory"),
+    (("volume_gb", "GiB", "Size of all volumes", 1000), "Volume storage"),
+    (("snapshots", "count", "Volume snapshots", 20), "Snapshots"),
+    (("images", "count", "Images owned", 20), "Images"),
+    (("image_storage_gb", "GiB", "Storage of all images, each rounded up to a GiB", 200), "Image storage"),
 ]:
-    register(*_args)
+    register(*_args, label=_label)

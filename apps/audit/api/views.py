@@ -3,7 +3,7 @@
 import django_filters
 from rest_framework import mixins, serializers
 
-from apps.core.api.filters import IdFilterSet
+from apps.core.api.filters import FilterSet, IsoDateTimeFilter
 from apps.core.api.views import ServiceViewSet
 
 from ..models import AuditEvent
@@ -37,9 +37,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
         return details_for(self.context["principal"], event)
 
 
-class AuditEventFilter(IdFilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+class AuditEventFilter(FilterSet):
+    since = IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     actor = django_filters.CharFilter(field_name="actor_name", help_text="A username, exactly.")
 

@@ -161,3 +161,29 @@ def test_bootstrap_records_the_cloud_admin_it_creates_or_gives_a_new_password(db
     assert [(e.object_repr, e.interface, e.outcome) for e in events] == [("operator", "cli", "success")] * 2
     assert [e.details["created"] for e in events] == [True, False]
     assert all(e.details["password_set"] for e in events)
+
+
+def test_a_failure_that_is_no_refusal_is_logged_in_words_naming_its_error_only_for_the_platform(
+    acme, cloud_admin
+):
+    from django.db import DataError
+
+    from apps.audit.recorder import audited
+    from apps.audit.selectors import details_for
+    from apps.core.tree import Target
+
+    with (
+        pytest.raises(DataError),
+        audited(Actor.system("test"), "identity.project.create", target=Target(acme.path)),
+    ):
+        raise DataError("value too long for type character varying(64)")
+
+    event = AuditEvent.objects.using("audit").get(action="identity.project.create")
+    assert (event.error_code, event.error_message) == (
+        "internal_error",
+        "An internal error stopped the operation; the controller's log has the details.",
+    )
+    assert details_for(policy.Principal(cloud_admin), event) == {"platform": {"exception": "DataError"}}
+    tenant_admin = UserFactory(domain=acme)
+    grant(tenant_admin, policy.DOMAIN_ADMIN, acme)
+    assert details_for(policy.Principal(tenant_admin), event) == {}

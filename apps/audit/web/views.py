@@ -7,20 +7,35 @@ from django.views.decorators.http import require_GET
 from apps.audit.selectors import details_for, events_for
 from apps.core.scoping import get_or_404
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import slice_page
 from apps.core.web.frame import dashboard_project
+from apps.core.web.listing import Column, Listing
 from apps.core.web.rendering import render_page
 
 from .forms import AuditFilterForm
 
+COLUMNS = (
+    Column("when", "When (UTC)", ("timestamp",)),
+    Column("who", "Who"),
+    Column("action", "Action", ("action",)),
+    Column("object", "Object"),
+    Column("outcome", "Outcome"),
+)
+SEARCHED = ("actor_name", "object_repr", "action")
+
 
 def _render_log(request, events, template, **frame):
+    """Newest first; 50 a page, without counting the whole table (it only grows)."""
     form = AuditFilterForm(request.GET or None)
-    rows, page, has_next = slice_page(request, form.apply(events))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "events": rows, "page": page, "has_next": has_next, "query": query.urlencode()}
-    return render_page(request, template, context, **frame)
+    listing = Listing(
+        request,
+        form.apply(events),
+        columns=COLUMNS,
+        default="when",
+        descending=True,
+        search=SEARCHED,
+        counted=False,
+    )
+    return render_page(request, template, {"form": form, "listing": listing}, **frame)
 
 
 @require_GET

@@ -26,8 +26,10 @@ class PrefetchJobSerializer(serializers.Serializer):
 
 class ImagePrefetchViewSet(ServiceViewSet):
     serializer_class = PrefetchSerializer
-    # Only a create: nothing to list, so nothing for the schema to find a model through.
+    # Only a create: nothing to list, so nothing for the schema to find a model through, and its
+    # answer is a plain list of jobs, not a page.
     queryset = Job.objects.none()
+    pagination_class = None
 
     @extend_schema(request=PrefetchSerializer, responses={202: PrefetchJobSerializer(many=True)})
     def create(self, request):

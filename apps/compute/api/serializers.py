@@ -124,10 +124,11 @@ class InstanceSerializer(serializers.ModelSerializer):
     project_id = serializers.UUIDField(read_only=True)
     offering_id = serializers.UUIDField(read_only=True)
     offering_name = serializers.CharField(source="offering.name", read_only=True)
-    image_id = serializers.UUIDField(read_only=True)
-    keypair_id = serializers.UUIDField(read_only=True)
-    affinity_group_id = serializers.UUIDField(read_only=True)
-    zone_id = serializers.UUIDField(read_only=True)
+    # Each may be gone (deleted image, keypair, group or zone), as the model's null=True says.
+    image_id = serializers.UUIDField(read_only=True, allow_null=True)
+    keypair_id = serializers.UUIDField(read_only=True, allow_null=True)
+    affinity_group_id = serializers.UUIDField(read_only=True, allow_null=True)
+    zone_id = serializers.UUIDField(read_only=True, allow_null=True)
     zone_name = serializers.SerializerMethodField()
     host_id = serializers.SerializerMethodField()
     host_name = serializers.SerializerMethodField()
@@ -202,6 +203,11 @@ class InstanceSerializer(serializers.ModelSerializer):
 
 class Base64Field(serializers.CharField):
     """Bytes sent as base64 text (the way Nova takes user data)."""
+
+    def run_validation(self, data=serializers.empty):
+        # A blank value never reaches to_internal_value: it is no bytes, not "".
+        value = super().run_validation(data)
+        return b"" if value == "" else value
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)

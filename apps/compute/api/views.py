@@ -11,7 +11,7 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.models import Domain
 from apps.identity.selectors import visible_project
 from apps.jobs.models import Job
-from apps.jobs.services import wait_for_job
+from apps.jobs.waiting import wait_for_job
 
 from .. import selectors
 from ..interfaces import attach_interface, detach_interface

@@ -20,6 +20,26 @@ def a_public_offering(tenants):
     return Case(offering, {"pk": offering.pk}, body={"description": "changed"})
 
 
+@per_tenant(
+    "compute:offering-detail",
+    "compute:offering-update",
+    "compute:offering-switch",
+    "compute:offering-delete",
+)
+def an_offering_restricted_to_another_tenants_domain(tenants):
+    offering = OfferingFactory(name="offering-of-tenant-b", public=False)
+    offering.domains.set([tenants.other.domain])
+    body = {"name": offering.name, "domains": str(tenants.other.domain.pk), "enabled": "on", "op": "disable"}
+    return Case(offering, {"offering_id": offering.pk}, body=body)
+
+
+@per_tenant("compute:image-prefetch")
+def another_tenants_image_to_fetch_into_a_hosts_cache(tenants):
+    image = active_image(tenants.other.project, name="image-of-tenant-b")
+    host = HostFactory(name="host-of-the-platform")
+    return Case(image, {"image_id": image.pk}, body={"hosts": str(host.pk)})
+
+
 @per_tenant("api:keypair-detail")
 def another_tenants_keypair(tenants):
     keypair, _ = create_keypair(SYSTEM, tenants.other.project, name="keypair-of-tenant-b")
@@ -115,7 +135,37 @@ def another_tenants_instance_to_stop_from_a_page(tenants):
 @per_tenant("compute:instance-rebuild")
 def another_tenants_instance_to_rebuild_from_a_page(tenants):
     image = active_image(tenants.other.project, name="image-of-tenant-b")
-    return _page_case(_instance(tenants), **{"rebuild-image_id": str(image.pk)})
+    return _page_case(_instance(tenants), **{"rebuild-image_id": str(image.pk), "rebuild-confirm": "on"})
+
+
+@per_tenant("compute:instance-delete")
+def another_tenants_instance_to_delete_from_a_page(tenants):
+    return _page_case(_instance(tenants))
+
+
+def _admin_case(instance, **body):
+    return Case(instance, {"instance_id": instance.pk}, body=body)
+
+
+@per_tenant("compute:admin-instance-detail", "compute:admin-instance-state", "compute:admin-instance-delete")
+def another_tenants_instance_on_its_admin_page(tenants):
+    return _admin_case(_instance(tenants))
+
+
+@per_tenant("compute:admin-instance-action")
+def another_tenants_instance_to_stop_from_its_admin_page(tenants):
+    return _admin_case(_instance(tenants), op="stop")
+
+
+@per_tenant("compute:admin-instance-rebuild")
+def another_tenants_instance_to_rebuild_from_its_admin_page(tenants):
+    image = active_image(tenants.other.project, name="image-of-tenant-b")
+    return _admin_case(_instance(tenants), **{"rebuild-image_id": str(image.pk), "rebuild-confirm": "on"})
+
+
+@per_tenant("compute:admin-instance-snapshot")
+def another_tenants_instance_to_snapshot_from_its_admin_page(tenants):
+    return _admin_case(_instance(tenants), **{"snapshot-name": "snapshot-taken-by-tenant-a"})
 
 
 @per_tenant("compute:keypair-delete")

@@ -90,6 +90,11 @@ class RabbitMQServer:
         )
         shutil.rmtree(self.directory, ignore_errors=True)
 
+    def rabbitmqctl(self, *args):
+        """Run `rabbitmqctl ARGS` against this node; fail the test with its output if it fails."""
+        done = self._ctl("rabbitmqctl", "-q", *args)
+        assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+
     def _ctl(self, command, *args):
         return subprocess.run(
             [command, "-n", self.node, *args],

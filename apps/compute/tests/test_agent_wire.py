@@ -217,8 +217,9 @@ def test_a_progress_report_reads_its_host_and_job_in_one_statement(
     assert agent.report(job, protocol.SPAWN_INSTANCE, "running").status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert agent.report(job, protocol.SPAWN_INSTANCE, "progress", progress=50).status_code == 200
-    # The read of host and job, then the progress update (the nonce is Redis's).
-    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "UPDATE"], [q["sql"] for q in queries]
+    # The read of host and job, which also remembers the nonce in PostgreSQL, then the progress update.
+    assert [q["sql"].split()[0] for q in queries] == ["WITH", "UPDATE"], [q["sql"] for q in queries]
+    assert "identity_apikeynonce" in queries[0]["sql"]
 
 
 def test_a_guest_that_shut_itself_down_becomes_stopped_and_other_hosts_instances_are_ignored(agent, project):

@@ -75,11 +75,12 @@ def test_launching_goes_to_the_instance_page_showing_the_spawn_job(web, project,
     job = Job.objects.get(object_id=str(instance.pk))
     page = web.get(response["Location"]).content.decode()
     assert f'id="job-{job.pk}"' in page
-    assert "compute.instance.spawn" in page
+    assert '<span class="job-kind">Launch</span>' in page
     assert 'data-task-state="spawning"' in page
-    # The state polls itself while the spawn is under way; the only action offered is delete.
+    # The state polls itself while the spawn is under way; the only action offered is delete, apart.
     assert url("instance-state", project, instance.pk) in page
-    assert re.findall(r'name="op" value="(\w+)"', page) == ["delete"]
+    assert re.findall(r'name="op" value="(\w+)"', page) == []
+    assert f'href="{url("instance-delete", project, instance.pk)}"' in page
 
 
 def test_a_refused_launch_says_why_next_to_the_field(web, project, offering, image):
@@ -119,16 +120,20 @@ def test_the_list_polls_only_while_an_instance_is_in_an_action(web, project):
 @pytest.mark.parametrize(
     ("vm_state", "offered"),
     [
-        (states.ACTIVE, ["stop", "reboot", "reboot_hard", "pause", "suspend", "delete"]),
-        (states.STOPPED, ["start", "reboot_hard", "delete"]),
-        (states.PAUSED, ["stop", "reboot_hard", "unpause", "delete"]),
-        (states.SUSPENDED, ["stop", "reboot_hard", "resume", "delete"]),
+        (states.ACTIVE, ["stop", "reboot", "reboot_hard", "pause", "suspend"]),
+        (states.STOPPED, ["start", "reboot_hard"]),
+        (states.PAUSED, ["stop", "reboot_hard", "unpause"]),
+        (states.SUSPENDED, ["stop", "reboot_hard", "resume"]),
     ],
 )
 def test_the_instance_page_offers_only_the_actions_its_state_allows(web, project, vm_state, offered):
     instance = InstanceFactory(project=project, vm_state=vm_state)
     page = web.get(url("instance-detail", project, instance.pk)).content.decode()
     assert re.findall(r'name="op" value="(\w+)"', page) == offered
+    # Delete is offered in every resting state, apart from the others, behind a confirmation.
+    assert re.search(
+        rf'class="danger-zone">.*href="{url("instance-delete", project, instance.pk)}"', page, re.S
+    )
     assert (url("instance-rebuild", project, instance.pk) in page) == (
         vm_state in (states.ACTIVE, states.STOPPED)
     )
@@ -144,7 +149,7 @@ def test_an_action_starts_its_job_and_the_page_shows_its_progress(web, project):
     page = web.get(response["Location"]).content.decode()
     assert f'id="job-{job.pk}"' in page
     assert 'data-task-state="powering-off"' in page
-    assert re.findall(r'name="op" value="(\w+)"', page) == ["delete"]
+    assert re.findall(r'name="op" value="(\w+)"', page) == []
 
 
 def test_an_action_the_state_no_longer_allows_is_refused_with_a_message(web, project):
@@ -160,7 +165,12 @@ def test_a_rebuild_needs_an_image_the_project_may_use(web, project, image):
     response = web.post(url("instance-rebuild", project, instance.pk), {"rebuild-image_id": ""})
     assert response.status_code == 400
     assert 'id="id_rebuild-image_id_error"' in response.content.decode()
-    response = web.post(url("instance-rebuild", project, instance.pk), {"rebuild-image_id": image.pk})
+    unconfirmed = web.post(url("instance-rebuild", project, instance.pk), {"rebuild-image_id": image.pk})
+    assert unconfirmed.status_code == 400
+    assert "root disk&#x27;s contents may be lost" in unconfirmed.content.decode()
+    response = web.post(
+        url("instance-rebuild", project, instance.pk), {"rebuild-image_id": image.pk, "rebuild-confirm": "on"}
+    )
     assert response.status_code == 302
     assert Job.objects.filter(object_id=str(instance.pk), kind="compute.instance.rebuild").exists()
 

@@ -1,7 +1,9 @@
 """The instance actions a page offers: each button's label, and the service call it makes.
 
 Which buttons show is decided by apps/compute/states.py alone (`allows`), so a
-page never offers an action the state machine would refuse.
+page never offers an action the state machine would refuse. Delete is not one of
+these buttons: it destroys the guest's disks, so it has its own confirmed page
+(instance_pages.delete_confirmed), apart from the harmless actions.
 """
 
 from dataclasses import dataclass
@@ -30,13 +32,16 @@ BUTTONS = (
     Button("unpause", "Unpause"),
     Button("suspend", "Suspend", "secondary"),
     Button("resume", "Resume"),
-    Button("delete", "Delete", "danger"),
 )
 GRACEFUL = ("stop", "reboot", "reboot_hard")
 
 
 def buttons_for(instance):
     return [b for b in BUTTONS if states.allows(b.op, instance.vm_state, instance.task_state)]
+
+
+def can_delete(instance):
+    return states.allows("delete", instance.vm_state, instance.task_state)
 
 
 def can_rebuild(instance):

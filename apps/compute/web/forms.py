@@ -7,10 +7,13 @@ from apps.images.models import Image, ImageMember
 from apps.images.selectors import images_for
 from apps.networks.selectors import usable_networks
 
+from ..launch_images import bootable
 from ..models import AffinityGroup, Keypair, ServiceOffering
+from ..scheduler.placement import NoValidHost
 from ..selectors import available_in
 from ..services.keypairs import ED25519, RSA
 from ..services.launch import NAME_MAX, USER_DATA_MAX_BYTES
+from . import refusals
 
 
 class LaunchForm(ServiceForm):
@@ -71,6 +74,14 @@ class LaunchForm(ServiceForm):
         )
         self.fields["networks"].queryset = usable_networks(project)
 
+    def add_service_error(self, error):
+        if error.code != NoValidHost.code:
+            return super().add_service_error(error)
+        self._service_status = error.status
+        for sentence in refusals.no_valid_host(error, self.cleaned_data.get("affinity_group_id")):
+            self.add_error(None, sentence)
+        return None
+
     def launch_arguments(self):
         """The create_instance() keyword arguments."""
         data = self.cleaned_data
@@ -117,12 +128,10 @@ class KeypairForm(ServiceForm):
 
 
 def launchable_images(scoped):
-    """Active images the project may boot: its own, public ones and those shared with it and accepted."""
-    return (
-        images_for(scoped, shares=(ImageMember.ACCEPTED,))
-        .filter(status=Image.ACTIVE, deactivated=False)
-        .order_by("name")
-    )
+    """Active images the project may boot: its own, public ones and those shared with it and accepted;
+    disk images only (kernels and ramdisks boot only along with the machine image that names them)."""
+    usable = images_for(scoped, shares=(ImageMember.ACCEPTED,)).filter(status=Image.ACTIVE, deactivated=False)
+    return bootable(usable).order_by("name")
 
 
 def focus_first_error(form):
@@ -135,6 +144,11 @@ def focus_first_error(form):
 
 class RebuildForm(ServiceForm):
     image_id = forms.ModelChoiceField(queryset=None, label="Image", empty_label="Choose an image")
+    # A rebuild destroys what is on the root disk: it is confirmed in the form itself.
+    confirm = forms.BooleanField(
+        label="Replace the root disk: what is on it now is lost",
+        error_messages={"required": "Tick this box to confirm that the root disk's contents may be lost."},
+    )
     error_fields = LaunchForm.error_fields
 
     def __init__(self, scoped, *args, **kwargs):

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from apps.core.tree import PLATFORM
+from apps.identity.web.selectors import project_labels
 from apps.infrastructure.web.sections import register_host_section
 
 from .. import selectors, states
@@ -25,8 +26,10 @@ def instances_on_host(request, host):
         .exclude(vm_state=states.DELETED)
         .order_by("project__domain__path", "project__name", "name")
     )
+    shown = list(instances[:INSTANCES_SHOWN])
+    labels = project_labels(request.actor.principal, [instance.project for instance in shown])
     return {
-        "instances": instances[:INSTANCES_SHOWN],
+        "rows": [(instance, labels[instance.project_id]) for instance in shown],
         "count": instances.count(),
         "all_url": _filtered("compute:admin-instance-list", host=host.name),
     }

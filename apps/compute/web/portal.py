@@ -6,7 +6,7 @@ from django.urls import reverse
 from apps.core.web.extensions import ADMIN, DASHBOARD, register_card, register_nav
 
 from .. import selectors, states
-from . import host_sections
+from . import host_sections, prefetch
 
 
 def _counts(instances):
@@ -42,6 +42,8 @@ def register():
     register_nav(DASHBOARD, "Keypairs", "compute:keypair-list", order=25)
     register_nav(DASHBOARD, "Affinity groups", "compute:affinity-group-list", order=26)
     register_nav(ADMIN, "Instances", "compute:admin-instance-list", order=45)
+    register_nav(ADMIN, "Offerings", "compute:offering-list", order=46)
     register_card(DASHBOARD, "instances", title="Instances", context=dashboard_card, order=20)
     register_card(ADMIN, "instances", title="Instances", context=admin_card, order=30)
     host_sections.register()
+    prefetch.register()

@@ -1,9 +1,10 @@
-"""Dashboard pages of instances, keypairs and affinity groups, and the admin portal's list of every instance.
+"""Dashboard pages of instances, keypairs and affinity groups (the admin portal's are in admin_instances.py).
 
 Thin views over the services the API calls; reads go through the scoped
 selectors, with the principal narrowed to the dashboard's project.
 """
 
+import base64
 import uuid
 
 from django.conf import settings
@@ -13,33 +14,32 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import NotFound, PermissionDenied, ServiceError
+from apps.core.errors import NotFound
 from apps.core.scoping import get_or_404
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, page_of, performed
+from apps.core.web.flow import Confirmation, confirmed, handled, performed
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
-from apps.images.selectors import images_for
-from apps.infrastructure.selectors import hosts_for, sees_hosts
+from apps.core.web.sections import page_sections
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for, result_visible
-from apps.jobs.services import wait_for_job
+from apps.jobs.waiting import wait_for_job
 from apps.networks.selectors import addresses_of, usable_networks
 
 from .. import selectors, states
 from ..interfaces import attach_interface, detach_interface
-from ..services import affinity, keypairs, lifecycle, snapshots
+from ..services import affinity, keypairs, lifecycle
 from ..services.instances import create_instance
-from . import buttons, interfaces
+from . import instance_pages, interfaces
 from .forms import (
     AffinityGroupForm,
     AttachInterfaceForm,
     KeypairForm,
     LaunchForm,
     RebuildForm,
-    SnapshotForm,
     focus_first_error,
 )
+from .instance_pages import InstancePages
 
 CONSOLE_LOG_BYTES = 64 * 1024
 
@@ -115,36 +115,6 @@ def _render_launch(request, project, form):
     return _page(request, project, "compute/dashboard/launch.html", {"form": form})
 
 
-def _latest_job(request, instance):
-    """The instance's most recent action job (console reads are not actions)."""
-    return (
-        jobs_for(request.actor.principal)
-        .filter(object_id=str(instance.pk))
-        .exclude(kind=lifecycle.job_kind(lifecycle.CONSOLE_LOG))
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def _snapshot_image(scoped, job):
-    """The image the latest action saves the disk into, when that action is a snapshot."""
-    if job is None or job.kind != lifecycle.job_kind(snapshots.SNAPSHOT):
-        return None
-    return images_for(scoped).filter(pk=job.payload["image_id"]).first()
-
-
-def _state_context(request, scoped, instance, job, snapshot_form=None):
-    """The polled part of the page: state, the actions it allows now, and the last snapshot's image."""
-    return {
-        "instance": instance,
-        "buttons": buttons.buttons_for(instance),
-        "can_rebuild": buttons.can_rebuild(instance),
-        "can_snapshot": buttons.can_snapshot(instance),
-        "snapshot_form": snapshot_form or SnapshotForm(prefix="snapshot"),
-        "snapshot_image": _snapshot_image(scoped, job),
-    }
-
-
 @require_GET
 @portal_view
 def instance_detail(request, project_id, instance_id):
@@ -159,12 +129,14 @@ def _render_detail(
     for refused in (rebuild_form, snapshot_form, interface_form):
         if refused is not None:
             focus_first_error(refused)
-    job = _latest_job(request, instance)
+    job = instance_pages.latest_job(request, instance)
+    pages = InstancePages(instance_pages.DASHBOARD, instance)
     context = {
-        **_state_context(request, scoped, instance, job, snapshot_form),
+        **instance_pages.state_context(scoped, instance, job, pages, snapshot_form),
         "job": job,
         "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
         **interfaces.context(request, project, instance, interface_form),
+        "sections": page_sections(instance_pages.INSTANCE_PAGE, request, instance),
     }
     return _page(request, project, "compute/dashboard/instance.html", context)
 
@@ -180,7 +152,9 @@ def instance_state(request, project_id, instance_id):
     """The page's state and action buttons alone, polled while an action is under way."""
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    context = _state_context(request, scoped, instance, _latest_job(request, instance))
+    pages = InstancePages(instance_pages.DASHBOARD, instance)
+    job = instance_pages.latest_job(request, instance)
+    context = instance_pages.state_context(scoped, instance, job, pages)
     return _fragment(request, project, "compute/dashboard/instance_state.html", context)
 
 
@@ -188,18 +162,19 @@ def instance_state(request, project_id, instance_id):
 @portal_view
 def instance_action(request, project_id, instance_id):
     """Start an action; a refusal (the state moved on meanwhile) is said in a message on the page."""
+    _, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    return instance_pages.start_action(request, instance, InstancePages(instance_pages.DASHBOARD, instance))
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def instance_delete(request, project_id, instance_id):
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    button = buttons.known(request.POST.get("op"))
-    try:
-        buttons.perform(request.actor, instance, button.op)
-    except PermissionDenied:
-        raise
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{button.label}: started on {instance.name}; the progress shows below.")
-    return redirect(_detail_url(project, instance))
+    pages = InstancePages(instance_pages.DASHBOARD, instance)
+    done = reverse("compute:instance-list", args=[project.pk])
+    return instance_pages.delete_confirmed(request, instance, pages, done=done, project=project)
 
 
 @require_POST
@@ -238,33 +213,26 @@ def instance_detach_interface(request, project_id, instance_id, port_id):
 def instance_rebuild(request, project_id, instance_id):
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    form = RebuildForm(scoped, request.POST, prefix="rebuild")
-    return handled(
+    return instance_pages.rebuild_submitted(
         request,
-        form,
-        lambda values: lifecycle.rebuild(request.actor, instance, values["image_id"].pk),
-        done=_detail_url(project, instance),
-        message=f"Rebuilding {instance.name}: the progress shows below.",
-        failed=lambda form: _render_refused(request, project, scoped, instance, rebuild_form=form),
+        scoped,
+        instance,
+        InstancePages(instance_pages.DASHBOARD, instance),
+        lambda form: _render_refused(request, project, scoped, instance, rebuild_form=form),
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def instance_snapshot(request, project_id, instance_id):
     """Save the root disk into a new image of the project; the page then shows the job and the image."""
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    form = SnapshotForm(request.POST, prefix="snapshot")
-    return handled(
+    return instance_pages.snapshot_submitted(
         request,
-        form,
-        lambda values: snapshots.snapshot(request.actor, instance, values["name"])[0],
-        done=_detail_url(project, instance),
-        message=lambda image: (
-            f"Snapshot of {instance.name} into image {image.name} started: the progress shows below."
-        ),
-        failed=lambda form: _render_refused(request, project, scoped, instance, snapshot_form=form),
+        instance,
+        InstancePages(instance_pages.DASHBOARD, instance),
+        lambda form: _render_refused(request, project, scoped, instance, snapshot_form=form),
     )
 
 
@@ -310,22 +278,25 @@ def keypair_list(request, project_id):
     return _render_keypairs(request, project, scoped, KeypairForm())
 
 
-def _render_keypairs(request, project, scoped, form, private_key=None, created=None, status=200):
+def _render_keypairs(request, project, scoped, form, status=200, **shown_once):
+    """`shown_once`: the keypair just generated and its private key, for this answer only."""
     context = {
         "keypairs": selectors.keypairs_for(scoped).order_by("name"),
         "form": form,
         "can_create": request.actor.can("compute.keypair.create", project.target()),
-        "private_key": private_key,
-        "created": created,
+        **shown_once,
     }
     return _page(request, project, "compute/dashboard/keypairs.html", context, status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def keypair_create(request, project_id):
-    """A generated private key is shown in this response only: it is never stored, so never shown again."""
+    """A generated private key is in this answer only, shown and offered as `<name>.pem`: it is never
+    stored, so never shown again, and the answer is not kept by the browser's cache."""
     project, scoped = dashboard_project(request, project_id)
+    if request.method == "GET":
+        return redirect("compute:keypair-list", project.pk)
     form = KeypairForm(request.POST)
 
     def create(data):
@@ -337,27 +308,54 @@ def keypair_create(request, project_id):
             key_type=data["key_type"],
         )
 
-    if form.submit(create):
-        keypair, private_key = form.result
-        if private_key is None:
-            messages.success(request, f"Keypair {keypair.name} imported.")
-            return redirect("compute:keypair-list", project.pk)
-        return _render_keypairs(request, project, scoped, KeypairForm(), private_key, keypair)
-    return _render_keypairs(request, project, scoped, form, status=form.error_status)
+    if not form.submit(create):
+        return _render_keypairs(request, project, scoped, form, status=form.error_status)
+    keypair, private_key = form.result
+    if private_key is None:
+        messages.success(request, f"Keypair {keypair.name} imported.")
+        return redirect("compute:keypair-list", project.pk)
+    response = _render_keypairs(
+        request,
+        project,
+        scoped,
+        KeypairForm(),
+        created=keypair,
+        private_key=private_key,
+        private_key_download=pem_download(private_key),
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
-@require_POST
+def pem_download(private_key):
+    """The private key as a data: address, so the page offers it as a file without anyone storing it."""
+    return "data:application/x-pem-file;base64," + base64.b64encode(private_key.encode()).decode()
+
+
+@require_http_methods(["GET", "POST"])
 @portal_view
 def keypair_delete(request, project_id, keypair_id):
     project, scoped = dashboard_project(request, project_id)
     keypair = get_or_404(selectors.keypairs_for(scoped), "keypair", pk=keypair_id)
     back = reverse("compute:keypair-list", args=[project.pk])
-    return performed(
+    confirmation = Confirmation(
+        title=f"Delete keypair {keypair.name}?",
+        button=f"Delete keypair {keypair.name}",
+        consequences=(
+            f"New instances can no longer be launched with {keypair.name}.",
+            "Instances launched with it keep the key they were given: their guests still accept it.",
+        ),
+        cancel=back,
+    )
+    return confirmed(
         request,
+        confirmation,
         lambda: keypairs.delete_keypair(request.actor, keypair),
         done=back,
         kept=back,
         message=f"Keypair {keypair.name} deleted; instances keep the key they were launched with.",
+        area="dashboard",
+        project=project,
     )
 
 
@@ -388,7 +386,7 @@ def _render_affinity_groups(request, project, scoped, form):
     return _page(request, project, "compute/dashboard/affinity_groups.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def affinity_group_create(request, project_id):
     project, scoped = dashboard_project(request, project_id)
@@ -407,6 +405,7 @@ def affinity_group_create(request, project_id):
         done=_affinity_groups_url(project),
         message=lambda group: f"Affinity group {group.name} ({group.policy}) created.",
         failed=refused,
+        page=_affinity_groups_url(project),
     )
 
 
@@ -417,40 +416,26 @@ def affinity_group_delete(request, project_id, group_id):
     project, scoped = dashboard_project(request, project_id)
     group = get_or_404(_groups_with_members(scoped), "affinity group", pk=group_id)
     back = _affinity_groups_url(project)
-    if request.method == "GET":
-        return _page(request, project, "compute/dashboard/affinity_group_delete.html", {"group": group})
-    return performed(
+    consequences = [f"The {group.policy} group {group.name} is gone; launches can no longer choose it."]
+    if group.members:
+        names = ", ".join(instance.name for instance in group.members)
+        consequences.append(
+            f"It still holds {len(group.members)} instance{'s' if len(group.members) != 1 else ''}"
+            f" ({names}): a group is deleted only once its instances are."
+        )
+    confirmation = Confirmation(
+        title=f"Delete affinity group {group.name}?",
+        button=f"Delete {group.name}",
+        consequences=tuple(consequences),
+        cancel=back,
+    )
+    return confirmed(
         request,
+        confirmation,
         lambda: affinity.delete_affinity_group(request.actor, group),
         done=back,
         kept=back,
         message=f"Affinity group {group.name} deleted.",
+        area="dashboard",
+        project=project,
     )
-
-
-@require_GET
-@portal_view(admin=True)
-def admin_instance_list(request):
-    """Every instance the admin may see; ?vm_state= and ?host= (a host's name) narrow the list.
-
-    Only those who may see hosts see the host column; for anyone else a host filter,
-    whatever it names, finds the host nowhere, so it tells nothing about the hosts.
-    """
-    principal = request.actor.principal
-    instances = selectors.instances_for(principal).select_related("project__domain")
-    shown = request.GET.get("vm_state")
-    if shown in states.VM_STATES:
-        instances = instances.filter(vm_state=shown)
-    else:
-        instances = instances.exclude(vm_state=states.DELETED)
-    host = request.GET.get("host", "").strip()
-    if host:
-        instances = instances.filter(host__in=hosts_for(principal).filter(name=host))
-    context = {
-        "sees_hosts": sees_hosts(principal),
-        "page": page_of(request, instances.order_by("project__domain__path", "project__name", "name")),
-        "vm_states": states.VM_STATES,
-        "shown": shown,
-        "host": host,
-    }
-    return render_page(request, "compute/admin/instances.html", context, area="admin")

@@ -77,11 +77,17 @@ def nav_entries(area, principal, project=None):
     ]
 
 
+def with_contexts(parts, request, subject):
+    """[(part, its context)] of cards or sections (each with order, name and context), in order; those
+    whose context(request, subject) is None are left out."""
+    shown = []
+    for part in sorted(parts, key=lambda p: (p.order, p.name)):
+        context = part.context(request, subject)
+        if context is not None:
+            shown.append((part, context))
+    return shown
+
+
 def cards(area, request, project=None):
     """[(card, context)] shown on an area's overview, in order; cards whose context is None are left out."""
-    shown = []
-    for card in sorted((c for c in _cards.values() if c.area == area), key=lambda c: (c.order, c.name)):
-        context = card.context(request, project)
-        if context is not None:
-            shown.append((card, context))
-    return shown
+    return with_contexts((c for c in _cards.values() if c.area == area), request, project)

@@ -1,4 +1,7 @@
-"""The shape every form-handling view shares: submit, then redirect with a message or show the errors."""
+"""The shapes form-handling views share: submit, then redirect with a message or show the errors;
+confirm a destructive action, then perform it."""
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -7,13 +10,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.core.errors import PermissionDenied, ServiceError
 
+from .rendering import render_page
 
-def handled(request, form, operation, *, done, message, failed):
+
+def handled(request, form, operation, *, done, message, failed, page=None):
     """Submit `form` through `operation`.
 
     Success: flash `message` (a string, or a callable of the result) and redirect to `done`
     (a URL, or a callable of the result). Failure: return failed(form), rendered with status 400.
+    A refused form leaves its own address in the address bar; opening that address again (a
+    reload, a bookmark) is a GET, which goes to `page`, the page the form is on.
     """
+    if request.method == "GET" and page is not None:
+        return redirect(page)
     if form.submit(operation):
         result = form.result
         messages.success(request, message(result) if callable(message) else message)
@@ -40,20 +49,30 @@ def performed(request, operation, *, done, kept, message):
     return redirect(done)
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """What a destructive action's confirmation says: what goes, what follows, how to back out."""
+
+    title: str
+    button: str
+    consequences: tuple
+    cancel: str
+    # Hidden fields the confirming form sends with the POST, as (name, value).
+    fields: tuple = ()
+
+
+def confirmed(request, confirmation, operation, *, done, kept, message, area=None, project=None):
+    """GET: the confirmation, a page of its own (web/confirm.html; static/portal/confirm.js opens it
+    in a dialog over the page the link is on). POST: perform it, as `performed` does."""
+    if request.method == "GET":
+        context = {"confirmation": confirmation}
+        return render_page(request, "web/confirm.html", context, area=area, project=project)
+    return performed(request, operation, done=done, kept=kept, message=message)
+
+
 def page_of(request, queryset, per_page=50):
     """One page of a modest list (users, projects); any page parameter is accepted."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def slice_page(request, queryset, per_page=50):
-    """One page of a long list without counting it (the audit log): (rows, page, has_next)."""
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    start = (page - 1) * per_page
-    rows = list(queryset[start : start + per_page + 1])
-    return rows[:per_page], page, len(rows) > per_page
 
 
 def local_target(request, target, fallback):

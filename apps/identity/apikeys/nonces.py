@@ -1,16 +1,20 @@
 """Remember each signed request's nonce, shared by every controller, so a request cannot be replayed.
 
-CLOUDMGR_API_KEY_NONCE_STORE is either a redis:// URL (one `SET NX EX` per
-request) or "postgresql" (one `INSERT … ON CONFLICT` per request, and a periodic
-purge); when it is empty, the broker is used if it is Redis, else PostgreSQL.
+CLOUDMGR_API_KEY_NONCE_STORE is "postgresql" (the default: one `INSERT … ON
+CONFLICT` per request, and a periodic purge) or a redis:// URL (one `SET NX EX`
+per request). Never the broker's Redis: every host can write there, so a host
+in hostile hands could delete nonces and replay captured requests; a system
+check (`manage.py check`, and at controller start) warns of that setting.
 A nonce is kept until the request that carried it falls out of the time window,
 after which its timestamp alone refuses a replay.
 """
 
 import math
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
+from django.core import checks
 from django.db import connection
 from django.utils import timezone
 
@@ -37,22 +41,40 @@ def _redis(url):
     return client
 
 
-def _storage_key(access_key, nonce):
+def storage_key(access_key, nonce):
     return f"cloudmgr:api-key-nonce:{access_key}:{nonce}"
 
 
 def configured_store():
-    store = settings.CLOUDMGR_API_KEY_NONCE_STORE
-    if store:
-        return store
-    broker = settings.CELERY_BROKER_URL
-    return broker if broker.startswith(("redis://", "rediss://", "unix://")) else POSTGRESQL
+    return settings.CLOUDMGR_API_KEY_NONCE_STORE or POSTGRESQL
+
+
+def _redis_server(url):
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return ("unix", parts.path)
+    if parts.scheme in ("redis", "rediss"):
+        return (parts.hostname or "localhost", parts.port or 6379)
+    return None
+
+
+def nonce_store_is_not_the_broker(app_configs, **kwargs):
+    store = configured_store()
+    if store != POSTGRESQL and _redis_server(store) == _redis_server(settings.CELERY_BROKER_URL):
+        return [
+            checks.Warning(
+                "CLOUDMGR_API_KEY_NONCE_STORE is the broker's Redis server, which every host can write to.",
+                hint="Leave it empty (PostgreSQL) or name a Redis server the hosts cannot reach.",
+                id="identity.W002",
+            )
+        ]
+    return []
 
 
 def first_use(access_key, nonce, expires_at):
     """True the first time (access_key, nonce) is seen before `expires_at`; False for a replay."""
     store = configured_store()
-    key = _storage_key(access_key, nonce)
+    key = storage_key(access_key, nonce)
     if store == POSTGRESQL:
         return _first_use_postgresql(key, expires_at)
     ttl_seconds = max(1, math.ceil((expires_at - timezone.now()).total_seconds()))

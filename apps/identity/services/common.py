@@ -4,6 +4,8 @@ from django.db import IntegrityError, transaction
 
 from apps.core.errors import Conflict, NotFound, PermissionDenied
 
+from ..ownership import in_words
+
 
 def require(actor, action, target, message):
     if not actor.can(action, target):
@@ -44,5 +46,4 @@ def lock_for_delete(obj):
 def refuse_if_owning(what, owned, code):
     """Refuse to delete `what` while it owns anything, listing what it owns."""
     if owned:
-        listed = ", ".join(f"{count} {label}" for label, count in owned.items())
-        raise Conflict(f"{what} still owns: {listed}.", code=code, details={"owned": owned})
+        raise Conflict(f"{what} still owns: {in_words(owned)}.", code=code, details={"owned": owned})

@@ -33,4 +33,4 @@ def login_attempt(*, username, password, client_address, interface, action):
         if chain_disabled(user.domain):
             raise NotAuthenticated("Your domain is disabled.", code="domain_disabled")
         yield op, user
-    throttle.reset_account(username)
+    throttle.forget_failures(username, client_address)

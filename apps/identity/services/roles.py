@@ -7,6 +7,7 @@ from apps.core.tree import PLATFORM
 
 from ..models import Role, RoleAssignment, Rule
 from .common import require, save_unique
+from .last_admin import refuse_losing_the_last_cloud_admin, refuse_removing_what_gives_everything
 from .revocation import revoke_user_tokens
 
 
@@ -34,11 +35,26 @@ def assign_role(actor, *, user, role, domain=None, project=None):
             raise NotFound("No such user.")
         refusal = f"You cannot give the role {role.name}: it allows more than you hold on {where}."
         require_may_give(actor, role, where, refusal)
+        refuse_platform_role_below_root(role, domain, project)
         assignment = RoleAssignment(user=user, role=role, domain=domain, project=project)
         op.object = assignment
         op.details = {"user": user.username, "role": role.name, "on": str(where)}
         save_unique(assignment, f"{user} already has the role {role.name} on {where}.")
     return assignment
+
+
+def refuse_platform_role_below_root(role, domain, project):
+    """A role carrying platform actions runs the cloud, whose objects sit on ROOT: given on a project or
+    a lower domain, those actions would never apply, so it is given on the root domain only."""
+    platform = policy.platform_actions_matching([rule.action for rule in role.rules.all()])
+    if not platform or (domain is not None and domain.is_root):
+        return
+    where = f"project {project}" if project is not None else f"domain {domain}"
+    raise ValidationFailed(
+        f"The role {role.name} runs the cloud itself (for instance {min(platform)}), which happens on the"
+        f" root domain only: give it on the root domain, not on {where}.",
+        code="role_scope_mismatch",
+    )
 
 
 def unassign_role(actor, assignment):
@@ -56,6 +72,7 @@ def unassign_role(actor, assignment):
             "on": str(where),
         }
         user = assignment.user
+        refuse_losing_the_last_cloud_admin(assignment=assignment)
         assignment.delete()
         op.details["tokens_revoked"] = revoke_user_tokens(user)
 
@@ -104,4 +121,5 @@ def remove_rule(actor, rule):
     action = "identity.rule.delete"
     with audited(actor, action, target=PLATFORM, obj=rule):
         require(actor, action, PLATFORM, "Only cloud administrators edit rules.")
+        refuse_removing_what_gives_everything(rule)
         rule.delete()

@@ -8,6 +8,7 @@ from apps.core.errors import PermissionDenied, ValidationFailed
 
 from ..models import User
 from .common import apply_changes, require, save_unique
+from .last_admin import refuse_losing_the_last_cloud_admin
 from .revocation import revoke_user_tokens
 from .roles import require_may_give
 
@@ -60,6 +61,8 @@ def update_user(actor, user, *, full_name=None, email=None, is_active=None):
         require_holds_what_user_holds(actor, user)
         if actor.user is not None and actor.user.pk == user.pk and is_active is False:
             raise ValidationFailed("You cannot disable yourself.", code="self_disable")
+        if is_active is False and user.is_active:
+            refuse_losing_the_last_cloud_admin(user=user)
         changes = apply_changes(user, full_name=full_name, email=email, is_active=is_active)
         op.details = {"changes": changes}
         user.save()
@@ -97,4 +100,5 @@ def delete_user(actor, user):
         require_holds_what_user_holds(actor, user)
         if actor.user is not None and actor.user.pk == user.pk:
             raise ValidationFailed("You cannot delete yourself.", code="self_delete")
+        refuse_losing_the_last_cloud_admin(user=user)
         user.delete()

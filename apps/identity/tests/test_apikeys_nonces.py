@@ -39,9 +39,23 @@ def test_a_postgresql_nonce_past_its_window_is_taken_over_and_then_purged(settin
     ]
 
 
-def test_without_a_setting_the_store_is_the_broker_when_it_is_redis(settings):
+def test_without_a_setting_the_store_is_postgresql_even_when_the_broker_is_redis(settings):
     settings.CLOUDMGR_API_KEY_NONCE_STORE = ""
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/3"
-    assert nonces.configured_store() == "redis://127.0.0.1:6379/3"
-    settings.CELERY_BROKER_URL = "amqp://guest@127.0.0.1//"
+
     assert nonces.configured_store() == nonces.POSTGRESQL
+
+
+@pytest.mark.parametrize("store", ["redis://127.0.0.1:6379/5", "redis://127.0.0.1/9"])
+def test_a_nonce_store_on_the_brokers_redis_server_is_warned_of_by_the_system_check(settings, store):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/3"
+    settings.CLOUDMGR_API_KEY_NONCE_STORE = store
+
+    assert [error.id for error in nonces.nonce_store_is_not_the_broker(None)] == ["identity.W002"]
+
+
+def test_a_nonce_store_on_another_redis_server_passes_the_system_check(settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/3"
+    settings.CLOUDMGR_API_KEY_NONCE_STORE = "redis://127.0.0.1:6380/0"
+
+    assert nonces.nonce_store_is_not_the_broker(None) == []

@@ -12,7 +12,7 @@ from apps.core.policy import Principal
 
 from .. import selectors
 from ..domain_chain import chain_disabled
-from .selectors import projects_with_a_role
+from .selectors import project_labels, projects_with_a_role, switchable_projects
 
 SESSION_PROJECT = "portal.current_project"
 
@@ -32,12 +32,18 @@ def make_current(request, project):
 
 
 def projects_frame(request, principal, project):
-    """The frame's project switcher: the current project and those the person holds a role on."""
+    """The frame's project switcher: the current project and the others the person may open, each
+    named by its domain's path; `more_projects` when the switcher cannot list them all."""
     current = project if project is not None else current_project(request, principal)
-    switchable = list(projects_with_a_role(principal))
+    switchable, more = switchable_projects(principal)
     if current is not None and current not in switchable:
         switchable.insert(0, current)
-    return {"current_project": current, "switchable_projects": switchable}
+    labels = project_labels(principal, switchable)
+    return {
+        "current_project": current,
+        "switchable_projects": [(p, labels[p.pk]) for p in switchable],
+        "more_projects": more,
+    }
 
 
 def signed_out_if_domain_disabled(request):

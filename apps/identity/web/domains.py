@@ -1,12 +1,13 @@
 """Admin portal: the domain tree, one domain, and its changes."""
 
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, performed
+from apps.core.web.flow import Confirmation, confirmed, handled
 from apps.core.web.rendering import render_page
 from apps.identity import selectors
+from apps.identity.ownership import in_words, owned_by_domain
 from apps.identity.services import domains
 
 from .forms import DomainCreateForm, EditForm
@@ -33,7 +34,7 @@ def _render_list(request, form):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def domain_create(request):
     return handled(
@@ -45,6 +46,7 @@ def domain_create(request):
         done=lambda domain: reverse("portal:domain-detail", args=[domain.pk]),
         message=lambda domain: f"Domain {domain.name} created.",
         failed=lambda form: _render_list(request, form),
+        page=reverse("portal:domain-list"),
     )
 
 
@@ -70,28 +72,43 @@ def render_detail(request, domain, *, edit_form=None, **bound):
     return render_page(request, "identity/admin/domain_detail.html", context, area="admin")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def domain_update(request, domain_id):
     domain = admin_domain(request, domain_id)
+    detail = reverse("portal:domain-detail", args=[domain.pk])
     return handled(
         request,
         EditForm(request.POST),
         lambda data: domains.update_domain(request.actor, domain, **data),
-        done=reverse("portal:domain-detail", args=[domain.pk]),
+        done=detail,
         message="Domain saved.",
         failed=lambda form: render_detail(request, domain, edit_form=form),
+        page=detail,
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def domain_delete(request, domain_id):
     domain = admin_domain(request, domain_id)
-    return performed(
+    detail = reverse("portal:domain-detail", args=[domain.pk])
+    owned = in_words(owned_by_domain(domain))
+    consequences = [f"Domain {domain.name} and its settings and quotas are removed for good."]
+    if owned:
+        consequences.append(f"It still owns {owned}: the deletion is refused until they are gone.")
+    confirmation = Confirmation(
+        title=f"Delete domain {domain.name}?",
+        button=f"Delete domain {domain.name}",
+        consequences=tuple(consequences),
+        cancel=detail,
+    )
+    return confirmed(
         request,
+        confirmation,
         lambda: domains.delete_domain(request.actor, domain),
         done=reverse("portal:domain-list"),
-        kept=reverse("portal:domain-detail", args=[domain.pk]),
+        kept=detail,
         message=f"Domain {domain.name} deleted.",
+        area="admin",
     )

@@ -98,7 +98,11 @@ class AssignRoleForm(ServiceForm):
     """Give a user a role on a domain or a project, chosen in one list ("domain:<id>", "project:<id>")."""
 
     role = RoleChoiceField()
-    error_fields = {"already_exists": "role", "delegation_exceeded": "role"}
+    error_fields = {
+        "already_exists": "role",
+        "delegation_exceeded": "role",
+        "role_scope_mismatch": "where",
+    }
 
     def __init__(self, principal, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,7 +129,7 @@ class AddMemberForm(ServiceForm):
     """Give a user of the project's domains a role on the project."""
 
     role = RoleChoiceField()
-    error_fields = {"already_exists": "user", "delegation_exceeded": "role"}
+    error_fields = {"already_exists": "user", "delegation_exceeded": "role", "role_scope_mismatch": "role"}
 
     def __init__(self, principal, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,7 +148,16 @@ class AddMemberForm(ServiceForm):
 
 
 class RoleCreateForm(ServiceForm):
-    name = forms.SlugField(max_length=64)
+    name = forms.CharField(
+        max_length=64,
+        validators=[
+            RegexValidator(
+                r"^[-a-zA-Z0-9_]+$",
+                "Use letters, digits, - and _ only, without spaces: network-operator, for instance.",
+            )
+        ],
+        help_text="Letters, digits, - and _; it names the role in rules' pages and the API.",
+    )
     description = forms.CharField(max_length=255, required=False)
     error_fields = {"already_exists": "name"}
 

@@ -1,7 +1,8 @@
 """A project's members on its dashboard: who holds which role there, and giving one (for its admins)."""
 
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.errors import PermissionDenied
 from apps.core.web.decorators import portal_view
@@ -39,10 +40,13 @@ def _render_members(request, project, form=None):
     return _page(request, project, "identity/dashboard/members.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def member_add(request, project_id):
     project, _ = dashboard_project(request, project_id)
+    members_url = reverse("portal:project-members", args=[project.pk])
+    if request.method == "GET":
+        return redirect(members_url)
     if not _may_manage(request, project):
         # The form is not shown to members; say so rather than show errors of an absent form.
         raise PermissionDenied(f"You may not give roles on {project}.")
@@ -50,7 +54,7 @@ def member_add(request, project_id):
         request,
         AddMemberForm(request.actor.principal, request.POST),
         lambda data: roles.assign_role(request.actor, user=data["user"], role=data["role"], project=project),
-        done=reverse("portal:project-members", args=[project.pk]),
+        done=members_url,
         message=lambda a: f"{a.user.username} is now {a.role.name} here.",
         failed=lambda form: _render_members(request, project, form),
     )

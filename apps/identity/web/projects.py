@@ -1,17 +1,19 @@
 """Admin portal: projects, one project with its members and quotas, and their changes."""
 
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, page_of, performed
+from apps.core.web.flow import Confirmation, confirmed, handled
+from apps.core.web.listing import Column, Listing
 from apps.core.web.rendering import render_page
 from apps.identity import selectors
+from apps.identity.ownership import in_words, owned_by_projects
 from apps.identity.services import projects
 
 from .forms import EditForm, ProjectCreateForm
 from .sections import sections_for
-from .selectors import domain_labels
+from .selectors import path_labels
 
 admin_view = portal_view(admin=True)
 
@@ -30,17 +32,30 @@ def project_list(request):
     return _render_list(request, ProjectCreateForm(request.actor.principal))
 
 
+COLUMNS = (
+    Column("name", "Project", ("name",)),
+    Column("domain", "Domain", ("domain__path",)),
+    Column("state", "State", ("enabled",)),
+    Column("created", "Created", ("created_at",)),
+)
+
+
 def _render_list(request, form):
     principal = request.actor.principal
-    labels = domain_labels(list(selectors.domains_for(principal)))
-    page = page_of(request, selectors.projects_for(principal).order_by("domain__path", "name"))
-    rows = [(project, labels.get(project.domain_id, project.domain.name)) for project in page]
-    return render_page(
-        request, "identity/admin/projects.html", {"page": page, "rows": rows, "form": form}, area="admin"
+    listing = Listing(
+        request,
+        selectors.projects_for(principal),
+        columns=COLUMNS,
+        default="name",
+        search=("name", "description", "domain__name"),
     )
+    labels = path_labels(principal, list({p.domain_id: p.domain for p in listing.rows}.values()))
+    rows = [(project, labels[project.domain_id]) for project in listing.rows]
+    context = {"listing": listing, "rows": rows, "form": form}
+    return render_page(request, "identity/admin/projects.html", context, area="admin")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def project_create(request):
     return handled(
@@ -52,6 +67,7 @@ def project_create(request):
         done=detail_url,
         message=lambda project: f"Project {project.name} created.",
         failed=lambda form: _render_list(request, form),
+        page=reverse("portal:project-list"),
     )
 
 
@@ -75,7 +91,7 @@ def render_detail(request, project, *, edit_form=None, **bound):
     return render_page(request, "identity/admin/project_detail.html", context, area="admin")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def project_update(request, project_id):
     project = admin_project(request, project_id)
@@ -86,17 +102,33 @@ def project_update(request, project_id):
         done=detail_url(project),
         message="Project saved.",
         failed=lambda form: render_detail(request, project, edit_form=form),
+        page=detail_url(project),
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def project_delete(request, project_id):
     project = admin_project(request, project_id)
-    return performed(
+    owned = in_words(owned_by_projects([project.pk]))
+    consequences = [
+        f"Project {project.name} is removed for good, with its quotas and the roles its members hold on "
+        "it; its audit entries stay."
+    ]
+    if owned:
+        consequences.append(f"It still owns {owned}: the deletion is refused until they are gone.")
+    confirmation = Confirmation(
+        title=f"Delete project {project.name}?",
+        button=f"Delete project {project.name}",
+        consequences=tuple(consequences),
+        cancel=detail_url(project),
+    )
+    return confirmed(
         request,
+        confirmation,
         lambda: projects.delete_project(request.actor, project),
         done=reverse("portal:project-list"),
         kept=detail_url(project),
         message=f"Project {project.name} deleted.",
+        area="admin",
     )

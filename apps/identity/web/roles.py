@@ -2,12 +2,12 @@
 
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core import policy
 from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, performed
+from apps.core.web.flow import Confirmation, confirmed, handled
 from apps.core.web.rendering import render_page
 from apps.identity import selectors
 from apps.identity.services import roles
@@ -80,10 +80,13 @@ def pattern_preview(request):
     return render(request, "identity/admin/pattern_preview.html", {"pattern": pattern, "matches": matches})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def rule_create(request, role_id):
+    """A refused rule leaves this address in the address bar: opening it again shows the roles page."""
     role = selectors.get_or_404(selectors.roles(), "role", pk=role_id)
+    if request.method == "GET":
+        return _render(request)
     return handled(
         request,
         _rule_form(role, request.POST),
@@ -94,20 +97,48 @@ def rule_create(request, role_id):
     )
 
 
-@require_POST
+def _lost_without(rule):
+    """The actions the role allows only through this rule, sorted."""
+    others = [other.action for other in rule.role.rules.exclude(pk=rule.pk)]
+    return sorted(policy.actions_matching([rule.action]) - policy.actions_matching(others))
+
+
+@require_http_methods(["GET", "POST"])
 @admin_view
 def rule_delete(request, rule_id):
     rule = selectors.get_or_404(selectors.rules(), "rule", pk=rule_id)
-    return performed(
+    role = rule.role
+    lost = _lost_without(rule)
+    holders = role.assignments.count()
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        if holders == 0:
+            effect = f"Nobody holds {role.name} now; it would no longer allow {shown}."
+        elif holders == 1:
+            effect = f"The 1 holder of {role.name} loses {shown}, at once."
+        else:
+            effect = f"The {holders} holders of {role.name} lose {shown}, at once."
+    else:
+        effect = f"Its other rules still allow everything it matches: {role.name} loses no action."
+    back = reverse(ROLES_URL) + f"#role-{role.pk}"
+    confirmation = Confirmation(
+        title=f"Remove the rule '{rule.action}' from {role.name}?",
+        button=f"Remove '{rule.action}'",
+        consequences=(effect,),
+        cancel=back,
+    )
+    return confirmed(
         request,
+        confirmation,
         lambda: roles.remove_rule(request.actor, rule),
-        done=reverse(ROLES_URL) + f"#role-{rule.role_id}",
-        kept=reverse(ROLES_URL),
-        message=f"Rule '{rule.action}' removed from {rule.role.name}.",
+        done=back,
+        kept=back,
+        message=f"Rule '{rule.action}' removed from {role.name}.",
+        area="admin",
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def role_create(request):
     return handled(
@@ -117,17 +148,30 @@ def role_create(request):
         done=lambda role: reverse(ROLES_URL) + f"#role-{role.pk}",
         message=lambda role: f"Role {role.name} created; give it rules below.",
         failed=lambda form: _render(request, role_form=form),
+        page=reverse(ROLES_URL),
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def role_delete(request, role_id):
     role = selectors.get_or_404(selectors.roles(), "role", pk=role_id)
-    return performed(
+    back = reverse(ROLES_URL) + f"#role-{role.pk}"
+    confirmation = Confirmation(
+        title=f"Delete role {role.name}?",
+        button=f"Delete role {role.name}",
+        consequences=(
+            f"The role {role.name} and its rules are removed for good.",
+            "A role someone still holds cannot be deleted: take it away from them first.",
+        ),
+        cancel=back,
+    )
+    return confirmed(
         request,
+        confirmation,
         lambda: roles.delete_role(request.actor, role),
         done=reverse(ROLES_URL),
-        kept=reverse(ROLES_URL) + f"#role-{role.pk}",
+        kept=back,
         message=f"Role {role.name} deleted.",
+        area="admin",
     )

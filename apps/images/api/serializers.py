@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from apps.core.bounds import column_bounds
+
 from .. import formats
 from ..models import Image, ImageMember
 
@@ -10,6 +12,8 @@ PROPERTY_FIELDS = ["min_ram_mb", "min_disk_gb", "architecture", "hypervisor_type
 
 class ImageSerializer(serializers.ModelSerializer):
     owner = serializers.UUIDField(source="owner_id")
+    # Blank until the image has data (the model's blank=True, which a read-only field does not carry).
+    source = serializers.ChoiceField(choices=Image.SOURCES, allow_blank=True, read_only=True)
     kernel_id = serializers.UUIDField(allow_null=True)
     ramdisk_id = serializers.UUIDField(allow_null=True)
 
@@ -51,8 +55,8 @@ class _Writable(serializers.Serializer):
     container_format = serializers.ChoiceField(choices=formats.CONTAINER_FORMATS)
     kernel_id = serializers.UUIDField(allow_null=True)
     ramdisk_id = serializers.UUIDField(allow_null=True)
-    min_ram_mb = serializers.IntegerField(min_value=0)
-    min_disk_gb = serializers.IntegerField(min_value=0)
+    min_ram_mb = serializers.IntegerField(**column_bounds(Image, "min_ram_mb"))
+    min_disk_gb = serializers.IntegerField(**column_bounds(Image, "min_disk_gb"))
     architecture = serializers.CharField(max_length=32, allow_blank=True)
     hypervisor_type = serializers.CharField(max_length=32, allow_blank=True)
     os_type = serializers.CharField(max_length=32, allow_blank=True)

@@ -6,7 +6,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.api.filters import IdFilterSet
+from apps.core.api.filters import FilterSet
 from apps.core.api.views import ServiceViewSet
 from apps.core.errors import ValidationFailed
 from apps.core.scoping import get_or_404
@@ -21,7 +21,7 @@ from . import serializers as s
 MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 
 
-class ImageFilter(IdFilterSet):
+class ImageFilter(FilterSet):
     owner = django_filters.UUIDFilter(field_name="owner_id")
 
     class Meta:
@@ -136,7 +136,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         return Response(self._job(job), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: s.MemberSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def members(self, request, pk=None):
         members = selectors.members_for(self.principal, self.get_object())
         return Response(s.MemberSerializer(members, many=True).data)

@@ -79,8 +79,26 @@ def another_tenants_project_image_pages(tenants):
 
 @per_tenant("images:image-detail", "images:image-action")
 def another_tenants_image_page(tenants):
+    image = pending_delete_image(tenants.other.project)
+    return Case(image, {"project_id": tenants.other.project.pk, "image_id": image.pk}, body={"op": "restore"})
+
+
+@per_tenant("images:image-delete")
+def another_tenants_image_to_delete_from_its_page(tenants):
     image = queued_image(tenants.other.project)
-    return Case(image, {"project_id": tenants.other.project.pk, "image_id": image.pk}, body={"op": "delete"})
+    return Case(image, {"project_id": tenants.other.project.pk, "image_id": image.pk})
+
+
+@per_tenant("images:admin-image-delete")
+def another_tenants_image_to_delete_in_the_admin_portal(tenants):
+    image = active_image(tenants.other.project)
+    return Case(image, {"image_id": image.pk})
+
+
+@per_tenant("images:admin-image-purge")
+def another_tenants_deleted_image_to_purge_in_the_admin_portal(tenants):
+    image = pending_delete_image(tenants.other.project)
+    return Case(image, {"image_id": image.pk})
 
 
 @per_tenant("images:admin-image-detail", "images:admin-image-action")

@@ -82,13 +82,30 @@ def test_an_import_of_an_unusable_url_shows_the_error_on_the_form(member, projec
     assert not Image.objects.exists()
 
 
-def test_deleting_from_the_dashboard_keeps_the_image_restorable(member, project):
-    image = active_image(project)
+def test_deleting_from_the_dashboard_asks_first_keeps_the_image_restorable_and_the_list_restores_it(
+    member, project
+):
+    image = active_image(project, name="golden")
     client = signed_in(member)
 
-    client.post(images_url(project, image.pk, "action"), {"op": "delete"})
-    assert Image.objects.get(pk=image.pk).status == Image.PENDING_DELETE
-    client.post(images_url(project, image.pk, "action"), {"op": "restore"})
+    confirmation = client.get(images_url(project, image.pk, "delete")).content.decode()
+    assert "Delete image golden?" in confirmation
+    assert "can be restored until it is purged" in confirmation
+    assert Image.objects.get(pk=image.pk).status == Image.ACTIVE
+
+    deleted = client.post(images_url(project, image.pk, "delete"), follow=True).content.decode()
+    image.refresh_from_db()
+    assert image.status == Image.PENDING_DELETE
+    assert "Image golden deleted; it can be restored until" in deleted
+    listing = client.get(images_url(project)).content.decode()
+    restorable = listing[listing.index("Deleted, not yet purged") :]
+    assert 'data-image="golden"' in restorable
+    assert 'value="restore"' in restorable
+
+    restored = client.post(
+        images_url(project, image.pk, "action"), {"op": "restore", "back": images_url(project)}
+    )
+    assert restored["Location"] == images_url(project)
     assert Image.objects.get(pk=image.pk).status == Image.ACTIVE
 
 
@@ -141,8 +158,26 @@ def test_a_refused_operation_is_a_message_not_an_error_page(cloud_admin, project
     image = active_image(project, protected=True)
     client = signed_in(cloud_admin)
 
-    response = client.post(f"/admin-portal/images/{image.pk}/action/", {"op": "delete"}, follow=True)
+    response = client.post(f"/admin-portal/images/{image.pk}/delete/", follow=True)
 
     assert response.status_code == 200
     assert "is protected" in response.content.decode()
     assert Image.objects.get(pk=image.pk).status == Image.ACTIVE
+
+
+def test_a_domain_admin_learns_nothing_of_a_public_images_project_by_searching_or_sorting(project):
+    admin = UserFactory(domain=project.domain)
+    grant(admin, policy.DOMAIN_ADMIN, project.domain)
+    active_image(project, name="ours")
+    active_image(ProjectFactory(name="secret-project"), name="golden", visibility="public")
+    client = signed_in(admin)
+
+    listed = client.get("/admin-portal/images/").content.decode()
+    assert "golden" in listed
+    assert "secret-project" not in listed
+    assert "another domain's project" in listed
+    assert "golden" not in client.get("/admin-portal/images/?q=secret-project").content.decode()
+    assert "sort=project" not in listed
+    by_project = client.get("/admin-portal/images/?sort=-project").content.decode()
+    assert by_project.index(">golden<") > 0
+    assert 'aria-sort="ascending"' in by_project  # sorted by name, as when nothing is asked

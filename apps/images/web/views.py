@@ -6,16 +6,20 @@ so the page never holds the data either.
 """
 
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import ValidationFailed
 from apps.core.scoping import get_or_404
 from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, page_of, performed
+from apps.core.web.flow import Confirmation, confirmed, handled, local_target, performed
 from apps.core.web.frame import dashboard_project
+from apps.core.web.listing import Column, Listing
 from apps.core.web.rendering import render_page
+from apps.core.web.sections import page_sections
 from apps.identity.selectors import projects_for
+from apps.identity.web.selectors import project_labels
 from apps.jobs.selectors import jobs_for
 
 from .. import selectors
@@ -25,6 +29,8 @@ from ..services.data import IMPORT_JOB
 from .forms import ImportForm, MoveForm, ShareForm, UploadForm
 
 admin_view = portal_view(admin=True)
+# The admin image page, where other apps add sections (compute: warming hosts' caches).
+ADMIN_IMAGE_PAGE = "images:admin-image"
 
 
 def _detail_url(project, image):
@@ -46,9 +52,10 @@ def image_list(request, project_id):
 def _render_list(request, project, scoped, import_form=None):
     images = (
         selectors.images_for(scoped, shares=(ImageMember.ACCEPTED,))
-        .exclude(status=Image.DELETED)
+        .exclude(status__in=(Image.DELETED, Image.PENDING_DELETE))
         .order_by("name")
     )
+    restorable = Image.objects.filter(owner=project, status=Image.PENDING_DELETE).order_by("purge_after")
     pending = ImageMember.objects.filter(
         project=project,
         status=ImageMember.PENDING,
@@ -58,6 +65,8 @@ def _render_list(request, project, scoped, import_form=None):
     can_create = request.actor.can("images.image.create", project.target())
     context = {
         "images": images,
+        "restorable": restorable,
+        "can_restore": request.actor.can("images.image.restore", project.target()),
         "pending_shares": pending,
         "can_create": can_create,
         "upload_form": UploadForm(prefix="upload") if can_create else None,
@@ -66,7 +75,7 @@ def _render_list(request, project, scoped, import_form=None):
     return render_page(request, "images/dashboard/list.html", context, area="dashboard", project=project)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def image_import(request, project_id):
     project, scoped = dashboard_project(request, project_id)
@@ -80,6 +89,7 @@ def image_import(request, project_id):
         done=lambda image: _detail_url(project, image),
         message=lambda image: f"Importing {image.name}: the progress shows below.",
         failed=lambda form: _render_list(request, project, scoped, form),
+        page=reverse("images:image-list", args=[project.pk]),
     )
 
 
@@ -108,12 +118,57 @@ def _shared_project(request):
     return form.cleaned_data["project"]
 
 
+def deleted_message(image):
+    """What deleting did: an image with data waits, restorable, until it is purged."""
+    if image.status == Image.PENDING_DELETE:
+        until = timezone.localtime(image.purge_after).strftime("%Y-%m-%d %H:%M %Z")
+        return f"Image {image.name} deleted; it can be restored until {until}, when it is purged."
+    return f"Image {image.name} deleted."
+
+
+def _delete_confirmation(image, cancel):
+    if image.status == Image.ACTIVE:
+        consequences = (
+            f"Image {image.name} can no longer be launched or downloaded; instances already running from"
+            " it keep running.",
+            "It can be restored until it is purged, after the retention period; then its data is gone.",
+        )
+    else:
+        consequences = (f"Image {image.name} holds no usable data: it is deleted at once, for good.",)
+    return Confirmation(
+        title=f"Delete image {image.name}?",
+        button=f"Delete {image.name}",
+        consequences=consequences,
+        cancel=cancel,
+    )
+
+
+def _deleted(request, image, detail, **frame):
+    """GET: what deleting `image` does; POST: delete it (kept restorable when it has data)."""
+    return confirmed(
+        request,
+        _delete_confirmation(image, detail),
+        lambda: records.delete_image(request.actor, image),
+        done=detail,
+        kept=detail,
+        message=deleted_message,
+        **frame,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def image_delete(request, project_id, image_id):
+    project, scoped = dashboard_project(request, project_id)
+    image = get_or_404(selectors.images_for(scoped), "image", pk=image_id)
+    return _deleted(request, image, _detail_url(project, image), area="dashboard", project=project)
+
+
 DASHBOARD_OPERATIONS = {
-    "delete": (
-        "Deleted; it can be restored until it is purged.",
-        lambda r, p, i: records.delete_image(r.actor, i),
+    "restore": (
+        lambda image: f"Image {image.name} restored.",
+        lambda r, p, i: records.restore_image(r.actor, i),
     ),
-    "restore": ("Restored.", lambda r, p, i: records.restore_image(r.actor, i)),
     "accept": (
         "Accepted: the image is now listed here.",
         lambda r, p, i: sharing.answer(r.actor, i, p, "accepted"),
@@ -135,13 +190,9 @@ DASHBOARD_OPERATIONS = {
 def image_action(request, project_id, image_id):
     project, scoped = dashboard_project(request, project_id)
     image = get_or_404(selectors.images_for(scoped), "image", pk=image_id)
-    return _operate(
-        request,
-        DASHBOARD_OPERATIONS,
-        request.POST.get("op"),
-        (request, project, image),
-        _detail_url(project, image),
-    )
+    # The images list restores from its own page, and goes back there.
+    back = local_target(request, request.POST.get("back"), _detail_url(project, image))
+    return _operate(request, DASHBOARD_OPERATIONS, request.POST.get("op"), (request, project, image), back)
 
 
 def _operate(request, operations, name, arguments, done):
@@ -152,16 +203,37 @@ def _operate(request, operations, name, arguments, done):
     return performed(request, lambda: operation(*arguments), done=done, kept=done, message=message)
 
 
+def _admin_columns(sees_every_owner):
+    """The list's columns. Only who sees every project sorts by project: for a domain admin, where a
+    public image of another tenant sorted would hint at the name of its project."""
+    project = ("owner__domain__path", "owner__name") if sees_every_owner else ()
+    return (
+        Column("name", "Name", ("name",)),
+        Column("project", "Project", project),
+        Column("status", "Status", ("status",)),
+        Column("format", "Format", ("disk_format",)),
+        Column("size", "Size", ("size_bytes",)),
+        Column("flags", "Flags"),
+    )
+
+
 @require_GET
 @admin_view
 def admin_image_list(request):
     principal = request.actor.principal
-    images = selectors.images_for(principal).select_related("owner__domain").order_by("owner__name", "name")
+    images = selectors.images_for(principal)
     for field in ("status", "visibility"):
         if request.GET.get(field):
             images = images.filter(**{field: request.GET[field]})
+    # Searching by a project's name, likewise, only for who sees every project.
+    sees_every_owner = request.actor.can("identity.project.read", PLATFORM)
+    searched = ("name", "owner__name") if sees_every_owner else ("name",)
+    listing = Listing(
+        request, images, columns=_admin_columns(sees_every_owner), default="name", search=searched
+    )
     context = {
-        "page": page_of(request, images),
+        "listing": listing,
+        "rows": _with_owner_labels(principal, listing.rows),
         "statuses": [s for s, _ in Image.STATUSES],
         "visibilities": [v for v, _ in Image.VISIBILITIES],
         "stores": selectors.store_usage() if request.actor.can("images.store.read", PLATFORM) else None,
@@ -172,15 +244,25 @@ def admin_image_list(request):
 @require_GET
 @admin_view
 def admin_image_detail(request, image_id):
-    image = get_or_404(selectors.images_for(request.actor.principal), "image", pk=image_id)
+    image = _admin_image(request, image_id)
     context = {
         "image": image,
         "job": _latest_import(request, image),
         "members": _members_as_seen_by(request.actor.principal, image),
         "move_form": MoveForm(request.actor.principal),
         "can_publish": request.actor.can("images.image.publicize", PLATFORM),
+        "sections": page_sections(ADMIN_IMAGE_PAGE, request, image),
     }
     return render_page(request, "images/admin/detail.html", context, area="admin")
+
+
+def _with_owner_labels(principal, images):
+    """[(image, its project by domain path)]; a public image of a project the admin does not
+    administer names no project."""
+    owners = {image.owner_id: image.owner for image in images}
+    visible = set(projects_for(principal).filter(pk__in=list(owners)).values_list("pk", flat=True))
+    labels = project_labels(principal, [owners[pk] for pk in visible])
+    return [(image, labels.get(image.owner_id, "")) for image in images]
 
 
 def _members_as_seen_by(principal, image):
@@ -210,18 +292,50 @@ ADMIN_OPERATIONS = {
     "deactivate": ("Deactivated.", lambda r, i: records.set_deactivated(r.actor, i, True)),
     "reactivate": ("Reactivated.", lambda r, i: records.set_deactivated(r.actor, i, False)),
     "move": ("Moved.", _moved),
-    "delete": (
-        "Deleted; it can be restored until it is purged.",
-        lambda r, i: records.delete_image(r.actor, i),
-    ),
     "restore": ("Restored.", lambda r, i: records.restore_image(r.actor, i)),
-    "purge": ("Purged: its data is gone.", lambda r, i: records.purge_image(r.actor, i)),
 }
+
+
+def _admin_image(request, image_id):
+    return get_or_404(selectors.images_for(request.actor.principal), "image", pk=image_id)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_view
+def admin_image_delete(request, image_id):
+    image = _admin_image(request, image_id)
+    return _deleted(request, image, reverse("images:admin-image-detail", args=[image.pk]), area="admin")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_view
+def admin_image_purge(request, image_id):
+    image = _admin_image(request, image_id)
+    detail = reverse("images:admin-image-detail", args=[image.pk])
+    confirmation = Confirmation(
+        title=f"Purge image {image.name} now?",
+        button=f"Purge {image.name}",
+        consequences=(
+            f"The data of {image.name} is removed from its store now, instead of after the retention"
+            " period: it can no longer be restored.",
+            "Its storage quota is given back to its project.",
+        ),
+        cancel=detail,
+    )
+    return confirmed(
+        request,
+        confirmation,
+        lambda: records.purge_image(request.actor, image),
+        done=detail,
+        kept=detail,
+        message=f"Image {image.name} purged: its data is gone.",
+        area="admin",
+    )
 
 
 @require_POST
 @admin_view
 def admin_image_action(request, image_id):
-    image = get_or_404(selectors.images_for(request.actor.principal), "image", pk=image_id)
+    image = _admin_image(request, image_id)
     done = reverse("images:admin-image-detail", args=[image.pk])
     return _operate(request, ADMIN_OPERATIONS, request.POST.get("op"), (request, image), done)

@@ -13,10 +13,11 @@ from apps.identity.api.authentication import AuthenticationFailed
 from apps.identity.apikeys.nonces import first_use
 
 from ..models import Host
+from .nonce_read import nonce_key
 
 
 def _remember_nonce(host, nonce, ttl_seconds):
-    return first_use(f"agent-host:{host}", nonce, timezone.now() + timedelta(seconds=ttl_seconds))
+    return first_use(*nonce_key(host, nonce), timezone.now() + timedelta(seconds=ttl_seconds))
 
 
 def enrolled_host(name):
@@ -29,7 +30,8 @@ def signed_host(request, body=None, find_host=enrolled_host):
     `body` is the request body when it was read; None for a body still to be
     streamed, whose hash the caller compares with `.content_sha256` afterwards.
     `find_host(name)` reads the enrolled host of that name (None if there is none);
-    a caller may read more with it in the same statement.
+    a caller may read more with it in the same statement, and remember the nonce
+    there too (setting `.nonce_fresh` on the host).
     """
     headers = {name: value for name, value in request.headers.items()}
     # One read of the host serves the signature check and the caller: every agent request needs both.
@@ -40,13 +42,18 @@ def signed_host(request, body=None, find_host=enrolled_host):
         hosts[name] = host
         return host.public_key if host is not None else None
 
+    def remember_nonce(name, nonce, ttl_seconds):
+        # A reader that remembered the nonce in its own statement says so on the host it read.
+        fresh = getattr(hosts[name], "nonce_fresh", None)
+        return fresh if fresh is not None else _remember_nonce(name, nonce, ttl_seconds)
+
     try:
         verified = signing.verify_request(
             headers,
             method=request.method,
             path=request.get_full_path(),
             public_key_for_host=public_key_for_host,
-            remember_nonce=_remember_nonce,
+            remember_nonce=remember_nonce,
             body_sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
         )
     except protocol.RequestRefused as exc:

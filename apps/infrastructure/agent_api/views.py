@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from agent import protocol
+from agent import protocol, signing
 from apps.core.errors import Conflict, PermissionDenied, ServiceError
 from apps.infrastructure.task_key import controller_public_keys
 from apps.jobs.models import Job
@@ -21,6 +21,7 @@ from ..services.enrollment import enroll
 from ..services.heartbeats import heartbeat_extras, record_heartbeat
 from . import hooks
 from .authentication import enrolled_host, signed_host
+from .nonce_read import first_remembering_nonce
 
 
 def _error(status, code, message, details=None):
@@ -50,20 +51,22 @@ def _message(schema, body):
     return schema.from_dict(json.loads(body.decode("utf-8")))
 
 
-def _enrolled_host(name, _message):
+def _enrolled_host(name, _message, _nonce):
     return enrolled_host(name)
 
 
 def _signed_message(request, schema, find_host=_enrolled_host):
     """(host, message): the message must be signed by the host it is about.
 
-    `find_host(name, message)` reads the signing host, and may read what the message
-    names with it: the message is parsed before its signature is checked for that
-    alone, and nothing it says is used before the check.
+    `find_host(name, message, nonce)` reads the signing host, and may read what the
+    message names with it (and remember the nonce: nonce_read.py): the message is
+    parsed before its signature is checked for that alone, and nothing it says is
+    used before the check.
     """
     body = request.body
     message = _message(schema, body)
-    host, _ = signed_host(request, body, lambda name: find_host(name, message))
+    nonce = request.headers.get(signing.HEADER_NONCE, "")
+    host, _ = signed_host(request, body, lambda name: find_host(name, message, nonce))
     if message.host != host.name:
         raise PermissionDenied(
             f"Host {host.name} signed a message about host {message.host}.", code="other_host"
@@ -111,22 +114,23 @@ def heartbeat_view(request):
     return JsonResponse({})
 
 
-def _host_with_job(name, report):
+def _host_with_job(name, report, nonce):
     """The enrolled host `name` with `.job`: the job whose step in flight went to that host under the
     reported task id, else None.
 
     One statement when the job is the host's (every report but a wrong one): the
-    host's id and key ride on the job's row, with its kind's report checks.
+    host's id and key ride on the job's row, with its kind's report checks, and
+    the statement remembers the request's nonce (`.nonce_fresh`).
     """
     enrolled = Host.objects.filter(name=name).exclude(public_key="")
-    job = (
-        Job.objects.filter(task_id=report.task_id, queue=protocol.queue_for_host(name))
-        .annotate(
+    job, fresh = first_remembering_nonce(
+        Job.objects.filter(task_id=report.task_id, queue=protocol.queue_for_host(name)).annotate(
             host_pk=Subquery(enrolled.values("pk")),
             host_public_key=Subquery(enrolled.values("public_key")),
             **host_work.report_checks(name),
-        )
-        .first()
+        ),
+        name,
+        nonce,
     )
     if job is None or job.host_pk is None:
         host, job = enrolled.only("name", "public_key").first(), None
@@ -137,6 +141,7 @@ def _host_with_job(name, report):
         )
     if host is not None:
         host.job = job
+        host.nonce_fresh = fresh
     return host
 
 

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from rest_framework import serializers
 
-from ..capacity import limits_of
+from ..capacity import MAX_ALLOCATION_RATIO, MAX_RESERVED_MB, limits_of
 from ..models import Host, Zone, host_name_validator
 from ..services.hosts import UPDATABLE
 
@@ -25,8 +25,8 @@ class ZoneUpdateSerializer(serializers.ModelSerializer):
 
 # What an admin sets; the order of the service's list, so the API shows them the same way.
 _ADMIN_FIELDS = list(UPDATABLE)
-_RATIO = {"required": False, "allow_null": True, "min_value": 0.01}
-_RESERVE = {"required": False, "min_value": 0}
+_RATIO = {"required": False, "allow_null": True, "min_value": 0.01, "max_value": MAX_ALLOCATION_RATIO}
+_RESERVE = {"required": False, "min_value": 0, "max_value": MAX_RESERVED_MB}
 _ADMIN_FIELD_KWARGS = {
     "ram_allocation_ratio": _RATIO,
     "cpu_allocation_ratio": _RATIO,

@@ -2,6 +2,7 @@
 
 import ipaddress
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.audit.recorder import audited
@@ -9,6 +10,7 @@ from apps.core.actor import Actor
 from apps.core.errors import Conflict, NotAuthenticated
 from apps.core.policy import SystemPrincipal
 from apps.core.tree import PLATFORM
+from apps.identity.services import throttle
 
 from .. import states
 from ..keys import parse_public_key, stored_form
@@ -22,8 +24,27 @@ def enroll(raw_token, public_key, *, host_name="", client_address=""):
     An agent that names its host is refused, its token kept, when the token is
     another host's. The host goes to `down` until the agent's first heartbeat,
     signed with the new key.
+
+    Enrollment is unauthenticated, so bad tokens are counted per address: past
+    CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS in the throttle window an address is
+    refused before anything is read or audited, which bounds the audit rows a
+    guesser can write.
     """
     key = parse_public_key(public_key)
+    counters = {f"enroll:{client_address}": settings.CLOUDMGR_ENROLL_MAX_FAILURES_PER_ADDRESS}
+    throttle.refuse_if_over(
+        counters,
+        message="Too many failed enrollments from this address; try again later.",
+        code="enroll_throttled",
+    )
+    try:
+        return _enroll(key, raw_token, host_name, client_address)
+    except NotAuthenticated:
+        throttle.count_failure(counters)
+        raise
+
+
+def _enroll(key, raw_token, host_name, client_address):
     actor = Actor(SystemPrincipal(), client_address, "agent")
     with audited(actor, "infrastructure.agent.enroll", target=PLATFORM) as op:
         token = (

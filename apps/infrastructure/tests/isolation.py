@@ -28,11 +28,25 @@ def a_host(tenants):
 @platform(
     "infrastructure:host-detail",
     "infrastructure:host-action",
+    "infrastructure:host-enrollment",
+    "infrastructure:host-token",
     reason="Hosts belong to the cloud, not to a tenant: only cloud admins see or change them.",
 )
 def a_host_on_its_admin_page(tenants):
     host = HostFactory(name="host-of-the-platform")
     return Case(host, {"host_id": host.pk}, body={"op": "disable"})
+
+
+@platform(
+    "infrastructure:zone-detail",
+    "infrastructure:zone-update",
+    "infrastructure:zone-delete",
+    reason="Zones are the cloud-wide catalogue tenants pick from at launch; only cloud admins manage them.",
+)
+def a_zone_on_its_admin_page(tenants):
+    zone = ZoneFactory(name="zone-of-the-platform")
+    body = {"name": zone.name, "description": "changed", "enabled": "on"}
+    return Case(zone, {"zone_id": zone.pk}, body=body)
 
 
 @per_tenant("agent:image-data")

@@ -8,6 +8,7 @@ from apps.core.web.extensions import ADMIN, register_card, register_nav
 
 from ..models import Host
 from ..selectors import HOST_READ, hosts_for
+from .zones import may_see_zones
 
 
 def _may_read_hosts(principal, project=None):
@@ -66,5 +67,6 @@ def capacity_card(request, project):
 
 def register():
     register_nav(ADMIN, "Hosts", "infrastructure:host-list", order=40, visible=_may_read_hosts)
+    register_nav(ADMIN, "Zones", "infrastructure:zone-list", order=39, visible=may_see_zones)
     register_card(ADMIN, "hosts", title="Hosts", context=hosts_card, order=20)
     register_card(ADMIN, "capacity", title="Capacity of hosts up", context=capacity_card, order=25)

@@ -4,8 +4,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.scoping import get_or_404
+from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import page_of, performed
+from apps.core.web.flow import performed
+from apps.core.web.listing import Column, Listing
 from apps.core.web.rendering import render_page
 
 from ..models import Host
@@ -14,20 +16,29 @@ from .sections import sections_for
 from .switches import named, switches_for
 from .usage import usage_of
 
+COLUMNS = (
+    Column("name", "Host", ("name",)),
+    Column("zone", "Zone", ("zone__name",)),
+    Column("state", "State", ("state",)),
+    Column("allocation", "Allocated", ("ram_mb_used",)),
+    Column("heartbeat", "Last heartbeat", ("last_heartbeat_at",)),
+)
+
 
 @require_GET
 @portal_view(admin=True)
 def host_list(request):
-    hosts = hosts_for(request.actor.principal).order_by("zone__name", "name")
+    hosts = hosts_for(request.actor.principal)
     shown = request.GET.get("state")
     if shown in dict(Host.STATES):
         hosts = hosts.filter(state=shown)
-    page = page_of(request, hosts)
+    listing = Listing(request, hosts, columns=COLUMNS, default="name", search=("name", "zone__name"))
     context = {
-        "page": page,
-        "hosts": [(host, usage_of(host)) for host in page.object_list],
+        "listing": listing,
+        "hosts": [(host, usage_of(host)) for host in listing.rows],
         "states": [s for s, _ in Host.STATES],
         "shown": shown,
+        "can_add": request.actor.can("infrastructure.host.create", PLATFORM),
     }
     return render_page(request, "infrastructure/hosts.html", context, area="admin")
 
@@ -44,6 +55,7 @@ def host_detail(request, host_id):
         "host": host,
         "usage": usage_of(host),
         "switches": switches_for(request.actor, host),
+        "can_enroll": request.actor.can("infrastructure.host.enroll", PLATFORM),
         "sections": sections_for(request, host),
     }
     return render_page(request, "infrastructure/host.html", context, area="admin")

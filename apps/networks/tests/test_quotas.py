@@ -11,8 +11,8 @@ from .factories import SYSTEM, project_network, public_pool
 
 
 def test_the_networks_resources_are_in_the_quota_catalogue():
-    assert {name for name, _, _ in RESOURCES} <= set(resources.resource_types())
-    assert {name for name, _, _ in RESOURCES} == {
+    assert {name for name, *_ in RESOURCES} <= set(resources.resource_types())
+    assert {name for name, *_ in RESOURCES} == {
         "networks",
         "subnets",
         "ports",
@@ -36,7 +36,7 @@ def test_recalcquota_finds_no_drift_with_everything_made_and_an_orphan_once_a_ho
     group = security_groups.create_security_group(SYSTEM, project, name="web")
     security_groups.create_rule(SYSTEM, group, direction="ingress", protocol="tcp", port_min=80)
     usage = quotas.usage_of(project)
-    assert {name: usage[name][1] for name, _, _ in RESOURCES} == {
+    assert {name: usage[name][1] for name, *_ in RESOURCES} == {
         "networks": 1,
         "subnets": 1,
         "ports": 1,

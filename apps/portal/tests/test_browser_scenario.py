@@ -39,17 +39,17 @@ def test_an_admin_sets_up_a_tenant_who_then_switches_project_and_sees_the_usage(
     create(admin, "/admin-portal/domains/", {"Parent domain": "ROOT", "Name": "acme"}, "Create domain")
     expect(admin.get_by_role("heading", name="Domain acme")).to_be_visible()
     for name in ("web", "data"):
-        create(admin, "/admin-portal/projects/", {"Domain": "ROOT / acme", "Name": name}, "Create project")
+        create(admin, "/admin-portal/projects/", {"Domain": "acme", "Name": name}, "Create project")
         expect(admin.get_by_role("heading", name=f"Project {name}")).to_be_visible()
     create(
         admin,
         "/admin-portal/users/",
-        {"Domain": "ROOT / acme", "Username": "alice", "Password (optional)": PASSWORD},
+        {"Domain": "acme", "Username": "alice", "Password (optional)": PASSWORD},
         "Create user",
     )
     expect(admin.get_by_role("heading", name="User alice")).to_be_visible()
-    give_role(admin, "project_member", "ROOT / acme / web")
-    give_role(admin, "project_reader", "ROOT / acme / data")
+    give_role(admin, "project_member", "acme / web")
+    give_role(admin, "project_reader", "acme / data")
 
     web = Project.objects.get(name="web")
     admin.goto(f"/admin-portal/projects/{web.pk}/")

@@ -16,7 +16,7 @@ from .browser import LAPTOP, PHONE, overflowing, screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
-def pages(tenant, job):
+def pages(tenant, job, estate):
     project = tenant.project
     return {
         "admin-overview": "/admin-portal/",
@@ -34,7 +34,38 @@ def pages(tenant, job):
         "activity": f"/dashboard/projects/{project.pk}/activity/",
         "job": f"/jobs/{job.pk}/",
         "account": "/account/",
+        "zones": "/admin-portal/zones/",
+        "zone": f"/admin-portal/zones/{estate['zone'].pk}/",
+        "hosts": "/admin-portal/hosts/",
+        "host-add": "/admin-portal/hosts/new/",
+        "offerings": "/admin-portal/offerings/",
+        "offering": f"/admin-portal/offerings/{estate['offering'].pk}/",
+        "instances": "/admin-portal/instances/",
+        "admin-instance": f"/admin-portal/instances/{estate['instance'].pk}/",
+        "images": "/admin-portal/images/",
+        "image": f"/admin-portal/images/{estate['image'].pk}/",
+        "confirm-rule": f"/admin-portal/rules/{estate['rule'].pk}/delete/",
     }
+
+
+def infrastructure(tenant):
+    """Zones, hosts, offerings, an instance and an image: the pages of the cloud itself, in use."""
+    from apps.compute.tests.factories import InstanceFactory, OfferingFactory
+    from apps.identity.models import Rule
+    from apps.images.tests.factories import active_image
+    from apps.infrastructure.tests.factories import HostFactory, ZoneFactory
+
+    zone = ZoneFactory(name="zone-west", description="Rack row A, own power feed")
+    ZoneFactory(name="zone-east")
+    host = HostFactory(name="kvm-01.west.example.org", zone=zone)
+    HostFactory(name="kvm-02.west.example.org", zone=zone, maintenance=True)
+    offering = OfferingFactory(name="m1.medium", vcpus=2, ram_mb=4096, root_disk_gb=40)
+    restricted = OfferingFactory(name="m1.acme-large", vcpus=8, ram_mb=32768, root_disk_gb=160, public=False)
+    restricted.domains.set([tenant.domain])
+    instance = InstanceFactory(project=tenant.project, name="frontend", host=host, offering=offering)
+    image = active_image(tenant.project, name="debian-12", disk_format="raw", content=b"\0" * 65536)
+    rule = Rule.objects.get(role__name=policy.DOMAIN_ADMIN, action="@administer")
+    return {"zone": zone, "offering": restricted, "instance": instance, "image": image, "rule": rule}
 
 
 def populate(tenant):
@@ -73,11 +104,12 @@ CHART_DRAWN = """() => {
 def test_screenshots_of_the_main_pages(browsing, cloud_admin, tenant, viewport):
     grant(cloud_admin, policy.PROJECT_MEMBER, tenant.project)
     job = populate(tenant)
+    estate = infrastructure(tenant)
     page = browsing.new_page(viewport)
     page.goto("/login/")
     screenshot(page, "login")
     sign_in(page, cloud_admin.username)
-    for name, url in pages(tenant, job).items():
+    for name, url in pages(tenant, job, estate).items():
         assert page.goto(url).status == 200, url
         sticking_out = overflowing(page)
         assert not sticking_out, f"{name}: wider than {viewport['width']}px: {sticking_out}"

@@ -19,7 +19,8 @@ def overview(request, project_id):
     project, scoped = dashboard_project(request, project_id)
     rows = usage_rows(scoped, project)
     in_use = [row for row in rows if row["used"] and not row["unlimited"]]
-    chart = {"labels": [row["resource"] for row in in_use], "values": [row["percent"] for row in in_use]}
+    # The chart's labels are the words of the list beside it.
+    chart = {"labels": [row["label"] for row in in_use], "values": [row["percent"] for row in in_use]}
     context = {
         "quota_rows": rows,
         "chart": chart,

@@ -2,7 +2,9 @@
 
 from rest_framework import serializers
 
-from ..models import DefaultQuota, QuotaUsage
+from apps.core.bounds import column_bounds
+
+from ..models import UNLIMITED, DefaultQuota, QuotaUsage
 
 
 class QuotaSerializer(serializers.ModelSerializer):
@@ -30,7 +32,7 @@ class QuotaSerializer(serializers.ModelSerializer):
 
 
 class LimitSerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=-1)
+    limit = serializers.IntegerField(**column_bounds(QuotaUsage, "limit", min_value=UNLIMITED))
 
 
 class DefaultQuotaSerializer(serializers.ModelSerializer):

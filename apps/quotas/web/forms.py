@@ -2,10 +2,11 @@
 
 from django import forms
 
+from apps.core.bounds import column_bounds
 from apps.core.errors import ServiceError
 from apps.core.web.forms import ServiceForm
 from apps.quotas import resources
-from apps.quotas.models import UNLIMITED
+from apps.quotas.models import UNLIMITED, QuotaUsage
 
 
 class LimitsForm(ServiceForm):
@@ -22,7 +23,7 @@ class LimitsForm(ServiceForm):
                 label=resource.description
                 if resource.unit == "count"
                 else f"{resource.description} ({resource.unit})",
-                min_value=UNLIMITED,
+                **column_bounds(QuotaUsage, "limit", min_value=UNLIMITED),
                 required=False,
                 initial=usage.get(name, (UNLIMITED, 0))[0],
             )

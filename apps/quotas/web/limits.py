@@ -1,7 +1,7 @@
 """Setting a domain's or a project's limits from its admin portal page (the quotas section's form)."""
 
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from apps.core.web.decorators import portal_view
 from apps.core.web.flow import handled
@@ -12,7 +12,7 @@ from .sections import limits_form, set_limit_of
 admin_view = portal_view(admin=True)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def domain_limits(request, domain_id):
     domain = domains.admin_domain(request, domain_id)
@@ -23,10 +23,11 @@ def domain_limits(request, domain_id):
         done=reverse("portal:domain-detail", args=[domain.pk]),
         message="Limits saved.",
         failed=lambda form: domains.render_detail(request, domain, limits=form),
+        page=reverse("portal:domain-detail", args=[domain.pk]),
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def project_limits(request, project_id):
     project = projects.admin_project(request, project_id)
@@ -37,4 +38,5 @@ def project_limits(request, project_id):
         done=projects.detail_url(project),
         message="Limits saved.",
         failed=lambda form: projects.render_detail(request, project, limits=form),
+        page=projects.detail_url(project),
     )

@@ -31,6 +31,7 @@ def usage_rows(principal, scope):
         rows.append(
             {
                 "resource": quota.resource,
+                "label": resource.title,
                 "description": resource.description,
                 "unit": "" if resource.unit == "count" else resource.unit,
                 "limit": quota.limit,

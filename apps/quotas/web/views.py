@@ -2,8 +2,9 @@
 
 from django.db.models import F, FloatField, Q
 from django.db.models.functions import Cast
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.errors import PermissionDenied
 from apps.core.tree import PLATFORM
@@ -66,9 +67,11 @@ def _render(request, form=None):
     return render_page(request, "quotas/admin/quotas.html", context, area="admin")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_view
 def quota_defaults(request):
+    if request.method == "GET":
+        return redirect("portal:admin-quotas")
     if not _may_set_defaults(request):
         # The page shows the defaults read-only; a refusal is a page, not errors of an absent form.
         raise PermissionDenied("Only cloud administrators set default quotas.")
