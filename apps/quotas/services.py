@@ -104,22 +104,25 @@ SELECT (SELECT path FROM project), (SELECT ok FROM complete),
   FROM (SELECT 1) AS one LEFT JOIN refusal r ON true
 """  # noqa: S608 (composed of this module's constants only)
 
-# One release: the holder's claims deleted (a second release of the same holder waits on them and
-# then finds none) and their amounts taken off the limited rows, after the chain is locked.
+# One release: the holder's claims locked (a second release of the same holder waits on them and
+# then finds none), their amounts taken off the limited rows, and the claims deleted, after the chain
+# is locked. The usage table is written before the claims table, the order recalcquota locks them in.
 _RELEASE_SQL = f"""
-WITH {_CHAIN_CTES}, gone AS (
-    DELETE FROM quotas_quotaclaim
+WITH {_CHAIN_CTES}, mine AS MATERIALIZED (
+    SELECT id, resource, amount FROM quotas_quotaclaim
      WHERE holder_type_id = %(holder_type)s AND holder_id = %(holder_id)s AND (SELECT ok FROM complete)
-    RETURNING resource, amount
+       FOR UPDATE
+), given AS MATERIALIZED (
+    SELECT resource, sum(amount) AS amount FROM mine GROUP BY resource
 ), given_back AS (
     UPDATE quotas_quotausage u SET used = u.used - g.amount
-      FROM counted_rows c JOIN (SELECT resource, sum(amount) AS amount FROM gone GROUP BY resource) g
-        USING (resource)
+      FROM counted_rows c JOIN given g USING (resource)
      WHERE u.id = c.id
+), gone AS (
+    DELETE FROM quotas_quotaclaim WHERE id IN (SELECT id FROM mine)
 )
 SELECT (SELECT path FROM project), (SELECT ok FROM complete),
-       (SELECT coalesce(json_object_agg(resource, amount), '{{}}') FROM
-          (SELECT resource, sum(amount) AS amount FROM gone GROUP BY resource) AS given)
+       (SELECT coalesce(json_object_agg(resource, amount), '{{}}') FROM given)
 """  # noqa: S608 (composed of this module's constants only)
 
 
