@@ -35,10 +35,11 @@ from apps.images.tests.factories import (
     queued_image,
     shared_image,
 )
-from apps.infrastructure.models import HostAuditFinding
+from apps.infrastructure.models import Host, HostAuditFinding
 from apps.infrastructure.tests.factories import HostFactory, ZoneFactory, agent_public_key
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
+from apps.networks.tests.fuzzing_world import build_network_world
 from apps.quotas.models import UNLIMITED, QuotaUsage
 from apps.quotas.services import set_limit
 
@@ -158,6 +159,10 @@ def build_world(role):
         host=hosts[0], kind=HostAuditFinding.UNMANAGED, subject="fuzz", first_seen=now, last_seen=now
     )
 
+    network_ids = build_network_world(
+        project=project, zone=zone, host=hosts[0], spare_host=hosts[1], offering=offering, image=images[0]
+    )
+
     def ids(*objects):
         return [o.pk if isinstance(o.pk, int) else str(o.pk) for o in objects if o is not None]
 
@@ -166,7 +171,8 @@ def build_world(role):
         username=user.username,
         password=PASSWORD,
         token_scope={"project_id": str(project.pk)} if role == PROJECT_MEMBER else {},
-        host_names=[host.name for host in hosts],
+        # The network node the network world adds gets host work too.
+        host_names=list(Host.objects.filter(zone=zone).values_list("name", flat=True)),
     )
     world.ids = {
         "projects": ids(project, other_project),
@@ -231,5 +237,6 @@ def build_world(role):
         "credit_reasons": ["goodwill"],
         "deletable_budgets": ids(deletable_budget),
         "budget_projects": ids(third_project),
+        **network_ids,
     }
     return world
