@@ -171,16 +171,13 @@ def control_chain():
 
 
 def main():
-    lab = Lab()
-    try:
+    with Lab() as lab:
         host = lab.host("bench")
         config = NetworkConfig(host=host.name, namespace=host.name)
         driver = LinuxNetworkDriver(config, lab.data_dir("bench"), lambda *_: None, lambda _: None)
         figures = {"nic_realize_median_ms": round(nic_realize(lab, driver, host), 1)}
         figures.update(rules_bench(lab, driver, host))
         driver.close()
-    finally:
-        lab.cleanup()
     print(json.dumps(figures))
 
 

@@ -87,11 +87,8 @@ def fake_agent(tmp_path, controller, fake_driver):
 @pytest.fixture
 def lab():
     """Namespaces, wires and guests of one test, all removed afterwards (see netlab.py)."""
-    made = Lab()
-    try:
+    with Lab() as made:
         yield made
-    finally:
-        made.cleanup()
 
 
 @pytest.fixture

@@ -49,6 +49,13 @@ class Lab:
         self.script.chmod(0o755)
         self._processes = []
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        """Everything the lab made goes, even when what ran in it failed."""
+        self.cleanup()
+
     def host(self, name):
         ns = Netns(f"{self.prefix}{name}")
         ns.create()

@@ -35,11 +35,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
 @pytest.fixture
 def lab():
-    made = Lab()
-    try:
+    with Lab() as made:
         yield made
-    finally:
-        made.cleanup()
 
 
 @pytest.fixture
