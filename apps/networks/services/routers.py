@@ -219,13 +219,15 @@ def remove_interface(actor, router, *, subnet_id):
         sync_hosts({router.host_id})
 
 
-def rename_router(actor, router, *, name):
+def rename_router(actor, router, *, name=None):
+    """Rename the router; without a name (an empty PATCH) nothing changes."""
     action = "networks.router.update"
     with audited(actor, action, target=router.target(), obj=router) as op:
         require(actor, action, router.target(), "You may not change this router.")
-        router.name = checked_name(name, "router")
-        op.details = {"name": router.name}
-        router.save(update_fields=["name"])
+        if name is not None:
+            router.name = checked_name(name, "router")
+            op.details = {"name": router.name}
+            router.save(update_fields=["name"])
     return router
 
 

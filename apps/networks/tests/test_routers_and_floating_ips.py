@@ -45,6 +45,11 @@ def test_a_router_is_renamed(api, router):
     assert response.status_code == 400
 
 
+def test_a_router_patched_with_no_field_is_left_as_it_is(api, router):
+    response = api.patch(f"/api/v1/routers/{router['id']}/", {}, format="json")
+    assert (response.status_code, response.data["name"]) == (200, "edge")
+
+
 def test_an_interface_takes_the_subnets_gateway_and_is_removed_again(api, router, private):
     subnet = private.subnets.get()
     response = post(api, f"routers/{router['id']}/add-interface/", subnet_id=str(subnet.pk))
