@@ -380,6 +380,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["apps.core.api.schema.only_the_public_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.networks.api.schema.infrastructure_facts_optional",
+    ],
     # Choices that share a field name across models (hosts' and jobs' `state`, invoices' `kind`)
     # each get their own enum name.
     "ENUM_NAME_OVERRIDES": {

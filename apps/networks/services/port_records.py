@@ -73,7 +73,7 @@ WITH port AS (
     VALUES (%(id)s, %(name)s, %(network)s, %(project)s, %(mac)s, %(owner)s, %(instance)s, NULL, %(host)s,
             %(hostname)s, %(delete_with_instance)s, %(device_index)s, statement_timestamp())
         ON CONFLICT (mac_address) DO NOTHING
-    RETURNING id
+    RETURNING id, created_at
 ), ipv4 AS (
     UPDATE networks_subnetaddress SET port_id = %(id)s
      WHERE EXISTS (SELECT 1 FROM port)
@@ -96,7 +96,7 @@ WITH port AS (
     INSERT INTO networks_port_security_groups (port_id, securitygroup_id)
     SELECT port.id, g FROM port, unnest(%(groups)s::uuid[]) AS g
 )
-SELECT EXISTS (SELECT 1 FROM port), (SELECT * FROM ipv4), (SELECT count(*) FROM ipv6),
+SELECT (SELECT created_at FROM port), (SELECT * FROM ipv4), (SELECT count(*) FROM ipv6),
        (SELECT coalesce(array_agg(DISTINCT p.host_id), '{}') FROM networks_port_security_groups m
           JOIN networks_port p ON p.id = m.port_id AND p.host_id IS NOT NULL
          WHERE m.securitygroup_id = ANY(%(groups)s::uuid[])
@@ -139,9 +139,10 @@ def insert_with_addresses(port, network, subnets, groups):
                     "groups": [g.pk for g in groups],
                 },
             )
-            inserted, ipv4_address, ipv6_taken, group_hosts = cursor.fetchone()
-        if not inserted:
+            created_at, ipv4_address, ipv6_taken, group_hosts = cursor.fetchone()
+        if created_at is None:
             continue
+        port.created_at = created_at
         if ipv4 is not None and ipv4_address is None:
             raise ipam.exhausted(network, [ipv4])
         if ipv6_taken != len(ipv6):

@@ -94,6 +94,8 @@ def build_network_world(*, project, zone, host, spare_host, offering, image):
 
     ports = [_port(project, private, f"port-{n}") for n in range(PER_OPERATION)]
     deletable_ports = [_port(project, private, f"gone-{n}") for n in range(PER_OPERATION)]
+    # Without a floating IP, for the free ones to be associated with.
+    associable_ports = [_port(project, private, f"bare-{n}") for n in range(PER_OPERATION)]
     fips = [
         floating_ips.allocate_floating_ip(SYSTEM, project, network_id=public.pk) for _ in range(PER_OPERATION)
     ]
@@ -161,6 +163,7 @@ def build_network_world(*, project, zone, host, spare_host, offering, image):
         "joined_subnets": _ids(*(s for _, s in joined)),
         "ports": _ids(*ports),
         "deletable_ports": _ids(*deletable_ports),
+        "associable_ports": _ids(*associable_ports),
         "floating_ips": _ids(*fips, *associated),
         "free_floating_ips": _ids(*fips),
         "associated_floating_ips": _ids(*associated),

@@ -107,7 +107,9 @@ def test_a_port_gets_an_address_a_mac_and_the_default_group(api, network, projec
     assert [g["name"] for g in groups] == ["default"]
     assert body["security_group_ids"] == [groups[0]["id"]]
     assert "host_id" not in body
-    assert api.get(f"/api/v1/ports/{body['id']}/").data["fixed_ips"] == body["fixed_ips"]
+    shown = api.get(f"/api/v1/ports/{body['id']}/").data
+    assert (shown["fixed_ips"], shown["created_at"]) == (body["fixed_ips"], body["created_at"])
+    assert body["created_at"] is not None
     assert quotas.usage_of(project)["ports"][1] == 1
 
 

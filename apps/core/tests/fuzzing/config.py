@@ -196,7 +196,7 @@ NETWORK_OPERATIONS = [
     (r"^DELETE /api/v1/floating-ips/\{id\}/$", {_ID: "deletable_floating_ips"}),
     (
         r"^POST /api/v1/floating-ips/\{id\}/associate/$",
-        {_ID: "free_floating_ips", "body.port_id": "ports", "body.fixed_ip_address": _NOTHING},
+        {_ID: "free_floating_ips", "body.port_id": "associable_ports", "body.fixed_ip_address": _NOTHING},
     ),
     (r"^POST /api/v1/floating-ips/\{id\}/disassociate/$", {_ID: "associated_floating_ips"}),
     (r"^GET /api/v1/floating-ips/\{id\}/$", {_ID: "floating_ips"}),
