@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.core.errors import Conflict, NotFound
 from apps.core.management.base import ServiceCommand
 from apps.infrastructure.models import HostAuditFinding
-from apps.jobs.services import wait_for_job
+from apps.jobs.waiting import wait_for_job
 
 from ...audit import audited_hosts, run_network_audit
 
