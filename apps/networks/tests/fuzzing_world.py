@@ -149,6 +149,7 @@ def build_network_world(*, project, zone, host, spare_host, offering, image):
         "new_pool_vlan_ids": [3100 + n for n in range(8)],
         "networks": _ids(shared, private, *subnetless),
         "usable_networks": _ids(*usable),
+        "launch_networks": _ids(shared),
         "subnetless_networks": _ids(*subnetless),
         "deletable_networks": _ids(*deletable_networks),
         "new_network_names": [f"net-{n}" for n in range(8)],

@@ -175,6 +175,8 @@ NETWORK_OPERATIONS = [
             **{f"body.{name}": _NOTHING for name in ("mtu", "external", "shared_with")},
         },
     ),
+    # The world's project may use several networks, so a create names one.
+    (r"^POST /api/v1/instances/$", {"body.networks[*].network_id": "launch_networks"}),
     (r"^DELETE /api/v1/networks/\{id\}/$", {_ID: "deletable_networks"}),
     (r"^(GET|PATCH) /api/v1/networks/\{id\}/$", {_ID: "networks", "body.shared_with": _NOTHING}),
     (
