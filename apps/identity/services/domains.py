@@ -9,6 +9,7 @@ from .. import signals
 from ..models import Domain
 from ..ownership import owned_by_domain
 from .common import apply_changes, lock_for_delete, refuse_if_owning, require, save_unique
+from .last_admin import refuse_disabling_the_last_cloud_admins_domain
 from .revocation import revoke_domain_tokens
 
 
@@ -38,6 +39,8 @@ def update_domain(actor, domain, *, name=None, description=None, enabled=None):
         require(actor, action, domain.admin_target(), f"You may not change domain {domain}.")
         if domain.is_root and enabled is False:
             raise ValidationFailed("The ROOT domain cannot be disabled.", code="root_domain")
+        if enabled is False and domain.enabled:
+            refuse_disabling_the_last_cloud_admins_domain(domain)
         changes = apply_changes(domain, name=name, description=description, enabled=enabled)
         op.details = {"changes": changes}
         save_unique(domain, f"A domain named '{domain.name}' already exists there.")

@@ -7,9 +7,9 @@ from apps.core import policy
 from apps.core.actor import Actor
 from apps.core.errors import Conflict
 from apps.core.tests.controllers import database_url
-from apps.identity.models import Role, RoleAssignment, Rule
-from apps.identity.services import roles, users
-from apps.identity.tests.factories import UserFactory, grant
+from apps.identity.models import Domain, Role, RoleAssignment, Rule
+from apps.identity.services import domains, roles, users
+from apps.identity.tests.factories import DomainFactory, UserFactory, grant
 
 from .last_admin_race import delete_user_job, disable_user_job, last_admin_racers, unassign_job
 
@@ -44,6 +44,29 @@ def test_deleting_or_disabling_the_last_cloud_admin_is_refused(only_admin):
             change()
         assert refused.value.code == "last_cloud_admin"
     assert cloud_admins() == 1
+
+
+def test_disabling_the_domain_of_the_last_cloud_admin_or_one_above_it_is_refused(root):
+    parent = DomainFactory(parent=root)
+    child = DomainFactory(parent=parent)
+    grant(UserFactory(domain=child), policy.CLOUD_ADMIN, root)
+
+    for domain in (child, parent):
+        with pytest.raises(Conflict) as refused:
+            domains.update_domain(SYSTEM, domain, enabled=False)
+        assert refused.value.code == "last_cloud_admin"
+    assert not Domain.objects.filter(enabled=False).exists()
+
+
+def test_an_admin_in_a_disabled_domain_does_not_count_as_the_one_that_stays(root):
+    parent = DomainFactory(parent=root)
+    kept_out = grant(UserFactory(domain=DomainFactory(parent=parent)), policy.CLOUD_ADMIN, root)
+    only_usable = grant(UserFactory(domain=root), policy.CLOUD_ADMIN, root)
+    domains.update_domain(SYSTEM, parent, enabled=False)
+
+    with pytest.raises(Conflict):
+        roles.unassign_role(SYSTEM, only_usable)
+    roles.unassign_role(SYSTEM, kept_out)
 
 
 def test_a_cloud_admin_may_go_while_another_stays(only_admin, root):

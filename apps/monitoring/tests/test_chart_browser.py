@@ -102,7 +102,7 @@ def test_an_admin_sees_a_hosts_use_beside_its_allocation_and_the_clouds_monitori
     assert page.goto(reverse("infrastructure:host-detail", args=[host.pk])).status == 200
     states = settled_charts(page, least={"host-memory": 50, "host-data-disk": 90})
     assert list(states.values()) == ["drawn"] * 5
-    section = page.locator('section[aria-labelledby="section-utilisation"]')
+    section = page.locator("#section-utilisation")
     assert "Host disk nearly full" in section.inner_text()
     assert "460000 of 500000 MB" not in section.inner_text()  # the disk is shown in GB
     assert "449.2 of 488.3 GB (92.0%)" in section.inner_text()

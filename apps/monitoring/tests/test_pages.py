@@ -304,4 +304,4 @@ def test_the_monitoring_page_carries_the_sections_another_app_registers_there(cl
 
     page = session(cloud_admin).get(reverse("monitoring:overview")).content.decode()
 
-    assert '<h2 id="section-spend">Spend per domain</h2>' in page
+    assert '<h2 id="section-spend-title">Spend per domain</h2>' in page
