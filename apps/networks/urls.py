@@ -25,7 +25,7 @@ urlpatterns = [
     path(GROUP, dashboard.security_group_detail, name="security-group-detail"),
     path(f"{GROUP}delete/", dashboard.security_group_delete, name="security-group-delete"),
     path(f"{GROUP}rules/", dashboard.rule_create, name="rule-create"),
-    path(f"{GROUP}rules/<uuid:rule_id>/delete/", dashboard.rule_delete, name="rule-delete"),
+    path(f"{GROUP}rules/<uuid:security_rule_id>/delete/", dashboard.rule_delete, name="rule-delete"),
     path(FLOATING, dashboard.floating_ip_list, name="floating-ip-list"),
     path(f"{FLOATING}allocate/", dashboard.floating_ip_allocate, name="floating-ip-allocate"),
     path(

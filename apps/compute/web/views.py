@@ -208,7 +208,7 @@ def instance_detach_interface(request, project_id, instance_id, port_id):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def instance_rebuild(request, project_id, instance_id):
     project, scoped = dashboard_project(request, project_id)

@@ -235,10 +235,10 @@ def rule_create(request, project_id, group_id):
 
 @require_POST
 @portal_view
-def rule_delete(request, project_id, group_id, rule_id):
+def rule_delete(request, project_id, group_id, security_rule_id):
     project, scoped = dashboard_project(request, project_id)
     group = _group(scoped, project, group_id)
-    rule = get_or_404(SecurityGroupRule.objects.filter(security_group=group), "rule", pk=rule_id)
+    rule = get_or_404(SecurityGroupRule.objects.filter(security_group=group), "rule", pk=security_rule_id)
     back = _url("security-group-detail", project, group.pk)
     return performed(
         request,
