@@ -77,6 +77,14 @@ class ControllerClient:
         body = protocol.canonical_json(message.to_dict())
         return post_json(self.base_url + path, body, self._signed_headers("POST", path, body), self.timeout)
 
+    def get_json(self, path):
+        """The decoded JSON answer of a signed GET."""
+        request = _request(self.base_url + path, "GET")
+        for name, value in self._signed_headers("GET", path).items():
+            request.add_header(name, value)
+        with _open(request, self.timeout) as response:
+            return json.loads(response.read())
+
     @contextlib.contextmanager
     def open_image(self, image):
         """Stream an image's bytes (a file-like response) from the controller."""

@@ -29,6 +29,7 @@ class InstanceFiles:
         self.kernel = self.dir / "kernel"
         self.ramdisk = self.dir / "ramdisk"
         self.console_log = self.dir / "console.log"
+        self.config_drive = self.dir / "config.iso"
 
     def create(self):
         ensure_dir(self.dir.parent)

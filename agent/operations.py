@@ -1,14 +1,16 @@
 """What each task does on the host, from its verified payload to its result message.
 
-Composes the driver (domains), the image cache (disks) and the controller
-client (snapshot upload). Every operation is idempotent: run again with the
-same payload, it leaves the host as the first run did.
+Composes the driver (domains), the image cache (disks), the network manager
+(NICs, network state, config drive) and the controller client (snapshot upload).
+Every operation is idempotent: run again with the same payload, it leaves the host
+as the first run did.
 
 Each operation gets its task's Deadline (agent.watchdog). A spawn checks it
 before it defines the domain and before it starts it, because a spawn the
 watchdog abandoned goes on in its thread while the controller has already
 failed it; and a spawn that fails or runs late removes what it made, so that
-no guest runs that the controller does not count as running.
+no guest runs that the controller does not count as running. A NIC is plugged
+only once its port's filters exist on the host.
 """
 
 import hashlib
@@ -17,10 +19,12 @@ import os
 import shutil
 from pathlib import Path
 
-from . import protocol, qemu_img
+from . import config_drive, protocol, qemu_img
 from .controller_client import ControllerError
+from .drivers.base import PluggedNic
 from .errors import AgentError
 from .instance_files import FILE_MODE, PRIVATE_DIR_MODE, InstanceFiles, ensure_dir
+from .network_protocol import empty_state
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +33,12 @@ HASH_CHUNK_BYTES = 256 * 1024
 
 
 class Operations:
-    def __init__(self, driver, cache, client, data_dir):
+    def __init__(self, driver, cache, client, data_dir, network=None):
         self.driver = driver
         self.cache = cache
         self.client = client
         self.data_dir = Path(data_dir)
+        self.network = network
         self._handlers = {
             protocol.SPAWN_INSTANCE: self.spawn,
             protocol.START_INSTANCE: lambda p, *_: self._instance(self.driver.start(p.instance_id)),
@@ -53,6 +58,12 @@ class Operations:
             protocol.CONSOLE_LOG: self.console_log,
             protocol.PREFETCH_IMAGE: self.prefetch,
             protocol.INVENTORY: lambda p, *_: protocol.InventoryResult(self.driver.inventory()),
+            protocol.SYNC_NETWORK: lambda p, *_: self._network().sync(p.generation),
+            protocol.AUDIT_NETWORK: lambda p, *_: self._network().audit(p.repair),
+            protocol.ATTACH_INTERFACE: self.attach_interface,
+            protocol.DETACH_INTERFACE: lambda p, *_: self._instance(
+                self.driver.detach_nic(p.instance_id, p.port_id, p.mac)
+            ),
         }
 
     def add_handlers(self, handlers):
@@ -72,12 +83,42 @@ class Operations:
 
     # --- provisioning ----------------------------------------------------------------------
 
+    def _network(self):
+        if self.network is None:
+            raise AgentError(protocol.ERR_NETWORK, "this agent has no network manager")
+        return self.network
+
+    def _plugged(self, instance_id, nics):
+        """The NICs as the hypervisor plugs them, once their ports are realized (filters first)."""
+        if not nics:
+            return []
+        bindings = self._network().bindings([nic.port_id for nic in nics])
+        plugged = []
+        for nic in nics:
+            port = self.network.state.port(nic.port_id)
+            same = (port.instance_id, port.network_id, port.mac, port.device_name)
+            if same != (instance_id, nic.network_id, nic.mac, nic.device_name):
+                raise AgentError(
+                    protocol.ERR_PORT_NOT_READY, f"port {nic.port_id} differs in the network state"
+                )
+            plugged.append(PluggedNic(nic.port_id, nic.device_name, nic.mac, *bindings[nic.port_id]))
+        return plugged
+
+    def _write_config_drive(self, spec, files):
+        try:
+            meta = self._network().fetch_metadata(spec.instance_id)
+        except (ControllerError, ValueError, protocol.ProtocolError) as exc:
+            raise AgentError(protocol.ERR_METADATA_UNAVAILABLE, f"instance metadata: {exc}") from exc
+        config_drive.write(files.config_drive, meta, self.network.state or empty_state(""))
+
     def spawn(self, payload, progress, deadline):
         spec = payload.instance
         files = self.files(spec.instance_id)
+        # Before anything is made: a port that is not ready leaves nothing to remove.
+        nics = self._plugged(spec.instance_id, spec.nics)
         try:
             self.prepare_disks(spec, files, progress)
-            status = self._define_and_start(spec, files, progress, deadline)
+            status = self._define_and_start(spec, files, nics, progress, deadline)
             # Started, but too late: the controller has failed this spawn and holds it in error.
             deadline.check("reporting the started domain")
         except BaseException as error:
@@ -87,19 +128,26 @@ class Operations:
             raise
         return self._instance(status)
 
+    def attach_interface(self, payload, *_):
+        (nic,) = self._plugged(payload.instance_id, [payload.nic])
+        return self._instance(self.driver.attach_nic(payload.instance_id, nic))
+
     def rebuild(self, payload, progress, deadline):
         spec = payload.instance
         files = self.files(spec.instance_id)
+        nics = self._plugged(spec.instance_id, spec.nics)
         self._power_off_if_defined(spec.instance_id)
         progress(10, "replacing the root disk")
         for path in (files.root_disk, files.kernel, files.ramdisk):
             path.unlink(missing_ok=True)
         self.prepare_disks(spec, files, progress)
-        return self._instance(self._define_and_start(spec, files, progress, deadline, replace=True))
+        return self._instance(self._define_and_start(spec, files, nics, progress, deadline, replace=True))
 
-    def _define_and_start(self, spec, files, progress, deadline, replace=False):
+    def _define_and_start(self, spec, files, nics, progress, deadline, replace=False):
+        if spec.config_drive:
+            self._write_config_drive(spec, files)
         deadline.check("defining the domain")
-        self.driver.define(spec, files, replace=replace)
+        self.driver.define(spec, files, replace=replace, nics=nics)
         deadline.check("starting the domain")
         progress(90, "starting the domain")
         return self.driver.start(spec.instance_id)

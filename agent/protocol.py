@@ -53,6 +53,11 @@ ENROLL_PATH = f"{AGENT_API_PREFIX}/enroll"
 HEARTBEAT_PATH = f"{AGENT_API_PREFIX}/heartbeat"
 # POST, signed: TaskReport -> any 2xx (409 when the task is not this host's: the agent drops it).
 TASK_REPORT_PATH = f"{AGENT_API_PREFIX}/task-reports"
+# GET, signed: the signing host's desired network state, agent.network_protocol.NetworkState (JSON).
+# Pulled rather than sent in a task: other hosts can read the broker, and the state can be large.
+NETWORK_STATE_PATH = f"{AGENT_API_PREFIX}/network-state"
+# POST, signed: agent.network_protocol.NetworkReport (observed state and drift) -> any 2xx.
+NETWORK_REPORT_PATH = f"{AGENT_API_PREFIX}/network-reports"
 # POST, signed: MetricsReport -> {"stored_instances": n}. Samples of instances that are not on the
 # signing host are dropped, not refused (an instance may have just left it).
 METRICS_REPORT_PATH = f"{AGENT_API_PREFIX}/metrics"
@@ -61,6 +66,15 @@ METRICS_REPORT_PATH = f"{AGENT_API_PREFIX}/metrics"
 def image_data_path(image_id):
     """GET (signed): the image's bytes, streamed. PUT (signed): upload a snapshot's bytes."""
     return f"{AGENT_API_PREFIX}/images/{image_id}/data"
+
+
+def instance_metadata_path(instance_id):
+    """GET (signed): agent.network_protocol.InstanceMetadata of one of the signing host's instances.
+
+    The instance id is part of the signed path: the controller answers only when the
+    instance is placed on the signing host (404 otherwise, the same as "no such instance").
+    """
+    return f"{AGENT_API_PREFIX}/instances/{instance_id}/metadata"
 
 
 def queue_for_host(host):
@@ -89,6 +103,10 @@ DELETE_INSTANCE = "cloudmgr.agent.delete_instance"
 CONSOLE_LOG = "cloudmgr.agent.console_log"
 PREFETCH_IMAGE = "cloudmgr.agent.prefetch_image"
 INVENTORY = "cloudmgr.agent.inventory"
+SYNC_NETWORK = "cloudmgr.agent.sync_network"
+AUDIT_NETWORK = "cloudmgr.agent.audit_network"
+ATTACH_INTERFACE = "cloudmgr.agent.attach_interface"
+DETACH_INTERFACE = "cloudmgr.agent.detach_interface"
 
 # --- Stable error codes in TaskReport.error.code ----------------------------------------------
 
@@ -109,6 +127,7 @@ ERR_INSUFFICIENT_DISK = "insufficient_disk"
 ERR_UPLOAD_FAILED = "upload_failed"
 ERR_HYPERVISOR = "hypervisor_error"
 ERR_INTERNAL = "internal_error"
+# The network tasks' error codes are in agent/network_protocol.py.
 
 # --- Enumerations ------------------------------------------------------------------------------
 
@@ -144,6 +163,11 @@ _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# A unicast MAC, lowercase (the multicast bit of the first octet clear).
+_MAC_RE = re.compile(r"^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$")
+# A guest NIC's host device: "tap" and up to 11 more characters (Linux allows 15; never "vnet*",
+# which libvirt uses for the devices it names itself).
+_TAP_RE = re.compile(r"^tap[0-9a-z-]{1,11}$")
 
 
 class ProtocolError(ValueError):
@@ -180,6 +204,14 @@ def is_host_name(value):
 
 def is_sha256(value):
     return isinstance(value, str) and bool(_SHA256_RE.match(value))
+
+
+def is_mac(value):
+    return isinstance(value, str) and bool(_MAC_RE.match(value))
+
+
+def is_tap_name(value):
+    return isinstance(value, str) and bool(_TAP_RE.match(value))
 
 
 def is_nonce(value):
@@ -302,6 +334,25 @@ class ImageRef(Message):
 
 
 @dataclass(frozen=True)
+class NicSpec(Message):
+    """One NIC of an instance: a port of a network, plugged through the tap ``device_name``.
+
+    The host's bridge and MTU come from the host's desired network state, which must
+    already hold the port (``port_not_ready`` otherwise): a tap is never plugged unfiltered.
+    """
+
+    port_id: str
+    network_id: str
+    mac: str
+    device_name: str
+
+    def validate(self):
+        _check(is_uuid(self.port_id) and is_uuid(self.network_id), "port_id/network_id must be UUIDs")
+        _check(is_mac(self.mac), "mac must be a lowercase unicast MAC address")
+        _check(is_tap_name(self.device_name), "device_name must be 'tap' and up to 11 [0-9a-z-]")
+
+
+@dataclass(frozen=True)
 class InstanceSpec(Message):
     """Everything a host needs to make one instance exist (the agent derives all paths from ids)."""
 
@@ -320,10 +371,18 @@ class InstanceSpec(Message):
     kernel_cmdline: str = ""
     arch: str = "x86_64"
     user_id: str | None = None
+    nics: list[NicSpec] = field(default_factory=list)
+    # An ISO (label config-2) with the instance's metadata; its content comes from the controller's
+    # signed metadata endpoint, never from this message.
+    config_drive: bool = False
 
     def validate(self):
         _check(is_uuid(self.instance_id), "instance_id must be a lowercase UUID")
         _check(is_uuid(self.project_id), "project_id must be a lowercase UUID")
+        _check(len(self.nics) <= 16, "at most 16 NICs")
+        for what in ("port_id", "mac", "device_name"):
+            values = [getattr(nic, what) for nic in self.nics]
+            _check(len(set(values)) == len(values), f"two NICs with the same {what}")
         _check(self.user_id is None or is_uuid(self.user_id), "user_id must be a lowercase UUID")
         _check(_printable(self.name, 255) and _printable(self.offering, 255), "name/offering too long")
         _check(1 <= self.vcpus <= 512, "vcpus out of range")
@@ -662,6 +721,43 @@ class InventoryResult(Message):
     inventory: Inventory
 
 
+DRIFT_KINDS = (
+    "bridge",
+    "uplink",
+    "vlan_interface",
+    "tap",
+    "namespace",
+    "interface",
+    "dhcp_server",
+    "dhcp_hosts",
+    "nftables",
+    "router",
+    "floating_ip",
+    "metadata",
+)
+DRIFT_PROBLEMS = ("missing", "unexpected", "differs", "refused")
+
+
+@dataclass(frozen=True)
+class DriftItem(Message):
+    """One difference between the host's real network state and the desired one.
+
+    ``missing``: wanted, absent. ``unexpected``: cloudmgr's, not wanted. ``differs``: present,
+    not as wanted. ``refused``: the agent will not do it (e.g. an uplink that carries the
+    host's addresses). ``repaired`` says whether the agent fixed it in the same run.
+    """
+
+    kind: str
+    name: str
+    problem: str
+    detail: str = ""
+    repaired: bool = False
+
+    def validate(self):
+        _check(self.kind in DRIFT_KINDS, f"kind must be one of {DRIFT_KINDS}")
+        _check(self.problem in DRIFT_PROBLEMS, f"problem must be one of {DRIFT_PROBLEMS}")
+
+
 TASK_RESULTS = {
     SPAWN_INSTANCE: InstanceResult,
     START_INSTANCE: InstanceResult,
@@ -685,12 +781,18 @@ def parse_result(task, result):
     return TASK_RESULTS[task].from_dict(result)
 
 
-# --- Monitoring samples and moves between hosts (agent/metrics_protocol.py, agent/moves_protocol.py)
-# Imported last: those modules build on the messages above.
+# --- Monitoring samples, moves between hosts and network tasks (agent/metrics_protocol.py,
+# agent/moves_protocol.py, agent/network_protocol.py). Imported last: they build on the messages above.
 from .metrics_protocol import *  # noqa: E402, F403
 from .moves_protocol import *  # noqa: E402, F403
 from .moves_protocol import MOVE_TASK_PAYLOADS, MOVE_TASK_RESULTS  # noqa: E402
+from .network_protocol import *  # noqa: E402, F403
+from .network_protocol import NETWORK_TASK_PAYLOADS, NETWORK_TASK_RESULTS  # noqa: E402
 
-TASK_PAYLOADS.update(MOVE_TASK_PAYLOADS)
-TASK_RESULTS.update(MOVE_TASK_RESULTS)
+for payloads, results in (
+    (MOVE_TASK_PAYLOADS, MOVE_TASK_RESULTS),
+    (NETWORK_TASK_PAYLOADS, NETWORK_TASK_RESULTS),
+):
+    TASK_PAYLOADS.update(payloads)
+    TASK_RESULTS.update(results)
 TASK_NAMES = tuple(TASK_PAYLOADS)

@@ -56,6 +56,19 @@ class AgentSettings:
     # Interfaces whose traffic is the host's (comma-separated); empty: those backed by a device.
     metrics_interfaces: list = field(default_factory=list)
     log_level: str = "INFO"
+    # --- networking (agent/network/) ---
+    network_driver: str = "linux"  # "linux", or "none": instances with NICs are refused
+    # The network namespace the network driver works in ("" = the agent's own). Agents stay in the
+    # root namespace (the broker is on loopback); a named one lets two "hosts" share one machine.
+    network_namespace: str = ""
+    # physical network -> interface, for flat networks ("public:eth1,physnet1:eth2" in the environment).
+    # No other interface is ever touched.
+    physical_interfaces: dict = field(default_factory=dict)
+    trunk_interface: str = ""  # VLAN networks' 802.1Q sub-interfaces go on this interface
+    network_node: bool = False  # may host routers
+    network_audit_seconds: int = 300
+    # How often dnsmasq processes are checked (and restarted when gone).
+    dhcp_check_seconds: int = 5
 
     @property
     def queue(self):
@@ -95,8 +108,21 @@ def listen_address(text):
 def _parse(spec, raw):
     if spec.type in (list, "list"):
         return [item.strip() for item in raw.split(",") if item.strip()]
+    if spec.type in (dict, "dict"):
+        return parse_mapping(raw)
     if spec.type in (int, "int"):
         return int(raw)
     if spec.type in (bool, "bool"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw
+
+
+def parse_mapping(raw):
+    """``"public:eth1,physnet1:eth2"`` -> ``{"public": "eth1", "physnet1": "eth2"}``."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, sep, interface = item.partition(":")
+        if not sep or not name.strip() or not interface.strip():
+            raise ValueError(f"physical interface mapping {item!r}: expected NAME:INTERFACE")
+        mapping[name.strip()] = interface.strip()
+    return mapping

@@ -26,6 +26,9 @@ from .journal import TaskJournal
 from .metrics_reporter import MetricsReporter
 from .migration_gateway import MigrationGateway
 from .moves import MoveOperations
+from .network.base import NoNetworkDriver
+from .network.manager import NetworkManager, NetworkWatch
+from .network.plan import NetworkConfig
 from .operations import Operations
 from .prometheus_exporter import start_exporter
 from .recovery import Recovery
@@ -50,6 +53,7 @@ def make_driver(settings):
             parse_faults(settings.fake_faults),
             faults_file=settings.data_dir / FAKE_FAULTS_FILE,
             fabric_dir=settings.fake_fabric_dir or settings.data_dir / "fake-fabric",
+            network_namespace=settings.network_namespace,
         )
     if settings.driver == "libvirt":
         from .drivers.libvirt_driver import LibvirtDriver  # libvirt is only needed by this driver
@@ -57,6 +61,26 @@ def make_driver(settings):
         pki_dir = pki.pki_dir(settings.data_dir) if pki.has_certificate(settings.data_dir) else None
         return LibvirtDriver(settings.libvirt_uri, settings.domain_type, pki_dir=pki_dir)
     raise SettingsError(f"unknown driver {settings.driver!r} (libvirt or fake)")
+
+
+def make_network(settings, client):
+    manager = NetworkManager(settings.host, settings.data_dir, client)
+    if settings.network_driver == "none":
+        manager.driver = NoNetworkDriver()
+    elif settings.network_driver == "linux":
+        from .network.linux import LinuxNetworkDriver
+
+        config = NetworkConfig(
+            host=settings.host,
+            namespace=settings.network_namespace,
+            physical_interfaces=dict(settings.physical_interfaces),
+            trunk_interface=settings.trunk_interface,
+            network_node=settings.network_node,
+        )
+        manager.driver = LinuxNetworkDriver(config, settings.data_dir, manager.lookup, manager.fetch_metadata)
+    else:
+        raise SettingsError(f"unknown network driver {settings.network_driver!r} (linux or none)")
+    return manager
 
 
 class Agent:
@@ -80,7 +104,11 @@ class Agent:
         self.reporter = Reporter(self.client, data_dir / "outbox")
         self.journal = TaskJournal(data_dir / "tasks")
         self.watchdog = Watchdog()
-        self.operations = Operations(self.driver, self.cache, self.client, data_dir)
+        self.network = make_network(settings, self.client)
+        self.network_watch = NetworkWatch(
+            self.network, settings.network_audit_seconds, settings.dhcp_check_seconds
+        )
+        self.operations = Operations(self.driver, self.cache, self.client, data_dir, self.network)
         self.transfers = self.gateway = None
         if pki.has_certificate(data_dir):
             public_keys = [signing.load_public_key(key) for key in settings.controller_public_keys]
@@ -200,6 +228,7 @@ def run(settings):
         if server is not None:
             server.start()
     agent.housekeeper.start()
+    agent.network_watch.start()
     agent.start_monitoring()
     try:
         app.worker_main(
@@ -220,5 +249,7 @@ def run(settings):
         for server in (agent.transfers, agent.gateway):
             if server is not None:
                 server.close()
+        agent.network_watch.stopping.set()
+        agent.network.close()
         agent.metrics_reporter.stopping.set()
         agent.driver.close()

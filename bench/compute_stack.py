@@ -12,10 +12,17 @@ end-to-end tests' AgentProcess) enrolled with it over HTTP, with Redis as the
 broker. The member's token drives the API. `fill_to(n)` grows the cloud to n
 full hosts (the scheduler has to pass over every one of them) carrying n active
 instances spread over projects in the domain chain.
+
+With `network=True`, the agents' network driver works in a network namespace of
+the stack's own (removed at the end, with the dnsmasq it ran), the first agent's
+host is the zone's network node carrying `physnet1`, a flat-DHCP network on it is
+shared with the measured project, every create asks for one NIC there, and each
+filler instance has a NIC on it too (so its DHCP server serves them all).
 """
 
 import os
 import secrets
+import signal
 import tempfile
 import time
 import uuid
@@ -28,13 +35,40 @@ from pgcluster import Cluster
 from apps.core.tests.controllers import READY_TIMEOUT_SECONDS
 
 BATCH = 2000
+# One port per filler instance (device 0, on its host), each taking the subnet's next free address.
+_FILLER_PORTS_SQL = """
+WITH made AS (
+    INSERT INTO networks_port (id, name, network_id, project_id, mac_address, device_owner, instance_id,
+                               host_id, hostname, delete_with_instance, device_index, created_at)
+    SELECT gen_random_uuid(), '', %(network)s, i.project_id,
+           ('02fe' || lpad(to_hex(row_number() OVER () + (SELECT count(*) FROM networks_port)), 8, '0'))
+               ::macaddr,
+           'compute', i.id, f.host_id, '', true, 0, now()
+      FROM unnest(%(instances)s::uuid[], %(hosts)s::uuid[]) AS f(instance_id, host_id)
+      JOIN compute_instance i ON i.id = f.instance_id
+    RETURNING id
+), numbered_ports AS (
+    SELECT id, row_number() OVER () AS n FROM made
+), numbered_addresses AS (
+    SELECT id, row_number() OVER (ORDER BY address) AS n FROM networks_subnetaddress
+     WHERE subnet_id = %(subnet)s AND port_id IS NULL AND in_pool
+)
+UPDATE networks_subnetaddress a SET port_id = p.id
+  FROM numbered_addresses s JOIN numbered_ports p USING (n)
+ WHERE a.id = s.id
+"""
 OFFERING = {"name": "bench.tiny", "vcpus": 1, "ram_mb": 64, "root_disk_gb": 1}
 
 
 class ComputeStack:
-    def __init__(self, *, depth, agents, agent_settings=None):
+    def __init__(self, *, depth, agents, agent_settings=None, network=False):
         self.depth, self.agent_count, self.filled = depth, agents, 0
         self.agent_settings = agent_settings or {}
+        self.network, self.netns = None, None
+        if network:
+            from agent.network.commands import Netns
+
+            self.netns = Netns(f"cmbench{secrets.token_hex(3)}")
         self.workdir = Path(tempfile.mkdtemp(prefix="cloudmgr-bench-compute-"))
         self.cluster = self.controller = None
         self.agents = []
@@ -52,6 +86,8 @@ class ComputeStack:
     def __exit__(self, *exc):
         for agent in self.agents:
             agent.stop()
+        if self.netns is not None:
+            self._remove_networking()
         if self.controller is not None:
             self.controller.stop()
         if self.cluster is not None:
@@ -74,6 +110,8 @@ class ComputeStack:
         self.controller.wait_ready()
         self.url = f"http://127.0.0.1:{self.controller.port}"
         self._start_agents()
+        if self.netns is not None:
+            self._make_network()
         self.client = api_auth.Client(self.controller.port)
         status, body = self.client.json(
             "POST",
@@ -161,7 +199,7 @@ class ComputeStack:
             for n in range(self.filled, count, 10)
         ]
         Project.objects.bulk_create(projects, batch_size=BATCH)
-        Instance.objects.bulk_create(
+        fillers = Instance.objects.bulk_create(
             [
                 Instance(
                     name=f"filler-{n}",
@@ -181,6 +219,8 @@ class ComputeStack:
             ],
             batch_size=BATCH,
         )
+        if self.network is not None:
+            self._fill_ports(fillers)
         self.filled = count
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -189,6 +229,10 @@ class ComputeStack:
         from apps.compute.tests.agent_processes import AgentProcess
         from apps.infrastructure.models import Host
 
+        settings = dict(self.agent_settings)
+        if self.netns is not None:
+            self.netns.create()
+            settings.update(network_driver="linux", network_namespace=self.netns.name)
         for _ in range(self.agent_count):
             self.agents.append(
                 AgentProcess(
@@ -197,7 +241,7 @@ class ComputeStack:
                     self.zone,
                     self.url,
                     self.workdir,
-                    **self.agent_settings,
+                    **settings,
                 )
             )
         names = [a.name for a in self.agents]
@@ -209,16 +253,60 @@ class ComputeStack:
                 )
             time.sleep(0.2)
 
+    # --- networking ---------------------------------------------------------------------------
+
+    def _make_network(self):
+        from apps.infrastructure.models import Host
+        from apps.networks.models import Network
+        from apps.networks.services import host_networks, networks, subnets
+
+        node = Host.objects.get(name=self.agents[0].name)
+        host_networks.set_host_network(
+            self.system, node, network_node=True, physical_networks={"physnet1": "eth1"}
+        )
+        self.network = networks.create_network(
+            self.system,
+            name="bench-flat-dhcp",
+            zone=self.zone,
+            network_type=Network.FLAT_DHCP,
+            physical_network="physnet1",
+            shared_with=[self.project],
+        )
+        subnets.create_subnet(self.system, self.network, cidr="10.64.0.0/16")
+
+    def _fill_ports(self, instances):
+        """A NIC for each filler instance on the bench network, in bulk (its address the pool's next)."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FILLER_PORTS_SQL,
+                {
+                    "network": self.network.pk,
+                    "instances": [i.pk for i in instances],
+                    "hosts": [i.host_id for i in instances],
+                    "subnet": self.network.subnets.get().pk,
+                },
+            )
+
+    def _remove_networking(self):
+        from agent.network.commands import Netns, namespaces
+        from agent.tests.netlab import pids_mentioning
+
+        for pid in pids_mentioning(f"{self.workdir}/"):
+            os.kill(pid, signal.SIGKILL)
+        for name in namespaces():
+            if name.startswith(self.netns.name):
+                Netns(name).delete()
+
     # --- the API ------------------------------------------------------------------------------
 
     def create(self, name, client=None):
         """POST /api/v1/instances/ (on `client` or the stack's connection); returns instance, job ids."""
-        status, body = (client or self.client).json(
-            "POST",
-            "/api/v1/instances/",
-            {"name": name, "offering_id": str(self.offering.pk), "image_id": str(self.image.pk)},
-            self.headers,
-        )
+        body = {"name": name, "offering_id": str(self.offering.pk), "image_id": str(self.image.pk)}
+        if self.network is not None:
+            body["networks"] = [{"network_id": str(self.network.pk)}]
+        status, body = (client or self.client).json("POST", "/api/v1/instances/", body, self.headers)
         if status != 202:
             raise SystemExit(f"create refused: {status} {body}")
         return body["id"], body["job_id"]

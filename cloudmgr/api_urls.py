@@ -16,6 +16,8 @@ from apps.images.api.file_views import ImageFileView
 from apps.images.api.views import ImageViewSet
 from apps.infrastructure.api import views as infrastructure
 from apps.jobs.api.views import JobViewSet
+from apps.networks.api import admin_views as networks_admin
+from apps.networks.api import views as networks
 from apps.quotas.api.views import DefaultQuotaViewSet, QuotaViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -43,6 +45,16 @@ router.register("instances", compute.InstanceViewSet, basename="instance")
 router.register("migrations", compute.MigrationViewSet, basename="migration")
 router.register("host-audit", HostAuditViewSet, basename="host-audit")
 router.register("image-prefetches", ImagePrefetchViewSet, basename="image-prefetch")
+router.register("networks", networks.NetworkViewSet, basename="network")
+router.register("subnets", networks.SubnetViewSet, basename="subnet")
+router.register("ports", networks.PortViewSet, basename="port")
+router.register("floating-ips", networks.FloatingIPViewSet, basename="floating-ip")
+router.register("routers", networks.RouterViewSet, basename="router")
+router.register("security-groups", networks.SecurityGroupViewSet, basename="security-group")
+router.register("security-group-rules", networks.SecurityGroupRuleViewSet, basename="security-group-rule")
+router.register("vlan-pools", networks_admin.VlanPoolViewSet, basename="vlan-pool")
+router.register("public-pools", networks_admin.PublicPoolViewSet, basename="public-pool")
+router.register("host-networks", networks_admin.HostNetworkViewSet, basename="host-network")
 router.register("usage", billing.UsageViewSet, basename="usage")
 router.register("rate-cards", billing.RateCardViewSet, basename="rate-card")
 router.register("invoices", billing.InvoiceViewSet, basename="invoice")

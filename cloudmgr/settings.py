@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Index and constraint expressions with operator classes (the networks app's exclusion constraints).
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "apps.compute",
     "apps.portal",
     "apps.images",
+    "apps.networks",
     "apps.monitoring",
     "apps.billing",
 ]
@@ -214,6 +217,7 @@ CLOUDMGR_PERIODS = {
     "identity.sync_directory_users": env_int("CLOUDMGR_PERIOD_LDAP_SYNC", 900),
     "images.kill_stalled_uploads": env_int("CLOUDMGR_PERIOD_KILL_STALLED_UPLOADS", 30),
     "images.purge_deleted": env_int("CLOUDMGR_PERIOD_PURGE_IMAGES", 300),
+    "networks.audit_networks": env_int("CLOUDMGR_PERIOD_NETWORK_AUDIT", 600),
     "monitoring.rollup": env_int("CLOUDMGR_PERIOD_METRICS_ROLLUP", 60),
     "monitoring.retention": env_int("CLOUDMGR_PERIOD_METRICS_RETENTION", 600),
     "monitoring.alerts": env_int("CLOUDMGR_PERIOD_ALERTS", 30),
@@ -284,6 +288,7 @@ CLOUDMGR_SCHEDULER_FILTERS = env_list(
         "ram",
         "cores",
         "disk",
+        "physical_networks",
     ],
 )
 CLOUDMGR_SCHEDULER_WEIGHERS = env_list("CLOUDMGR_SCHEDULER_WEIGHERS", ["ram"])
@@ -315,6 +320,17 @@ CLOUDMGR_LIVE_MIGRATION_BANDWIDTH_MIB_S = env_int("CLOUDMGR_LIVE_MIGRATION_BANDW
 # A host in maintenance is drained this many moves at a time; a move that failed is tried again later.
 CLOUDMGR_MAINTENANCE_CONCURRENT_MOVES = env_int("CLOUDMGR_MAINTENANCE_CONCURRENT_MOVES", 4)
 CLOUDMGR_MAINTENANCE_RETRY_SECONDS = env_int("CLOUDMGR_MAINTENANCE_RETRY_SECONDS", 60)
+# Networks: how long a released address waits before IPAM gives it again (stale ARP caches,
+# DNS records and firewall rules elsewhere still point at it), the first three bytes of every
+# port's MAC, and the most addresses one IPv4 subnet's allocation pools may hold (each is a row).
+CLOUDMGR_IP_HOLD_SECONDS = env_int("CLOUDMGR_IP_HOLD_SECONDS", 300)
+CLOUDMGR_MAC_PREFIX = env_str("CLOUDMGR_MAC_PREFIX", "fa:16:3e")
+CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES = env_int("CLOUDMGR_SUBNET_MAX_POOL_ADDRESSES", 65536)
+# How long a host has to apply a network change (sync) or compare and repair its network (audit), and
+# to hot-plug or unplug an instance's NIC.
+CLOUDMGR_NETWORK_SYNC_DEADLINE_SECONDS = env_int("CLOUDMGR_NETWORK_SYNC_DEADLINE_SECONDS", 120)
+CLOUDMGR_NETWORK_AUDIT_DEADLINE_SECONDS = env_int("CLOUDMGR_NETWORK_AUDIT_DEADLINE_SECONDS", 300)
+CLOUDMGR_INTERFACE_DEADLINE_SECONDS = env_int("CLOUDMGR_INTERFACE_DEADLINE_SECONDS", 120)
 # Monitoring. Samples are stored one row per subject per interval (the agents' sampling period
 # should match), kept raw, then as 5-minute and hourly averages, each for its retention.
 CLOUDMGR_METRICS_INTERVAL_SECONDS = env_int("CLOUDMGR_METRICS_INTERVAL_SECONDS", 60)
@@ -385,6 +401,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["apps.core.api.schema.only_the_public_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.networks.api.schema.infrastructure_facts_optional",
+    ],
     # Choices that share a field name across models (hosts' and jobs' `state`, invoices' `kind`)
     # each get their own enum name.
     "ENUM_NAME_OVERRIDES": {

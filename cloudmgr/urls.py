@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("apps.portal.urls")),
     path("", include("apps.images.urls")),
     path("", include("apps.compute.urls")),
+    path("", include("apps.networks.urls")),
     path("", include("apps.infrastructure.urls")),
     path("", include("apps.compute.web.host_audit")),
     path("", include("apps.monitoring.urls")),

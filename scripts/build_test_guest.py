@@ -5,10 +5,12 @@ Three files land in the output directory:
 - ``vmlinuz`` (aki): the Debian cloud kernel, resolved through the
   ``linux-image-cloud-amd64`` meta-package and fetched with ``apt-get download``
   (checked against the SHA-256 in apt's signed lists, cached in ``--cache-dir``);
-- ``initrd.gz`` (ari): a busybox initramfs with the virtio block and ACPI button
-  modules; its ``/init`` prints, on the serial console, ``CLOUDMGR-DISK-TOKEN=<token>``
-  read from the first sector of ``/dev/vda``, then sleeps forever (an ACPI power
-  button press powers the guest off, so a graceful stop works);
+- ``initrd.gz`` (ari): a busybox initramfs with the virtio block, virtio network and
+  ACPI button modules; its ``/init`` prints, on the serial console,
+  ``CLOUDMGR-DISK-TOKEN=<token>`` read from the first sector of ``/dev/vda``; with a
+  NIC, it asks DHCP for its address and the metadata service for its instance id;
+  then it sleeps forever (an ACPI power button press powers the guest off, so a
+  graceful stop works);
 - ``disk.qcow2`` (qcow2, no backing file): 64 MiB virtual, whose first sector is
   ``CLOUDMGR-TOKEN:<token>`` and newline.
 
@@ -21,6 +23,9 @@ lines come whole; strip the ``\r`` of each):
     CLOUDMGR-GUEST-UP uptime=<seconds>
     CLOUDMGR-DISK vda sectors=<512-byte sectors>      one line per virtio disk
     CLOUDMGR-DISK-TOKEN=<token>                       or CLOUDMGR-DISK-TOKEN-MISSING
+    CLOUDMGR-NIC eth0 mac=<MAC>                       with a NIC, then:
+    CLOUDMGR-IP eth0 <address>/<mask> router=<gw>     its DHCP lease (or CLOUDMGR-DHCP-FAILED)
+    CLOUDMGR-METADATA-INSTANCE-ID=<id>                from http://169.254.169.254/ (or none)
     CLOUDMGR-READY
     CLOUDMGR-POWER-OFF                                on an ACPI power-button press
 
@@ -54,7 +59,7 @@ DEFAULT_CACHE_DIR = REPO / "var" / "cache" / "test-guest"
 APT_ARCHIVES = Path("/var/cache/apt/archives")
 KERNEL_META_PACKAGE = "linux-image-cloud-amd64"
 # Each name is resolved with its dependencies in modules.dep order (virtio.ko needs virtio_ring.ko...).
-GUEST_MODULES = ("virtio_pci", "virtio_blk", "button", "evdev")
+GUEST_MODULES = ("virtio_pci", "virtio_blk", "virtio_net", "button", "evdev")
 BUSYBOX = Path("/bin/busybox")
 DISK_VIRTUAL_BYTES = 64 * 1024 * 1024
 SECTOR_BYTES = 512
@@ -87,6 +92,16 @@ case "$line" in
   {SECTOR_HEADER}*) echo "{CONSOLE_MARKER}${{line#{SECTOR_HEADER}}}" ;;
   *) echo "CLOUDMGR-DISK-TOKEN-MISSING" ;;
 esac
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set lo up
+  ip link set eth0 up
+  echo "CLOUDMGR-NIC eth0 mac=$(cat /sys/class/net/eth0/address)"
+  udhcpc -i eth0 -s /etc/udhcpc.script -t 30 -T 1 -A 1 -n -q -O staticroutes || echo "CLOUDMGR-DHCP-FAILED"
+  # busybox-static's wget crashes in glibc's static name lookups: a plain HTTP/1.0 request with nc.
+  id=$(printf 'GET /latest/meta-data/instance-id HTTP/1.0\\r\\nHost: 169.254.169.254\\r\\n\\r\\n' \\
+       | nc -w 5 169.254.169.254 80 | tail -n 1)
+  echo "CLOUDMGR-METADATA-INSTANCE-ID=${{id:-none}}"
+fi
 acpid -c /etc/acpi -a /etc/acpid.conf
 echo "CLOUDMGR-READY"
 while true; do sleep 3600; done
@@ -96,6 +111,21 @@ ACPID_CONF = "PWRF power-off\n"
 # acpid exits at once without /var/run and /var/log (its pid and log files).
 INITRD_DIRS = ("bin", "dev", "proc", "sys", "tmp", "etc/acpi", "lib/modules", "var/run", "var/log")
 POWER_OFF_HANDLER = "#!/bin/sh\necho CLOUDMGR-POWER-OFF > /dev/console\npoweroff -f\n"
+# udhcpc's hook: the lease's address, its default route and its classless static routes (the
+# metadata service's, 169.254.169.254/32, comes that way), and one line on the console.
+UDHCPC_SCRIPT = """#!/bin/sh
+case "$1" in bound|renew)
+  ip addr flush dev $interface
+  ip addr add $ip/$mask dev $interface
+  [ -n "$router" ] && ip route replace default via ${router%% *}
+  set -- $staticroutes
+  while [ -n "$1" ]; do
+    if [ "$2" = 0.0.0.0 ]; then ip route replace $1 dev $interface; else ip route replace $1 via $2; fi
+    shift 2
+  done
+  echo "CLOUDMGR-IP $interface $ip/$mask router=${router%% *}"
+esac
+"""
 
 
 class BuildError(Exception):
@@ -113,7 +143,9 @@ class KernelPackage:
 
     @property
     def cache_key(self):
-        return f"{self.name}_{self.version.replace(':', '_')}"
+        """Also names the modules it holds: another set of modules is another entry."""
+        modules = hashlib.sha256(" ".join(GUEST_MODULES).encode()).hexdigest()[:8]
+        return f"{self.name}_{self.version.replace(':', '_')}_{modules}"
 
 
 @dataclass(frozen=True)
@@ -239,6 +271,7 @@ def build_initrd(kernel, dest):
         _write_executable(root / "init", INIT_SCRIPT)
         (root / "etc" / "acpid.conf").write_text(ACPID_CONF)
         _write_executable(root / "etc" / "acpi" / "power-off", POWER_OFF_HANDLER)
+        _write_executable(root / "etc" / "udhcpc.script", UDHCPC_SCRIPT)
         names = sorted(str(path.relative_to(root)) for path in root.rglob("*"))
         archive = Path(work) / "initrd.cpio"
         with archive.open("wb") as out:

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   # The real guest (scripts/build_test_guest.py) and libvirt under qemu:///system; nothing is started here.
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   dnsmasq-base iproute2 nftables bridge-utils busybox-static cpio kmod
+  # The network tests watch 802.1Q tags on the trunk between two test hosts.
+  tcpdump
   # The agent dispatch over AMQP (apps/compute/tests/test_rabbitmq.py starts its own node).
   rabbitmq-server
   # The Prometheus path of monitoring (apps/monitoring/tests/test_prometheus.py starts its own server).

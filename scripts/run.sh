@@ -7,7 +7,9 @@
 #  3. start `manage.py runcontroller` in the background (var/run/controller.pid, var/log/controller.log)
 #  4. wait until /healthz answers
 #  5. enroll (once) and start the local agent (scripts/start_agent.sh: qemu:///system where libvirtd
-#     can run, else test:///default; var/run/agent.pid, var/log/agent.log), print the URL and the logins
+#     can run, else test:///default; var/run/agent.pid, var/log/agent.log)
+#  6. seed the demo network (flat DHCP on a veth with no uplink) and launch the demo instance on it;
+#     wait for its address and ping it from this host; print the URL and the logins
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . var/env; set +a
@@ -90,12 +92,20 @@ else
   GUEST_NOTE="simulated by libvirt's test driver: no console output"
 fi
 
+log "seeding the demo network and launching the demo instance"
+CLOUDMGR_DEMO_PASSWORD=$DEMO_PASSWORD "$PY" scripts/seed_demo.py "${GUEST_ARGS[@]}" --network "$AGENT_HOST" demo-phys
+DEMO_NOTE="no demo instance (no demo image)"
+if [ ${#GUEST_ARGS[@]} -gt 0 ]; then
+  DEMO_NOTE=$("$PY" scripts/demo_instance.py demo-1)
+fi
+
 cat <<INFO
 
 cloudmgr is running at $URL/   (API: $URL/api/v1/, docs: $URL/api/v1/docs/)
   cloud admin:  admin / $ADMIN_PASSWORD   (kept in var/admin-password)
   demo tenant:  demo / $DEMO_PASSWORD   (member of project demo in domain demo; var/demo-password)
   host agent:   $AGENT_HOST on $AGENT_URI   (log: var/log/agent.log)
-  demo launch:  image demo-guest, offering demo.tiny ($GUEST_NOTE)
+  demo launch:  image demo-guest, offering demo.tiny ($GUEST_NOTE), network demo-net
+  demo-1:       $DEMO_NOTE
   log: $LOG   stop: make stop
 INFO

@@ -3,7 +3,11 @@
 #  - libvirt: qemu:///system when libvirtd can run here (scripts/start_libvirt.sh), else test:///default
 #  - the host `local` in zone `local` is added once (`manage.py addhost` prints the one-time token);
 #    the agent enrolls again only when its data directory does not hold that enrollment
-#  - `python -m agent run` in the background: var/run/agent.pid, var/log/agent.log
+#  - the demo's "physical" network: a veth pair with no uplink, demo-phys (the agent puts it on the
+#    demo network's bridge: the physical network physnet1) and demo-gw (this host's own end, with
+#    10.99.0.1/24, the network's gateway): no real interface is ever enslaved
+#  - `python -m agent run` in the background, its network driver in this (the root) namespace, told
+#    that physnet1 is demo-phys and nothing else: var/run/agent.pid, var/log/agent.log
 # Prints `agent <host> <libvirt URI>` last. scripts/stop.sh stops the agent first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +49,17 @@ if [ -z "$known" ] || [ "$enrolled_here" != yes ]; then
 fi
 chmod 711 "$DATA_DIR"
 
+if ! ip link show demo-phys >/dev/null 2>&1; then
+  ip link add demo-phys type veth peer name demo-gw
+  ip link set dev demo-phys addrgenmode none
+  ip addr add 10.99.0.1/24 dev demo-gw
+fi
+ip link set demo-phys up
+ip link set demo-gw up
+
 CLOUDMGR_AGENT_BROKER_URL=${CLOUDMGR_AGENT_BROKER_URL:-${CLOUDMGR_BROKER_URL:-redis://127.0.0.1:6379/0}} \
+CLOUDMGR_AGENT_NETWORK_DRIVER=linux CLOUDMGR_AGENT_PHYSICAL_INTERFACES=physnet1:demo-phys \
+CLOUDMGR_AGENT_NETWORK_NODE=true \
   setsid "$PY" -m agent run --libvirt-uri "$URI" --data-dir "$DATA_DIR" >>"$LOG" 2>&1 </dev/null &
 echo $! > "$PIDFILE"
 

@@ -36,6 +36,17 @@ class DomainCounters:
     net_tx_bytes: int
 
 
+@dataclass(frozen=True)
+class PluggedNic:
+    """A NIC as the hypervisor plugs it: the tap's name, the guest's MAC, the host's bridge and MTU."""
+
+    port_id: str
+    device_name: str
+    mac: str
+    bridge: str
+    mtu: int
+
+
 class Driver(ABC):
     """One hypervisor on this host. Methods are called from several worker threads at once,
     never twice at the same time for one instance (the worker holds a per-instance lock)."""
@@ -47,12 +58,21 @@ class Driver(ABC):
     def host_cpus_and_ram_mb(self) -> tuple[int, int]: ...
 
     @abstractmethod
-    def define(self, spec, files, replace=False) -> protocol.DomainStatus:
+    def define(self, spec, files, replace=False, nics=()) -> protocol.DomainStatus:
         """Define the persistent domain for ``spec`` (an InstanceSpec) with the disks and
-        console log at ``files`` (InstanceFiles), without starting it. An existing domain with
-        the same spec is kept; one with another spec is a spec_conflict unless ``replace``
-        (rebuild), which needs it shut off. Spawning is define, then start: the operation
-        checks its deadline between the two."""
+        console log at ``files`` (InstanceFiles) and the NICs ``nics`` (PluggedNic, in the
+        spec's order), without starting it. An existing domain with the same spec is kept;
+        one with another spec is a spec_conflict unless ``replace`` (rebuild), which needs
+        it shut off. Spawning is define, then start: the operation checks its deadline
+        between the two."""
+
+    @abstractmethod
+    def attach_nic(self, instance_id, nic) -> protocol.DomainStatus:
+        """Hot-plug a PluggedNic (and keep it in the definition); one already there is a no-op."""
+
+    @abstractmethod
+    def detach_nic(self, instance_id, port_id, mac) -> protocol.DomainStatus:
+        """Unplug the NIC with ``mac``; one that is not there is a no-op."""
 
     @abstractmethod
     def start(self, instance_id) -> protocol.DomainStatus:

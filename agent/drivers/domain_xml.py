@@ -3,9 +3,10 @@
 The domain: persistent, named after the instance, its UUID the instance's;
 virtio root overlay (vda) and optional ephemeral disk (vdb); direct kernel boot
 when the image has a kernel (aki) and ramdisk (ari); the serial console on a
-pty whose output virtlogd writes to the instance's console.log; no NIC (added by
-the networks work) and no graphics (libvirt then starts qemu with
-``-display none``: no VNC).
+pty whose output virtlogd writes to the instance's console.log; one virtio NIC per
+port, a tap named by the controller on the network's bridge with the network's MTU;
+the config drive as a read-only CD-ROM when asked; no graphics (libvirt then starts
+qemu with ``-display none``: no VNC).
 """
 
 import xml.etree.ElementTree as ET
@@ -52,7 +53,21 @@ def parse_metadata(text):
     return values if protocol.is_uuid(values.get("id")) else None
 
 
-def build_domain_xml(spec, files, domain_type):
+def interface_element(nic):
+    interface = ET.Element("interface", type="bridge")
+    _sub(interface, "source", bridge=nic.bridge)
+    _sub(interface, "mac", address=nic.mac)
+    _sub(interface, "model", type_="virtio")
+    _sub(interface, "target", dev=nic.device_name)
+    _sub(interface, "mtu", size=str(nic.mtu))
+    return interface
+
+
+def interface_xml(nic):
+    return ET.tostring(interface_element(nic), encoding="unicode")
+
+
+def build_domain_xml(spec, files, domain_type, nics=()):
     domain = ET.Element("domain", type=domain_type)
     _sub(domain, "name", domain_name(spec.instance_id))
     _sub(domain, "uuid", spec.instance_id)
@@ -83,6 +98,19 @@ def build_domain_xml(spec, files, domain_type):
     _disk(devices, files.root_disk, "vda")
     if spec.ephemeral_disk_mb:
         _disk(devices, files.ephemeral_disk, "vdb")
+    if spec.config_drive:
+        cdrom = _sub(devices, "disk", type_="file", device="cdrom")
+        _sub(cdrom, "driver", name="qemu", type_="raw")
+        _sub(cdrom, "source", file=str(files.config_drive))
+        _sub(
+            cdrom,
+            "target",
+            dev="hdc" if spec.arch in X86 else "sdc",
+            bus="ide" if spec.arch in X86 else "scsi",
+        )
+        _sub(cdrom, "readonly")
+    for nic in nics:
+        devices.append(interface_element(nic))
     serial = _sub(devices, "serial", type_="pty")
     _sub(serial, "log", file=str(files.console_log), append="on")
     _sub(serial, "target", port="0")

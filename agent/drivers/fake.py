@@ -15,6 +15,9 @@ hypervisors: the source writes the guest there and forgets it, the destination
 takes it from there when asked for the guest that arrived. A stalled migration
 (``live_migrate: stall``) is aborted when its deadline comes near, and the guest
 stays where it was, as libvirt's abort leaves it.
+
+NICs are real: each is a veth into a namespace per instance (fake_nics.py), in the
+network namespace the agent's network driver works in; they exist while the domain runs.
 """
 
 import json
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from .. import protocol, qemu_img
 from ..errors import AgentError
+from . import fake_nics
 from .base import DomainCounters, Driver, domain_name
 
 log = logging.getLogger(__name__)
@@ -59,8 +63,11 @@ def parse_faults(text):
 class FakeDriver(Driver):
     supports_live_migration = True
 
-    def __init__(self, faults=None, faults_file=None, cpus=8, ram_mb=16384, fabric_dir=None):
+    def __init__(
+        self, faults=None, faults_file=None, cpus=8, ram_mb=16384, fabric_dir=None, network_namespace=""
+    ):
         self.faults = dict(faults or {})
+        self.network_namespace = network_namespace
         self.faults_file = Path(faults_file) if faults_file else None
         self.fabric_dir = Path(fabric_dir) if fabric_dir else None
         self.cpus, self.ram_mb = cpus, ram_mb
@@ -126,7 +133,7 @@ class FakeDriver(Driver):
     def host_cpus_and_ram_mb(self):
         return self.cpus, self.ram_mb
 
-    def define(self, spec, files, replace=False):
+    def define(self, spec, files, replace=False, nics=()):
         self._step("define")
         wanted = spec.spec_sha256()
         with self._lock:
@@ -143,12 +150,39 @@ class FakeDriver(Driver):
                     "state": "shutoff",
                     "reason": "unknown",
                     "saved": False,
+                    "nics": list(nics),
                 }
         return self._status(spec.instance_id)
+
+    def _plug_all(self, instance_id):
+        for index, nic in enumerate(self._domain(instance_id)["nics"]):
+            fake_nics.plug(self.network_namespace, instance_id, index, nic)
+
+    def _unplug_all(self, instance_id):
+        for nic in self._domain(instance_id)["nics"]:
+            fake_nics.unplug(self.network_namespace, nic)
+
+    def attach_nic(self, instance_id, nic):
+        self._step("attach_nic")
+        domain = self._domain(instance_id)
+        if nic.mac not in {n.mac for n in domain["nics"]}:
+            domain["nics"].append(nic)
+            if domain["state"] == "running":
+                fake_nics.plug(self.network_namespace, instance_id, len(domain["nics"]) - 1, nic)
+        return self._status(instance_id)
+
+    def detach_nic(self, instance_id, port_id, mac):
+        self._step("detach_nic")
+        domain = self._domain(instance_id)
+        for nic in [n for n in domain["nics"] if n.mac == mac]:
+            fake_nics.unplug(self.network_namespace, nic)
+            domain["nics"].remove(nic)
+        return self._status(instance_id)
 
     def start(self, instance_id):
         self._step("start")
         if self._status(instance_id).power_state == "shutoff":
+            self._plug_all(instance_id)
             return self._set(
                 instance_id, "running", "restored" if self._domain(instance_id)["saved"] else "booted"
             )
@@ -158,6 +192,7 @@ class FakeDriver(Driver):
         self._step("stop")
         if self._status(instance_id).power_state == "shutoff":
             return self._status(instance_id)
+        self._unplug_all(instance_id)
         return self._set(instance_id, "shutoff", "shutdown" if graceful_timeout_seconds else "destroyed")
 
     def reboot(self, instance_id, hard, graceful_timeout_seconds):
@@ -177,7 +212,9 @@ class FakeDriver(Driver):
         self._step("suspend")
         if self._domain(instance_id)["saved"]:
             return self._status(instance_id)
-        return self._require_then_set(instance_id, ("running", "paused"), "shutoff", "saved", saved=True)
+        status = self._require_then_set(instance_id, ("running", "paused"), "shutoff", "saved", saved=True)
+        self._unplug_all(instance_id)
+        return status
 
     def resume(self, instance_id):
         self._step("resume")
@@ -185,6 +222,7 @@ class FakeDriver(Driver):
             return self._status(instance_id)
         if not self._domain(instance_id)["saved"]:
             raise AgentError(protocol.ERR_INVALID_STATE, "not suspended")
+        self._plug_all(instance_id)
         return self._set(instance_id, "running", "restored")
 
     def _require_then_set(self, instance_id, allowed, state, reason, saved=False):
@@ -203,7 +241,10 @@ class FakeDriver(Driver):
     def delete(self, instance_id):
         self._step("delete")
         with self._lock:
-            return self.domains.pop(instance_id, None) is not None
+            domain = self.domains.pop(instance_id, None)
+        if domain is not None and domain["nics"]:
+            fake_nics.remove(self.network_namespace, instance_id, domain["nics"])
+        return domain is not None
 
     def status(self, instance_id):
         self._step("status")

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import platform
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import libvirt
@@ -195,8 +196,8 @@ class LibvirtDriver(Driver):
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def define(self, spec, files, replace=False):
-        xml = domain_xml.build_domain_xml(spec, files, self.domain_type)
+    def define(self, spec, files, replace=False, nics=()):
+        xml = domain_xml.build_domain_xml(spec, files, self.domain_type, nics)
         wanted = spec.spec_sha256()
 
         def run(conn):
@@ -216,6 +217,29 @@ class LibvirtDriver(Driver):
             return self._status(dom)
 
         return self._call(f"define {domain_name(spec.instance_id)}", run)
+
+    def attach_nic(self, instance_id, nic):
+        def run(conn):
+            dom = self._get(conn, instance_id)
+            if nic.mac not in _interface_macs(dom):
+                flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE if dom.isActive() else 0
+                dom.attachDeviceFlags(domain_xml.interface_xml(nic), flags)
+            return self._status(dom)
+
+        return self._call("attach interface", run)
+
+    def detach_nic(self, instance_id, port_id, mac):
+        def run(conn):
+            dom = self._get(conn, instance_id)
+            device = _interface_macs(dom).get(mac)
+            if device is not None:
+                flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE if dom.isActive() else 0
+                dom.detachDeviceFlags(device, flags)
+            return self._status(dom)
+
+        return self._call("detach interface", run)
 
     def start(self, instance_id):
         def run(conn):
@@ -374,6 +398,17 @@ class LibvirtDriver(Driver):
 
     def close(self):
         self.connection.close()
+
+
+def _interface_macs(dom):
+    """{MAC: the <interface> element's XML} of a domain's current definition."""
+    root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))  # noqa: S314 (libvirt's own XML)
+    found = {}
+    for interface in root.findall("./devices/interface"):
+        mac = interface.find("mac")
+        if mac is not None:
+            found[mac.get("address")] = ET.tostring(interface, encoding="unicode")
+    return found
 
 
 def _metadata(dom):

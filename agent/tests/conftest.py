@@ -11,9 +11,13 @@ from agent.executor import TaskExecutor
 from agent.image_cache import ImageCache
 from agent.journal import TaskJournal
 from agent.moves import MoveOperations
+from agent.network.linux import LinuxNetworkDriver
+from agent.network.manager import NetworkManager
+from agent.network.plan import NetworkConfig
 from agent.operations import Operations
 from agent.reporter import Reporter
 from agent.tests.builders import new_id, qcow2_bytes
+from agent.tests.netlab import Lab
 from agent.tests.stub_controller import StubController
 from agent.watchdog import Watchdog
 
@@ -35,7 +39,7 @@ def image(controller, tmp_path):
 class InProcessAgent:
     """The agent's parts as agent.worker.Agent wires them, around a given driver, without Celery."""
 
-    def __init__(self, data_dir, controller, driver, host=HOST):
+    def __init__(self, data_dir, controller, driver, host=HOST, network=None):
         host_key = signing.generate_private_key()
         controller.host_keys[host] = signing.public_key_b64(host_key)
         self.host = host
@@ -46,7 +50,12 @@ class InProcessAgent:
         self.reporter = Reporter(self.client, data_dir / "outbox")
         self.journal = TaskJournal(data_dir / "tasks")
         self.watchdog = Watchdog()
-        self.operations = Operations(driver, self.cache, self.client, data_dir)
+        self.network = NetworkManager(host, data_dir, self.client)
+        if network is not None:
+            self.network.driver = LinuxNetworkDriver(
+                network, data_dir, self.network.lookup, self.network.fetch_metadata
+            )
+        self.operations = Operations(driver, self.cache, self.client, data_dir, self.network)
         self.operations.add_handlers(MoveOperations(self.operations, host).handlers())
         self.data_dir = data_dir
         self.executor = TaskExecutor(
@@ -87,3 +96,31 @@ def fake_driver():
 @pytest.fixture
 def fake_agent(tmp_path, controller, fake_driver):
     return InProcessAgent(tmp_path, controller, fake_driver)
+
+
+@pytest.fixture
+def lab():
+    """Namespaces, wires and guests of one test, all removed afterwards (see netlab.py)."""
+    with Lab() as made:
+        yield made
+
+
+@pytest.fixture
+def network_agent(lab, controller):
+    """An in-process agent whose fake driver and network driver work in a lab host namespace."""
+    agents = []
+
+    def make(name="h1", **config):
+        host_ns = lab.host(name)
+        host = f"{lab.prefix}{name}"
+        network = NetworkConfig(host=host, namespace=host_ns.name, **config)
+        agent = InProcessAgent(
+            lab.data_dir(name), controller, FakeDriver(network_namespace=host_ns.name), host, network
+        )
+        agent.netns = host_ns
+        agents.append(agent)
+        return agent
+
+    yield make
+    for agent in agents:
+        agent.network.close()

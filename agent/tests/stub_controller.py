@@ -14,11 +14,12 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from agent import protocol, signing
+from agent import network_protocol, protocol, signing
 
 from .stub_ca import StubCA
 
 IMAGE_PREFIX = f"{protocol.AGENT_API_PREFIX}/images/"
+METADATA_PREFIX = f"{protocol.AGENT_API_PREFIX}/instances/"
 
 
 class StubController:
@@ -36,6 +37,10 @@ class StubController:
         # What the recovery endpoint answers (agent.recovery), and the requests it got.
         self.recovery = protocol.Recovery(fenced=False)
         self.recovery_requests = []
+        self.network_states = {}  # host -> NetworkState
+        self.network_reports = []
+        self.instance_metadata = {}  # instance id -> (host, InstanceMetadata)
+        self.metadata_requests = []  # (signing host, instance id)
         self._nonces = set()
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -146,6 +151,7 @@ class StubController:
                     protocol.HEARTBEAT_PATH: (protocol.Heartbeat, stub.heartbeats),
                     protocol.TASK_REPORT_PATH: (protocol.TaskReport, stub.reports),
                     protocol.RECOVERY_PATH: (protocol.RecoveryRequest, stub.recovery_requests),
+                    protocol.NETWORK_REPORT_PATH: (network_protocol.NetworkReport, stub.network_reports),
                 }
                 if self.path not in kinds:
                     return self._answer(404)
@@ -176,8 +182,17 @@ class StubController:
                 return self._answer(200, answer.to_dict())
 
             def do_GET(self):
-                if self._verified(b"") is None:
-                    return
+                verified = self._verified(b"")
+                if verified is None:
+                    return None
+                if self.path == protocol.NETWORK_STATE_PATH:
+                    state = stub.network_states.get(verified.host)
+                    return self._answer(200, state.to_dict()) if state else self._answer(404)
+                if self.path.startswith(METADATA_PREFIX) and self.path.endswith("/metadata"):
+                    instance_id = self.path.removeprefix(METADATA_PREFIX).removesuffix("/metadata")
+                    stub._record(stub.metadata_requests, (verified.host, instance_id))
+                    host, meta = stub.instance_metadata.get(instance_id, (None, None))
+                    return self._answer(200, meta.to_dict()) if host == verified.host else self._answer(404)
                 data = stub.images.get(self.path.removeprefix(IMAGE_PREFIX).removesuffix("/data"))
                 if data is None:
                     return self._answer(404)
@@ -186,6 +201,7 @@ class StubController:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                return None
 
             def do_PUT(self):
                 body = self._body()

@@ -12,6 +12,7 @@ import pytest
 
 from agent import protocol, qemu_img
 from agent.drivers import domain_xml
+from agent.drivers.base import PluggedNic
 from agent.drivers.libvirt_driver import LibvirtDriver, resolve_domain_type
 from agent.errors import AgentError
 from agent.instance_files import InstanceFiles
@@ -282,3 +283,34 @@ def test_hypervisor_info_names_the_driver_and_the_domain_type(driver):
     cpus, ram_mb = driver.host_cpus_and_ram_mb()
     assert cpus > 0
     assert ram_mb > 0
+
+
+def plugged(index):
+    return PluggedNic(new_id(), f"tap{index:011x}", f"fa:16:3e:00:00:{index:02x}", "cmb-0123456789a", 1450)
+
+
+def test_the_domain_xml_has_a_virtio_nic_per_port_on_its_bridge_and_the_config_drive_as_a_read_only_cdrom(
+    tmp_path,
+):
+    spec = make_spec(protocol.ImageRef(new_id(), "d" * 64, 10, "qcow2"), config_drive=True)
+    files = InstanceFiles(tmp_path, spec.instance_id)
+    nics = [plugged(1), plugged(2)]
+
+    root = ET.fromstring(domain_xml.build_domain_xml(spec, files, "qemu", nics))  # noqa: S314 (our own XML)
+
+    interfaces = root.findall("devices/interface")
+    assert [i.get("type") for i in interfaces] == ["bridge", "bridge"]
+    assert [
+        (
+            i.find("source").get("bridge"),
+            i.find("mac").get("address"),
+            i.find("model").get("type"),
+            i.find("target").get("dev"),
+            i.find("mtu").get("size"),
+        )
+        for i in interfaces
+    ] == [(n.bridge, n.mac, "virtio", n.device_name, "1450") for n in nics]
+    [cdrom] = [d for d in root.iter("disk") if d.get("device") == "cdrom"]
+    assert cdrom.find("source").get("file") == str(files.config_drive)
+    assert (cdrom.find("target").get("dev"), cdrom.find("target").get("bus")) == ("hdc", "ide")
+    assert cdrom.find("readonly") is not None

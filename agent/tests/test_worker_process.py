@@ -41,6 +41,8 @@ class AgentProcess:
             "CONTROLLER_PUBLIC_KEYS": controller.public_key,
             "DRIVER": driver,
             "HEARTBEAT_SECONDS": "1",
+            # Networking only in a lab namespace a test names: never the machine's own network.
+            "NETWORK_DRIVER": "none",
             **env,
         }
         environ = {**os.environ, **{f"CLOUDMGR_AGENT_{k}": v for k, v in settings.items()}}

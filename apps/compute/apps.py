@@ -21,6 +21,8 @@ class ComputeConfig(AppConfig):
         from .agent_messages import images_for_host, sync_power_states
         from .host_audit import audit_hosts
         from .host_work import INSTANCE_ACTIONS
+        from .instance_metadata import metadata_for_host
+        from .interfaces import INTERFACE_ACTIONS
         from .models import AffinityGroup, Instance, Keypair, quota_of
         from .moves.work import MOVE_KINDS, images_for_moves
         from .policy_actions import POLICY_ACTIONS
@@ -32,8 +34,9 @@ class ComputeConfig(AppConfig):
 
         for name, kind, description in POLICY_ACTIONS:
             register_action(name, kind, description)
-        for work in (*INSTANCE_ACTIONS.values(), ImagePrefetch(), *MOVE_KINDS):
+        for work in (*INSTANCE_ACTIONS.values(), *INTERFACE_ACTIONS, ImagePrefetch(), *MOVE_KINDS):
             host_work.register(work)
+        hooks.register_query_handler("instances/<uuid:instance_id>/metadata", metadata_for_host)
         register_periodic("compute.audit_hosts", audit_hosts)
         register_periodic("compute.continue_drains", maintenance.continue_drains)
         host_signals.hosts_went_down.connect(host_loss.hosts_went_down)

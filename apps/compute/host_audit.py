@@ -114,7 +114,9 @@ def _live_instances(host, reported_at):
 
 def _record(host, drift, now):
     """Open, refresh and resolve the host's findings so they match `drift`; returns the open ones."""
-    still_open = HostAuditFinding.objects.filter(host=host, resolved_at=None)
+    still_open = HostAuditFinding.objects.filter(
+        host=host, resolved_at=None, kind__in=HostAuditFinding.DOMAIN_KINDS
+    )
     open_findings = {(f.kind, f.subject): f for f in still_open}
     for item in drift:
         finding = open_findings.pop((item.kind, item.subject), None)

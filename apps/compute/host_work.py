@@ -78,8 +78,8 @@ def _reported_instance_id(result):
 class InstanceAction(HostWork):
     """An action on one instance (states.TRANSITIONS), or reading its console log, on the instance's host."""
 
-    def __init__(self, action):
-        task, payload = PAYLOADS[action]
+    def __init__(self, action, payloads=PAYLOADS):
+        task, payload = payloads[action]
         self.action = action
         self.kind = job_kind(action)
         self.steps = (Step(task=task, payload=payload, host=_on_its_host),)

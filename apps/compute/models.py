@@ -28,6 +28,8 @@ class ServiceOffering(models.Model):
     ephemeral_disk_gb = models.PositiveIntegerField(default=0)
     # Only hosts carrying every one of these tags take instances of this offering.
     host_tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    # Every instance of the offering gets a config drive (its metadata on a CD-ROM).
+    config_drive = models.BooleanField(default=False)
     public = models.BooleanField(default=True)
     domains = models.ManyToManyField("identity.Domain", blank=True, related_name="offerings")
     # High availability: when the host is fenced, instances of this offering are rebuilt elsewhere.
@@ -117,6 +119,8 @@ class Instance(models.Model):
     # Copied at create: the key reaches the guest even if the keypair is deleted later.
     ssh_public_key = models.TextField(blank=True, default="")
     user_data = models.BinaryField(blank=True, default=b"")
+    # Its metadata also on a CD-ROM: asked at launch, by the offering, or on a flat network (no DHCP).
+    config_drive = models.BooleanField(default=False)
     # Deleting a group with live members is refused by its service; deleted members let go.
     affinity_group = models.ForeignKey(
         AffinityGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"

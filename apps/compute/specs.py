@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from agent import protocol
+from apps.networks.services.instance_ports import nics_of
 
 MB_PER_GB = 1024
 
@@ -38,4 +39,12 @@ def instance_spec(instance, size=None):
         kernel_cmdline=settings.CLOUDMGR_KERNEL_CMDLINE if kernel else "",
         arch=image.architecture or instance.host.arch or "x86_64",
         user_id=str(instance.created_by_id) if instance.created_by_id else None,
+        nics=[protocol.NicSpec(*nic) for nic in _nics(instance)],
+        config_drive=instance.config_drive,
     )
+
+
+def _nics(instance):
+    """Its NICs as the create that made them holds them, or as the database has them."""
+    made = getattr(instance, "nics", None)
+    return made if made is not None else nics_of(instance.pk)

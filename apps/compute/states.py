@@ -53,6 +53,7 @@ RESIZE_MIGRATING, RESIZE_CONFIRMING, RESIZE_REVERTING = (
     "resize-reverting",
 )
 MIGRATING, LIVE_MIGRATING, EVACUATING = "migrating", "live-migrating", "evacuating"
+ATTACHING_INTERFACE, DETACHING_INTERFACE = "attaching-interface", "detaching-interface"
 TASK_STATES = (
     SCHEDULING,
     SPAWNING,
@@ -73,6 +74,8 @@ TASK_STATES = (
     MIGRATING,
     LIVE_MIGRATING,
     EVACUATING,
+    ATTACHING_INTERFACE,
+    DETACHING_INTERFACE,
 )
 
 VM_STATE_CHOICES = [(s, s) for s in VM_STATES]
@@ -121,6 +124,8 @@ TRANSITIONS = {
         _transition("resume", {SUSPENDED}, RESUMING, ACTIVE, None),
         _transition("rebuild", {ACTIVE, STOPPED, ERROR}, REBUILDING, ACTIVE, ERROR),
         _transition("snapshot", _RUNNABLE, IMAGE_SNAPSHOT, None, None),
+        _transition("attach_interface", _RUNNABLE, ATTACHING_INTERFACE, None, None),
+        _transition("detach_interface", _RUNNABLE, DETACHING_INTERFACE, None, None),
         # Moves (apps/compute/moves). A resize rests in `resized`; a failed one is back where it was.
         _transition("resize", {ACTIVE, STOPPED}, RESIZE_MIGRATING, RESIZED, None),
         _transition("confirm_resize", {RESIZED}, RESIZE_CONFIRMING, BEFORE_MOVE, None),

@@ -26,6 +26,12 @@ urlpatterns = [
     path(f"{INSTANCE}action/", views.instance_action, name="instance-action"),
     path(f"{INSTANCE}delete/", views.instance_delete, name="instance-delete"),
     path(f"{INSTANCE}rebuild/", views.instance_rebuild, name="instance-rebuild"),
+    path(f"{INSTANCE}interfaces/", views.instance_attach_interface, name="instance-attach-interface"),
+    path(
+        f"{INSTANCE}interfaces/<uuid:port_id>/detach/",
+        views.instance_detach_interface,
+        name="instance-detach-interface",
+    ),
     path(f"{INSTANCE}snapshot/", views.instance_snapshot, name="instance-snapshot"),
     path(f"{INSTANCE}console/", views.instance_console, name="instance-console"),
     path(f"{PROJECT}keypairs/", views.keypair_list, name="keypair-list"),

@@ -225,7 +225,10 @@ class HostAuditFinding(models.Model):
 
     EXTRA, MISSING = "extra_domain", "missing_domain"
     POWER_STATE, UNMANAGED = "power_state", "unmanaged_domain"
-    KINDS = [(k, k) for k in (EXTRA, MISSING, POWER_STATE, UNMANAGED)]
+    # A difference between the host's network and its desired network state (the networks app's audit).
+    NETWORK = "network"
+    DOMAIN_KINDS = (EXTRA, MISSING, POWER_STATE, UNMANAGED)
+    KINDS = [(k, k) for k in (*DOMAIN_KINDS, NETWORK)]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="audit_findings")

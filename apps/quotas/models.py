@@ -1,8 +1,9 @@
 """Limits, usage and the claims behind the usage.
 
-One QuotaUsage row per (project, resource) and per (domain, resource). A
-domain's `used` is the sum over its whole subtree, kept up to date by every
-claim, so checking a claim never sums anything.
+One QuotaUsage row per (project, resource) and per (domain, resource). A row
+with a limit keeps `used` (a domain's: the sum over its whole subtree) up to date
+at every claim, so checking a claim never sums anything; a row without a limit
+counts nothing and its usage is read from the claims (apps/quotas/services.py).
 """
 
 from django.contrib.contenttypes.models import ContentType

@@ -8,6 +8,7 @@ Four kinds of finding:
   all, which would run uncounted;
 - a project's recorded usage that differs from what its holders hold;
 - a domain's recorded usage that differs from the total over its subtree.
+A row without a limit counts nothing (apps/quotas/services.py): its recorded usage must be 0.
 
 Claims wait while it runs; with fix=True everything is corrected in that same
 transaction: orphan claims are dropped, unheld ones recorded (even past a
@@ -173,6 +174,9 @@ def _drifts(expected_project, fix):
         else:
             expected = expected_domain.get((row.domain_id.hex, row.resource), 0)
             scope, owner = "domain", row.domain
+        if row.unlimited:
+            # A row without a limit counts nothing (apps/quotas/services.py): its usage is the claims'.
+            expected = 0
         if row.used != expected:
             drifts.append(Drift(scope, str(owner.pk), owner.name, row.resource, row.used, expected))
             if fix:

@@ -53,8 +53,5 @@ for _args, _label in [
     (("snapshots", "count", "Volume snapshots", 20), "Snapshots"),
     (("images", "count", "Images owned", 20), "Images"),
     (("image_storage_gb", "GiB", "Storage of all images, each rounded up to a GiB", 200), "Image storage"),
-    (("networks", "count", "Networks", 10), "Networks"),
-    (("floating_ips", "count", "Floating IP addresses", 10), "Floating IPs"),
-    (("security_groups", "count", "Security groups", 10), "Security groups"),
 ]:
     register(*_args, label=_label)

@@ -1,9 +1,29 @@
 """Claims against quota limits, race-free, checked against a project and all its domains.
 
 `claim()` and `release()` run inside the caller's transaction, so the claim
-commits or rolls back with the resource that holds it. Rows are locked in one
-statement in primary-key order, so concurrent claims never deadlock and never
-over-claim: a limit of N admits exactly N claims of 1, whatever the concurrency.
+commits or rolls back with the resource that holds it. Each is one statement.
+
+What is counted where. A usage row with a limit (a project's `ports` limited to
+100, a domain's `instances` to 1,000) keeps `used`, the sum of the claims under
+it: a claim locks it `FOR NO KEY UPDATE`, checks `used + amount <= limit` and
+adds the amount; so a limit of N admits exactly N claims of 1, whatever the
+concurrency. A row without a limit can refuse nothing: a claim only takes it
+`FOR KEY SHARE` (claims share it, nobody waits) and does not count on it. Its
+usage is read from the claims when someone looks (usage_of,
+selectors.quotas_for), and is counted into `used` the moment a limit is set on
+it: setting a limit takes the row `FOR UPDATE`, which conflicts with both modes
+and so waits for every claim and release under way there, then sums the claims
+under it. A claim that found the row unlimited but reaches it after the limit
+was set finds it no longer in the set it locked, and runs again. (That first
+run may keep its key-share lock: the two claim modes do not conflict with each
+other, so two claims in that spot never wait for each other in a circle.)
+So a cloud whose domains have no limits (the default) serializes no claims of
+different projects on ROOT's rows, and a project without a limit serializes
+nothing at all; a limited row is held only from the claim, which services make
+their last statement, to the commit.
+
+Rows are locked in primary-key order within each lock mode, so concurrent
+claims never wait for each other in a circle.
 """
 
 from collections import defaultdict
@@ -11,87 +31,104 @@ from contextlib import nullcontext
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db.models import Sum
 
 from apps.audit.recorder import audited
-from apps.core.errors import NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
+from apps.core.errors import Conflict, NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
 from apps.core.tree import PLATFORM, ancestor_ids
-from apps.identity.models import Project
+from apps.identity.models import Domain, Project
 
 from . import resources
 from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
 
+# A claim or release runs again when rows were missing or a limit changed under it; this often, at most.
+ATTEMPTS = 5
 
-def _project_domain_path_shared(project_id):
-    """The project's current domain path, holding a share lock so a move waits for this claim.
-
-    The path is a subquery, not a join: when a move commits while this waits for the
-    lock, PostgreSQL re-reads the moved project row but would keep the old joined
-    domain row, drop the row as no longer matching, and the claim would fail.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT d.path FROM identity_domain d WHERE d.id = p.domain_id)"
-            " FROM identity_project p WHERE p.id = %s FOR SHARE",
-            [project_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise NotFound("The project does not exist.")
-    return row[0]
-
-
-# The usage rows of a project and of every domain above it, locked in id order, after a share
-# lock on the project that makes a move wait for this claim (see _project_domain_path_shared
-# for why the path is a subquery). Each row carries the path, to tell whether every row exists.
-_LOCK_CHAIN_SQL = """
-WITH project AS MATERIALIZED (
+# The usage rows of a project and of every domain above it for some resources: those with a limit
+# locked FOR NO KEY UPDATE in id order, the others FOR KEY SHARE, after a share lock on the project that
+# makes a move wait (the path is a subquery, not a join: when a move commits while this waits for
+# the lock, PostgreSQL re-reads the moved project row but would keep the old joined domain row).
+# `complete`: every row exists and none changed its limit between the scan and the lock.
+_CHAIN_CTES = """
+project AS MATERIALIZED (
     SELECT p.id, (SELECT d.path FROM identity_domain d WHERE d.id = p.domain_id) AS path
-      FROM identity_project p WHERE p.id = %s FOR SHARE
+      FROM identity_project p WHERE p.id = %(project)s FOR SHARE
+), chain AS MATERIALIZED (
+    SELECT u.id FROM quotas_quotausage u
+     WHERE u.resource = ANY(%(resources)s)
+       AND (u.project_id = (SELECT id FROM project)
+            OR u.domain_id = ANY(
+                (SELECT string_to_array(trim(BOTH '/' FROM path), '/') FROM project)::uuid[]))
+), counted_rows AS MATERIALIZED (
+    SELECT u.id, u.project_id, u.domain_id, u.resource, u."limit", u.used FROM quotas_quotausage u
+     WHERE u.id IN (SELECT id FROM chain) AND u."limit" <> -1
+     ORDER BY u.id
+       FOR NO KEY UPDATE OF u
+), free_rows AS MATERIALIZED (
+    SELECT u.id FROM quotas_quotausage u
+     WHERE u.id IN (SELECT id FROM chain) AND u."limit" = -1
+     ORDER BY u.id
+       FOR KEY SHARE OF u
+), complete AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM counted_rows) + (SELECT count(*) FROM free_rows)
+         = cardinality(%(resources)s::varchar[]) * (
+             SELECT cardinality(string_to_array(trim(BOTH '/' FROM path), '/')) + 1 FROM project) AS ok
+)"""
+
+# One claim: the chain locked, the limited rows checked, and only when every row is there and none
+# refuses, the amounts added to the limited rows and the claims recorded. It answers with the
+# project's domain path, whether the chain was complete, and the first row that refuses (the
+# project's before the domains'), if any.
+_CLAIM_SQL = f"""
+WITH {_CHAIN_CTES}, wanted AS MATERIALIZED (
+    SELECT * FROM unnest(%(resources)s::varchar[], %(amounts)s::bigint[]) AS w(resource, amount)
+), refusal AS MATERIALIZED (
+    SELECT c.*, w.amount FROM counted_rows c JOIN wanted w USING (resource)
+     WHERE c.used + w.amount > c."limit" AND %(checked)s
+     ORDER BY c.project_id NULLS LAST, c.id LIMIT 1
+), go AS MATERIALIZED (
+    SELECT (SELECT ok FROM complete) AND NOT EXISTS (SELECT 1 FROM refusal) AS ok
+), counted AS (
+    UPDATE quotas_quotausage u SET used = u.used + w.amount
+      FROM counted_rows c JOIN wanted w USING (resource)
+     WHERE u.id = c.id AND (SELECT ok FROM go)
+), recorded AS (
+    INSERT INTO quotas_quotaclaim (project_id, resource, amount, holder_type_id, holder_id, created_at)
+    SELECT %(project)s, h.resource, h.amount, h.holder_type_id, h.holder_id, statement_timestamp()
+      FROM unnest(%(claim_resources)s::varchar[], %(claim_amounts)s::bigint[], %(holder_types)s::int[],
+                  %(holder_ids)s::varchar[]) AS h(resource, amount, holder_type_id, holder_id)
+     WHERE (SELECT ok FROM go)
 )
-SELECT u.*, (SELECT path FROM project) AS chain_path
-  FROM quotas_quotausage u
- WHERE u.resource = ANY(%s)
-   AND (u.project_id = (SELECT id FROM project)
-        OR u.domain_id = ANY((SELECT string_to_array(trim(BOTH '/' FROM path), '/') FROM project)::uuid[]))
- ORDER BY u.id
-   FOR UPDATE OF u
-"""
+SELECT (SELECT path FROM project), (SELECT ok FROM complete),
+       r.project_id, r.domain_id, r.resource, r."limit", r.used, r.amount
+  FROM (SELECT 1) AS one LEFT JOIN refusal r ON true
+"""  # noqa: S608 (composed of this module's constants only)
 
-
-def _lock_chain(project_id, resource_names):
-    """The usage rows of the project and its domains, locked, creating the missing ones.
-
-    One statement when every row exists, which is every time but the first for a
-    new project, domain or resource.
-    """
-    resource_names = list(resource_names)
-    rows = list(QuotaUsage.objects.raw(_LOCK_CHAIN_SQL, [project_id, resource_names]))
-    if rows:
-        domain_ids = ancestor_ids(rows[0].chain_path)
-        if len(rows) == len(resource_names) * (len(domain_ids) + 1):
-            return rows
-    domain_ids = ancestor_ids(_project_domain_path_shared(project_id))
-    ensure_rows(domain_ids=domain_ids, project_ids=[project_id], resource_names=resource_names)
-    return _lock_rows(_chain_filter(project_id, domain_ids), resource_names)
+# One release: the holder's claims locked (a second release of the same holder waits on them and
+# then finds none), their amounts taken off the limited rows, and the claims deleted, after the chain
+# is locked. The usage table is written before the claims table, the order recalcquota locks them in.
+_RELEASE_SQL = f"""
+WITH {_CHAIN_CTES}, mine AS MATERIALIZED (
+    SELECT id, resource, amount FROM quotas_quotaclaim
+     WHERE holder_type_id = %(holder_type)s AND holder_id = %(holder_id)s AND (SELECT ok FROM complete)
+       FOR UPDATE
+), given AS MATERIALIZED (
+    SELECT resource, sum(amount) AS amount FROM mine GROUP BY resource
+), given_back AS (
+    UPDATE quotas_quotausage u SET used = u.used - g.amount
+      FROM counted_rows c JOIN given g USING (resource)
+     WHERE u.id = c.id
+), gone AS (
+    DELETE FROM quotas_quotaclaim WHERE id IN (SELECT id FROM mine)
+)
+SELECT (SELECT path FROM project), (SELECT ok FROM complete),
+       (SELECT coalesce(json_object_agg(resource, amount), '{{}}') FROM given)
+"""  # noqa: S608 (composed of this module's constants only)
 
 
 def _in_transaction():
     """The caller's transaction, or a new one: no savepoint, as nothing is written before the checks pass."""
     return nullcontext() if connection.in_atomic_block else transaction.atomic()
-
-
-def _chain_filter(project_id, domain_ids):
-    return Q(project_id=project_id) | Q(domain_id__in=domain_ids)
-
-
-def _lock_rows(condition, resource_names):
-    return list(
-        QuotaUsage.objects.select_for_update(of=("self",))
-        .select_related("domain", "project")
-        .filter(condition, resource__in=resource_names)
-        .order_by("id")
-    )
 
 
 def default_limit(resource):
@@ -106,16 +143,6 @@ def ensure_rows(*, domain_ids=(), project_ids=(), resource_names=None):
     rows = [QuotaUsage(domain_id=d, resource=n) for d in domain_ids for n in names]
     rows += [QuotaUsage(project_id=p, resource=n, limit=defaults[n]) for p in project_ids for n in names]
     QuotaUsage.objects.bulk_create(rows, ignore_conflicts=True)
-
-
-def _check(rows, amounts, project, reader):
-    for row in rows:
-        amount = amounts[row.resource]
-        if not row.allows(amount):
-            scope = row.project or row.domain
-            raise quota_exceeded(
-                scope, row.resource, row.limit, row.used, amount, project=project, reader=reader
-            )
 
 
 def quota_exceeded(scope, resource, limit, used, requested, *, project, reader):
@@ -143,23 +170,44 @@ def quota_exceeded(scope, resource, limit, used, requested, *, project, reader):
     return QuotaExceeded(message, details=details)
 
 
-def _add_usage(row_ids_by_resource, amounts, sign=1):
-    whens = []
-    ids = []
-    for resource, row_ids in row_ids_by_resource.items():
-        ids += row_ids
-        whens.append(When(id__in=row_ids, then=F("used") + Value(sign * amounts[resource])))
-    if ids:
-        QuotaUsage.objects.filter(id__in=ids).update(
-            used=Case(*whens, default=F("used"), output_field=BigIntegerField())
+def _busy():
+    return Conflict("Quota limits changed under this request; try again.", code="quota_busy")
+
+
+def _run(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _run_on_complete_chain(sql, params, resource_names):
+    """Run `sql` until it found the whole chain: missing rows are made, a limit changed meanwhile is
+    seen on the next run. Returns its answer's other columns."""
+    for _ in range(ATTEMPTS):
+        path, complete, *answer = _run(sql, params)
+        if path is None:
+            raise NotFound("The project does not exist.")
+        if complete:
+            return answer
+        ensure_rows(
+            domain_ids=ancestor_ids(path), project_ids=[params["project"]], resource_names=resource_names
         )
+    raise _busy()
 
 
-def _group_ids(rows):
-    grouped = defaultdict(list)
-    for row in rows:
-        grouped[row.resource].append(row.id)
-    return grouped
+def _claims_of(holders):
+    """[(resource, amount, holder type id, holder id)] of [(holder, {resource: n})], amounts checked."""
+    claims = []
+    for holder, amounts in holders:
+        holder_type = ContentType.objects.get_for_model(holder)
+        for name, n in amounts.items():
+            n = int(n)
+            resources.get(name)
+            if n < 0:
+                raise ValueError("claims are positive; use release()")
+            if n:
+                claims.append((name, n, holder_type.pk, str(holder.pk)))
+    return claims
 
 
 def claim(project, amounts, holder, *, reader=None):
@@ -167,30 +215,41 @@ def claim(project, amounts, holder, *, reader=None):
 
     `reader`: the principal the refusal is for (see quota_exceeded).
     """
-    amounts = {name: int(n) for name, n in amounts.items() if int(n) != 0}
-    for name, n in amounts.items():
-        resources.get(name)
-        if n < 0:
-            raise ValueError("claims are positive; use release()")
-    if not amounts:
+    claim_all(project, [(holder, amounts)], reader=reader)
+
+
+def claim_all(project, holders, *, reader=None):
+    """Take the amounts of every (holder, {resource: n}) of `project` at once, or none; QuotaExceeded."""
+    _claim_all(project, holders, reader=reader, checked=True)
+
+
+def _claim_all(project, holders, *, reader, checked):
+    """`checked` False: recorded and counted without a look at the limits (what was held already)."""
+    claims = _claims_of(holders)
+    if not claims:
         return
-    holder_type = ContentType.objects.get_for_model(holder)
+    totals = defaultdict(int)
+    for name, n, _, _ in claims:
+        totals[name] += n
+    params = {
+        "project": project.pk,
+        "resources": list(totals),
+        "amounts": list(totals.values()),
+        "claim_resources": [c[0] for c in claims],
+        "claim_amounts": [c[1] for c in claims],
+        "holder_types": [c[2] for c in claims],
+        "holder_ids": [c[3] for c in claims],
+        "checked": checked,
+    }
     with _in_transaction():
-        rows = _lock_chain(project.pk, amounts)
-        _check(rows, amounts, project, reader)
-        _add_usage(_group_ids(rows), amounts)
-        QuotaClaim.objects.bulk_create(
-            [
-                QuotaClaim(
-                    project_id=project.pk,
-                    resource=name,
-                    amount=n,
-                    holder_type=holder_type,
-                    holder_id=str(holder.pk),
-                )
-                for name, n in amounts.items()
-            ]
-        )
+        refused = _run_on_complete_chain(_CLAIM_SQL, params, list(totals))
+        if refused[0] is not None or refused[1] is not None:
+            raise _refusal(project, reader, *refused)
+
+
+def _refusal(project, reader, project_id, domain_id, resource, limit, used, amount):
+    scope = project if project_id is not None else Domain.objects.get(pk=domain_id)
+    return quota_exceeded(scope, resource, limit, used, amount, project=project, reader=reader)
 
 
 def release(holder):
@@ -200,18 +259,23 @@ def release(holder):
     claims and `recalcquota --fix` never wait for each other in a circle.
     """
     holder_type = ContentType.objects.get_for_model(holder)
-    mine = QuotaClaim.objects.filter(holder_type=holder_type, holder_id=str(holder.pk))
+    held = list(
+        QuotaClaim.objects.filter(holder_type=holder_type, holder_id=str(holder.pk)).values_list(
+            "project_id", "resource"
+        )
+    )
+    if not held:
+        return {}
+    names = sorted({resource for _, resource in held})
+    params = {
+        "project": held[0][0],
+        "resources": names,
+        "holder_type": holder_type.pk,
+        "holder_id": str(holder.pk),
+    }
     with _in_transaction():
-        seen = list(mine.values_list("project_id", "resource"))
-        if not seen:
-            return {}
-        rows = _lock_chain(seen[0][0], {resource for _, resource in seen})
-        # Re-read under the usage locks: a concurrent release of the same holder has finished by now.
-        claims = list(mine.select_for_update())
-        amounts = {c.resource: c.amount for c in claims}
-        _add_usage(_group_ids(r for r in rows if r.resource in amounts), amounts, sign=-1)
-        QuotaClaim.objects.filter(id__in=[c.id for c in claims]).delete()
-    return amounts
+        (given,) = _run_on_complete_chain(_RELEASE_SQL, params, names)
+    return {resource: int(amount) for resource, amount in given.items()}
 
 
 def adjust(project, holder, amounts, *, reader=None):
@@ -220,39 +284,23 @@ def adjust(project, holder, amounts, *, reader=None):
 
     An increase is checked against every limit like a claim, and refused with
     QuotaExceeded with nothing changed; a decrease always passes, so giving back
-    (a resize confirmed or reverted) never fails.
+    (a resize confirmed or reverted) never fails, even under a limit lowered since.
+    It is a release and claims again in one transaction: what stays or shrinks is
+    claimed unchecked, what grows is checked on top of it.
     """
     amounts = {name: int(n) for name, n in amounts.items() if int(n)}
     for name, n in amounts.items():
         resources.get(name)
         if n < 0:
             raise ValueError("amounts held are positive")
-    holder_type = ContentType.objects.get_for_model(holder)
-    mine = QuotaClaim.objects.filter(holder_type=holder_type, holder_id=str(holder.pk))
-    with _in_transaction():
-        names = set(mine.values_list("resource", flat=True)) | set(amounts)
-        if not names:
-            return {}
-        rows = _lock_chain(project.pk, names)
-        held = {claim.resource: claim for claim in mine.select_for_update()}
-        changes = {r: amounts.get(r, 0) - (held[r].amount if r in held else 0) for r in names}
+    with transaction.atomic():
+        held = release(holder)
+        changes = {r: amounts.get(r, 0) - held.get(r, 0) for r in {*held, *amounts}}
         changes = {r: n for r, n in changes.items() if n}
-        increases = {r: n for r, n in changes.items() if n > 0}
-        _check([row for row in rows if row.resource in increases], increases, project, reader)
-        _add_usage(_group_ids(row for row in rows if row.resource in changes), changes)
-        for resource in changes:
-            if resource not in amounts:
-                held[resource].delete()
-            elif resource in held:
-                QuotaClaim.objects.filter(pk=held[resource].pk).update(amount=amounts[resource])
-            else:
-                QuotaClaim.objects.create(
-                    project_id=project.pk,
-                    resource=resource,
-                    amount=amounts[resource],
-                    holder_type=holder_type,
-                    holder_id=str(holder.pk),
-                )
+        grown = {r: n for r, n in amounts.items() if changes.get(r, 0) > 0}
+        kept = {r: n for r, n in amounts.items() if r not in grown}
+        _claim_all(project, [(holder, kept)], reader=reader, checked=False)
+        _claim_all(project, [(holder, grown)], reader=reader, checked=True)
     return changes
 
 
@@ -265,28 +313,90 @@ def claimed_by(holder):
     )
 
 
+_KEY_SHARE_FREE_ROWS_SQL = """
+SELECT id FROM quotas_quotausage
+ WHERE domain_id = ANY(%s::uuid[]) AND resource = ANY(%s::varchar[]) AND "limit" = -1
+ ORDER BY id FOR KEY SHARE
+"""
+
+
+def _locked_domain_rows(domain_ids, resource_names):
+    """The domains' usage rows with a limit, locked FOR NO KEY UPDATE; the others are taken FOR KEY SHARE.
+
+    Again when a limit changed between the two reads, until every row is held one way or the other.
+    """
+    domain_ids, names = [str(d) for d in domain_ids], list(resource_names)
+    rows = QuotaUsage.objects.filter(domain_id__in=domain_ids, resource__in=names).order_by("id")
+    for _ in range(ATTEMPTS):
+        limited = list(
+            rows.exclude(limit=UNLIMITED)
+            .select_for_update(of=("self",), no_key=True)
+            .select_related("domain")
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(_KEY_SHARE_FREE_ROWS_SQL, [domain_ids, names])
+            free = cursor.fetchall()
+        if len(limited) + len(free) == len(domain_ids) * len(names):
+            return limited
+    raise _busy()
+
+
 def move_project_usage(project, new_domain, *, reader=None):
     """Carry a project's usage from its domain chain to new_domain's, or raise naming the limit.
 
     The caller holds the project row locked FOR UPDATE, so no claim runs meanwhile.
+    Only the domains with a limit count it; the others are held so that a limit set
+    on them meanwhile waits and then counts the project where it is.
     """
     old_ids = set(ancestor_ids(project.domain.path))
     new_ids = set(ancestor_ids(new_domain.path))
     leaving, joining = old_ids - new_ids, new_ids - old_ids
-    usage = {r: u for r, u in project.quotas.filter(used__gt=0).values_list("resource", "used")}
+    usage = held_by_projects([project.pk])
     if not usage:
         return
     ensure_rows(domain_ids=joining, resource_names=usage)
-    rows = _lock_rows(Q(domain_id__in=leaving | joining), usage)
-    joining_rows = [row for row in rows if row.domain_id in joining]
-    leaving_rows = [row for row in rows if row.domain_id in leaving]
-    _check(joining_rows, usage, project, reader)
-    _add_usage(_group_ids(joining_rows), usage)
-    _add_usage(_group_ids(leaving_rows), usage, sign=-1)
+    rows = _locked_domain_rows(leaving | joining, usage)
+    for row in rows:
+        if row.domain_id in joining and row.used + usage[row.resource] > row.limit:
+            raise quota_exceeded(
+                row.domain,
+                row.resource,
+                row.limit,
+                row.used,
+                usage[row.resource],
+                project=project,
+                reader=reader,
+            )
+    for row in rows:
+        sign = 1 if row.domain_id in joining else -1
+        QuotaUsage.objects.filter(pk=row.pk).update(used=row.used + sign * usage[row.resource])
+
+
+def held_by_projects(project_ids, resource=None):
+    """{resource: total} the claims of these projects hold (of `resource` only, if named)."""
+    claims = QuotaClaim.objects.filter(project_id__in=project_ids)
+    if resource is not None:
+        claims = claims.filter(resource=resource)
+    return {
+        r: int(n) for r, n in claims.values("resource").annotate(n=Sum("amount")).values_list("resource", "n")
+    }
+
+
+def held_under(scope, resource=None):
+    """{resource: total} held by the claims under a project or a domain (its whole subtree)."""
+    if isinstance(scope, Project):
+        return held_by_projects([scope.pk], resource)
+    projects = Project.objects.filter(domain__path__startswith=scope.path).values("pk")
+    return held_by_projects(projects, resource)
 
 
 def set_limit(actor, scope, resource, limit):
-    """Set a project's or a domain's limit for one resource (-1: unlimited)."""
+    """Set a project's or a domain's limit for one resource (-1: unlimited).
+
+    A row that gets a limit starts counting: under its lock (every claim under way
+    there has finished), its usage is the sum of the claims under it. One that
+    loses its limit stops counting.
+    """
     if resource not in resources.resource_types():
         raise ValidationFailed(f"Unknown resource {resource!r}.", code="unknown_resource")
     if int(limit) < UNLIMITED:
@@ -301,8 +411,16 @@ def set_limit(actor, scope, resource, limit):
             ensure_rows(project_ids=[scope.pk], resource_names=[resource])
         else:
             ensure_rows(domain_ids=[scope.pk], resource_names=[resource])
-        QuotaUsage.objects.filter(resource=resource, **key).update(limit=int(limit))
-        return QuotaUsage.objects.get(resource=resource, **key)
+        row = QuotaUsage.objects.select_for_update().get(resource=resource, **key)
+        if int(limit) == UNLIMITED:
+            used = 0
+        elif row.unlimited:
+            used = held_under(scope, resource).get(resource, 0)
+        else:
+            used = row.used
+        QuotaUsage.objects.filter(pk=row.pk).update(limit=int(limit), used=used)
+        row.limit, row.used = int(limit), used
+        return row
 
 
 def set_default_limit(actor, resource, limit):
@@ -316,25 +434,23 @@ def set_default_limit(actor, resource, limit):
 
 
 def usage_of(scope):
-    """{resource: (limit, used)} for a project or a domain, every registered resource included."""
+    """{resource: (limit, used)} for a project or a domain, every registered resource included.
+
+    `used` is the counted usage where there is a limit, the claims' sum where there is none.
+    """
     key = {"project": scope} if isinstance(scope, Project) else {"domain": scope}
     stored = {q.resource: (q.limit, q.used) for q in QuotaUsage.objects.filter(**key)}
-    result = {}
-    for name in resources.resource_types():
-        if name in stored:
-            result[name] = stored[name]
-        elif isinstance(scope, Project):
-            result[name] = (default_limit(name), 0)
-        else:
-            result[name] = (UNLIMITED, 0)
-    return result
+    missing = default_limit if isinstance(scope, Project) else (lambda name: UNLIMITED)
+    limits = {
+        name: stored[name][0] if name in stored else missing(name) for name in resources.resource_types()
+    }
+    held = held_under(scope) if UNLIMITED in limits.values() else {}
+    return {
+        name: (limit, held.get(name, 0) if limit == UNLIMITED else stored.get(name, (limit, 0))[1])
+        for name, limit in limits.items()
+    }
 
 
 def owned_claims(project_ids):
     """{resource: total} of what the given projects still hold."""
-    totals = defaultdict(int)
-    for resource, amount in QuotaClaim.objects.filter(project_id__in=project_ids).values_list(
-        "resource", "amount"
-    ):
-        totals[resource] += amount
-    return dict(totals)
+    return held_by_projects(project_ids)

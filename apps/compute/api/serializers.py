@@ -4,9 +4,12 @@ import base64
 import binascii
 import hashlib
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.infrastructure.selectors import sees_hosts
+from apps.networks.api.serializers import FixedIPSerializer as FixedIpRequestSerializer
+from apps.networks.selectors import addresses_of
 
 from ..models import AffinityGroup, Instance, Keypair, Migration, ServiceOffering
 from ..services.keypairs import ED25519, RSA
@@ -93,6 +96,31 @@ class AffinityGroupSerializer(serializers.ModelSerializer):
         return [str(pk) for pk in group.instances.exclude(vm_state="deleted").values_list("id", flat=True)]
 
 
+class FixedIpSerializer(serializers.Serializer):
+    subnet_id = serializers.UUIDField()
+    ip_address = serializers.IPAddressField()
+
+
+class NicSerializer(serializers.Serializer):
+    """One of an instance's NICs, as its owner sees it (nothing of the host)."""
+
+    port_id = serializers.UUIDField()
+    network_id = serializers.UUIDField()
+    network_name = serializers.CharField()
+    mac_address = serializers.CharField()
+    fixed_ips = FixedIpSerializer(many=True)
+    floating_ips = serializers.ListField(child=serializers.IPAddressField())
+
+
+class InstanceListSerializer(serializers.ListSerializer):
+    """Reads the NICs of a whole page of instances at once."""
+
+    def to_representation(self, data):
+        instances = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["addresses"] = addresses_of(i.pk for i in instances)
+        return super().to_representation(instances)
+
+
 class InstanceSerializer(serializers.ModelSerializer):
     project_id = serializers.UUIDField(read_only=True)
     offering_id = serializers.UUIDField(read_only=True)
@@ -106,9 +134,11 @@ class InstanceSerializer(serializers.ModelSerializer):
     host_id = serializers.SerializerMethodField()
     host_name = serializers.SerializerMethodField()
     fault = serializers.SerializerMethodField()
+    addresses = serializers.SerializerMethodField()
 
     class Meta:
         model = Instance
+        list_serializer_class = InstanceListSerializer
         fields = [
             "id",
             "name",
@@ -131,6 +161,8 @@ class InstanceSerializer(serializers.ModelSerializer):
             "root_disk_gb",
             "ephemeral_disk_gb",
             "scheduler_hints",
+            "config_drive",
+            "addresses",
             "created_at",
             "updated_at",
             "launched_at",
@@ -154,6 +186,15 @@ class InstanceSerializer(serializers.ModelSerializer):
 
     def get_host_name(self, instance) -> str | None:
         return instance.host.name if instance.host_id and self._sees_hosts() else None
+
+    @extend_schema_field(NicSerializer(many=True))
+    def get_addresses(self, instance):
+        """Its NICs in order, with their fixed and floating IPs."""
+        known = self.context.get("addresses")
+        if known is not None:
+            return known.get(instance.pk, [])
+        made = getattr(instance, "addresses", None)  # a create answers with what it just made
+        return made if made is not None else addresses_of([instance.pk]).get(instance.pk, [])
 
     def get_fault(self, instance) -> dict | None:
         if not instance.fault_code:
@@ -184,6 +225,20 @@ class SchedulerHintsSerializer(serializers.Serializer):
     cidr = serializers.RegexField(r"^/?\d{1,3}$", required=False)
 
 
+class NicRequestSerializer(serializers.Serializer):
+    """A NIC to make on a network, or an unattached port of the project to plug in."""
+
+    network_id = serializers.UUIDField(required=False)
+    port_id = serializers.UUIDField(required=False)
+    fixed_ips = FixedIpRequestSerializer(many=True, required=False, max_length=8)
+    security_group_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=32)
+
+    def validate(self, data):
+        if ("network_id" in data) == ("port_id" in data):
+            raise serializers.ValidationError("Name a network_id or a port_id.")
+        return data
+
+
 class InstanceCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=63)
     project_id = serializers.UUIDField(required=False)
@@ -194,10 +249,30 @@ class InstanceCreateSerializer(serializers.Serializer):
     zone_id = serializers.UUIDField(required=False, allow_null=True)
     affinity_group_id = serializers.UUIDField(required=False, allow_null=True)
     scheduler_hints = SchedulerHintsSerializer(required=False)
+    networks = NicRequestSerializer(
+        many=True,
+        required=False,
+        max_length=8,
+        help_text="its NICs, in order; absent: the project's network if it may use exactly one",
+    )
+    config_drive = serializers.BooleanField(required=False, default=False)
 
     def validate_scheduler_hints(self, hints):
         """Back to plain JSON: the hints are stored with the instance."""
         return {k: [str(v) for v in vs] if isinstance(vs, list) else vs for k, vs in hints.items()}
+
+
+class AttachInterfaceSerializer(NicRequestSerializer):
+    pass
+
+
+class DetachInterfaceSerializer(serializers.Serializer):
+    port_id = serializers.UUIDField()
+
+
+class InterfaceAcceptedSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    port_id = serializers.UUIDField()
 
 
 class JobAcceptedSerializer(serializers.Serializer):

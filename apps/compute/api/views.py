@@ -14,6 +14,7 @@ from apps.jobs.models import Job
 from apps.jobs.waiting import wait_for_job
 
 from .. import selectors
+from ..interfaces import attach_interface, detach_interface
 from ..services import affinity, keypairs, lifecycle, moves, offerings, snapshots
 from ..services.instances import create_instance
 from . import serializers as s
@@ -250,6 +251,22 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     def evacuate(self, request, pk=None):
         """Cloud administrators: rebuild an instance of a fenced host elsewhere, from its image."""
         return self._move(moves.evacuate)
+
+    @extend_schema(request=s.AttachInterfaceSerializer, responses={202: s.InterfaceAcceptedSerializer})
+    @action(detail=True, methods=["post"], url_path="attach-interface")
+    def attach_interface(self, request, pk=None):
+        """Plug one more NIC in: a new port on `network_id`, or the unattached `port_id`."""
+        data = self.validated(s.AttachInterfaceSerializer)
+        port, job = attach_interface(self.actor, self.get_object(), **data)
+        return accepted(job, {"port_id": str(port.pk)})
+
+    @extend_schema(request=s.DetachInterfaceSerializer, responses={202: s.InterfaceAcceptedSerializer})
+    @action(detail=True, methods=["post"], url_path="detach-interface")
+    def detach_interface(self, request, pk=None):
+        """Unplug a NIC; its port goes (or, attached by id, is let go) once the host has unplugged it."""
+        port_id = self.validated(s.DetachInterfaceSerializer)["port_id"]
+        job = detach_interface(self.actor, self.get_object(), port_id=port_id)
+        return accepted(job, {"port_id": str(port_id)})
 
     @extend_schema(
         request=s.ConsoleLogRequestSerializer,

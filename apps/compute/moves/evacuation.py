@@ -24,6 +24,7 @@ from .. import move_hooks, states, usage
 from ..models import Instance, Migration
 from ..specs import instance_spec
 from . import claims, destination
+from .networked import refuse_if_networked
 from .steps import (
     TRANSITION,
     MoveWork,
@@ -75,6 +76,7 @@ class Evacuation(MoveWork):
 
 def begin(actor, current, *, action="", host_id=None, force=False, reason="requested"):
     """Start evacuating `current` (loaded and locked by the caller, its host fenced); returns the job."""
+    refuse_if_networked(current)
     fenced_host = current.host
     states.begin(current, "evacuate")
     migration = Migration(

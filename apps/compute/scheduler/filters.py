@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Zone
+from apps.networks.models import HostPhysicalNetwork
 
 from .base import Filter
 
@@ -162,6 +163,22 @@ class AntiAffinityFilter(Filter):
         return ~Q(id__in=request.group_hosts)
 
 
+class PhysicalNetworksFilter(Filter):
+    """The host carries every physical network of the instance's NICs (networks' per-host mappings)."""
+
+    name = "physical_networks"
+
+    def wanted(self, request):
+        return bool(request.physical_networks)
+
+    def condition(self, request):
+        condition = Q()
+        for physical_network in sorted(request.physical_networks):
+            mapped = HostPhysicalNetwork.objects.filter(physical_network=physical_network)
+            condition &= Q(id__in=mapped.values("host_id"))
+        return condition
+
+
 FILTERS = (
     ComputeFilter,
     AvailabilityZoneFilter,
@@ -176,4 +193,5 @@ FILTERS = (
     CidrAffinityFilter,
     AffinityFilter,
     AntiAffinityFilter,
+    PhysicalNetworksFilter,
 )

@@ -31,3 +31,5 @@ class PlacementRequest:
     # Further conditions on the hosts (Q objects) the caller needs: a move's requested host, and what
     # its hosts must be able to do. Applied with the filters' own.
     conditions: tuple = ()
+    # The physical networks of the instance's NICs: the host must carry every one.
+    physical_networks: frozenset = frozenset()

@@ -1,8 +1,12 @@
-"""Creating an instance: validate, claim quota, place, record the instance and its spawn job, all at once.
+"""Creating an instance: validate, claim quota, place, record the instance, its NICs and its spawn job,
+all at once.
 
 Everything happens in the request's one transaction: a refusal at any step
-(quota, no valid host, a bad reference) leaves nothing behind. The spawn task
-goes to the host's agent only after the commit (apps/infrastructure/hostwork/dispatch.py).
+(quota, no valid host, a bad reference, an exhausted network) leaves nothing
+behind. The spawn task goes to the host's agent only after the commit
+(apps/infrastructure/hostwork/dispatch.py); the host pulls its network state,
+new ports included, before it plugs the NICs in; other hosts the ports reach (a
+DHCP server elsewhere, hosts filtering on their groups) get a sync.
 """
 
 from apps.audit.recorder import audited
@@ -12,6 +16,9 @@ from apps.infrastructure.capacity import Amounts
 from apps.infrastructure.hostwork import dispatch
 from apps.infrastructure.hostwork.kinds import work_for
 from apps.infrastructure.selectors import sees_hosts
+from apps.networks.host_work import sync_hosts
+from apps.networks.selectors import nic_addresses
+from apps.networks.services import instance_ports
 from apps.quotas import services as quotas
 
 from .. import states
@@ -35,8 +42,13 @@ def create_instance(
     zone_id=None,
     affinity_group_id=None,
     scheduler_hints=None,
+    networks=None,
+    config_drive=False,
 ):
-    """Launch an instance in `project`; returns (instance, spawn job). The instance is building/spawning."""
+    """Launch an instance in `project`; returns (instance, spawn job). The instance is building/spawning.
+
+    `networks`: its NICs ([{"network_id"} or {"port_id"}]); None: the project's one usable network.
+    """
     action = "compute.instance.create"
     with audited(actor, action, target=project.target()) as op:
         require(actor, action, project.target(), f"You may not launch instances in project {project}.")
@@ -48,6 +60,8 @@ def create_instance(
         zone = launch.zone_for(zone_id)
         hints = launch.placement_hints(actor.principal, scheduler_hints)
         group = launch.locked_group(project, affinity_group_id)
+        nics = instance_ports.plan_nics(actor, project, networks)
+        zone_id = launch.zone_of_networks(zone, nics.zone_ids)
 
         # Recorded once placed: quota claims and allocations name it by id, with no foreign key to wait on.
         instance = Instance(
@@ -66,14 +80,15 @@ def create_instance(
             ram_mb=offering.ram_mb,
             root_disk_gb=offering.root_disk_gb,
             ephemeral_disk_gb=offering.ephemeral_disk_gb,
+            config_drive=bool(config_drive) or offering.config_drive or nics.on_flat_network,
         )
         op.object = instance
-        quotas.claim(project, instance.quota(), instance, reader=actor.principal)
+        quotas.claim_all(project, [(instance, instance.quota()), *nics.claims()], reader=actor.principal)
         host = place(
             PlacementRequest(
                 consumer_id=instance.pk,
                 amounts=Amounts(instance.vcpus, instance.ram_mb, instance.disk_gb),
-                zone_id=zone.pk if zone else None,
+                zone_id=zone_id,
                 host_tags=tuple(offering.host_tags),
                 image=traits(image),
                 same_host=hints["same_host"],
@@ -81,12 +96,17 @@ def create_instance(
                 near_network=hints["near_network"],
                 group_policy=group.policy if group else None,
                 group_hosts=launch.group_hosts(group),
+                physical_networks=nics.physical_networks,
             ),
             explain=sees_hosts(actor.principal),
         )
         instance.host, instance.zone = host, host.zone
         instance.vm_state, instance.task_state = states.placed_for("spawn")
         instance.save(force_insert=True)
+        ports = instance_ports.make_nics(actor, project, nics, instance.pk, host, instance.name)
+        instance.nics = [instance_ports.nic_of(port) for port in ports]
+        instance.addresses = [nic_addresses(port, port.fixed_ips) for port in ports]
+        sync_hosts(set().union(*(port.reached for port in ports)), skip={host.pk})
         op.details = {"offering": offering.name, "image": str(image.pk)}
         op.platform_details = {"host": host.name}
         job = dispatch.start(

@@ -66,6 +66,17 @@ def zone_for(zone_id):
     return zone
 
 
+def zone_of_networks(zone, network_zone_ids):
+    """The zone to place in: the one asked for, else the instance's networks' zone (a network is in one)."""
+    if zone is not None:
+        if network_zone_ids - {zone.pk}:
+            raise ValidationFailed(
+                f"The instance's networks are not in zone {zone}.", code="network_not_in_zone"
+            )
+        return zone.pk
+    return next(iter(network_zone_ids), None)
+
+
 def locked_group(project, group_id):
     """The group, locked: its members are placed one at a time, so two cannot both take one host."""
     if group_id is None:

@@ -5,8 +5,8 @@ and a job on the host's queue, in one transaction; the task is sent after the
 commit. The host's answer, or the job's deadline passing, ends the action
 (states.finish) exactly once.
 
-An instance holds its quota and host capacity from its create until its host
-confirms its delete, and only then gives them back: whatever else fails, an
+An instance holds its quota, host capacity and ports from its create until its
+host confirms its delete, and only then gives them back: whatever else fails, an
 instance that could run, or be made to run (a rebuild or a hard reboot from
 `error`), is counted. A failed or overdue spawn leaves the instance in `error`,
 still counted, until its owner deletes it.
@@ -17,6 +17,7 @@ comes back, never starts a guest that is not its host's instance). Deleting a
 resized instance also lets go of the copy its resize left on the source.
 """
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.recorder import audited
@@ -27,6 +28,8 @@ from apps.infrastructure import capacity
 from apps.infrastructure.hostwork import dispatch
 from apps.infrastructure.hostwork.kinds import work_for
 from apps.jobs.services import create_finished_job
+from apps.networks.host_work import sync_hosts
+from apps.networks.services.instance_ports import release_ports
 from apps.quotas import services as quotas
 
 from .. import states
@@ -104,19 +107,22 @@ def request_console_log(actor, instance, max_bytes):
 
 
 def release_resources(instance_id):
-    """Give back the host capacity and the quota the instance holds; harmless when already given back.
+    """Give back the host capacity, the quota and the ports the instance holds (the hosts its ports
+    reached are synced); harmless when already given back.
 
     A resize that was never confirmed goes too: its destination's place, and the copy on its source.
     """
-    capacity.release(instance_id)
-    quotas.release(Instance(pk=instance_id))
-    for migration in Migration.objects.filter(instance_id=instance_id, status=states.AWAITING_CONFIRM):
-        capacity.release(migration.pk)
-        states.migration_event(migration.pk, "instance_deleted")
-        if not claims.fenced(migration.source):
-            outcomes.start(
-                FINISH_SOURCE_KIND, migration.source, load_migration(migration.pk), purpose="cleanup"
-            )
+    with transaction.atomic():
+        capacity.release(instance_id)
+        quotas.release(Instance(pk=instance_id))
+        sync_hosts(release_ports(instance_id))
+        for migration in Migration.objects.filter(instance_id=instance_id, status=states.AWAITING_CONFIRM):
+            capacity.release(migration.pk)
+            states.migration_event(migration.pk, "instance_deleted")
+            if not claims.fenced(migration.source):
+                outcomes.start(
+                    FINISH_SOURCE_KIND, migration.source, load_migration(migration.pk), purpose="cleanup"
+                )
 
 
 def action_succeeded(instance_id, action_name, **reported):

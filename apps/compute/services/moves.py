@@ -25,6 +25,7 @@ from ..models import Migration
 from ..moves import claims, destination, evacuation, outcomes
 from ..moves.cold import COLD, RESIZE
 from ..moves.live import LIVE
+from ..moves.networked import refuse_if_networked
 from ..moves.steps import FINISH_SOURCE_KIND, load_migration, locked_instance, start_move
 from ..moves.undo import confirmed
 from . import launch
@@ -40,6 +41,7 @@ def _movable(current, kind):
         raise Conflict(
             f"The host of instance {current} was fenced: evacuate it instead.", code="instance_host_fenced"
         )
+    refuse_if_networked(current)
     if current.image is None:
         raise Conflict(
             f"The image of instance {current} is gone: its disk cannot be rebuilt elsewhere.",

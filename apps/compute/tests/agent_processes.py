@@ -2,7 +2,8 @@
 
 Each agent is its own process with its own data directory, its own queue
 (`host.<name>`, names unique per test) and its own libvirt test driver; it talks
-to the controller under test over HTTP and takes tasks from Redis.
+to the controller under test over HTTP and takes tasks from Redis. Its network
+driver is "none" unless the test gives it a lab namespace (agent/tests/netlab.py).
 """
 
 import json
@@ -56,6 +57,9 @@ class AgentProcess:
                     "libvirt_uri": "test:///default",
                     "data_dir": self.data_dir,
                     "heartbeat_seconds": 1,
+                    # Networking only where a test gives the agent a namespace of its own to work in:
+                    # never the machine's own network.
+                    "network_driver": "none",
                     **agent_settings,
                 }.items()
             },

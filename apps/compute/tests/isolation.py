@@ -8,6 +8,7 @@ from apps.core.tests.isolation import Case, per_tenant, platform
 from apps.images.tests.factories import active_image
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import HostFactory
+from apps.networks.tests.factories import network_node, nics_for, project_network, vlan_pool
 
 from ..models import Migration
 from .factories import InstanceFactory, OfferingFactory, movable_host, resized_instance
@@ -249,3 +250,50 @@ def another_tenants_instance_to_move_from_its_hosts_page(tenants):
 def a_host_in_maintenance(tenants):
     host = HostFactory(name="host-in-maintenance", maintenance=True)
     return Case(host, {"host_id": host.pk})
+
+
+@per_tenant("api:instance-attach-interface")
+def another_tenants_instance_given_a_nic_on_its_network(tenants):
+    instance = _instance(tenants)
+    return _case(instance, network_id=str(_network_of(instance).pk))
+
+
+def _instance_with_a_nic(tenants):
+    instance = _instance(tenants)
+    network = _network_of(instance)
+    [port] = nics_for(tenants.other.project, [{"network_id": network.pk}], instance, instance.host)
+    return instance, port
+
+
+@per_tenant("api:instance-detach-interface")
+def another_tenants_instance_losing_its_nic(tenants):
+    instance, port = _instance_with_a_nic(tenants)
+    return _case(instance, port_id=str(port.pk))
+
+
+@per_tenant("compute:instance-detach-interface")
+def another_tenants_instance_losing_its_nic_from_a_page(tenants):
+    instance, port = _instance_with_a_nic(tenants)
+    return Case(instance, {"project_id": instance.project_id, "instance_id": instance.pk, "port_id": port.pk})
+
+
+@per_tenant("compute:instance-attach-interface")
+def another_tenants_instance_to_give_a_nic_from_a_page(tenants):
+    instance = _instance(tenants)
+    return _page_case(instance, **{"interface-network_id": str(_network_of(instance).pk)})
+
+
+@per_tenant("agent:metadata-for-host")
+def another_tenants_instance_metadata_at_the_agents_path(tenants):
+    instance = _instance(tenants)
+    # Only a host's signed GET is answered, and only about its own instances (test_instance_metadata.py).
+    return Case(instance, {"instance_id": instance.pk}, host_only_methods=("GET",))
+
+
+def _network_of(instance):
+    """A network of tenant B in its instance's zone (with a network node and a VLAN pool there)."""
+    zone = instance.host.zone
+    if not zone.vlan_pools.exists():
+        network_node(zone)
+        vlan_pool(zone)
+    return project_network(instance.project, zone, name="network-of-tenant-b")

@@ -33,6 +33,8 @@ HOST_KINDS = [
     *(f"compute.instance.{action}" for action in INSTANCE_ACTIONS),
     PREFETCH_JOB,
     *(work.kind for work in MOVE_KINDS),
+    "networks.host.sync",
+    "networks.host.audit",
 ]
 
 

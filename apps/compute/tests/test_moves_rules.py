@@ -13,6 +13,7 @@ from apps.compute.models import Migration
 from apps.core.actor import Actor
 from apps.infrastructure.models import Allocation, Host
 from apps.jobs.models import Job
+from apps.networks.tests.factories import network_node, nics_for, project_network, vlan_pool
 from apps.quotas import services as quotas
 
 from .factories import InstanceFactory, OfferingFactory, movable_host
@@ -183,3 +184,23 @@ def test_the_host_audit_expects_an_unfinished_moves_copies_and_nothing_else(api,
     drift = compare(Host.objects.get(pk=migration.destination_id), [])
 
     assert [(d.kind, d.subject) for d in drift] == [("extra_domain", str(stray.pk))]
+
+
+def test_an_instance_with_network_interfaces_is_not_moved_yet_and_nothing_changes(
+    api, admin_api, project, launched
+):
+    zone = launched.host.zone
+    network_node(zone)
+    vlan_pool(zone)
+    nics_for(project, [{"network_id": project_network(project, zone).pk}], launched, launched.host)
+    larger = OfferingFactory(name="m1.large", vcpus=2, ram_mb=2048, root_disk_gb=10)
+    before = snapshot(launched)
+
+    for client, action, body in (
+        (api, "resize", {"offering_id": str(larger.pk)}),
+        (admin_api, "migrate", {}),
+        (admin_api, "live-migrate", {}),
+    ):
+        response = post(client, launched, action, body)
+        assert (response.status_code, response.data["error"]["code"]) == (409, "instance_has_interfaces")
+    assert unchanged(launched, before)

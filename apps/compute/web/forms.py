@@ -5,6 +5,7 @@ from django import forms
 from apps.core.web.forms import ServiceForm
 from apps.images.models import Image, ImageMember
 from apps.images.selectors import images_for
+from apps.networks.selectors import usable_networks
 
 from ..launch_images import bootable
 from ..models import AffinityGroup, Keypair, ServiceOffering
@@ -31,6 +32,18 @@ class LaunchForm(ServiceForm):
     affinity_group_id = forms.ModelChoiceField(
         queryset=None, label="Affinity group", required=False, empty_label="None"
     )
+    networks = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Networks",
+        help_text="One NIC on each, in the order listed. None chosen: the project's network, if it has one.",
+    )
+    config_drive = forms.BooleanField(
+        required=False,
+        label="Config drive",
+        help_text="Also give it its metadata on a CD-ROM (always on flat networks, which have no DHCP).",
+    )
     error_fields = {
         "bad_instance_name": "name",
         "user_data_too_large": "user_data",
@@ -41,6 +54,11 @@ class LaunchForm(ServiceForm):
         "offering_not_found": "offering_id",
         "keypair_not_found": "keypair_id",
         "affinity_group_not_found": "affinity_group_id",
+        "network_required": "networks",
+        "network_not_found": "networks",
+        "network_not_in_zone": "networks",
+        "ip_addresses_exhausted": "networks",
+        "too_many_nics": "networks",
     }
 
     def __init__(self, scoped, project, *args, **kwargs):
@@ -54,6 +72,7 @@ class LaunchForm(ServiceForm):
         self.fields["affinity_group_id"].queryset = AffinityGroup.objects.filter(project=project).order_by(
             "name"
         )
+        self.fields["networks"].queryset = usable_networks(project)
 
     def add_service_error(self, error):
         if error.code != NoValidHost.code:
@@ -74,6 +93,8 @@ class LaunchForm(ServiceForm):
             "affinity_group_id": data["affinity_group_id"].pk if data["affinity_group_id"] else None,
             # Browsers send a text area's lines ending in CR LF; a script's #! line must not.
             "user_data": data["user_data"].replace("\r\n", "\n").encode(),
+            "networks": [{"network_id": n.pk} for n in data["networks"]] or None,
+            "config_drive": data["config_drive"],
         }
 
 
@@ -133,6 +154,20 @@ class RebuildForm(ServiceForm):
     def __init__(self, scoped, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["image_id"].queryset = launchable_images(scoped)
+
+
+class AttachInterfaceForm(ServiceForm):
+    network_id = forms.ModelChoiceField(queryset=None, label="Network", empty_label="Choose a network")
+    error_fields = {
+        "network_not_found": "network_id",
+        "ip_addresses_exhausted": "network_id",
+        "network_not_in_zone": "network_id",
+        "too_many_nics": "network_id",
+    }
+
+    def __init__(self, networks, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network_id"].queryset = networks
 
 
 class SnapshotForm(ServiceForm):

@@ -17,19 +17,28 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.errors import NotFound
 from apps.core.scoping import get_or_404
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import Confirmation, confirmed, handled
+from apps.core.web.flow import Confirmation, confirmed, handled, performed
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
 from apps.core.web.sections import page_sections
 from apps.jobs.models import Job
 from apps.jobs.selectors import jobs_for, result_visible
 from apps.jobs.waiting import wait_for_job
+from apps.networks.selectors import addresses_of, usable_networks
 
 from .. import selectors, states
+from ..interfaces import attach_interface, detach_interface
 from ..services import affinity, keypairs, lifecycle
 from ..services.instances import create_instance
-from . import instance_pages
-from .forms import AffinityGroupForm, KeypairForm, LaunchForm, RebuildForm, focus_first_error
+from . import instance_pages, interfaces
+from .forms import (
+    AffinityGroupForm,
+    AttachInterfaceForm,
+    KeypairForm,
+    LaunchForm,
+    RebuildForm,
+    focus_first_error,
+)
 from .instance_pages import InstancePages
 
 CONSOLE_LOG_BYTES = 64 * 1024
@@ -58,6 +67,9 @@ def _instance(scoped, instance_id):
 
 def _rows_context(instances):
     rows = list(instances)
+    addresses = addresses_of(i.pk for i in rows)
+    for instance in rows:
+        instance.nics = addresses.get(instance.pk, [])
     return {"instances": rows, "transitional": any(i.task_state for i in rows)}
 
 
@@ -111,8 +123,10 @@ def instance_detail(request, project_id, instance_id):
     return _render_detail(request, project, scoped, instance)
 
 
-def _render_detail(request, project, scoped, instance, *, rebuild_form=None, snapshot_form=None):
-    for refused in (rebuild_form, snapshot_form):
+def _render_detail(
+    request, project, scoped, instance, *, rebuild_form=None, snapshot_form=None, interface_form=None
+):
+    for refused in (rebuild_form, snapshot_form, interface_form):
         if refused is not None:
             focus_first_error(refused)
     job = instance_pages.latest_job(request, instance)
@@ -121,6 +135,7 @@ def _render_detail(request, project, scoped, instance, *, rebuild_form=None, sna
         **instance_pages.state_context(scoped, instance, job, pages, snapshot_form),
         "job": job,
         "rebuild_form": rebuild_form or RebuildForm(scoped, prefix="rebuild"),
+        **interfaces.context(request, project, instance, interface_form),
         "sections": page_sections(instance_pages.INSTANCE_PAGE, request, instance),
     }
     return _page(request, project, "compute/dashboard/instance.html", context)
@@ -160,6 +175,37 @@ def instance_delete(request, project_id, instance_id):
     pages = InstancePages(instance_pages.DASHBOARD, instance)
     done = reverse("compute:instance-list", args=[project.pk])
     return instance_pages.delete_confirmed(request, instance, pages, done=done, project=project)
+
+
+@require_POST
+@portal_view
+def instance_attach_interface(request, project_id, instance_id):
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    form = AttachInterfaceForm(usable_networks(project), request.POST, prefix="interface")
+    return handled(
+        request,
+        form,
+        lambda values: attach_interface(request.actor, instance, network_id=values["network_id"].pk)[0],
+        done=_detail_url(project, instance),
+        message=f"Attaching a NIC to {instance.name}: the progress shows below.",
+        failed=lambda form: _render_refused(request, project, scoped, instance, interface_form=form),
+    )
+
+
+@require_POST
+@portal_view
+def instance_detach_interface(request, project_id, instance_id, port_id):
+    project, scoped = dashboard_project(request, project_id)
+    instance = _instance(scoped, instance_id)
+    back = _detail_url(project, instance)
+    return performed(
+        request,
+        lambda: detach_interface(request.actor, instance, port_id=port_id),
+        done=back,
+        kept=back,
+        message=f"Detaching the NIC from {instance.name}: the progress shows below.",
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,7 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Subquery
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from agent import protocol, signing
 from apps.core.errors import Conflict, NotAuthenticated, PermissionDenied, ServiceError
@@ -201,4 +201,20 @@ def message_view(schema, handler):
         return JsonResponse(handler(host, message))
 
     view.__name__ = f"{schema.__name__.lower()}_view"
+    return view
+
+
+def query_view(handler):
+    """The view of a kind of signed GET another app registered (hooks.register_query_handler).
+
+    The path, and so what it names, is part of what the host signed.
+    """
+
+    @agent_view
+    @require_GET
+    def view(request, **captured):
+        host, _ = signed_host(request, b"")
+        return JsonResponse(handler(host, **captured))
+
+    view.__name__ = f"{handler.__name__}_view"
     return view

@@ -8,6 +8,7 @@ from ..models import UNLIMITED, DefaultQuota, QuotaUsage
 
 
 class QuotaSerializer(serializers.ModelSerializer):
+    used = serializers.IntegerField(source="usage", read_only=True)
     scope = serializers.SerializerMethodField()
     scope_id = serializers.SerializerMethodField()
     scope_name = serializers.SerializerMethodField()

@@ -24,8 +24,8 @@ class QuotaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceView
         row = self.get_object()
         limit = self.validated(s.LimitSerializer)["limit"]
         scope = row.project or row.domain
-        updated = services.set_limit(self.actor, scope, row.resource, limit)
-        return Response(s.QuotaSerializer(updated).data)
+        services.set_limit(self.actor, scope, row.resource, limit)
+        return Response(s.QuotaSerializer(self.get_queryset().get(pk=row.pk)).data)
 
 
 class DefaultQuotaViewSet(mixins.ListModelMixin, ServiceViewSet):

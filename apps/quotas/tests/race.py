@@ -3,7 +3,7 @@
 The racers and their gate are apps/core/tests/racers.py; this module is the racing side
 (`python -m apps.quotas.tests.race`) and the jobs it takes.
 
-A job is a claim, a release, a recalculation or a project deletion. A claim's
+A job is a claim, a release, a recalculation, a project deletion or a domain's new limit. A claim's
 holder is a new user row created in the claim's own transaction: the foundation
 has no resource models yet, and a user is a real row, so a refused claim leaves
 no holder behind and recalcquota can check the holders. A release gives the
@@ -32,6 +32,10 @@ def delete_project_job(project_id):
     return {"op": "delete_project", "project": str(project_id)}
 
 
+def set_domain_limit_job(domain_id, limit):
+    return {"op": "set_domain_limit", "domain": str(domain_id), "limit": limit}
+
+
 class QuotaRaceResult(RaceResult):
     @property
     def refusals(self):
@@ -57,7 +61,7 @@ def _prepare(job):
     from django.db import transaction
 
     from apps.core.actor import Actor
-    from apps.identity.models import Project, User
+    from apps.identity.models import Domain, Project, User
     from apps.identity.services.projects import delete_project
     from apps.quotas import recalc, services
 
@@ -85,6 +89,15 @@ def _prepare(job):
             return {"ok": True}
 
         return delete
+
+    if job["op"] == "set_domain_limit":
+        domain = Domain.objects.get(pk=job["domain"])
+
+        def set_limit():
+            services.set_limit(Actor.system(), domain, "instances", job["limit"])
+            return {"ok": True}
+
+        return set_limit
 
     if job["op"] == "recalculate":
 

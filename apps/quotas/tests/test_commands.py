@@ -70,8 +70,10 @@ def test_recalcquota_finds_no_drift_when_usage_matches_the_claims(web):
 
 def test_recalcquota_reports_a_corrupted_usage_row_exits_1_and_fix_repairs_it(web):
     services.claim(web, {"instances": 2}, UserFactory())
+    services.set_limit(Actor.system(), web, "instances", 10)
     corrupt(web, "instances", 7)
-    corrupt(web.domain, "instances", 0)
+    # A domain without a limit counts nothing: its usage is the claims' (apps/quotas/services.py).
+    corrupt(web.domain, "instances", 5)
 
     with pytest.raises(CommandError) as found:
         call("recalcquota")
@@ -83,7 +85,7 @@ def test_recalcquota_reports_a_corrupted_usage_row_exits_1_and_fix_repairs_it(we
 
     printed = call("recalcquota", "--fix").splitlines()
     assert f"drift project web ({web.pk}) instances: recorded 7, expected 2" in printed
-    assert f"drift domain acme ({web.domain.pk}) instances: recorded 0, expected 2" in printed
+    assert f"drift domain acme ({web.domain.pk}) instances: recorded 5, expected 0" in printed
     assert printed[-1] == "2 drift(s), 0 orphan claim(s), 0 unheld claim(s) fixed"
     assert (services.usage_of(web)["instances"][1], services.usage_of(web.domain)["instances"][1]) == (2, 2)
     assert call("recalcquota").splitlines() == ["0 drift(s), 0 orphan claim(s), 0 unheld claim(s) found"]

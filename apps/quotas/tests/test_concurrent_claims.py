@@ -16,7 +16,14 @@ from apps.quotas import services
 from apps.quotas.models import QuotaClaim, QuotaUsage
 from apps.quotas.recalc import recalculate
 
-from .race import claim_job, delete_project_job, quota_racers, recalculate_job, release_job
+from .race import (
+    claim_job,
+    delete_project_job,
+    quota_racers,
+    recalculate_job,
+    release_job,
+    set_domain_limit_job,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -24,8 +31,8 @@ RACERS = 24
 
 
 def used(scope, resource="instances"):
-    key = {"project": scope} if scope.__class__.__name__ == "Project" else {"domain": scope}
-    return QuotaUsage.objects.get(resource=resource, **key).used
+    """The usage of a project or domain: counted where there is a limit, the claims' sum elsewhere."""
+    return services.usage_of(scope)[resource][1]
 
 
 def assert_refusals_name_the_limit(result, limit, scope_id):
@@ -140,3 +147,31 @@ def test_deleting_a_project_while_a_claim_is_in_flight_waits_for_it_and_refuses(
     assert outcome["details"] == {"owned": {"resources:instances": 1}}
     assert Project.objects.filter(pk=project.pk).exists()
     assert used(project) == 1
+
+
+def test_a_claim_under_domains_without_limits_waits_for_no_claim_of_another_project(root, racers):
+    first, second = ProjectFactory(domain=domain_chain(3)[-1]), ProjectFactory(domain=domain_chain(3)[-1])
+    with transaction.atomic():
+        services.claim(first, {"instances": 1}, UserFactory(domain=first.domain))
+        # ROOT's and every domain's rows are shared, not locked: the other project's claim goes through
+        # while this transaction still holds its own.
+        result = racers.run([claim_job(second.pk, {"instances": 1})], connection)
+        assert (len(result.successes), result.unexpected) == (1, [])
+
+    assert used(Domain.objects.get(pk=root.pk)) == 2
+    assert recalculate().clean
+
+
+def test_a_limit_set_on_a_domain_while_claims_race_under_it_counts_each_of_them_once(racers):
+    chain = domain_chain(4)
+    projects = [ProjectFactory(domain=chain[-1]), ProjectFactory(domain=chain[-2])]
+    jobs = [claim_job(project.pk, {"instances": 1}) for project in projects] * ((RACERS - 1) // 2)
+    jobs.insert(len(jobs) // 2, set_domain_limit_job(chain[1].pk, 1000))
+
+    result = racers.run(jobs, connection)
+
+    assert result.unexpected == []
+    claimed = len(result.holders)
+    assert QuotaUsage.objects.get(domain=chain[1], resource="instances").used == claimed
+    assert used(chain[1]) == used(chain[0]) == claimed
+    assert recalculate().clean

@@ -27,7 +27,7 @@ def usage_rows(principal, scope):
     quotas = sorted(quotas_for(principal).filter(**{key: scope}), key=lambda q: list(types).index(q.resource))
     for quota in quotas:
         resource = types[quota.resource]
-        percent = None if quota.unlimited else (100 if quota.limit == 0 else quota.used * 100 // quota.limit)
+        percent = None if quota.unlimited else (100 if quota.limit == 0 else quota.usage * 100 // quota.limit)
         rows.append(
             {
                 "resource": quota.resource,
@@ -35,7 +35,7 @@ def usage_rows(principal, scope):
                 "description": resource.description,
                 "unit": "" if resource.unit == "count" else resource.unit,
                 "limit": quota.limit,
-                "used": quota.used,
+                "used": quota.usage,
                 "unlimited": quota.unlimited,
                 "percent": None if percent is None else min(percent, 100),
                 "level": level(percent),

@@ -120,7 +120,13 @@ OPERATIONS = [
     (r"^POST /api/v1/image-prefetches/$", {"body.image_id": "active_images", "body.host_ids[*]": "hosts"}),
     (
         r"^POST /api/v1/role-assignments/$",
-        {"body.user_id": "fresh_users", "body.role": "member_role", "body.project_id": "projects"},
+        # On a project, so without a domain (the dictionaries would give one 7 times in 10).
+        {
+            "body.user_id": "fresh_users",
+            "body.role": "member_role",
+            "body.project_id": "projects",
+            "body.domain_id": "nothing",
+        },
     ),
     (r"^POST /api/v1/hosts/$", {"body.name": "new_host_names", "body.zone_id": "zones"}),
     (
@@ -168,6 +174,133 @@ OPERATIONS = [
     (r"^GET /api/v1/metrics/instances/\{id\}/$", {_ID: "instances"}),
     (r"^GET /api/v1/metrics/hosts/\{id\}/$", {_ID: "hosts"}),
 ]
+_NOTHING = "nothing"
+# The network operations (their objects: apps/networks/tests/fuzzing_world.py). Fields a tenant may not
+# set, or whose random values are never valid, are left out when bound.
+NETWORK_OPERATIONS = [
+    (
+        r"^POST /api/v1/networks/$",
+        {
+            "body.name": "new_network_names",
+            "body.zone_id": "zones",
+            "body.project_id": "own_project",
+            **{
+                f"body.{name}": _NOTHING for name in ("shared", "network_type", "physical_network", "vlan_id")
+            },
+            **{f"body.{name}": _NOTHING for name in ("mtu", "external", "shared_with")},
+        },
+    ),
+    # The world's project may use several networks, so a create names one.
+    (r"^POST /api/v1/instances/$", {"body.networks[*].network_id": "launch_networks"}),
+    (r"^DELETE /api/v1/networks/\{id\}/$", {_ID: "deletable_networks"}),
+    (r"^(GET|PATCH) /api/v1/networks/\{id\}/$", {_ID: "networks", "body.shared_with": _NOTHING}),
+    (
+        r"^POST /api/v1/subnets/$",
+        {
+            "body.network_id": "subnetless_networks",
+            "body.cidr": "new_subnet_cidrs",
+            **{f"body.{name}": _NOTHING for name in ("gateway_ip", "allocation_pools", "reserved_addresses")},
+            **{f"body.{name}": _NOTHING for name in ("ipv6_mode", "dns_nameservers")},
+        },
+    ),
+    (r"^DELETE /api/v1/subnets/\{id\}/$", {_ID: "deletable_subnets"}),
+    (r"^(GET|PATCH) /api/v1/subnets/\{id\}/$", {_ID: "subnets", "body.dns_nameservers": _NOTHING}),
+    (
+        r"^POST /api/v1/ports/$",
+        {
+            "body.network_id": "usable_networks",
+            "body.project_id": "own_project",
+            **{f"body.{name}": _NOTHING for name in ("fixed_ips", "security_group_ids", "mac_address")},
+        },
+    ),
+    (r"^DELETE /api/v1/ports/\{id\}/$", {_ID: "deletable_ports"}),
+    (r"^(GET|PATCH) /api/v1/ports/\{id\}/$", {_ID: "ports", "body.security_group_ids[*]": "security_groups"}),
+    (r"^POST /api/v1/floating-ips/$", {"body.network_id": "public_pools", "body.project_id": "own_project"}),
+    (r"^DELETE /api/v1/floating-ips/\{id\}/$", {_ID: "deletable_floating_ips"}),
+    (
+        r"^POST /api/v1/floating-ips/\{id\}/associate/$",
+        {_ID: "free_floating_ips", "body.port_id": "associable_ports", "body.fixed_ip_address": _NOTHING},
+    ),
+    (r"^POST /api/v1/floating-ips/\{id\}/disassociate/$", {_ID: "associated_floating_ips"}),
+    (r"^GET /api/v1/floating-ips/\{id\}/$", {_ID: "floating_ips"}),
+    (
+        r"^POST /api/v1/routers/$",
+        {
+            "body.zone_id": "zones",
+            "body.project_id": "own_project",
+            "body.external_network_id": "public_pools",
+        },
+    ),
+    (r"^DELETE /api/v1/routers/\{id\}/$", {_ID: "deletable_routers"}),
+    (
+        r"^POST /api/v1/routers/\{id\}/add-interface/$",
+        {_ID: "spare_routers", "body.subnet_id": "joinable_subnets"},
+    ),
+    (
+        r"^POST /api/v1/routers/\{id\}/remove-interface/$",
+        {_ID: "joined_routers", "body.subnet_id": "joined_subnets"},
+    ),
+    (
+        r"^POST /api/v1/routers/\{id\}/set-gateway/$",
+        {_ID: "deletable_routers", "body.external_network_id": "public_pools"},
+    ),
+    (r"^(GET|PATCH) /api/v1/routers/\{id\}/$", {_ID: "routers"}),
+    (r"^POST /api/v1/security-groups/$", {"body.project_id": "own_project"}),
+    (r"^DELETE /api/v1/security-groups/\{id\}/$", {_ID: "deletable_security_groups"}),
+    (r"^(GET|PATCH) /api/v1/security-groups/\{id\}/$", {_ID: "security_groups"}),
+    (
+        r"^POST /api/v1/security-group-rules/$",
+        {
+            "body.security_group_id": "security_groups",
+            "body.protocol": "protocols",
+            "body.remote_group_id": "security_groups",
+            **{f"body.{name}": _NOTHING for name in ("port_min", "port_max", "icmp_type", "icmp_code")},
+            **{f"body.{name}": _NOTHING for name in ("remote_cidr", "ethertype")},
+        },
+    ),
+    (r"^DELETE /api/v1/security-group-rules/\{id\}/$", {_ID: "deletable_security_group_rules"}),
+    (r"^GET /api/v1/security-group-rules/\{id\}/$", {_ID: "security_group_rules"}),
+    (
+        r"^POST /api/v1/vlan-pools/$",
+        {
+            "body.zone_id": "zones",
+            "body.physical_network": "physical_networks",
+            "body.vlan_min": "new_vlan_mins",
+            "body.vlan_max": "new_vlan_maxes",
+        },
+    ),
+    (r"^(GET|DELETE) /api/v1/vlan-pools/\{id\}/$", {_ID: "spare_vlan_pools"}),
+    (
+        r"^POST /api/v1/public-pools/$",
+        {
+            "body.name": "new_pool_names",
+            "body.zone_id": "zones",
+            "body.physical_network": "public_physical_networks",
+            "body.cidr": "new_pool_cidrs",
+            "body.gateway_ip": "new_pool_gateways",
+            "body.network_type": "vlan_network_types",
+            "body.vlan_id": "new_pool_vlan_ids",
+            **{f"body.{name}": _NOTHING for name in ("allocation_pools", "shared_with")},
+        },
+    ),
+    (r"^(GET|DELETE) /api/v1/public-pools/\{id\}/$", {_ID: "spare_public_pools"}),
+    (r"^PATCH /api/v1/host-networks/\{id\}/$", {_ID: "spare_hosts", "body.physical_networks": _NOTHING}),
+    (r"^GET /api/v1/host-networks/\{id\}/(desired-state/)?$", {_ID: "network_hosts"}),
+    (r"^POST /api/v1/host-networks/audit/$", {"body.host_id": "network_hosts"}),
+    (
+        r"^POST /api/v1/instances/\{id\}/attach-interface/$",
+        {
+            _ID: "instances_attach_interface",
+            "body.network_id": "usable_networks",
+            **{f"body.{name}": _NOTHING for name in ("port_id", "fixed_ips", "security_group_ids")},
+        },
+    ),
+    (
+        r"^POST /api/v1/instances/\{id\}/detach-interface/$",
+        {_ID: "instances_detach_interface", "body.port_id": "detachable_ports"},
+    ),
+]
+OPERATIONS += NETWORK_OPERATIONS
 BODY_PROBABILITY = 0.7
 
 

@@ -4,7 +4,8 @@
   (config.operation_bindings) get, for each bound path parameter or body
   field, one of the world's values for it (None: the field is left out): the
   operation then reaches objects it may act on, and the fourth case stays as
-  drawn.
+  drawn. A body field "list[*]" gets a list of the value, "list[*].key" a list
+  of one object holding it.
 - Every call is written as one JSON line to the file CLOUDMGR_FUZZ_CALLS names:
   the phase, the operation and the status, from which the test judges the run
   (each operation called, each answered 2xx at least once, the stateful phase
@@ -41,6 +42,10 @@ def map_case(context, case):
             case.path_parameters[name] = value
         elif location == "body" and isinstance(case.body, dict) and value is None:
             case.body.pop(name, None)
+        elif location == "body" and isinstance(case.body, dict) and "[*]." in name:
+            # "networks[*].network_id": a list of one object holding the value.
+            field, key = name.split("[*].", 1)
+            case.body[field] = [{key: value}]
         elif location == "body" and isinstance(case.body, dict):
             case.body[name.removesuffix("[*]")] = [value] if name.endswith("[*]") else value
     return case

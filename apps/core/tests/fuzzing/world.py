@@ -45,6 +45,7 @@ from apps.infrastructure.models import Host, HostAuditFinding
 from apps.infrastructure.tests.factories import HostFactory, ZoneFactory, agent_public_key
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
+from apps.networks.tests.fuzzing_world import build_network_world
 from apps.quotas.models import UNLIMITED, QuotaUsage
 from apps.quotas.services import set_limit
 
@@ -172,6 +173,10 @@ def build_world(role):
         host=hosts[0], kind=HostAuditFinding.UNMANAGED, subject="fuzz", first_seen=now, last_seen=now
     )
 
+    network_ids = build_network_world(
+        project=project, zone=zone, host=hosts[0], spare_host=hosts[1], offering=offering, image=images[0]
+    )
+
     def ids(*objects):
         return [o.pk if isinstance(o.pk, int) else str(o.pk) for o in objects if o is not None]
 
@@ -180,7 +185,11 @@ def build_world(role):
         username=user.username,
         password=PASSWORD,
         token_scope={"project_id": str(project.pk)} if role == PROJECT_MEMBER else {},
-        host_names=[host.name for host in (*hosts, *move_hosts)],
+        # The network node the network world adds gets host work too.
+        host_names=[
+            *Host.objects.filter(zone=zone).values_list("name", flat=True),
+            *(host.name for host in move_hosts),
+        ],
     )
     world.ids = {
         "projects": ids(project, other_project),
@@ -246,6 +255,7 @@ def build_world(role):
         "credit_reasons": ["goodwill"],
         "deletable_budgets": ids(deletable_budget),
         "budget_projects": ids(third_project),
+        **network_ids,
     }
     return world
 

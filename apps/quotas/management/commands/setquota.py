@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 
 from apps.core.management.base import ServiceCommand
 from apps.identity.lookup import domain_by_path, project_by_name
-from apps.quotas.services import set_default_limit, set_limit
+from apps.quotas.services import set_default_limit, set_limit, usage_of
 
 
 class Command(ServiceCommand):
@@ -29,5 +29,6 @@ class Command(ServiceCommand):
             scope = project_by_name(*project.rsplit(":", 1))
         else:
             scope = domain_by_path(domain)
-        row = set_limit(actor, scope, resource, limit)
-        self.stdout.write(f"{scope} {resource} limit {row.limit} used {row.used}")
+        set_limit(actor, scope, resource, limit)
+        limit, used = usage_of(scope)[resource]
+        self.stdout.write(f"{scope} {resource} limit {limit} used {used}")
