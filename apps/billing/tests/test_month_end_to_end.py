@@ -4,12 +4,15 @@ Everything happens as in production, under a controlled clock
 (controlled_clock.py): the API, the transaction that records each state change
 with its usage event, Celery over Redis, a real agent process on libvirt's
 test:///default, its signed reports, the host's upload of a snapshot, the
-periodic purge of deleted images, then `rollupusage` and `closeperiod` after
-the month. Each step runs at its moment of the month (MONTH); the invoice
-must show EXPECTED_LINES, worked out by hand, to the cent.
+periodic purge of deleted images, a floating IP allocated from a public pool
+and released days later, then `rollupusage` and `closeperiod` after the
+month. Each step runs at its moment of the month (MONTH); the invoice must
+show EXPECTED_LINES, worked out by hand, to the cent.
 
-Floating IPs and networks join when the networks app lands: each is one more
-step in MONTH and one more line in EXPECTED_LINES.
+A project network is not among the steps: a tenant's network is a VLAN
+network whose DHCP server needs a network node, which this one agent on the
+test driver is not. Its events are recorded the same way
+(apps/networks/tests/test_usage_events.py) and priced in test_month.py.
 """
 
 import csv
@@ -60,6 +63,7 @@ class Month:
     project: object
     files: object
     offerings: dict
+    zone: object
     ids: dict = field(default_factory=dict)
 
     def at(self, day_and_time):
@@ -92,7 +96,8 @@ def wait_for_job(response, what):
 
 
 def price_list(month):
-    """The cloud's card, per hour: an instance 0.01, m1.small 0.02, a GiB of image 0.0001, snapshot 0.0002."""
+    """The cloud's card, per hour: an instance 0.01, m1.small 0.02, a GiB of image 0.0001, snapshot 0.0002,
+    a floating IP 0.005."""
     admin = month.admin_api()
     card = admin.post("/api/v1/rate-cards/", {"name": "list prices", "currency": "EUR"}, format="json")
     assert card.status_code == 201, card.content
@@ -102,6 +107,7 @@ def price_list(month):
         ("instance", "0.0200", "m1.small"),
         ("image", "0.0001", None),
         ("snapshot", "0.0002", None),
+        ("floating_ip", "0.0050", None),
     ]:
         add_price(month, admin, resource_type, price, offering, month.start)
 
@@ -176,6 +182,39 @@ def periodic_purge(month):
     assert purge_deleted() == 1
 
 
+def public_pool(month):
+    """The cloud admin's pool of public addresses in the agent's zone (the cloud's own: billed to no one)."""
+    body = {
+        "name": "public",
+        "zone_id": str(month.zone.pk),
+        "physical_network": "public",
+        "cidr": "203.0.113.0/24",
+        "gateway_ip": "203.0.113.1",
+    }
+    response = month.admin_api().post("/api/v1/public-pools/", body, format="json")
+    assert response.status_code == 201, response.content
+    month.ids["public"] = response.data["id"]
+
+
+def allocate_floating_ip(name):
+    def step(month):
+        response = month.api().post(
+            "/api/v1/floating-ips/", {"network_id": month.ids["public"]}, format="json"
+        )
+        assert response.status_code == 201, response.content
+        assert response.data["floating_ip_address"] == name
+        month.ids[name] = response.data["id"]
+
+    return step
+
+
+def release_floating_ip(name):
+    def step(month):
+        assert month.api().delete(f"/api/v1/floating-ips/{month.ids[name]}/").status_code == 204
+
+    return step
+
+
 def price_change(offering, price, effective):
     def step(month):
         add_price(month, month.admin_api(), "instance", price, offering, month.at(effective))
@@ -186,8 +225,11 @@ def price_change(offering, price, effective):
 MONTH = [
     ("01 00:00", price_list),
     ("01 00:00", upload_image("base")),
+    ("01 00:00", public_pool),
     ("02 08:00", launch("web", "m1.small", "base")),
     ("03 00:00", launch("db", "m1.tiny", "base")),
+    ("05 10:00", allocate_floating_ip("203.0.113.2")),
+    ("08 22:30", release_floating_ip("203.0.113.2")),
     ("10 08:00", instance_action("web", "stop")),
     ("12 12:00", instance_action("web", "start")),
     ("14 06:00", snapshot("web", into="web-snap")),
@@ -213,8 +255,11 @@ EXPECTED_LINES = [
     ("image", "base", "", "0.0001", 744, "0.07"),
     # One GiB from the 14th 06:00 to its purge on the 27th: 306 h, 0.0612
     ("snapshot", "web-snap", "", "0.0002", 306, "0.06"),
+    # Allocated on the 5th 10:00, released on the 8th 22:30: 3 days and 12.5 h, 84.5 h, 0.4225
+    ("floating_ip", "203.0.113.2", "", "0.005", 84.5, "0.42"),
 ]
-EXPECTED_TOTAL = Decimal("14.89")
+# 5.52 + 3.24 + 6.00 + 0.07 + 0.06 = 14.89 without the address; + 0.42 = 15.31
+EXPECTED_TOTAL = Decimal("15.31")
 
 
 @pytest.fixture
@@ -254,7 +299,14 @@ def month(
         files.mkdir()
         tiny = OfferingFactory(name="m1.tiny", vcpus=1, ram_mb=512, root_disk_gb=1)
         yield Month(
-            clock, next_january(), member, cloud_admin, project, files, {"m1.small": small, "m1.tiny": tiny}
+            clock,
+            next_january(),
+            member,
+            cloud_admin,
+            project,
+            files,
+            {"m1.small": small, "m1.tiny": tiny},
+            zone,
         )
     finally:
         clock.stop()
@@ -275,7 +327,9 @@ def invoiced_lines(invoice):
     )
 
 
-def test_a_month_of_launches_stops_deletes_snapshots_and_a_price_change_is_invoiced_to_the_cent(month):
+def test_a_month_of_launches_stops_deletes_snapshots_a_floating_ip_and_a_price_change_is_invoiced_to_the_cent(
+    month,
+):
     for moment, step in MONTH:
         month.clock.move_to(month.at(moment))
         step(month)
