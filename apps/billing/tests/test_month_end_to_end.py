@@ -5,14 +5,17 @@ Everything happens as in production, under a controlled clock
 with its usage event, Celery over Redis, a real agent process on libvirt's
 test:///default, its signed reports, the host's upload of a snapshot, the
 periodic purge of deleted images, a floating IP allocated from a public pool
-and released days later, then `rollupusage` and `closeperiod` after the
-month. Each step runs at its moment of the month (MONTH); the invoice must
-show EXPECTED_LINES, worked out by hand, to the cent.
+and released days later, a project network created and deleted, then
+`rollupusage` and `closeperiod` after the month. Each step runs at its moment
+of the month (MONTH); the invoice must show EXPECTED_LINES, worked out by
+hand, to the cent.
 
-A project network is not among the steps: a tenant's network is a VLAN
-network whose DHCP server needs a network node, which this one agent on the
-test driver is not. Its events are recorded the same way
-(apps/networks/tests/test_usage_events.py) and priced in test_month.py.
+The network lives in a zone of its own whose network node has no agent: a
+tenant's network is a VLAN network with a DHCP server on a network node,
+which the one agent on the test driver is not; that node has no memory or
+disk free, so the scheduler never places the month's instances on it. The
+network's create and delete are the API's; the DHCP server's host work is
+queued and never done, which billing does not read.
 """
 
 import csv
@@ -36,8 +39,10 @@ from apps.core.tests.controllers import wait_until
 from apps.images.models import Image
 from apps.images.periodic import purge_deleted
 from apps.infrastructure.models import Host
-from apps.infrastructure.tests.factories import ZoneFactory
+from apps.infrastructure.tests.factories import HostFactory, ZoneFactory
 from apps.jobs.models import Job
+from apps.networks.services import host_networks
+from apps.networks.tests.factories import PHYSNET, SYSTEM, vlan_pool
 
 from .controlled_clock import ControlledClock
 
@@ -64,6 +69,7 @@ class Month:
     files: object
     offerings: dict
     zone: object
+    network_zone: object
     ids: dict = field(default_factory=dict)
 
     def at(self, day_and_time):
@@ -97,7 +103,7 @@ def wait_for_job(response, what):
 
 def price_list(month):
     """The cloud's card, per hour: an instance 0.01, m1.small 0.02, a GiB of image 0.0001, snapshot 0.0002,
-    a floating IP 0.005."""
+    a floating IP 0.005, a network 0.001."""
     admin = month.admin_api()
     card = admin.post("/api/v1/rate-cards/", {"name": "list prices", "currency": "EUR"}, format="json")
     assert card.status_code == 201, card.content
@@ -108,6 +114,7 @@ def price_list(month):
         ("image", "0.0001", None),
         ("snapshot", "0.0002", None),
         ("floating_ip", "0.0050", None),
+        ("network", "0.0010", None),
     ]:
         add_price(month, admin, resource_type, price, offering, month.start)
 
@@ -215,6 +222,23 @@ def release_floating_ip(name):
     return step
 
 
+def create_network(name):
+    def step(month):
+        body = {"name": name, "zone_id": str(month.network_zone.pk)}
+        response = month.api().post("/api/v1/networks/", body, format="json")
+        assert response.status_code == 201, response.content
+        month.ids[name] = response.data["id"]
+
+    return step
+
+
+def delete_network(name):
+    def step(month):
+        assert month.api().delete(f"/api/v1/networks/{month.ids[name]}/").status_code == 204
+
+    return step
+
+
 def price_change(offering, price, effective):
     def step(month):
         add_price(month, month.admin_api(), "instance", price, offering, month.at(effective))
@@ -228,6 +252,7 @@ MONTH = [
     ("01 00:00", public_pool),
     ("02 08:00", launch("web", "m1.small", "base")),
     ("03 00:00", launch("db", "m1.tiny", "base")),
+    ("04 00:00", create_network("private")),
     ("05 10:00", allocate_floating_ip("203.0.113.2")),
     ("08 22:30", release_floating_ip("203.0.113.2")),
     ("10 08:00", instance_action("web", "stop")),
@@ -236,6 +261,7 @@ MONTH = [
     # Announced the day before: m1.small costs 0.03 an hour from the 16th.
     ("15 09:00", price_change("m1.small", "0.0300", effective="16 00:00")),
     ("20 12:00", instance_action("web", "delete")),
+    ("24 12:00", delete_network("private")),
     # Pending deletion for two days (the retention below), then purged: stored until then.
     ("25 00:00", delete_image("web-snap")),
     ("27 00:00", periodic_purge),
@@ -257,9 +283,11 @@ EXPECTED_LINES = [
     ("snapshot", "web-snap", "", "0.0002", 306, "0.06"),
     # Allocated on the 5th 10:00, released on the 8th 22:30: 3 days and 12.5 h, 84.5 h, 0.4225
     ("floating_ip", "203.0.113.2", "", "0.005", 84.5, "0.42"),
+    # From the 4th 00:00 to the 24th 12:00: 20 days and 12 h, 492 h, 0.492
+    ("network", "private", "", "0.001", 492, "0.49"),
 ]
-# 5.52 + 3.24 + 6.00 + 0.07 + 0.06 = 14.89 without the address; + 0.42 = 15.31
-EXPECTED_TOTAL = Decimal("15.31")
+# 5.52 + 3.24 + 6.00 + 0.07 + 0.06 = 14.89 for instances and storage; + 0.42 + 0.49 = 15.80
+EXPECTED_TOTAL = Decimal("15.80")
 
 
 @pytest.fixture
@@ -297,6 +325,10 @@ def month(
         wait_until(lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), WAIT_SECONDS, "up")
         files = tmp_path / "files"
         files.mkdir()
+        network_zone = ZoneFactory(name="zone-of-the-network")
+        full = HostFactory(zone=network_zone, ram_mb=512, reserved_host_memory_mb=512, disk_gb=0)
+        host_networks.set_host_network(SYSTEM, full, network_node=True, physical_networks={PHYSNET: "eth1"})
+        vlan_pool(network_zone)
         tiny = OfferingFactory(name="m1.tiny", vcpus=1, ram_mb=512, root_disk_gb=1)
         yield Month(
             clock,
@@ -307,6 +339,7 @@ def month(
             files,
             {"m1.small": small, "m1.tiny": tiny},
             zone,
+            network_zone,
         )
     finally:
         clock.stop()
@@ -327,7 +360,7 @@ def invoiced_lines(invoice):
     )
 
 
-def test_a_month_of_launches_stops_deletes_snapshots_a_floating_ip_and_a_price_change_is_invoiced_to_the_cent(
+def test_a_month_of_instances_images_an_address_a_network_and_a_price_change_is_invoiced_to_the_cent(
     month,
 ):
     for moment, step in MONTH:
