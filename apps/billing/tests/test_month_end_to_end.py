@@ -203,38 +203,20 @@ def public_pool(month):
     month.ids["public"] = response.data["id"]
 
 
-def allocate_floating_ip(name):
+def make(collection, name, body_of):
+    """The member POSTs `body_of(month)` to the collection; the made object's id is kept as `name`."""
+
     def step(month):
-        response = month.api().post(
-            "/api/v1/floating-ips/", {"network_id": month.ids["public"]}, format="json"
-        )
-        assert response.status_code == 201, response.content
-        assert response.data["floating_ip_address"] == name
-        month.ids[name] = response.data["id"]
-
-    return step
-
-
-def release_floating_ip(name):
-    def step(month):
-        assert month.api().delete(f"/api/v1/floating-ips/{month.ids[name]}/").status_code == 204
-
-    return step
-
-
-def create_network(name):
-    def step(month):
-        body = {"name": name, "zone_id": str(month.network_zone.pk)}
-        response = month.api().post("/api/v1/networks/", body, format="json")
+        response = month.api().post(f"/api/v1/{collection}/", body_of(month), format="json")
         assert response.status_code == 201, response.content
         month.ids[name] = response.data["id"]
 
     return step
 
 
-def delete_network(name):
+def remove(collection, name):
     def step(month):
-        assert month.api().delete(f"/api/v1/networks/{month.ids[name]}/").status_code == 204
+        assert month.api().delete(f"/api/v1/{collection}/{month.ids[name]}/").status_code == 204
 
     return step
 
@@ -252,16 +234,20 @@ MONTH = [
     ("01 00:00", public_pool),
     ("02 08:00", launch("web", "m1.small", "base")),
     ("03 00:00", launch("db", "m1.tiny", "base")),
-    ("04 00:00", create_network("private")),
-    ("05 10:00", allocate_floating_ip("203.0.113.2")),
-    ("08 22:30", release_floating_ip("203.0.113.2")),
+    (
+        "04 00:00",
+        make("networks", "private", lambda m: {"name": "private", "zone_id": str(m.network_zone.pk)}),
+    ),
+    # The pool's first free address, its gateway .1 taken: 203.0.113.2
+    ("05 10:00", make("floating-ips", "address", lambda m: {"network_id": m.ids["public"]})),
+    ("08 22:30", remove("floating-ips", "address")),
     ("10 08:00", instance_action("web", "stop")),
     ("12 12:00", instance_action("web", "start")),
     ("14 06:00", snapshot("web", into="web-snap")),
     # Announced the day before: m1.small costs 0.03 an hour from the 16th.
     ("15 09:00", price_change("m1.small", "0.0300", effective="16 00:00")),
     ("20 12:00", instance_action("web", "delete")),
-    ("24 12:00", delete_network("private")),
+    ("24 12:00", remove("networks", "private")),
     # Pending deletion for two days (the retention below), then purged: stored until then.
     ("25 00:00", delete_image("web-snap")),
     ("27 00:00", periodic_purge),
