@@ -15,11 +15,13 @@ from django.utils import timezone
 
 from apps.billing.rollup import roll_up
 from apps.conftest import login
+from apps.core.errors import NotFound
 from apps.identity.tests.factories import DomainFactory, ProjectFactory, UserFactory, grant
 from apps.metering import events as e
 from apps.metering.models import PendingEvent, UsageEvent
 from apps.networks.models import FloatingIP, Network, SubnetAddress
 from apps.networks.services import floating_ips, networks
+from apps.quotas import services as quotas
 
 from .factories import SYSTEM, flat_network, project_network, public_pool
 
@@ -152,3 +154,20 @@ def test_another_tenant_can_neither_release_a_floating_ip_nor_see_its_usage(api,
     assert other.get("/api/v1/usage/", usage).json()["count"] == 0
     rows = api.get("/api/v1/usage/", usage).json()["results"]
     assert {(row["resource_type"], row["resource_id"]) for row in rows} == {(e.FLOATING_IP, fip["id"])}
+
+
+def test_an_allocation_over_the_quota_records_no_usage_event(api, project, public):
+    quotas.set_limit(SYSTEM, project, "floating_ips", 0)
+    response = post(api, "floating-ips/", network_id=str(public.pk))
+    assert (response.status_code, response.data["error"]["code"]) == (409, "quota_exceeded")
+    assert not UsageEvent.objects.exists()
+    assert not FloatingIP.objects.exists()
+
+
+def test_a_floating_ip_released_twice_is_metered_released_once(project, public):
+    floating = floating_ips.allocate_floating_ip(SYSTEM, project, network_id=public.pk)
+    kept, stale = floating.pk, FloatingIP.objects.get(pk=floating.pk)
+    floating_ips.release_floating_ip(SYSTEM, floating)
+    with pytest.raises(NotFound):
+        floating_ips.release_floating_ip(SYSTEM, stale)
+    assert [event[1] for event in events_of(kept)] == [e.ALLOCATED, e.RELEASED]
