@@ -4,12 +4,18 @@ Everything happens as in production, under a controlled clock
 (controlled_clock.py): the API, the transaction that records each state change
 with its usage event, Celery over Redis, a real agent process on libvirt's
 test:///default, its signed reports, the host's upload of a snapshot, the
-periodic purge of deleted images, then `rollupusage` and `closeperiod` after
-the month. Each step runs at its moment of the month (MONTH); the invoice
-must show EXPECTED_LINES, worked out by hand, to the cent.
+periodic purge of deleted images, a floating IP allocated from a public pool
+and released days later, a project network created and deleted, then
+`rollupusage` and `closeperiod` after the month. Each step runs at its moment
+of the month (MONTH); the invoice must show EXPECTED_LINES, worked out by
+hand, to the cent.
 
-Floating IPs and networks join when the networks app lands: each is one more
-step in MONTH and one more line in EXPECTED_LINES.
+The network lives in a zone of its own whose network node has no agent: a
+tenant's network is a VLAN network with a DHCP server on a network node,
+which the one agent on the test driver is not; that node has no memory or
+disk free, so the scheduler never places the month's instances on it. The
+network's create and delete are the API's; the DHCP server's host work is
+queued and never done, which billing does not read.
 """
 
 import csv
@@ -33,8 +39,10 @@ from apps.core.tests.controllers import wait_until
 from apps.images.models import Image
 from apps.images.periodic import purge_deleted
 from apps.infrastructure.models import Host
-from apps.infrastructure.tests.factories import ZoneFactory
+from apps.infrastructure.tests.factories import HostFactory, ZoneFactory
 from apps.jobs.models import Job
+from apps.networks.services import host_networks
+from apps.networks.tests.factories import PHYSNET, SYSTEM, vlan_pool
 
 from .controlled_clock import ControlledClock
 
@@ -60,6 +68,8 @@ class Month:
     project: object
     files: object
     offerings: dict
+    zone: object
+    network_zone: object
     ids: dict = field(default_factory=dict)
 
     def at(self, day_and_time):
@@ -92,7 +102,8 @@ def wait_for_job(response, what):
 
 
 def price_list(month):
-    """The cloud's card, per hour: an instance 0.01, m1.small 0.02, a GiB of image 0.0001, snapshot 0.0002."""
+    """The cloud's card, per hour: an instance 0.01, m1.small 0.02, a GiB of image 0.0001, snapshot 0.0002,
+    a floating IP 0.005, a network 0.001."""
     admin = month.admin_api()
     card = admin.post("/api/v1/rate-cards/", {"name": "list prices", "currency": "EUR"}, format="json")
     assert card.status_code == 201, card.content
@@ -102,6 +113,8 @@ def price_list(month):
         ("instance", "0.0200", "m1.small"),
         ("image", "0.0001", None),
         ("snapshot", "0.0002", None),
+        ("floating_ip", "0.0050", None),
+        ("network", "0.0010", None),
     ]:
         add_price(month, admin, resource_type, price, offering, month.start)
 
@@ -176,6 +189,38 @@ def periodic_purge(month):
     assert purge_deleted() == 1
 
 
+def public_pool(month):
+    """The cloud admin's pool of public addresses in the agent's zone (the cloud's own: billed to no one)."""
+    body = {
+        "name": "public",
+        "zone_id": str(month.zone.pk),
+        "physical_network": "public",
+        "cidr": "203.0.113.0/24",
+        "gateway_ip": "203.0.113.1",
+    }
+    response = month.admin_api().post("/api/v1/public-pools/", body, format="json")
+    assert response.status_code == 201, response.content
+    month.ids["public"] = response.data["id"]
+
+
+def make(collection, name, body_of):
+    """The member POSTs `body_of(month)` to the collection; the made object's id is kept as `name`."""
+
+    def step(month):
+        response = month.api().post(f"/api/v1/{collection}/", body_of(month), format="json")
+        assert response.status_code == 201, response.content
+        month.ids[name] = response.data["id"]
+
+    return step
+
+
+def remove(collection, name):
+    def step(month):
+        assert month.api().delete(f"/api/v1/{collection}/{month.ids[name]}/").status_code == 204
+
+    return step
+
+
 def price_change(offering, price, effective):
     def step(month):
         add_price(month, month.admin_api(), "instance", price, offering, month.at(effective))
@@ -186,14 +231,23 @@ def price_change(offering, price, effective):
 MONTH = [
     ("01 00:00", price_list),
     ("01 00:00", upload_image("base")),
+    ("01 00:00", public_pool),
     ("02 08:00", launch("web", "m1.small", "base")),
     ("03 00:00", launch("db", "m1.tiny", "base")),
+    (
+        "04 00:00",
+        make("networks", "private", lambda m: {"name": "private", "zone_id": str(m.network_zone.pk)}),
+    ),
+    # The pool's first free address, its gateway .1 taken: 203.0.113.2
+    ("05 10:00", make("floating-ips", "address", lambda m: {"network_id": m.ids["public"]})),
+    ("08 22:30", remove("floating-ips", "address")),
     ("10 08:00", instance_action("web", "stop")),
     ("12 12:00", instance_action("web", "start")),
     ("14 06:00", snapshot("web", into="web-snap")),
     # Announced the day before: m1.small costs 0.03 an hour from the 16th.
     ("15 09:00", price_change("m1.small", "0.0300", effective="16 00:00")),
     ("20 12:00", instance_action("web", "delete")),
+    ("24 12:00", remove("networks", "private")),
     # Pending deletion for two days (the retention below), then purged: stored until then.
     ("25 00:00", delete_image("web-snap")),
     ("27 00:00", periodic_purge),
@@ -213,8 +267,13 @@ EXPECTED_LINES = [
     ("image", "base", "", "0.0001", 744, "0.07"),
     # One GiB from the 14th 06:00 to its purge on the 27th: 306 h, 0.0612
     ("snapshot", "web-snap", "", "0.0002", 306, "0.06"),
+    # Allocated on the 5th 10:00, released on the 8th 22:30: 3 days and 12.5 h, 84.5 h, 0.4225
+    ("floating_ip", "203.0.113.2", "", "0.005", 84.5, "0.42"),
+    # From the 4th 00:00 to the 24th 12:00: 20 days and 12 h, 492 h, 0.492
+    ("network", "private", "", "0.001", 492, "0.49"),
 ]
-EXPECTED_TOTAL = Decimal("14.89")
+# 5.52 + 3.24 + 6.00 + 0.07 + 0.06 = 14.89 for instances and storage; + 0.42 + 0.49 = 15.80
+EXPECTED_TOTAL = Decimal("15.80")
 
 
 @pytest.fixture
@@ -252,9 +311,21 @@ def month(
         wait_until(lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), WAIT_SECONDS, "up")
         files = tmp_path / "files"
         files.mkdir()
+        network_zone = ZoneFactory(name="zone-of-the-network")
+        full = HostFactory(zone=network_zone, ram_mb=512, reserved_host_memory_mb=512, disk_gb=0)
+        host_networks.set_host_network(SYSTEM, full, network_node=True, physical_networks={PHYSNET: "eth1"})
+        vlan_pool(network_zone)
         tiny = OfferingFactory(name="m1.tiny", vcpus=1, ram_mb=512, root_disk_gb=1)
         yield Month(
-            clock, next_january(), member, cloud_admin, project, files, {"m1.small": small, "m1.tiny": tiny}
+            clock,
+            next_january(),
+            member,
+            cloud_admin,
+            project,
+            files,
+            {"m1.small": small, "m1.tiny": tiny},
+            zone,
+            network_zone,
         )
     finally:
         clock.stop()
@@ -275,7 +346,9 @@ def invoiced_lines(invoice):
     )
 
 
-def test_a_month_of_launches_stops_deletes_snapshots_and_a_price_change_is_invoiced_to_the_cent(month):
+def test_a_month_of_instances_images_an_address_a_network_and_a_price_change_is_invoiced_to_the_cent(
+    month,
+):
     for moment, step in MONTH:
         month.clock.move_to(month.at(moment))
         step(month)

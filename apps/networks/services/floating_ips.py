@@ -15,6 +15,7 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
+from .. import usage
 from ..addressing import address_of
 from ..host_work import sync_hosts
 from ..locking import for_key_share, save_or_refuse
@@ -36,6 +37,7 @@ def allocate_floating_ip(actor, project, *, network_id):
         )
         op.object = floating
         floating.save(force_insert=True)
+        usage.floating_ip_allocated(floating)
         op.details = {"address": address, "network": str(network.pk)}
         quotas.claim(project, {"floating_ips": 1}, floating)
     return floating
@@ -140,5 +142,6 @@ def release_floating_ip(actor, floating):
         sync_hosts(_hosts_of(floating))
         address_port = Port.objects.get(pk=floating.address_port_id)
         quotas.release(floating)
+        usage.floating_ip_released(floating)
         floating.delete()
         port_records.remove([address_port])

@@ -16,7 +16,7 @@ from apps.core.tree import PLATFORM
 from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
-from .. import fanout, placement, vlans
+from .. import fanout, placement, usage, vlans
 from ..host_work import sync_hosts
 from ..locking import save_or_refuse, violated_constraint
 from ..models import FloatingIP, Network, NetworkAccess, Port, Subnet
@@ -109,6 +109,7 @@ def create_network(
         )
         op.object = network
         _segment_and_save(network, physical_network, vlan_id)
+        usage.network_created(network)
         op.details = {
             "type": network.network_type,
             "physical_network": network.physical_network,
@@ -214,4 +215,5 @@ def delete_network(actor, network):
             quotas.release(subnet)
             subnet.delete()
         quotas.release(network)
+        usage.network_deleted(network)
         network.delete()
