@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agent import protocol, signing
 from apps.compute.host_work import INSTANCE_ACTIONS
+from apps.compute.interfaces import INTERFACE_ACTIONS
 from apps.compute.moves.work import MOVE_KINDS
 from apps.compute.prefetch import PREFETCH_JOB, prefetch_image
 from apps.core.actor import Actor
@@ -32,7 +33,7 @@ from .test_agent_wire import Queue, agent  # noqa: F401  (a fixture: an enrolled
 HOST_KINDS = [
     *(f"compute.instance.{action}" for action in INSTANCE_ACTIONS),
     PREFETCH_JOB,
-    *(work.kind for work in MOVE_KINDS),
+    *(work.kind for work in (*MOVE_KINDS, *INTERFACE_ACTIONS)),
     "networks.host.sync",
     "networks.host.audit",
 ]

@@ -205,7 +205,7 @@ def another_tenants_security_group_given_a_rule_on_its_page(tenants):
 def another_tenants_rule_on_its_page(tenants):
     group, _ = _group_page(tenants)
     rule = security_groups.create_rule(SYSTEM, group, direction="ingress", protocol="tcp", port_min=22)
-    return Case(rule, {"project_id": group.project_id, "group_id": group.pk, "rule_id": rule.pk})
+    return Case(rule, {"project_id": group.project_id, "group_id": group.pk, "security_rule_id": rule.pk})
 
 
 @per_tenant("networks:floating-ip-associate")
