@@ -289,10 +289,7 @@ def adjust(project, holder, amounts, *, reader=None):
     claimed unchecked, what grows is checked on top of it.
     """
     amounts = {name: int(n) for name, n in amounts.items() if int(n)}
-    for name, n in amounts.items():
-        resources.get(name)
-        if n < 0:
-            raise ValueError("amounts held are positive")
+    # The claims check each resource and amount (_claims_of); a refusal rolls the release back.
     with transaction.atomic():
         held = release(holder)
         changes = {r: amounts.get(r, 0) - held.get(r, 0) for r in {*held, *amounts}}
