@@ -1,4 +1,4 @@
-"""Where moves meet the apps around them: networks (issue 14) and metering.
+"""Where moves meet the apps around them: networks and metering.
 
 Each is one function, called in the transaction that records the change:
 
@@ -6,8 +6,9 @@ Each is one function, called in the transaction that records the change:
   `destination` now (a cold or live migration, an evacuation, a resize onto
   another host, a reverted one back). Networks will re-bind the instance's ports
   to `destination` and sync both hosts' network state here
-  (`apps.networks.services.rebind_ports(instance_id, new_host)`). Not wired yet:
-  networks is not merged; today it only logs, for operators.
+  (`apps.networks.services.instance_ports.rebind_ports`) once the destination
+  also plugs the ports it receives. Until then it only logs, and moves refuse
+  instances with network interfaces (moves/networked.py).
 - `instance_usage_changed(instance, event)`: what the instance costs may have
   changed (resized, resize confirmed or reverted, migrated, evacuated): metering
   records what it is from now on, `running` with the offering it runs with, or
