@@ -1,11 +1,14 @@
 """Load a row and its joined rows with one hand-written statement, compiled once per process.
 
 The authentication path runs on every request. Building the same ORM query
-each time costs milliseconds of Python; this writes the SELECT once and turns
-the row back into model instances with `Model.from_db`.
+each time costs milliseconds of Python; this writes the SELECT once, prepares
+it on each connection (planning it cost more than running it), and turns the
+row back into model instances with `Model.from_db`.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connection
+
+from apps.core.prepared import PreparedStatement
 
 
 class Joined:
@@ -30,18 +33,18 @@ class Joined:
 
 
 class RowLoader:
-    """`SELECT <every joined model's columns>, <extra expressions> <from_where>`."""
+    """`SELECT <every joined model's columns>, <extra expressions> <from_where>`, prepared as `name`;
+    `types` gives each named parameter of `from_where` its SQL type."""
 
-    def __init__(self, joined, from_where, extras=()):
+    def __init__(self, name, joined, from_where, types, extras=()):
         self.joined = joined
-        self.extras = list(extras)
-        select = ", ".join([j.columns for j in joined] + self.extras)
-        self.sql = f"SELECT {select} {from_where}"
+        select = ", ".join([j.columns for j in joined] + list(extras))
+        self.statement = PreparedStatement(name, f"SELECT {select} {from_where}", types)
 
     def load(self, params):
         """(instances in the order given, extra values) of the first row, or None."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(*self.statement.query(params))
             row = cursor.fetchone()
         if row is None:
             return None

@@ -35,6 +35,7 @@ from django.db.models import Sum
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, NotFound, PermissionDenied, QuotaExceeded, ValidationFailed
+from apps.core.prepared import PreparedStatement
 from apps.core.tree import PLATFORM, ancestor_ids
 from apps.identity.models import Domain, Project
 
@@ -103,6 +104,20 @@ SELECT (SELECT path FROM project), (SELECT ok FROM complete),
        r.project_id, r.domain_id, r.resource, r."limit", r.used, r.amount
   FROM (SELECT 1) AS one LEFT JOIN refusal r ON true
 """  # noqa: S608 (composed of this module's constants only)
+_CLAIM = PreparedStatement(
+    "quotas_claim",
+    _CLAIM_SQL,
+    {
+        "project": "uuid",
+        "resources": "varchar[]",
+        "amounts": "bigint[]",
+        "checked": "boolean",
+        "claim_resources": "varchar[]",
+        "claim_amounts": "bigint[]",
+        "holder_types": "int[]",
+        "holder_ids": "varchar[]",
+    },
+)
 
 # One release: the holder's claims locked (a second release of the same holder waits on them and
 # then finds none), their amounts taken off the limited rows, and the claims deleted, after the chain
@@ -124,6 +139,11 @@ WITH {_CHAIN_CTES}, mine AS MATERIALIZED (
 SELECT (SELECT path FROM project), (SELECT ok FROM complete),
        (SELECT coalesce(json_object_agg(resource, amount), '{{}}') FROM given)
 """  # noqa: S608 (composed of this module's constants only)
+_RELEASE = PreparedStatement(
+    "quotas_release",
+    _RELEASE_SQL,
+    {"project": "uuid", "resources": "varchar[]", "holder_type": "int", "holder_id": "varchar"},
+)
 
 
 def _in_transaction():
@@ -174,17 +194,17 @@ def _busy():
     return Conflict("Quota limits changed under this request; try again.", code="quota_busy")
 
 
-def _run(sql, params):
+def _run(statement, params):
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*statement.query(params))
         return cursor.fetchone()
 
 
-def _run_on_complete_chain(sql, params, resource_names):
-    """Run `sql` until it found the whole chain: missing rows are made, a limit changed meanwhile is
+def _run_on_complete_chain(statement, params, resource_names):
+    """Run `statement` until it found the whole chain: missing rows are made, a limit changed meanwhile is
     seen on the next run. Returns its answer's other columns."""
     for _ in range(ATTEMPTS):
-        path, complete, *answer = _run(sql, params)
+        path, complete, *answer = _run(statement, params)
         if path is None:
             raise NotFound("The project does not exist.")
         if complete:
@@ -242,7 +262,7 @@ def _claim_all(project, holders, *, reader, checked):
         "checked": checked,
     }
     with _in_transaction():
-        refused = _run_on_complete_chain(_CLAIM_SQL, params, list(totals))
+        refused = _run_on_complete_chain(_CLAIM, params, list(totals))
         if refused[0] is not None or refused[1] is not None:
             raise _refusal(project, reader, *refused)
 
@@ -274,7 +294,7 @@ def release(holder):
         "holder_id": str(holder.pk),
     }
     with _in_transaction():
-        (given,) = _run_on_complete_chain(_RELEASE_SQL, params, names)
+        (given,) = _run_on_complete_chain(_RELEASE, params, names)
     return {resource: int(amount) for resource, amount in given.items()}
 
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 @functools.cache
 def _key_loader():
     return RowLoader(
+        "identity_load_api_key",
         [
             Joined(ApiKey, "k"),
             Joined(User, "u"),
@@ -41,14 +42,15 @@ def _key_loader():
            JOIN identity_domain ud ON ud.id = u.domain_id
            JOIN identity_project p ON p.id = k.project_id
            JOIN identity_domain pd ON pd.id = p.domain_id
-          WHERE k.access_key = %s""",
+          WHERE k.access_key = %(access_key)s""",
+        {"access_key": "varchar"},
         [disabled_above_sql("ud.path"), disabled_above_sql("pd.path"), grants_subquery("k.user_id")],
     )
 
 
 def _key(access_key):
     """The key with its user, their domain, its project, its domain and the grants, in one statement."""
-    loaded = _key_loader().load([access_key])
+    loaded = _key_loader().load({"access_key": access_key})
     if loaded is None:
         return None
     (key, user, user_domain, project, project_domain), disabled = loaded

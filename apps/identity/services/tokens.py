@@ -79,6 +79,7 @@ def _resolve_scope(user, project_id, domain_id):
 @functools.cache
 def _token_loader():
     return RowLoader(
+        "identity_load_token",
         [
             Joined(Token, "t"),
             Joined(User, "u"),
@@ -93,7 +94,8 @@ def _token_loader():
            LEFT JOIN identity_project sp ON sp.id = t.scope_project_id
            LEFT JOIN identity_domain spd ON spd.id = sp.domain_id
            LEFT JOIN identity_domain sd ON sd.id = t.scope_domain_id
-          WHERE t.key_hash = %s""",
+          WHERE t.key_hash = %(key_hash)s""",
+        {"key_hash": "varchar"},
         [
             disabled_above_sql("ud.path"),
             disabled_above_sql("spd.path"),
@@ -105,7 +107,7 @@ def _token_loader():
 
 def _load_token(raw):
     """The token with its user, their domain, its scope and the user's grants, in one statement."""
-    loaded = _token_loader().load([hash_token(raw)])
+    loaded = _token_loader().load({"key_hash": hash_token(raw)})
     if loaded is None:
         return None
     (token, user, user_domain, project, project_domain, scope_domain), disabled = loaded

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.prepared import PreparedStatement
 
 from .. import ipam
 from ..addressing import address_of, checked_mac, mac_prefix, random_mac, slaac_address
@@ -103,6 +104,27 @@ SELECT (SELECT created_at FROM port), (SELECT * FROM ipv4), (SELECT count(*) FRO
             OR m.securitygroup_id IN (SELECT r.security_group_id FROM networks_securitygrouprule r
                                        WHERE r.remote_group_id = ANY(%(groups)s::uuid[])))
 """
+_INSERT_WITH_ADDRESSES = PreparedStatement(
+    "networks_insert_port",
+    _INSERT_WITH_ADDRESSES_SQL,
+    {
+        "id": "uuid",
+        "name": "varchar",
+        "network": "uuid",
+        "project": "uuid",
+        "mac": "macaddr",
+        "owner": "varchar",
+        "instance": "uuid",
+        "host": "uuid",
+        "hostname": "varchar",
+        "delete_with_instance": "boolean",
+        "device_index": "smallint",
+        "ipv4_subnet": "uuid",
+        "ipv6_subnets": "uuid[]",
+        "ipv6_addresses": "inet[]",
+        "groups": "uuid[]",
+    },
+)
 
 
 def insert_with_addresses(port, network, subnets, groups):
@@ -120,24 +142,25 @@ def insert_with_addresses(port, network, subnets, groups):
         slaac = [str(slaac_address(ipaddress.ip_network(s.cidr), port.mac_address)) for s in ipv6]
         with connection.cursor() as cursor:
             cursor.execute(
-                _INSERT_WITH_ADDRESSES_SQL,
-                {
-                    "id": port.pk,
-                    "name": port.name,
-                    "network": network.pk,
-                    "project": port.project_id,
-                    "mac": port.mac_address,
-                    "owner": port.device_owner,
-                    "instance": port.instance_id,
-                    "host": port.host_id,
-                    "hostname": port.hostname,
-                    "delete_with_instance": port.delete_with_instance,
-                    "device_index": port.device_index,
-                    "ipv4_subnet": ipv4.pk if ipv4 else None,
-                    "ipv6_subnets": [s.pk for s in ipv6],
-                    "ipv6_addresses": slaac,
-                    "groups": [g.pk for g in groups],
-                },
+                *_INSERT_WITH_ADDRESSES.query(
+                    {
+                        "id": port.pk,
+                        "name": port.name,
+                        "network": network.pk,
+                        "project": port.project_id,
+                        "mac": port.mac_address,
+                        "owner": port.device_owner,
+                        "instance": port.instance_id,
+                        "host": port.host_id,
+                        "hostname": port.hostname,
+                        "delete_with_instance": port.delete_with_instance,
+                        "device_index": port.device_index,
+                        "ipv4_subnet": ipv4.pk if ipv4 else None,
+                        "ipv6_subnets": [s.pk for s in ipv6],
+                        "ipv6_addresses": slaac,
+                        "groups": [g.pk for g in groups],
+                    }
+                )
             )
             created_at, ipv4_address, ipv6_taken, group_hosts = cursor.fetchone()
         if created_at is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.prepared import PreparedStatement
 from apps.identity.services.common import lock_for_delete, require
 from apps.quotas import services as quotas
 
@@ -50,6 +51,17 @@ SELECT n.*, (SELECT id FROM g) AS default_group_id,
         ) ORDER BY s.ip_version, s.created_at, s.id), '[]') FROM s) AS subnet_rows
   FROM n
 """
+_TARGET = PreparedStatement(
+    "networks_port_target",
+    _TARGET_SQL,
+    {
+        "network": "uuid",
+        "external": "boolean",
+        "project": "uuid",
+        "paths": "varchar[]",
+        "default_group": "boolean",
+    },
+)
 
 
 @dataclass
@@ -78,7 +90,7 @@ def port_target(project, network_id, *, external=False, default_group=False):
         "paths": paths_above(project.domain.path),
         "default_group": default_group,
     }
-    found = list(Network.objects.raw(_TARGET_SQL, params))
+    found = list(Network.objects.raw(*_TARGET.query(params)))
     if not found:
         raise refusal
     network = found[0]
