@@ -22,7 +22,6 @@ from pathlib import Path
 from . import image_inspect, protocol, qemu_img, transfer
 from .errors import AgentError
 from .instance_files import FILE_MODE, PRIVATE_DIR_MODE, InstanceFiles, ensure_dir
-from .operations import sha256_and_size
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +67,12 @@ class MoveOperations:
             self._stop(payload.instance_id, payload.graceful_timeout_seconds)
             ensure_dir(handed.parent, PRIVATE_DIR_MODE)
             os.rename(files.dir, handed)
-        try:
-            disks = []
-            for name in protocol.DISK_NAMES:
-                path = handed / name
-                if path.exists():
-                    progress(20, f"checksumming {name}")
-                    disks.append(protocol.DiskFile(name, *sha256_and_size(path)))
-        except BaseException:
-            self._take_back(handed, files)
-            raise
+        # No checksum here: the transfer server hashes each file as it sends it (agent.transfer).
+        disks = [
+            protocol.HandedOverFile(name, (handed / name).stat().st_size)
+            for name in protocol.DISK_NAMES
+            if (handed / name).exists()
+        ]
         return protocol.MigrationPrepared(payload.instance_id, payload.migration_id, disks)
 
     def _stop(self, instance_id, graceful_timeout_seconds):
@@ -87,11 +82,6 @@ class MoveOperations:
             # No domain (a hypervisor that lost its definitions): nothing runs from these files.
             if error.code != protocol.ERR_INSTANCE_NOT_FOUND:
                 raise
-
-    @staticmethod
-    def _take_back(handed, files):
-        if handed.exists() and not files.dir.exists():
-            os.rename(handed, files.dir)
 
     def finish_source(self, payload, *_):
         """Forget the handed-over copy; undefine the old domain unless the instance lives here again."""
@@ -136,8 +126,10 @@ class MoveOperations:
         files = self.ops.files(spec.instance_id)
         self._claim_target(files, payload.migration_id)
         try:
-            for number, signed in enumerate(payload.tickets):
+            disks = [
                 self._receive_disk(payload, signed.ticket.file, files, signed, number, progress)
+                for number, signed in enumerate(payload.tickets)
+            ]
             if not files.root_disk.exists():
                 raise AgentError(protocol.ERR_NOTHING_TO_MOVE, "the root disk was not handed over")
             progress(85, "fitting the disks")
@@ -154,7 +146,7 @@ class MoveOperations:
         except BaseException:
             self.ops.discard(spec.instance_id, files)
             raise
-        return protocol.InstanceResult(instance=status)
+        return protocol.MigrationReceived(instance=status, disks=disks)
 
     def _claim_target(self, files, migration_id):
         if files.dir.exists() and _marker(files) != migration_id:
@@ -170,9 +162,9 @@ class MoveOperations:
         incoming = files.dir / f".incoming-{expected.name}"
         if payload.source.host == self.host:
             source = self._handed(payload.migration_id) / expected.name
-            transfer.copy_local(source, expected, incoming, fetched)
+            received = transfer.copy_local(source, expected, incoming, fetched)
         else:
-            transfer.fetch(self.data_dir, payload.source, signed, incoming, fetched)
+            received = transfer.fetch(self.data_dir, payload.source, signed, incoming, fetched)
         started = time.monotonic()
         try:
             self._accept_disk(payload.instance, incoming)
@@ -187,6 +179,7 @@ class MoveOperations:
             payload.instance.instance_id,
             time.monotonic() - started,
         )
+        return received
 
     def _accept_disk(self, spec, incoming):
         """A received disk is a qcow2 overlay of this host's copy of the instance's base, or stands alone."""

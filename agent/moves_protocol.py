@@ -14,8 +14,12 @@ to the destination:
 - the destination, told by RECEIVE_MIGRATION, fetches each file over mutual TLS
   (both hosts' certificates issued by the controller's CA) with a
   :class:`TransferTicket` the controller signed for exactly that file, that
-  source and that destination, usable once before it expires; it checks the
-  checksum the source reported, inspects the disk, defines and starts the domain;
+  source and that destination, usable once before it expires. The source sends
+  the file followed by the SHA-256 of what it read and sent (computed as it
+  sends: no pass over the file before); the destination, hashing as it
+  receives, keeps the file only if both agree and its size is the ticket's,
+  inspects the disk, defines and starts the domain, and reports the verified
+  checksums (:class:`MigrationReceived`);
 - FINISH_MIGRATION_SOURCE forgets the handed-over copy once the move is over,
   DISCARD_MIGRATION_TARGET removes what a failed move made on the destination,
   RESTORE_MIGRATION_SOURCE takes the copy back on the source (a failed move, a
@@ -38,6 +42,7 @@ from dataclasses import dataclass, field
 
 from .protocol import (
     AGENT_API_PREFIX,
+    DomainStatus,
     InstanceResult,
     InstanceSpec,
     InstanceTask,
@@ -74,11 +79,13 @@ __all__ = [
     "DiskFile",
     "FinishLiveMigration",
     "FinishMigrationSource",
+    "HandedOverFile",
     "LiveMigrate",
     "LiveMigrationResult",
     "LiveMigrationTarget",
     "MigrationPeer",
     "MigrationPrepared",
+    "MigrationReceived",
     "MigrationTask",
     "PrepareLiveMigration",
     "PrepareMigration",
@@ -123,8 +130,20 @@ def _uuids(message, *names):
 
 
 @dataclass(frozen=True)
-class DiskFile(Message):
+class HandedOverFile(Message):
     """One of the instance's files as the source handed it over: what the destination must receive."""
+
+    name: str
+    size_bytes: int
+
+    def validate(self):
+        _check(self.name in DISK_NAMES, f"name must be one of {DISK_NAMES}")
+        _check(self.size_bytes > 0, "size_bytes must be positive")
+
+
+@dataclass(frozen=True)
+class DiskFile(Message):
+    """A file the destination received: its size and the SHA-256 it verified (the source's)."""
 
     name: str
     sha256: str
@@ -164,6 +183,14 @@ class MigrationPrepared(Message):
 
     instance_id: str
     migration_id: str
+    disks: list[HandedOverFile]
+
+
+@dataclass(frozen=True)
+class MigrationReceived(Message):
+    """Result of RECEIVE_MIGRATION: the domain here, and every disk with the checksum verified on arrival."""
+
+    instance: DomainStatus
     disks: list[DiskFile]
 
 
@@ -175,7 +202,7 @@ class TransferTicket(Message):
     migration_id: str
     source: str
     destination: str
-    file: DiskFile
+    file: HandedOverFile
     expires_at: int
 
     def validate(self):
@@ -382,7 +409,7 @@ MOVE_TASK_PAYLOADS = {
 }
 MOVE_TASK_RESULTS = {
     PREPARE_MIGRATION: MigrationPrepared,
-    RECEIVE_MIGRATION: InstanceResult,
+    RECEIVE_MIGRATION: MigrationReceived,
     FINISH_MIGRATION_SOURCE: DiscardResult,
     DISCARD_MIGRATION_TARGET: DiscardResult,
     RESTORE_MIGRATION_SOURCE: InstanceResult,

@@ -12,9 +12,16 @@ So a host that reads a ticket off the broker cannot use it (its certificate
 names another host), and a host that is the destination of one move can fetch
 nothing else.
 
-The destination streams the body to a file while hashing it, and keeps it only
-when its size and SHA-256 are the ones the source reported to the controller
-(carried in the signed ticket).
+The body is the file (the ticket's size of it) followed by the 32-byte SHA-256
+of what the source read and sent, computed as it sends: the source makes no pass
+over the file before. The destination hashes what it receives as it writes it,
+and keeps the file only when it got the ticket's size and both checksums agree;
+it reports that checksum to the controller (agent.moves).
+
+Each side runs a pipeline of two threads over a few large buffers (hashlib, file
+I/O and TLS all release the GIL): the source reads and hashes one buffer while
+the one before is encrypted and sent; the destination receives one while the one
+before is hashed and written, past the page cache (agent.direct_io).
 """
 
 import hashlib
@@ -29,7 +36,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from . import pki, protocol, signing
+from . import direct_io, pki, protocol, signing
 from .errors import AgentError
 from .instance_files import PRIVATE_DIR_MODE, ensure_dir
 
@@ -38,6 +45,7 @@ log = logging.getLogger(__name__)
 TICKET_HEADER = "X-Cloudmgr-Transfer-Ticket"
 CHUNK_BYTES = 1024 * 1024
 PIPELINE_BUFFERS = 4
+DIGEST_BYTES = hashlib.sha256().digest_size
 IO_TIMEOUT_SECONDS = 60
 MIGRATIONS_DIR = "migrations"
 USED_TICKETS_DIR = "transfers"
@@ -138,11 +146,15 @@ def _handler(server):
             size = path.stat().st_size
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(size))
+            self.send_header("Content-Length", str(size + DIGEST_BYTES))
             self.end_headers()
-            with path.open("rb") as source:
-                while chunk := source.read(CHUNK_BYTES):
-                    self.wfile.write(chunk)
+            digest = send(path, size, self.wfile.write)
+            if digest is None:
+                # The destination gets a body without the checksum and keeps nothing.
+                log.error("%s of migration %s changed while it was sent to %s", name, migration_id, peer)
+                self.close_connection = True
+                return None
+            self.wfile.write(digest)
             log.info("sent %s of migration %s to %s (%d bytes)", name, migration_id, peer, size)
             return None
 
@@ -177,9 +189,12 @@ def fetch(data_dir, source, signed, dest, progress=None):
         if response.status != 200:
             detail = response.read(500).decode("utf-8", "replace")
             raise AgentError(protocol.ERR_TRANSFER_FAILED, f"the source refused: {response.status} {detail}")
+        if response.length != ticket.file.size_bytes + DIGEST_BYTES:
+            raise AgentError(protocol.ERR_TRANSFER_FAILED, f"the source sends {response.length} bytes")
         started = time.monotonic()
+        body = _body_reader(response, tls)
         try:
-            receive(_body_reader(response, tls), ticket.file, dest, progress)
+            received = receive(body, ticket.file, dest, progress, announced=lambda: _digest_after(body))
         finally:
             connection.close()
         seconds = time.monotonic() - started
@@ -191,7 +206,7 @@ def fetch(data_dir, source, signed, dest, progress=None):
             source.host,
             seconds,
         )
-        return dest
+        return received
     except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
         raise AgentError(protocol.ERR_TRANSFER_FAILED, f"fetching {ticket.file.name}: {exc}") from exc
 
@@ -219,72 +234,114 @@ def _body_reader(response, tls):
     return readinto
 
 
+def _digest_after(readinto):
+    """The source's SHA-256 (hex) that follows the file; shorter when the body ended early."""
+    trailer = bytearray(DIGEST_BYTES)
+    count = _fill(readinto, memoryview(trailer))
+    return bytes(trailer[:count]).hex()
+
+
+def send(path, size, write):
+    """Pass the first `size` bytes of the file at `path` to `write`, hashing them as they are read; their
+    SHA-256 digest, or None when fewer were read or the file changed meanwhile (a torn copy)."""
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as source:
+        before = os.fstat(source.fileno())
+        os.posix_fadvise(source.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+
+        def read(view):
+            count = source.readinto(view)
+            digest.update(view[:count])
+            return count
+
+        sent = pipeline(read, write, size)
+        after = os.fstat(source.fileno())
+    if sent != size or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        return None
+    return digest.digest()
+
+
 def copy_local(source_path, expected, dest, progress=None):
-    """The same checks for a file that does not cross the network (a resize on one host)."""
-    with open(source_path, "rb") as source:
+    """The same copy for a file that does not cross the network (a resize on one host): its size is checked,
+    and the checksum is the one of what was copied."""
+    with open(source_path, "rb", buffering=0) as source:
         return receive(source.readinto, expected, dest, progress)
 
 
-def receive(readinto, expected, dest, progress=None):
-    """Write what `readinto` yields to `dest` while hashing; keep it only if it is `expected` (a DiskFile).
+def receive(readinto, expected, dest, progress=None, announced=None):
+    """Write the `expected.size_bytes` bytes that `readinto` yields to `dest` while hashing them; the DiskFile
+    received, or AgentError (and no `dest`).
 
-    Reading, and hashing with writing, run in two threads (each releases the GIL for
-    its work), one buffer being filled while the one before is hashed and written.
+    `announced()`, when given, reads what the sender says it sent (the SHA-256 hex
+    that follows the file): the file is kept only when it has the expected size
+    and that checksum.
     """
     dest = Path(dest)
     digest = hashlib.sha256()
+    try:
+        with direct_io.DirectWriter(dest) as out:
+
+            def write(view):
+                digest.update(view)
+                out.write(view)
+
+            received = pipeline(readinto, write, expected.size_bytes, progress)
+            sha256 = digest.hexdigest()
+            source_sha256 = sha256 if announced is None else announced()
+            if received != expected.size_bytes or source_sha256 != sha256:
+                raise AgentError(
+                    protocol.ERR_DISK_CHECKSUM_MISMATCH,
+                    f"{expected.name}: received {received} bytes with sha256 {sha256}, the source sent "
+                    f"{expected.size_bytes} bytes with sha256 {source_sha256 or 'nothing'}",
+                )
+            out.sync()
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return protocol.DiskFile(expected.name, sha256, received)
+
+
+def pipeline(fill, drain, limit, progress=None):
+    """Move up to `limit` bytes: ``fill(view)`` (in this thread) puts bytes in a buffer and says how many,
+    ``drain(view)`` (in another) takes them away; the number of bytes moved. While one buffer is drained
+    the next is filled. ``progress(moved, limit)`` after each buffer.
+    """
     full, free = queue.Queue(), queue.Queue()
     for _ in range(PIPELINE_BUFFERS):
-        free.put(bytearray(CHUNK_BYTES))
+        free.put(direct_io.aligned_buffer(CHUNK_BYTES))
     failure = []
 
-    def drain(out):
+    def drainer():
         try:
             while (item := full.get()) is not None:
                 buffer, count = item
-                view = memoryview(buffer)[:count]
-                digest.update(view)
-                out.write(view)
+                drain(memoryview(buffer)[:count])
                 free.put(buffer)
         except BaseException as exc:
             failure.append(exc)
             free.put(None)
 
-    received = 0
+    thread = threading.Thread(target=drainer, name="transfer-drain", daemon=True)
+    thread.start()
+    moved = 0
     try:
-        with dest.open("wb") as out:
-            writer = threading.Thread(target=drain, args=(out,), name="receive-writer", daemon=True)
-            writer.start()
-            try:
-                while received <= expected.size_bytes:
-                    buffer = free.get()
-                    if buffer is None:
-                        break
-                    count = _fill(readinto, memoryview(buffer))
-                    if not count:
-                        free.put(buffer)
-                        break
-                    received += count
-                    full.put((buffer, count))
-                    if progress is not None:
-                        progress(received, expected.size_bytes)
-            finally:
-                full.put(None)
-                writer.join()
-            if failure:
-                raise failure[0]
-            out.flush()
-            os.fsync(out.fileno())
-        if received != expected.size_bytes or digest.hexdigest() != expected.sha256:
-            raise AgentError(
-                protocol.ERR_DISK_CHECKSUM_MISMATCH,
-                f"{expected.name}: received {received} bytes with sha256 {digest.hexdigest()}, "
-                f"expected {expected.size_bytes} bytes with sha256 {expected.sha256}",
-            )
-    except BaseException:
-        dest.unlink(missing_ok=True)
-        raise
-    return dest
+        while moved < limit:
+            buffer = free.get()
+            if buffer is None:
+                break
+            count = _fill(fill, memoryview(buffer)[: min(CHUNK_BYTES, limit - moved)])
+            if not count:
+                break
+            moved += count
+            full.put((buffer, count))
+            if progress is not None:
+                progress(moved, limit)
+    finally:
+        full.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
+    return moved
 
 
 def _fill(readinto, view):

@@ -7,12 +7,13 @@ directory, with TLS certificates from a host CA made for the run.
 - `cold_migrate_mb_s`: an instance whose root disk holds `--size-mib` MiB of
   random data (written into its qcow2 overlay with qemu-io) is cold-migrated
   from one agent to the other by the production path: the job over both hosts,
-  the source's checksum, the signed one-time ticket, the transfer over mutual
-  TLS, the destination's checksum, inspection, rebase and define. Timed from the
+  the signed one-time ticket, the transfer over mutual TLS (the source hashing
+  as it sends, the destination as it receives and writes past the page cache),
+  the checksums compared, inspection, rebase and define. Timed from the
   migration's start (the service call) to its job's success; MiB / seconds.
   The bench then checks that the destination's disk is a separate inode whose
-  received bytes had the source's SHA-256 (the migration's record, which the
-  destination verified), and that its content is the source's (`qemu-img
+  received bytes had the source file's SHA-256 (the migration's record: what the
+  destination verified against the source's), and that its content is the source's (`qemu-img
   compare` against a copy of the source disk taken before the move).
 - `bare_copy_mb_s`: the same file sent over a plain loopback socket (read,
   sendall; recv_into, write, fsync) in the same run.
@@ -119,7 +120,7 @@ def cold_migration(stack, size_mib):
         raise SystemExit(f"the migration failed: {job.error_code} {job.error_message}")
     handed_over = (job.step_began_at - job.created_at).total_seconds()
     print(
-        f"source handed over (stop, checksum) in {handed_over:.2f} s; destination received, checked, "
+        f"source handed over (stop) in {handed_over:.2f} s; destination received, checked, "
         f"defined and started in {(job.finished_at - job.step_began_at).total_seconds():.2f} s"
     )
     arrived = destination_agent.data_dir / "instances" / instance_id / "root.qcow2"

@@ -7,16 +7,18 @@ and the destination's fetch talk TLS with certificates of the stub controller's
 CA, and every ticket is signed with the stub controller's task key.
 """
 
+import os
 import subprocess
 import time
 import uuid
 
 import pytest
 
-from agent import protocol, qemu_img, signing
+from agent import protocol, qemu_img, signing, transfer
 from agent.drivers.fake import FakeDriver
 from agent.errors import AgentError
 from agent.instance_files import InstanceFiles
+from agent.operations import sha256_and_size
 from agent.tests.builders import make_spec, new_id, succeeded
 from agent.tests.conftest import InProcessAgent
 from agent.transfer import TransferServer, handed_over
@@ -124,6 +126,9 @@ def test_a_cold_migration_moves_the_disks_and_the_destination_checks_rebases_and
 
     assert result.instance.power_state == "running"
     moved = destination.files(spec).root_disk
+    assert [(d.name, d.sha256, d.size_bytes) for d in result.disks] == [
+        (name, *sha256_and_size(handed / name)) for name in ("root.qcow2", "ephemeral.qcow2")
+    ]
     assert moved.stat().st_ino != (handed / "root.qcow2").stat().st_ino
     assert same_content(moved, handed / "root.qcow2")
     chain = qemu_img.backing_chain(moved)
@@ -202,18 +207,66 @@ def test_a_resize_on_one_host_copies_the_disk_and_a_revert_brings_back_the_old_o
     assert host.driver.status(spec.instance_id).spec_sha256 == spec.spec_sha256()
 
 
-def test_a_disk_that_does_not_match_the_reported_checksum_is_not_kept(two_hosts, controller, image):
+def receive_while_the_source_sends_through(two_hosts, controller, image, monkeypatch, through):
+    """Receive a handed-over guest while the source's transfer server passes each buffer through
+    `through(view, write, handed root disk)`; (the report, the spec)."""
+    source, destination = two_hosts
+    spec, migration_id, prepared = handed_over_guest(source, image)
+    root = handed_over(source.data_dir, migration_id) / "root.qcow2"
+    original = transfer.send
+    monkeypatch.setattr(
+        transfer,
+        "send",
+        lambda path, size, write: original(path, size, lambda view: through(view, write, root)),
+    )
+    signed = tickets(controller, prepared, source, destination)
+    return receive(destination, spec, migration_id, source, signed), spec
+
+
+def test_a_disk_whose_bytes_differ_from_the_checksum_the_source_sends_is_not_kept(
+    two_hosts, controller, image, monkeypatch
+):
+    def one_byte_changed_after_hashing(view, write, _root):
+        write(bytes([view[0] ^ 0xFF]) + bytes(view[1:]))
+
+    report, spec = receive_while_the_source_sends_through(
+        two_hosts, controller, image, monkeypatch, one_byte_changed_after_hashing
+    )
+
+    assert report.error.code == protocol.ERR_DISK_CHECKSUM_MISMATCH
+    assert not two_hosts[1].files(spec).dir.exists()
+    assert spec.instance_id not in two_hosts[1].driver.domains
+
+
+def test_a_disk_that_changes_while_it_is_sent_is_not_kept(two_hosts, controller, image, monkeypatch):
+    def written_meanwhile(view, write, root):
+        with root.open("r+b") as disk:
+            disk.seek(2 * MIB)
+            disk.write(b"written while the disk is sent")
+        # Past the file system's timestamp granularity, whatever it is.
+        os.utime(root, ns=(0, time.time_ns() + 10**9))
+        write(view)
+
+    report, spec = receive_while_the_source_sends_through(
+        two_hosts, controller, image, monkeypatch, written_meanwhile
+    )
+
+    assert report.error.code == protocol.ERR_DISK_CHECKSUM_MISMATCH
+    assert not two_hosts[1].files(spec).dir.exists()
+    assert spec.instance_id not in two_hosts[1].driver.domains
+
+
+def test_a_disk_shorter_than_the_ticket_says_is_not_served(two_hosts, controller, image):
     source, destination = two_hosts
     spec, migration_id, prepared = handed_over_guest(source, image)
     with (handed_over(source.data_dir, migration_id) / "root.qcow2").open("r+b") as disk:
-        disk.seek(2 * MIB)
-        disk.write(b"changed after the checksum")
+        disk.truncate(MIB)
 
     report = receive(
         destination, spec, migration_id, source, tickets(controller, prepared, source, destination)
     )
 
-    assert report.error.code == protocol.ERR_DISK_CHECKSUM_MISMATCH
+    assert report.error.code == protocol.ERR_TRANSFER_FAILED
     assert not destination.files(spec).dir.exists()
     assert spec.instance_id not in destination.driver.domains
 

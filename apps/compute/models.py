@@ -231,8 +231,9 @@ class Migration(models.Model):
     reason = models.CharField(max_length=32, default="requested")
     # The job carrying the move (or undoing it, or confirming it) now: its progress is the move's.
     job_id = models.UUIDField(null=True, blank=True)
-    # What one step told the next: the disks the source handed over (agent.protocol.DiskFile dicts),
-    # where the destination of a live migration keeps instances.
+    # What one step told the next: the disks the source handed over (agent.protocol.HandedOverFile
+    # dicts; once they arrived, the DiskFile dicts with the checksums the destination verified), where
+    # the destination of a live migration keeps instances.
     handover = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.CharField(max_length=1024, blank=True, default="")

@@ -1,10 +1,12 @@
 """Cold migration and resize: the source hands the disks over, the destination receives them.
 
 Steps: PREPARE on the source (stop the guest, move its files aside, report the
-disks' checksums), then RECEIVE on the destination (fetch with signed tickets,
-check, define, start if it ran). The guest runs on the destination once the
-second step succeeded (outcomes.arrived): a cold migration is over, a resize
-rests in `resized` until it is confirmed or reverted (undo.py).
+disks' sizes), then RECEIVE on the destination (fetch with signed tickets, the
+source hashing as it sends, check the checksums and the disks, define, start if
+it ran; report the checksums it verified, which the migration records). The
+guest runs on the destination once the second step succeeded
+(outcomes.arrived): a cold migration is over, a resize rests in `resized`
+until it is confirmed or reverted (undo.py).
 
 A failure settles into undoing it (outcomes.undo): the destination discards
 what it made (if RECEIVE was sent), then the source takes its copy back.
@@ -24,15 +26,21 @@ class HandOver(MoveWork):
 
     def step_succeeded(self, job, host, result):
         """The source handed its disks over: the destination's step is built from what it reported."""
-        migration = Migration.objects.get(pk=job.payload["migration_id"])
-        disks = [disk.to_dict() for disk in result.disks]
-        Migration.objects.filter(pk=migration.pk).update(handover={**migration.handover, "disks": disks})
+        _record_disks(job, result.disks)
 
     def succeeded(self, job, host, result):
+        """The disks arrived, their checksums verified: the migration records those."""
+        _record_disks(job, result.disks)
         outcomes.arrived(migration_of(job), host, result.instance.power_state)
 
     def settle(self, job):
         outcomes.undo(migration_of(job), handed_over=job.step > 0, error=(job.error_code, job.error_message))
+
+
+def _record_disks(job, disks):
+    migration = Migration.objects.get(pk=job.payload["migration_id"])
+    handover = {**migration.handover, "disks": [disk.to_dict() for disk in disks]}
+    Migration.objects.filter(pk=migration.pk).update(handover=handover)
 
 
 class ColdMigration(HandOver):

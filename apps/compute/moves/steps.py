@@ -148,7 +148,7 @@ def tickets(job, migration):
                 migration_id=str(migration.pk),
                 source=migration.source.name,
                 destination=migration.destination.name,
-                file=protocol.DiskFile.from_dict(disk),
+                file=protocol.HandedOverFile.from_dict(disk),
                 expires_at=int(expires.timestamp()),
             ),
         )
