@@ -22,6 +22,7 @@ filler instance has a NIC on it too (so its DHCP server serves them all).
 
 import os
 import secrets
+import shutil
 import signal
 import tempfile
 import time
@@ -92,6 +93,8 @@ class ComputeStack:
             self.controller.stop()
         if self.cluster is not None:
             self.cluster.stop()
+        # The agents' data directories hold disks of a gigabyte and more (bench/migration.py).
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _start(self):
         from agent import signing

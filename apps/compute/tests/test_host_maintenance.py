@@ -12,10 +12,18 @@ from apps.compute.models import Instance, Migration
 from apps.compute.services.maintenance import progress
 from apps.core.tests.controllers import wait_until
 
+from .factories import OfferingFactory
 from .moving import WAIT_SECONDS, host_of, launched_on, no_instance_on_two_hosts, request, wait_settled
 from .test_end_to_end import qcow2_image  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
+
+
+@pytest.fixture
+def offering(root):
+    """Three instances on one host: at 1 GB of disk each, what the machine's disk has free cannot refuse them
+    (the agents report the disk they really have)."""
+    return OfferingFactory(name="m1.small", vcpus=1, ram_mb=1024, root_disk_gb=1)
 
 
 def drained(agent):
