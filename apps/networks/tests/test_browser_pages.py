@@ -157,25 +157,20 @@ def test_a_tenant_allocates_a_floating_ip_and_associates_it_with_an_instance_nic
 
 
 def test_without_javascript_deleting_a_network_is_a_page_of_its_own_and_a_refusal_comes_back_on_the_list(
-    chromium, live_server, member, project, zone
+    browsing, member, project, zone
 ):
     network, _, _ = _instance_on_a_network(project, zone)
-    context = chromium.new_context(java_script_enabled=False, base_url=live_server.url)
-    try:
-        page = context.new_page()
-        browser.sign_in(page, member.username)
-        page.goto(f"/dashboard/projects/{project.pk}/networks/")
-        page.get_by_role("link", name="Delete network private").click()
-        assert page.url.endswith(f"/networks/{network.pk}/delete/")
-        expect(page.get_by_role("heading", name="Delete network private?")).to_be_visible()
-        expect(page.locator("#confirmation")).to_contain_text("It still has 1 instance NIC on it")
+    page = browsing.signed_in_page(member, javascript=False)
+    page.goto(f"/dashboard/projects/{project.pk}/networks/")
+    page.get_by_role("link", name="Delete network private").click()
+    assert page.url.endswith(f"/networks/{network.pk}/delete/")
+    expect(page.get_by_role("heading", name="Delete network private?")).to_be_visible()
+    expect(page.locator("#confirmation")).to_contain_text("It still has 1 instance NIC on it")
 
-        page.get_by_role("button", name="Delete network private").click()
-        assert page.url.endswith(f"/dashboard/projects/{project.pk}/networks/")
-        expect(page.locator(".messages")).to_contain_text("Network private still has ports.")
-        assert Network.objects.filter(pk=network.pk).exists()
-    finally:
-        context.close()
+    page.get_by_role("button", name="Delete network private").click()
+    assert page.url.endswith(f"/dashboard/projects/{project.pk}/networks/")
+    expect(page.locator(".messages")).to_contain_text("Network private still has ports.")
+    assert Network.objects.filter(pk=network.pk).exists()
 
 
 def test_the_launch_form_offers_the_projects_networks_and_a_config_drive(browsing, member, project, zone):

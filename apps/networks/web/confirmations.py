@@ -52,6 +52,11 @@ def holders_in_words(ports):
 # --- the dashboard --------------------------------------------------------------------------------
 
 
+def _on_dashboard(request, project, operation, **words):
+    """Ask first, in the frame of the dashboard of `project`."""
+    return asked(request, operation, area="dashboard", project=project, **words)
+
+
 @require_http_methods(["GET", "POST"])
 @portal_view
 def network_delete(request, project_id, network_id):
@@ -67,16 +72,15 @@ def network_delete(request, project_id, network_id):
     in_use = holders_in_words(network.ports.all())
     if in_use:
         consequences.append(f"It still has {in_use} on it: the deletion is refused until they are gone.")
-    return asked(
+    return _on_dashboard(
         request,
+        project,
         lambda: networks.delete_network(request.actor, network),
         title=f"Delete network {network.name}?",
         button=f"Delete network {network.name}",
         consequences=consequences,
         back=project_url("network-list", project),
         message=f"Network {network.name} deleted.",
-        area="dashboard",
-        project=project,
     )
 
 
@@ -99,16 +103,15 @@ def subnet_delete(request, project_id, subnet_id):
         consequences.append(
             f"Its addresses are still given to {holders}: the deletion is refused until they are gone."
         )
-    return asked(
+    return _on_dashboard(
         request,
+        project,
         lambda: subnets.delete_subnet(request.actor, subnet),
         title=f"Delete subnet {subnet.cidr} of {network.name}?",
         button=f"Delete subnet {subnet.cidr}",
         consequences=consequences,
         back=project_url("network-list", project),
         message=f"Subnet {subnet.cidr} deleted.",
-        area="dashboard",
-        project=project,
     )
 
 
@@ -143,8 +146,9 @@ def security_group_delete(request, project_id, security_group_id):
         consequences.append(
             f"It is still used by {counted(members, 'port')}: the deletion is refused until they leave it."
         )
-    return asked(
+    return _on_dashboard(
         request,
+        project,
         lambda: security_groups.delete_security_group(request.actor, group),
         title=f"Delete security group {group.name}?",
         button=f"Delete {group.name}",
@@ -152,8 +156,6 @@ def security_group_delete(request, project_id, security_group_id):
         back=project_url("security-group-detail", project, group.pk),
         done=project_url("security-group-list", project),
         message=f"Security group {group.name} deleted.",
-        area="dashboard",
-        project=project,
     )
 
 
@@ -201,16 +203,15 @@ def rule_delete(request, project_id, security_group_id, security_rule_id):
         else f"No port is in {group.name} now: no traffic changes."
     ]
     consequences.append("The rule can be added again; the project's rule quota gets one back meanwhile.")
-    return asked(
+    return _on_dashboard(
         request,
+        project,
         lambda: security_groups.delete_rule(request.actor, rule),
         title=f"Remove the rule '{rule_in_words(rule)}' from {group.name}?",
         button="Remove the rule",
         consequences=consequences,
         back=project_url("security-group-detail", project, group.pk),
         message=f"Rule removed from {group.name}.",
-        area="dashboard",
-        project=project,
     )
 
 
@@ -241,16 +242,15 @@ def floating_ip_release(request, project_id, floating_id):
             f"It reaches {_reaches(floating)} now: that NIC is no longer reachable at {address}."
         )
     consequences.append("The project's floating IP quota gets one back.")
-    return asked(
+    return _on_dashboard(
         request,
+        project,
         lambda: floating_ips.release_floating_ip(request.actor, floating),
         title=f"Release floating IP {address}?",
         button=f"Release {address}",
         consequences=consequences,
         back=project_url("floating-ip-list", project),
         message=f"Floating IP {address} released.",
-        area="dashboard",
-        project=project,
     )
 
 
@@ -266,8 +266,9 @@ def floating_ip_disassociate(request, project_id, floating_id):
         floating.target(),
         "You may not change this floating IP.",
     )
-    return asked(
+    return _on_dashboard(
         request,
+        project,
         lambda: floating_ips.disassociate(request.actor, floating),
         title=f"Disassociate floating IP {address} from {_reaches(floating)}?",
         button=f"Disassociate {address}",
@@ -277,8 +278,6 @@ def floating_ip_disassociate(request, project_id, floating_id):
         ),
         back=project_url("floating-ip-list", project),
         message=f"Floating IP {address} disassociated.",
-        area="dashboard",
-        project=project,
     )
 
 
