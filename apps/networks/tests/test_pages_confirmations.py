@@ -10,11 +10,13 @@ import pytest
 from django.test import Client
 
 from apps.compute.tests.factories import InstanceFactory
+from apps.identity.tests.factories import ProjectFactory
 from apps.networks.models import FloatingIP, Network, SecurityGroup, SecurityGroupRule, Subnet, VlanPool
 from apps.networks.services import floating_ips, networks, ports, routers, security_groups
 from apps.portal.tests.conftest import signed_in
+from apps.quotas.models import QuotaUsage
 
-from .factories import SYSTEM, nics_for, project_network, public_pool
+from .factories import SYSTEM, flat_network, nics_for, project_network, public_pool
 
 pytestmark = pytest.mark.usefixtures("node", "pool")
 
@@ -350,3 +352,45 @@ def test_the_pages_link_to_the_confirmations_and_post_no_destructive_form(member
             assert f'action="{confirmation}"' not in html, (page, confirmation)
     floating = tenant.get(dashboard(things, "floating-ips/")).content.decode()
     assert f"floating-ips/{things.free.pk}/disassociate/" not in floating
+
+
+def test_an_object_named_under_another_address_of_the_project_is_not_found(member, things, zone):
+    """A rule under another group's address, a shared network the project only uses, a network of another
+    project under this project's address: each is a 404, on the confirmation and on its POST."""
+    other_project = ProjectFactory(domain=things.project.domain)
+    elsewhere = project_network(other_project, zone, cidr="192.168.9.0/24", name="elsewhere")
+    shared = flat_network(zone, cidr="10.60.0.0/24", name="shared", shared_with=[things.project])
+    client = signed_in(member)
+
+    for address in (
+        f"{groups(things)}{things.used.pk}/rules/{things.https.pk}/delete/",
+        dashboard(things, f"networks/{shared.pk}/delete/"),
+        dashboard(things, f"networks/{elsewhere.pk}/delete/"),
+        dashboard(things, f"subnets/{elsewhere.subnets.get().pk}/delete/"),
+    ):
+        assert client.get(address).status_code == client.post(address).status_code == 404, address
+    assert SecurityGroupRule.objects.filter(pk=things.https.pk).exists()
+    assert Network.objects.filter(pk__in=[shared.pk, elsewhere.pk]).count() == 2
+
+
+def test_a_second_confirming_post_of_a_stale_page_is_not_found_and_releases_nothing_twice(member, things):
+    address = dashboard(things, f"floating-ips/{things.free.pk}/release/")
+    client = signed_in(member)
+    used = QuotaUsage.objects.get(project=things.project, resource="floating_ips").used
+
+    first, second = client.post(address), client.post(address)
+
+    assert first.status_code == 302
+    assert second.status_code == 404
+    assert QuotaUsage.objects.get(project=things.project, resource="floating_ips").used == used - 1
+
+
+def test_a_name_that_looks_like_markup_is_shown_as_text_on_its_confirmation(member, things):
+    group = security_groups.create_security_group(
+        SYSTEM, things.project, name='<img src=x onerror="alert(1)">'
+    )
+
+    page = signed_in(member).get(f"{groups(things)}{group.pk}/delete/").content.decode()
+
+    assert "<img src=x" not in page
+    assert "Delete security group &lt;img src=x onerror=&quot;alert(1)&quot;&gt;?" in page
