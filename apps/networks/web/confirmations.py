@@ -115,6 +115,31 @@ def subnet_delete(request, project_id, subnet_id):
     )
 
 
+def _group_deletion_in_words(group):
+    """What deleting `group` takes with it, or why it is refused."""
+    if group.is_default:
+        return ["It is the project's default group: it cannot be deleted, only its rules changed."]
+    own_rules = SecurityGroupRule.objects.filter(security_group=group).count()
+    consequences = [
+        f"Security group {group.name} is deleted"
+        + (f" with its {counted(own_rules, 'rule')}." if own_rules else "; it has no rules.")
+    ]
+    naming_it = SecurityGroupRule.objects.filter(remote_group=group).exclude(security_group=group)
+    names = sorted({rule.security_group.name for rule in naming_it.select_related("security_group")})
+    if names:
+        consequences.append(
+            "Rules of other groups that let its members in or out go with it"
+            f" ({counted(naming_it.count(), 'rule')}, of {', '.join(names)}): their ports no longer allow"
+            " that traffic."
+        )
+    members = group.ports.count()
+    if members:
+        consequences.append(
+            f"It is still used by {counted(members, 'port')}: the deletion is refused until they leave it."
+        )
+    return consequences
+
+
 @require_http_methods(["GET", "POST"])
 @portal_view
 def security_group_delete(request, project_id, security_group_id):
@@ -126,26 +151,7 @@ def security_group_delete(request, project_id, security_group_id):
         group.target(),
         "You may not delete this security group.",
     )
-    if group.is_default:
-        consequences = ["It is the project's default group: it cannot be deleted, only its rules changed."]
-    else:
-        own_rules = SecurityGroupRule.objects.filter(security_group=group).count()
-        consequences = [
-            f"Security group {group.name} is deleted"
-            + (f" with its {counted(own_rules, 'rule')}." if own_rules else "; it has no rules.")
-        ]
-    naming_it = SecurityGroupRule.objects.filter(remote_group=group).exclude(security_group=group)
-    if naming_it and not group.is_default:
-        names = ", ".join(sorted({r.security_group.name for r in naming_it.select_related("security_group")}))
-        consequences.append(
-            "Rules of other groups that let its members in or out go with it"
-            f" ({counted(naming_it.count(), 'rule')}, of {names}): their ports no longer allow that traffic."
-        )
-    members = group.ports.count()
-    if members and not group.is_default:
-        consequences.append(
-            f"It is still used by {counted(members, 'port')}: the deletion is refused until they leave it."
-        )
+    consequences = _group_deletion_in_words(group)
     return _on_dashboard(
         request,
         project,
