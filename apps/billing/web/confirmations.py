@@ -13,7 +13,7 @@ from apps.core.errors import PermissionDenied
 from apps.core.scoping import get_or_404
 from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import Confirmation, confirmed, local_target
+from apps.core.web.flow import asked, local_target
 
 from .. import selectors
 from ..models import Invoice
@@ -27,13 +27,6 @@ def _require(request, action, target, refusal):
         raise PermissionDenied(refusal)
 
 
-def _asked(request, operation, *, title, button, consequences, back, message, done=None, **frame):
-    """Ask first, then perform: the cancel and refusal go `back`, success to `done` (default: `back`)."""
-    confirmation = Confirmation(title=title, button=button, consequences=consequences, cancel=back)
-    frame = frame or {"area": "admin"}
-    return confirmed(request, confirmation, operation, done=done or back, kept=back, message=message, **frame)
-
-
 @require_http_methods(["GET", "POST"])
 @admin_view
 def invoice_finalize(request, invoice_id):
@@ -41,7 +34,7 @@ def invoice_finalize(request, invoice_id):
     invoice = get_or_404(found, "draft invoice", pk=invoice_id)
     target = invoices.invoice_target(invoice)
     _require(request, "billing.invoice.finalize", target, "Only cloud administrators finalize invoices.")
-    return _asked(
+    return asked(
         request,
         lambda: invoices.finalize_invoice(request.actor, invoice),
         title=f"Finalize the invoice of {invoice.project_name} for {invoice.period_start:%Y-%m}?",
@@ -53,6 +46,7 @@ def invoice_finalize(request, invoice_id):
         ),
         back=reverse("billing:admin-invoice", args=[invoice.pk]),
         message="Finalized and numbered: it will never change.",
+        area="admin",
     )
 
 
@@ -67,7 +61,7 @@ def _rate_card(request, card_id):
 def rate_card_delete(request, card_id):
     card, here = _rate_card(request, card_id)
     above = "the default card" if card.domain_id else "no card: usage is then charged nothing"
-    return _asked(
+    return asked(
         request,
         lambda: rate_cards.delete_rate_card(request.actor, card),
         title=f"Delete rate card {card.name}?",
@@ -79,6 +73,7 @@ def rate_card_delete(request, card_id):
         back=here,
         done=reverse("billing:admin-rate-cards"),
         message=f"Rate card {card.name} deleted: its drafts are priced by the card above it.",
+        area="admin",
     )
 
 
@@ -88,7 +83,7 @@ def rate_withdraw(request, card_id, rate_id):
     card, here = _rate_card(request, card_id)
     rate = get_or_404(card.rates.all(), "price", pk=rate_id)
     what = rate.offering_name or rate.resource_type.replace("_", " ")
-    return _asked(
+    return asked(
         request,
         lambda: rate_cards.withdraw_rate(request.actor, rate),
         title=f"Withdraw the price of {what} from {rate.effective_from:%Y-%m-%d %H:%M} UTC?",
@@ -99,6 +94,7 @@ def rate_withdraw(request, card_id, rate_id):
         ),
         back=here,
         message="Price withdrawn: the drafts are priced again.",
+        area="admin",
     )
 
 
@@ -108,7 +104,7 @@ def budget_delete(request, budget_id):
     budget = get_or_404(selectors.budgets_for(request.actor.principal), "budget", pk=budget_id)
     target = budgets.budget_target(budget)
     _require(request, "billing.budget.delete", target, "You may not delete this budget.")
-    return _asked(
+    return asked(
         request,
         lambda: budgets.delete_budget(request.actor, budget),
         title=f"Delete the budget of {budget}?",

@@ -61,21 +61,16 @@ def test_deleting_an_instance_asks_in_a_dialog_that_names_it_and_stands_apart_fr
     assert Job.objects.filter(object_id=str(instance.pk), kind="compute.instance.delete").exists()
 
 
-def test_without_javascript_the_confirmation_is_a_page_of_its_own(chromium, live_server, member, project):
+def test_without_javascript_the_confirmation_is_a_page_of_its_own(browsing, member, project):
     keypair, _ = create_keypair(SYSTEM, project, name="laptop")
-    context = chromium.new_context(java_script_enabled=False, base_url=live_server.url)
-    try:
-        page = context.new_page()
-        browser.sign_in(page, member.username)
-        page.goto(f"/dashboard/projects/{project.pk}/keypairs/")
-        page.get_by_role("link", name="Delete keypair laptop").click()
-        assert page.url.endswith(f"/keypairs/{keypair.pk}/delete/")
-        expect(page.get_by_role("heading", name="Delete keypair laptop?")).to_be_visible()
-        expect(page.locator("#confirmation")).to_contain_text("keep the key they were given")
-        page.get_by_role("button", name="Delete keypair laptop").click()
-        page.wait_for_load_state()
-        assert page.url.endswith(f"/dashboard/projects/{project.pk}/keypairs/")
-        expect(page.locator(".messages")).to_contain_text("Keypair laptop deleted")
-        assert not Keypair.objects.filter(pk=keypair.pk).exists()
-    finally:
-        context.close()
+    page = browsing.signed_in_page(member, javascript=False)
+    page.goto(f"/dashboard/projects/{project.pk}/keypairs/")
+    page.get_by_role("link", name="Delete keypair laptop").click()
+    assert page.url.endswith(f"/keypairs/{keypair.pk}/delete/")
+    expect(page.get_by_role("heading", name="Delete keypair laptop?")).to_be_visible()
+    expect(page.locator("#confirmation")).to_contain_text("keep the key they were given")
+    page.get_by_role("button", name="Delete keypair laptop").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/dashboard/projects/{project.pk}/keypairs/")
+    expect(page.locator(".messages")).to_contain_text("Keypair laptop deleted")
+    assert not Keypair.objects.filter(pk=keypair.pk).exists()

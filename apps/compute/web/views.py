@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.errors import NotFound
 from apps.core.scoping import get_or_404
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import Confirmation, confirmed, handled, performed
+from apps.core.web.flow import Confirmation, confirmed, handled
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
 from apps.core.web.sections import page_sections
@@ -27,7 +27,7 @@ from apps.jobs.waiting import wait_for_job
 from apps.networks.selectors import addresses_of, usable_networks
 
 from .. import selectors, states
-from ..interfaces import attach_interface, detach_interface
+from ..interfaces import attach_interface
 from ..services import affinity, keypairs, lifecycle
 from ..services.instances import create_instance
 from . import instance_pages, interfaces
@@ -193,19 +193,12 @@ def instance_attach_interface(request, project_id, instance_id):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def instance_detach_interface(request, project_id, instance_id, port_id):
     project, scoped = dashboard_project(request, project_id)
     instance = _instance(scoped, instance_id)
-    back = _detail_url(project, instance)
-    return performed(
-        request,
-        lambda: detach_interface(request.actor, instance, port_id=port_id),
-        done=back,
-        kept=back,
-        message=f"Detaching the NIC from {instance.name}: the progress shows below.",
-    )
+    return interfaces.detach_confirmed(request, project, instance, port_id, _detail_url(project, instance))
 
 
 @require_http_methods(["GET", "POST"])

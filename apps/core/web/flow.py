@@ -70,6 +70,24 @@ def confirmed(request, confirmation, operation, *, done, kept, message, area=Non
     return performed(request, operation, done=done, kept=kept, message=message)
 
 
+def asked(
+    request, operation, *, title, button, consequences, back, message, done=None, area=None, project=None
+):
+    """`confirmed`, its confirmation given in words: Cancel and a refusal go `back`, success to `done`
+    (default: `back`)."""
+    confirmation = Confirmation(title=title, button=button, consequences=tuple(consequences), cancel=back)
+    return confirmed(
+        request,
+        confirmation,
+        operation,
+        done=done or back,
+        kept=back,
+        message=message,
+        area=area,
+        project=project,
+    )
+
+
 def page_of(request, queryset, per_page=50):
     """One page of a modest list (users, projects); any page parameter is accepted."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))

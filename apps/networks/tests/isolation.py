@@ -188,7 +188,7 @@ def another_tenants_subnet_on_its_page(tenants):
 
 def _group_page(tenants, **body):
     group = security_groups.create_security_group(SYSTEM, tenants.other.project, name="group-of-tenant-b")
-    return group, Case(group, {"project_id": group.project_id, "group_id": group.pk}, body=body)
+    return group, Case(group, {"project_id": group.project_id, "security_group_id": group.pk}, body=body)
 
 
 @per_tenant("networks:security-group-detail", "networks:security-group-delete")
@@ -205,7 +205,8 @@ def another_tenants_security_group_given_a_rule_on_its_page(tenants):
 def another_tenants_rule_on_its_page(tenants):
     group, _ = _group_page(tenants)
     rule = security_groups.create_rule(SYSTEM, group, direction="ingress", protocol="tcp", port_min=22)
-    return Case(rule, {"project_id": group.project_id, "group_id": group.pk, "security_rule_id": rule.pk})
+    kwargs = {"project_id": group.project_id, "security_group_id": group.pk, "security_rule_id": rule.pk}
+    return Case(rule, kwargs)
 
 
 @per_tenant("networks:floating-ip-associate")
@@ -221,12 +222,10 @@ def another_tenants_floating_ip_on_its_page(tenants):
     )
 
 
-@per_tenant("networks:floating-ip-change")
-def another_tenants_floating_ip_to_release_on_its_page(tenants):
+@per_tenant("networks:floating-ip-release", "networks:floating-ip-disassociate")
+def another_tenants_associated_floating_ip_on_its_page(tenants):
     floating, _ = _floating_ip(tenants, associated=True)
-    return Case(
-        floating, {"project_id": floating.project_id, "floating_id": floating.pk, "change": "release"}
-    )
+    return Case(floating, {"project_id": floating.project_id, "floating_id": floating.pk})
 
 
 @platform(
@@ -235,7 +234,7 @@ def another_tenants_floating_ip_to_release_on_its_page(tenants):
 )
 def a_vlan_pool_on_its_admin_page(tenants):
     pool = vlan_pool(ZoneFactory(name="zone-with-a-pool"), 700, 799)
-    return Case(pool, {"pool_id": pool.pk})
+    return Case(pool, {"vlan_pool_id": pool.pk})
 
 
 @platform(
@@ -244,7 +243,7 @@ def a_vlan_pool_on_its_admin_page(tenants):
 )
 def a_public_pool_on_its_admin_page(tenants):
     pool = public_pool(_zone(), cidr="198.51.100.0/24", name="pool-of-the-platform")
-    return Case(pool, {"network_id": pool.pk})
+    return Case(pool, {"public_pool_id": pool.pk})
 
 
 @platform(

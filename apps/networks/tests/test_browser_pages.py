@@ -88,7 +88,21 @@ def test_a_tenant_edits_a_security_groups_rules(browsing, member, project):
         "203.0.113.0/24",
     )
 
-    page.get_by_role("button", name="Delete rule 1").click()
+    delete = page.get_by_role("link", name="Delete rule 1")
+    delete.click()
+    dialog = page.get_by_role(
+        "dialog", name="Remove the rule 'ingress IPv4 tcp 443 from 203.0.113.0/24' from web?"
+    )
+    expect(dialog).to_contain_text("No port is in web now")
+    expect(dialog.get_by_role("link", name="Cancel")).to_be_focused()
+    browser.screenshot(page, "confirm-rule-delete")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(delete).to_be_focused()
+    assert SecurityGroupRule.objects.filter(security_group__name="web").exists()
+
+    delete.click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove the rule").click()
     expect(page.locator(".messages")).to_contain_text("Rule removed from web.")
     assert not SecurityGroupRule.objects.filter(security_group__name="web").exists()
 
@@ -132,9 +146,31 @@ def test_a_tenant_allocates_a_floating_ip_and_associates_it_with_an_instance_nic
     expect(nic).to_contain_text(port.mac_address)
 
     page.goto(f"/dashboard/projects/{project.pk}/floating-ips/")
-    page.get_by_role("button", name=f"Release {address}").click()
+    page.get_by_role("link", name=f"Release {address}").click()
+    dialog = page.get_by_role("dialog", name=f"Release floating IP {address}?")
+    expect(dialog).to_contain_text(
+        f"It reaches web-1 (192.168.7.3) now: that NIC is no longer reachable at {address}."
+    )
+    dialog.get_by_role("button", name=f"Release {address}").click()
     expect(page.locator(".messages")).to_contain_text(f"Floating IP {address} released.")
     assert not FloatingIP.objects.exists()
+
+
+def test_without_javascript_deleting_a_network_is_a_page_of_its_own_and_a_refusal_comes_back_on_the_list(
+    browsing, member, project, zone
+):
+    network, _, _ = _instance_on_a_network(project, zone)
+    page = browsing.signed_in_page(member, javascript=False)
+    page.goto(f"/dashboard/projects/{project.pk}/networks/")
+    page.get_by_role("link", name="Delete network private").click()
+    assert page.url.endswith(f"/networks/{network.pk}/delete/")
+    expect(page.get_by_role("heading", name="Delete network private?")).to_be_visible()
+    expect(page.locator("#confirmation")).to_contain_text("It still has 1 instance NIC on it")
+
+    page.get_by_role("button", name="Delete network private").click()
+    assert page.url.endswith(f"/dashboard/projects/{project.pk}/networks/")
+    expect(page.locator(".messages")).to_contain_text("Network private still has ports.")
+    assert Network.objects.filter(pk=network.pk).exists()
 
 
 def test_the_launch_form_offers_the_projects_networks_and_a_config_drive(browsing, member, project, zone):

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.scoping import get_or_404
 from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, performed
+from apps.core.web.flow import handled
 from apps.core.web.rendering import render_page
 from apps.infrastructure.models import HostAuditFinding
 from apps.infrastructure.selectors import hosts_for
@@ -69,20 +69,6 @@ def vlan_pool_create(request):
     )
 
 
-@require_POST
-@admin_view
-def vlan_pool_delete(request, pool_id):
-    pool = get_or_404(selectors.vlan_pools_for(request.actor.principal), "VLAN pool", pk=pool_id)
-    back = reverse("networks:admin-vlan-pools")
-    return performed(
-        request,
-        lambda: pools.delete_vlan_pool(request.actor, pool),
-        done=back,
-        kept=back,
-        message=f"VLAN pool {pool} deleted.",
-    )
-
-
 @require_GET
 @admin_view
 def public_pool_list(request):
@@ -117,20 +103,6 @@ def public_pool_create(request):
         done=reverse("networks:admin-public-pools"),
         message=lambda pool: f"Public pool {pool.name} created.",
         failed=lambda form: _render_public_pools(request, form),
-    )
-
-
-@require_POST
-@admin_view
-def public_pool_delete(request, network_id):
-    pool = get_or_404(selectors.public_pools_for(request.actor.principal), "public pool", pk=network_id)
-    back = reverse("networks:admin-public-pools")
-    return performed(
-        request,
-        lambda: pools.delete_public_pool(request.actor, pool),
-        done=back,
-        kept=back,
-        message=f"Public pool {pool.name} deleted.",
     )
 
 

@@ -6,13 +6,12 @@ no physical fact (no physical network, VLAN id or host).
 """
 
 from django.db.models import Prefetch, Q
-from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.scoping import get_or_404
 from apps.core.web.decorators import portal_view
-from apps.core.web.flow import handled, performed
+from apps.core.web.flow import handled
 from apps.core.web.frame import dashboard_project
 from apps.core.web.rendering import render_page
 from apps.infrastructure.selectors import zones_for
@@ -27,7 +26,7 @@ def _page(request, project, template, context, status=200):
     return render_page(request, template, context, area="dashboard", project=project, status=status)
 
 
-def _url(name, project, *args):
+def project_url(name, project, *args):
     return reverse(f"networks:{name}", args=[project.pk, *args])
 
 
@@ -74,6 +73,8 @@ def _render_networks(request, project, scoped, *, network_form=None, refused_sub
         ],
         "can_create": request.actor.can("networks.network.create", project.target()),
         "can_add_subnet": request.actor.can("networks.subnet.create", project.target()),
+        "can_delete": request.actor.can("networks.network.delete", project.target()),
+        "can_delete_subnet": request.actor.can("networks.subnet.delete", project.target()),
         "network_form": network_form or NetworkForm(zones_for(scoped), prefix="network"),
         "refused_network": refused_network.pk if refused_network is not None else None,
     }
@@ -91,13 +92,13 @@ def network_create(request, project_id):
         lambda values: networks.create_network(
             request.actor, name=values["name"], zone=values["zone_id"], project=project
         ),
-        done=_url("network-list", project),
+        done=project_url("network-list", project),
         message=lambda network: f"Network {network.name} created: add a subnet to it.",
         failed=lambda form: _render_networks(request, project, scoped, network_form=form),
     )
 
 
-def _own_network(scoped, project, network_id):
+def own_network(scoped, project, network_id):
     return get_or_404(selectors.networks_for(scoped).filter(project=project), "network", pk=network_id)
 
 
@@ -105,47 +106,15 @@ def _own_network(scoped, project, network_id):
 @portal_view
 def subnet_create(request, project_id, network_id):
     project, scoped = dashboard_project(request, project_id)
-    network = _own_network(scoped, project, network_id)
+    network = own_network(scoped, project, network_id)
     form = SubnetForm(request.POST, prefix=_subnet_prefix(network))
     return handled(
         request,
         form,
         lambda values: subnets.create_subnet(request.actor, network, **form.subnet_arguments()),
-        done=_url("network-list", project),
+        done=project_url("network-list", project),
         message=lambda subnet: f"Subnet {subnet.cidr} added to {network.name}.",
         failed=lambda form: _render_networks(request, project, scoped, refused_subnet=(network, form)),
-    )
-
-
-@require_POST
-@portal_view
-def network_delete(request, project_id, network_id):
-    project, scoped = dashboard_project(request, project_id)
-    network = _own_network(scoped, project, network_id)
-    back = _url("network-list", project)
-    return performed(
-        request,
-        lambda: networks.delete_network(request.actor, network),
-        done=back,
-        kept=back,
-        message=f"Network {network.name} deleted.",
-    )
-
-
-@require_POST
-@portal_view
-def subnet_delete(request, project_id, subnet_id):
-    project, scoped = dashboard_project(request, project_id)
-    subnet = get_or_404(
-        selectors.subnets_for(scoped).filter(network__project=project), "subnet", pk=subnet_id
-    )
-    back = _url("network-list", project)
-    return performed(
-        request,
-        lambda: subnets.delete_subnet(request.actor, subnet),
-        done=back,
-        kept=back,
-        message=f"Subnet {subnet.cidr} deleted.",
     )
 
 
@@ -185,21 +154,21 @@ def security_group_create(request, project_id):
         lambda values: security_groups.create_security_group(
             request.actor, project, name=values["name"], description=values["description"]
         ),
-        done=lambda group: _url("security-group-detail", project, group.pk),
+        done=lambda group: project_url("security-group-detail", project, group.pk),
         message=lambda group: f"Security group {group.name} created: add its rules.",
         failed=lambda form: _render_groups(request, project, scoped, form),
     )
 
 
-def _group(scoped, project, group_id):
-    return get_or_404(_groups(scoped, project), "security group", pk=group_id)
+def own_security_group(scoped, project, security_group_id):
+    return get_or_404(_groups(scoped, project), "security group", pk=security_group_id)
 
 
 @require_GET
 @portal_view
-def security_group_detail(request, project_id, group_id):
+def security_group_detail(request, project_id, security_group_id):
     project, scoped = dashboard_project(request, project_id)
-    group = _group(scoped, project, group_id)
+    group = own_security_group(scoped, project, security_group_id)
     return _render_group(request, project, scoped, group, RuleForm(_groups(scoped, project)))
 
 
@@ -219,47 +188,17 @@ def _render_group(request, project, scoped, group, form):
 
 @require_POST
 @portal_view
-def rule_create(request, project_id, group_id):
+def rule_create(request, project_id, security_group_id):
     project, scoped = dashboard_project(request, project_id)
-    group = _group(scoped, project, group_id)
+    group = own_security_group(scoped, project, security_group_id)
     form = RuleForm(_groups(scoped, project), request.POST)
     return handled(
         request,
         form,
         lambda values: security_groups.create_rule(request.actor, group, **form.rule_arguments()),
-        done=_url("security-group-detail", project, group.pk),
+        done=project_url("security-group-detail", project, group.pk),
         message=lambda rule: f"Rule added to {group.name}.",
         failed=lambda form: _render_group(request, project, scoped, group, form),
-    )
-
-
-@require_POST
-@portal_view
-def rule_delete(request, project_id, group_id, security_rule_id):
-    project, scoped = dashboard_project(request, project_id)
-    group = _group(scoped, project, group_id)
-    rule = get_or_404(SecurityGroupRule.objects.filter(security_group=group), "rule", pk=security_rule_id)
-    back = _url("security-group-detail", project, group.pk)
-    return performed(
-        request,
-        lambda: security_groups.delete_rule(request.actor, rule),
-        done=back,
-        kept=back,
-        message=f"Rule removed from {group.name}.",
-    )
-
-
-@require_POST
-@portal_view
-def security_group_delete(request, project_id, group_id):
-    project, scoped = dashboard_project(request, project_id)
-    group = _group(scoped, project, group_id)
-    return performed(
-        request,
-        lambda: security_groups.delete_security_group(request.actor, group),
-        done=_url("security-group-list", project),
-        kept=_url("security-group-detail", project, group.pk),
-        message=f"Security group {group.name} deleted.",
     )
 
 
@@ -322,53 +261,34 @@ def floating_ip_allocate(request, project_id):
         lambda values: floating_ips.allocate_floating_ip(
             request.actor, project, network_id=values["network_id"].pk
         ),
-        done=_url("floating-ip-list", project),
+        done=project_url("floating-ip-list", project),
         message=lambda floating: f"Floating IP {floating.floating_ip_address} allocated.",
         failed=lambda form: _render_floating_ips(request, project, scoped, allocate_form=form),
     )
 
 
-def _floating(scoped, project, floating_id):
-    return get_or_404(
-        selectors.floating_ips_for(scoped).filter(project=project), "floating IP", pk=floating_id
-    )
+def own_floating_ip(scoped, project, floating_id, *, associated=False):
+    """The project's floating IP; with `associated`, only one that reaches a NIC (the others have nothing to
+    disassociate)."""
+    found = selectors.floating_ips_for(scoped).filter(project=project).select_related("network", "fixed_port")
+    if associated:
+        return get_or_404(found.filter(fixed_port__isnull=False), "associated floating IP", pk=floating_id)
+    return get_or_404(found, "floating IP", pk=floating_id)
 
 
 @require_POST
 @portal_view
 def floating_ip_associate(request, project_id, floating_id):
     project, scoped = dashboard_project(request, project_id)
-    floating = _floating(scoped, project, floating_id)
+    floating = own_floating_ip(scoped, project, floating_id)
     form = AssociateForm(_nic_choices(scoped, project), request.POST)
     return handled(
         request,
         form,
         lambda values: floating_ips.associate(request.actor, floating, port_id=values["port_id"]),
-        done=_url("floating-ip-list", project),
+        done=project_url("floating-ip-list", project),
         message=lambda done: f"Floating IP {done.floating_ip_address} now reaches {done.fixed_ip_address}.",
         failed=lambda form: _render_floating_ips(
             request, project, scoped, associate_form=form, refused=floating.pk
         ),
-    )
-
-
-@require_http_methods(["POST"])
-@portal_view
-def floating_ip_change(request, project_id, floating_id, change):
-    """disassociate or release, from a button."""
-    project, scoped = dashboard_project(request, project_id)
-    floating = _floating(scoped, project, floating_id)
-    back = _url("floating-ip-list", project)
-    if change == "disassociate":
-        operation, said = floating_ips.disassociate, "disassociated"
-    elif change == "release":
-        operation, said = floating_ips.release_floating_ip, "released"
-    else:
-        return redirect(back)
-    return performed(
-        request,
-        lambda: operation(request.actor, floating),
-        done=back,
-        kept=back,
-        message=f"Floating IP {floating.floating_ip_address} {said}.",
     )

@@ -63,8 +63,10 @@ class Browsing:
             self.offsite.append(url)
             route.abort("blockedbyclient")
 
-    def new_page(self, viewport=LAPTOP):
-        context = self.chromium.new_context(viewport=viewport, base_url=self.base_url)
+    def new_page(self, viewport=LAPTOP, javascript=True):
+        context = self.chromium.new_context(
+            viewport=viewport, base_url=self.base_url, java_script_enabled=javascript
+        )
         context.set_default_timeout(10_000)
         context.route("**/*", self._guard)
         self.contexts.append(context)
@@ -72,9 +74,9 @@ class Browsing:
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         return page
 
-    def signed_in_page(self, user, password=PASSWORD, viewport=LAPTOP):
-        """A page signed in through the real login form."""
-        page = self.new_page(viewport)
+    def signed_in_page(self, user, password=PASSWORD, viewport=LAPTOP, javascript=True):
+        """A page signed in through the real login form (`javascript=False`: a browser without scripts)."""
+        page = self.new_page(viewport, javascript)
         sign_in(page, user.username, password)
         return page
 

@@ -26,6 +26,15 @@ ARGUMENTS = {
     "assignment_id": "role_assignments",
     "event_id": "audit_events",
     "job_id": "jobs",
+    # The networks pages' (the first rule is one of the first group's; the network and subnet are the
+    # project's own, and the floating IP reaches a NIC, so that each confirmation has something to say).
+    "network_id": "deletable_networks",
+    "subnet_id": "deletable_subnets",
+    "security_group_id": "security_groups",
+    "security_rule_id": "security_group_rules",
+    "floating_id": "associated_floating_ips",
+    "vlan_pool_id": "spare_vlan_pools",
+    "public_pool_id": "spare_public_pools",
 }
 NOT_CRAWLED = ("api/", "internal/", "healthz", "logout/", "login/")
 
