@@ -54,6 +54,39 @@ def network(hosts, project):
     )
 
 
+class Placed:
+    """Two instances launched on the first host, each with a NIC on the network and its DHCP lease: one
+    stays (the checker), one moves; the mover's port, address and MAC as they were."""
+
+    def __init__(self, network_lab, api, offering, image, hosts):
+        self.lab, (self.first, self.second) = network_lab, hosts
+        self.staying, staying_port = on(api, offering, image, hosts, self.first, "staying")
+        self.mover, self.port = on(api, offering, image, hosts, self.first, "mover")
+        self.address, self.mac = address_of(self.port), self.port.mac_address
+        assert leased(network_lab, self.first.guest(self.staying.pk)) == address_of(staying_port)
+        assert leased(network_lab, self.first.guest(self.mover.pk)) == self.address
+
+    def plugged_only_on(self, here, gone):
+        """The port is bound to `here`, its NIC plugged there with its MAC and address, nothing left on
+        `gone`; once the network syncs and the move's jobs are done."""
+        self.port.refresh_from_db()
+        assert (self.port.host_id, self.port.arriving_host_id) == (here.host.pk, None)
+        assert (self.port.mac_address, address_of(self.port)) == (self.mac, self.address)
+        network_work_done()
+        assert nic_of(here.guest(self.mover.pk)) == self.mac
+        assert not gone.guest(self.mover.pk).exists()
+        assert self.port.device_name in here.filters()
+        assert self.port.device_name not in gone.filters()
+        assert str(self.port.pk) in here.applied_ports()
+        assert str(self.port.pk) not in gone.applied_ports()
+        assert leased(self.lab, here.guest(self.mover.pk)) == self.address
+
+
+@pytest.fixture
+def placed(hosts, lab, api, small, network, qcow2_image):  # noqa: F811
+    return Placed(lab, api, small, qcow2_image, hosts)
+
+
 def on(api, offering, image, hosts, where, name):
     """An instance launched on `where` with a NIC on the network, and its port."""
     instance = launched_on(api, offering, image, [h.process for h in hosts], where.process, name=name)
@@ -72,127 +105,68 @@ def no_network_drift():
 
 
 def test_a_cold_migrated_instance_keeps_its_nic_mac_and_address_and_answers_on_its_new_host(
-    hosts,
-    lab,  # noqa: F811
-    api,
-    admin_api,
-    small,
-    network,
-    qcow2_image,  # noqa: F811
+    placed, admin_api, network
 ):
-    first, second = hosts
-    staying, _ = on(api, small, qcow2_image, hosts, first, "staying")
-    mover, port = on(api, small, qcow2_image, hosts, first, "mover")
-    address, mac = address_of(port), port.mac_address
-    assert leased(lab, first.guest(staying.pk)) == address_of(Port.objects.get(instance_id=staying.pk))
-    assert leased(lab, first.guest(mover.pk)) == address
-    entry = f"{mac},{address}"
+    first, second = placed.first, placed.second
+    entry = f"{placed.mac},{placed.address}"
     assert entry in second.dhcp_hosts(network)
 
-    mover, job = moved(admin_api, mover, "migrate", {"host_id": str(second.host.pk)})
+    mover, job = moved(admin_api, placed.mover, "migrate", {"host_id": str(second.host.pk)})
 
     assert job.state == "succeeded", (job.error_code, job.error_message)
     assert (mover.host_id, mover.vm_state, mover.power_state) == (second.host.pk, "active", "running")
-    port.refresh_from_db()
-    assert (port.host_id, port.arriving_host_id, port.mac_address, address_of(port)) == (
-        second.host.pk,
-        None,
-        mac,
-        address,
-    )
-    network_work_done()
-    # Plugged on its new host with its own MAC, gone from the old one with its filters.
-    assert nic_of(second.guest(mover.pk)) == mac
-    assert not first.guest(mover.pk).exists()
-    assert port.device_name in second.filters()
-    assert port.device_name not in first.filters()
-    assert str(port.pk) in second.applied_ports()
-    assert str(port.pk) not in first.applied_ports()
-    assert port.device_name not in first.netns.links()
-    # The network's DHCP server still has its entry (one per network, not per host) and leases it the
-    # same address across the wire; the instance left behind reaches it there, and it reaches back.
+    placed.plugged_only_on(second, first)
+    assert placed.port.device_name not in first.netns.links()
+    # The network's DHCP server (one per network, on the second host, not one per instance's host) still
+    # has its one entry and leased it the same address across the wire; the instance left behind reaches
+    # it on its new host, and it reaches back.
     assert second.dhcp_hosts(network).count(entry) == 1
     assert first.dhcp_hosts(network) == ""
-    assert leased(lab, second.guest(mover.pk)) == address
-    staying_guest = first.guest(staying.pk)
-    assert lab_ping(staying_guest, address)
-    assert lab_ping(second.guest(mover.pk), address_of(Port.objects.get(instance_id=staying.pk)))
+    assert lab_ping(first.guest(placed.staying.pk), placed.address)
+    staying_address = address_of(Port.objects.get(instance_id=placed.staying.pk))
+    assert lab_ping(second.guest(mover.pk), staying_address)
     assert no_network_drift() == "0 difference(s) on 2 host(s)."
     assert no_instance_on_two_hosts([first.process, second.process])[str(mover.pk)] == second.name
 
 
 def test_a_failed_cold_migration_leaves_the_port_on_its_source_and_nothing_on_the_destination(
-    hosts,
-    lab,  # noqa: F811
-    api,
-    admin_api,
-    small,
-    network,
-    qcow2_image,  # noqa: F811
+    placed, admin_api
 ):
-    first, second = hosts
-    mover, port = on(api, small, qcow2_image, hosts, first, "mover")
-    address = address_of(port)
+    first, second = placed.first, placed.second
     second.process.set_faults(define="fail")
 
-    mover, job = moved(admin_api, mover, "migrate", {"host_id": str(second.host.pk)})
+    mover, job = moved(admin_api, placed.mover, "migrate", {"host_id": str(second.host.pk)})
 
     assert job.state == "failed"
     migration = Migration.objects.get(instance=mover)
     wait_until(lambda: migration_over(migration), WAIT_SECONDS, "the undo")
     mover = wait_settled(mover.pk, "the undo")
     assert (mover.host_id, mover.vm_state, mover.power_state) == (first.host.pk, "active", "running")
-    port.refresh_from_db()
-    assert (port.host_id, port.arriving_host_id) == (first.host.pk, None)
-    network_work_done()
-    assert nic_of(first.guest(mover.pk)) == port.mac_address
-    assert not second.guest(mover.pk).exists()
-    assert str(port.pk) in first.applied_ports()
-    assert str(port.pk) not in second.applied_ports()
-    assert port.device_name not in second.filters()
-    assert leased(lab, first.guest(mover.pk)) == address
+    placed.plugged_only_on(first, second)
+    assert lab_ping(first.guest(placed.staying.pk), placed.address)
     second.process.set_faults()
     assert no_network_drift() == "0 difference(s) on 2 host(s)."
 
 
-def test_a_live_migration_gets_the_port_into_the_destinations_state_before_the_guest_moves(
-    hosts,
-    lab,  # noqa: F811
-    api,
-    admin_api,
-    small,
-    network,
-    qcow2_image,  # noqa: F811
-):
-    first, second = hosts
-    staying, staying_port = on(api, small, qcow2_image, hosts, first, "staying")
-    mover, port = on(api, small, qcow2_image, hosts, first, "mover")
-    address = address_of(port)
-    assert leased(lab, first.guest(staying.pk)) == address_of(staying_port)
+def test_a_live_migration_gets_the_port_into_the_destinations_state_before_the_guest_moves(placed, admin_api):
+    first, second = placed.first, placed.second
     first.process.set_faults(live_migrate="stall")
 
-    job = request(admin_api, mover, "live-migrate", {"host_id": str(second.host.pk)})
+    job = request(admin_api, placed.mover, "live-migrate", {"host_id": str(second.host.pk)})
     wait_until(lambda: Job.objects.get(pk=job.pk).step == 1, WAIT_SECONDS, "the migration step")
 
     # The guest still runs on its source; the destination filters its NIC already.
-    assert port.device_name in second.filters()
-    assert str(port.pk) in second.applied_ports()
-    assert not second.guest(mover.pk).exists()
-    assert nic_of(first.guest(mover.pk)) == port.mac_address
+    assert placed.port.device_name in second.filters()
+    assert str(placed.port.pk) in second.applied_ports()
+    assert not second.guest(placed.mover.pk).exists()
+    assert nic_of(first.guest(placed.mover.pk)) == placed.mac
     first.process.set_faults()
-    mover = wait_settled(mover.pk, "the live migration")
+    mover = wait_settled(placed.mover.pk, "the live migration")
     job.refresh_from_db()
-
     assert job.state == "succeeded", (job.error_code, job.error_message)
     assert mover.host_id == second.host.pk
-    port.refresh_from_db()
-    assert (port.host_id, port.arriving_host_id) == (second.host.pk, None)
-    network_work_done()
-    assert nic_of(second.guest(mover.pk)) == port.mac_address
-    assert not first.guest(mover.pk).exists()
-    assert port.device_name not in first.filters()
-    assert leased(lab, second.guest(mover.pk)) == address
-    assert lab_ping(first.guest(staying.pk), address)
+    placed.plugged_only_on(second, first)
+    assert lab_ping(first.guest(placed.staying.pk), placed.address)
     assert no_network_drift() == "0 difference(s) on 2 host(s)."
 
 
