@@ -11,6 +11,12 @@ right mark, and a directory without it (the instance's own) is never touched.
 
 Every operation is idempotent, and one that fails removes what it made, as a
 spawn does: a destination that reports a failure runs no guest of that move.
+
+NICs move with the guest: a destination (and a source taking its copy back)
+plugs them as a spawn does (Operations.plugged), only once their ports are in
+its applied network state, which the controller puts them in before the move's
+first task; a live migration's source describes them, as bridged there, in the
+domain it sends.
 """
 
 import logging
@@ -103,6 +109,7 @@ class MoveOperations:
         """Take the handed-over copy back (what a failed receive left here goes), define, start if asked."""
         spec = payload.instance
         files = self.ops.files(spec.instance_id)
+        nics = self.ops.plugged(spec.instance_id, spec.nics)
         handed = self._handed(payload.migration_id)
         if handed.exists():
             if files.dir.exists():
@@ -113,7 +120,7 @@ class MoveOperations:
         elif not files.dir.exists():
             raise AgentError(protocol.ERR_INSTANCE_NOT_FOUND, f"no copy of {spec.instance_id} to restore")
         (files.dir / MARKER).unlink(missing_ok=True)
-        status = self.driver.define(spec, files, replace=True)
+        status = self.driver.define(spec, files, replace=True, nics=nics)
         if payload.start:
             status = self.driver.start(spec.instance_id)
         return protocol.InstanceResult(instance=status)
@@ -124,6 +131,8 @@ class MoveOperations:
         """Fetch and check every handed-over disk, fit the sizes, define the domain, start it if asked."""
         spec = payload.instance
         files = self.ops.files(spec.instance_id)
+        # Before anything is made: a port that is not ready leaves nothing to remove.
+        nics = self.ops.plugged(spec.instance_id, spec.nics)
         self._claim_target(files, payload.migration_id)
         try:
             disks = [
@@ -135,8 +144,11 @@ class MoveOperations:
             progress(85, "fitting the disks")
             self._fit_sizes(spec, files)
             self.ops.copy_boot_files(spec, files)
+            if spec.config_drive:
+                progress(88, "writing the config drive")
+                self.ops.write_config_drive(spec, files)
             deadline.check("defining the domain")
-            self.driver.define(spec, files, replace=True)
+            self.driver.define(spec, files, replace=True, nics=nics)
             if payload.start:
                 deadline.check("starting the domain")
                 status = self.driver.start(spec.instance_id)
@@ -229,11 +241,15 @@ class MoveOperations:
         if not self.driver.supports_live_migration:
             raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this host does not migrate live")
         spec = payload.instance
+        # The guest's NICs are filtered here before it can arrive (libvirt plugs them as it comes).
+        self.ops.plugged(spec.instance_id, spec.nics)
         self.driver.accept_incoming(spec.instance_id)
         files = self.ops.files(spec.instance_id)
         self._claim_target(files, payload.migration_id)
         try:
             self.ops.prepare_disks(spec, files, progress)
+            if spec.config_drive:
+                self.ops.write_config_drive(spec, files)
             if self.gateway is not None:
                 # The job's one deadline covers the source's migration too.
                 self.gateway.expect(payload.source_host, payload.migration_id, deadline.at)
@@ -246,13 +262,18 @@ class MoveOperations:
         """Source: migrate the running guest; once it runs there, its files here go."""
         spec = payload.instance
         destination_files = InstanceFiles(payload.destination_data_dir, spec.instance_id)
-        self.driver.live_migrate(spec, destination_files, payload.destination, payload, progress, deadline)
+        # Bridges are named after their networks, so the NICs plug into the same ones there.
+        nics = self.ops.plugged(spec.instance_id, spec.nics)
+        self.driver.live_migrate(
+            spec, destination_files, payload.destination, payload, progress, deadline, nics=nics
+        )
         self.ops.files(spec.instance_id).remove()
         return protocol.LiveMigrationResult(spec.instance_id, payload.migration_id)
 
     def finish_live(self, payload, *_):
         """Destination: the guest arrived and runs; the move's mark and the gateway's window go."""
-        status = self.driver.finish_incoming(payload.instance_id, self.ops.files(payload.instance_id))
+        nics = self.ops.nics_here(payload.instance_id)
+        status = self.driver.finish_incoming(payload.instance_id, self.ops.files(payload.instance_id), nics)
         if self.gateway is not None:
             self.gateway.forget(payload.migration_id)
         (self.ops.files(payload.instance_id).dir / MARKER).unlink(missing_ok=True)

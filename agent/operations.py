@@ -88,7 +88,7 @@ class Operations:
             raise AgentError(protocol.ERR_NETWORK, "this agent has no network manager")
         return self.network
 
-    def _plugged(self, instance_id, nics):
+    def plugged(self, instance_id, nics):
         """The NICs as the hypervisor plugs them, once their ports are realized (filters first)."""
         if not nics:
             return []
@@ -104,7 +104,16 @@ class Operations:
             plugged.append(PluggedNic(nic.port_id, nic.device_name, nic.mac, *bindings[nic.port_id]))
         return plugged
 
-    def _write_config_drive(self, spec, files):
+    def nics_here(self, instance_id):
+        """The instance's NICs as this host's applied network state holds its ports (PluggedNic): what a guest
+        that arrived by live migration may have."""
+        state = self.network.state if self.network is not None else None
+        ports = [p for p in (state.ports if state is not None else ()) if p.instance_id == instance_id]
+        return self.plugged(
+            instance_id, [protocol.NicSpec(p.port_id, p.network_id, p.mac, p.device_name) for p in ports]
+        )
+
+    def write_config_drive(self, spec, files):
         try:
             meta = self._network().fetch_metadata(spec.instance_id)
         except (ControllerError, ValueError, protocol.ProtocolError) as exc:
@@ -115,7 +124,7 @@ class Operations:
         spec = payload.instance
         files = self.files(spec.instance_id)
         # Before anything is made: a port that is not ready leaves nothing to remove.
-        nics = self._plugged(spec.instance_id, spec.nics)
+        nics = self.plugged(spec.instance_id, spec.nics)
         try:
             self.prepare_disks(spec, files, progress)
             status = self._define_and_start(spec, files, nics, progress, deadline)
@@ -129,13 +138,13 @@ class Operations:
         return self._instance(status)
 
     def attach_interface(self, payload, *_):
-        (nic,) = self._plugged(payload.instance_id, [payload.nic])
+        (nic,) = self.plugged(payload.instance_id, [payload.nic])
         return self._instance(self.driver.attach_nic(payload.instance_id, nic))
 
     def rebuild(self, payload, progress, deadline):
         spec = payload.instance
         files = self.files(spec.instance_id)
-        nics = self._plugged(spec.instance_id, spec.nics)
+        nics = self.plugged(spec.instance_id, spec.nics)
         self._power_off_if_defined(spec.instance_id)
         progress(10, "replacing the root disk")
         for path in (files.root_disk, files.kernel, files.ramdisk):
@@ -145,7 +154,7 @@ class Operations:
 
     def _define_and_start(self, spec, files, nics, progress, deadline, replace=False):
         if spec.config_drive:
-            self._write_config_drive(spec, files)
+            self.write_config_drive(spec, files)
         deadline.check("defining the domain")
         self.driver.define(spec, files, replace=replace, nics=nics)
         deadline.check("starting the domain")

@@ -137,13 +137,14 @@ class Driver(ABC):
         if status.power_state != "shutoff":
             raise AgentError(protocol.ERR_SPEC_CONFLICT, f"{status.domain_name} already runs here")
 
-    def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
+    def live_migrate(self, spec, destination_files, peer, options, progress, deadline, nics=()):
         """Move the running guest of ``spec`` to ``peer`` (a protocol.MigrationPeer), its disks to
-        ``destination_files`` there; the domain is persisted there and undefined here. On any failure,
-        and when ``deadline`` comes near, the migration is aborted and the guest runs on here."""
+        ``destination_files`` there and its NICs ``nics`` (PluggedNic) onto the same bridges there; the
+        domain is persisted there and undefined here. On any failure, and when ``deadline`` comes near,
+        the migration is aborted and the guest runs on here."""
         raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this hypervisor does not migrate live")
 
-    def finish_incoming(self, instance_id, files) -> protocol.DomainStatus:
-        """The guest a live migration brought here, with the instance's own files (`files`) and nothing
-        else; it must be running."""
+    def finish_incoming(self, instance_id, files, nics=()) -> protocol.DomainStatus:
+        """The guest a live migration brought here, with the instance's own files (`files`) and NICs
+        (`nics`, PluggedNic: its ports as this host plugs them) and nothing else; it must be running."""
         raise AgentError(protocol.ERR_LIVE_MIGRATION_UNSUPPORTED, "this hypervisor does not migrate live")

@@ -129,16 +129,19 @@ def _disk(devices, path, target):
 
 # What a guest that arrived by live migration may have: the devices build_domain_xml makes, and the
 # ones libvirt adds when it defines a domain. A compromised source sends the domain's XML: anything
-# else (a host device, a shared filesystem, a disk that is not the instance's own) is refused.
+# else (a host device, a shared filesystem, a disk that is not the instance's own, a NIC that is not one
+# of its ports as this host plugs them) is refused.
 ARRIVED_DEVICES = frozenset(
     {"emulator", "disk", "controller", "input", "serial", "console", "memballoon", "interface"}
 )
 
 
-def foreign_parts(xml, files):
-    """What in an arrived domain's XML is not the instance's own: [] when it is all its own."""
+def foreign_parts(xml, files, nics=()):
+    """What in an arrived domain's XML is not the instance's own (`nics`: its PluggedNic here): [] when it
+    is all its own."""
     domain = ET.fromstring(xml)  # noqa: S314 (libvirt's own description of the domain)
-    own_disks = {str(files.root_disk), str(files.ephemeral_disk)}
+    own_disks = {str(files.root_disk), str(files.ephemeral_disk), str(files.config_drive)}
+    own_nics = {(nic.mac, nic.device_name, nic.bridge) for nic in nics}
     own_boot = {"kernel": str(files.kernel), "initrd": str(files.ramdisk)}
     problems = []
     devices = domain.find("devices")
@@ -150,8 +153,20 @@ def foreign_parts(xml, files):
             path = source.get("file") if source is not None else None
             if device.get("type") != "file" or path not in own_disks:
                 problems.append(f"disk {path or device.get('type')}")
+        elif device.tag == "interface" and _interface_of(device) not in own_nics:
+            problems.append(f"interface {_interface_of(device)}")
     for tag, path in own_boot.items():
         element = domain.find(f"os/{tag}")
         if element is not None and element.text != path:
             problems.append(f"{tag} {element.text}")
     return problems
+
+
+def _interface_of(device):
+    """(MAC, tap, bridge) of an <interface>: anything but a bridged tap has no bridge, so is never own."""
+    mac, target, source = (device.find(tag) for tag in ("mac", "target", "source"))
+    return (
+        mac.get("address") if mac is not None else None,
+        target.get("dev") if target is not None else None,
+        source.get("bridge") if source is not None and device.get("type") == "bridge" else None,
+    )

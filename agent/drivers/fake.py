@@ -24,12 +24,13 @@ import json
 import logging
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from .. import protocol, qemu_img
 from ..errors import AgentError
 from . import fake_nics
-from .base import DomainCounters, Driver, domain_name
+from .base import DomainCounters, Driver, PluggedNic, domain_name
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +258,7 @@ class FakeDriver(Driver):
         self._step("accept_incoming")
         super().accept_incoming(instance_id)
 
-    def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
+    def live_migrate(self, spec, destination_files, peer, options, progress, deadline, nics=()):
         instance_id = spec.instance_id
         if self._status(instance_id).power_state != "running":
             raise AgentError(protocol.ERR_INVALID_STATE, "only a running guest migrates live")
@@ -270,11 +271,14 @@ class FakeDriver(Driver):
         progress(90, "switching over")
         with self._lock:
             domain = self.domains.pop(instance_id)
+        # The guest leaves with the NICs it has here; it arrives with those it is sent with.
+        fake_nics.remove(self.network_namespace, instance_id, domain["nics"])
         arrival = self._arrival(instance_id)
         arrival.parent.mkdir(parents=True, exist_ok=True)
-        arrival.write_text(json.dumps({**domain, "destination": peer.host}))
+        sent = [asdict(nic) for nic in nics]
+        arrival.write_text(json.dumps({**domain, "nics": sent, "destination": peer.host}))
 
-    def finish_incoming(self, instance_id, files):
+    def finish_incoming(self, instance_id, files, nics=()):
         self._step("finish_incoming")
         arrival = self._arrival(instance_id)
         with self._lock:
@@ -283,7 +287,12 @@ class FakeDriver(Driver):
                     raise AgentError(protocol.ERR_INSTANCE_NOT_FOUND, f"no guest of {instance_id} arrived")
                 domain = json.loads(arrival.read_text())
                 domain.pop("destination")
+                domain["nics"] = [PluggedNic(**nic) for nic in domain["nics"]]
+                if set(domain["nics"]) - set(nics):
+                    # As libvirt's driver refuses it: a NIC that is not one of the instance's ports here.
+                    raise AgentError(protocol.ERR_SPEC_CONFLICT, "the migrated guest has NICs not its own")
                 self.domains[instance_id] = domain
+                self._plug_all(instance_id)
         arrival.unlink(missing_ok=True)
         return self._status(instance_id)
 

@@ -361,11 +361,11 @@ class LibvirtDriver(Driver):
 
         return self._call("delete", run)
 
-    def live_migrate(self, spec, destination_files, peer, options, progress, deadline):
+    def live_migrate(self, spec, destination_files, peer, options, progress, deadline, nics=()):
         if not self.supports_live_migration:
-            return super().live_migrate(spec, destination_files, peer, options, progress, deadline)
+            return super().live_migrate(spec, destination_files, peer, options, progress, deadline, nics)
         uri = libvirt_migration.destination_uri(peer, self.pki_dir)
-        params = libvirt_migration.parameters(spec, destination_files, peer, options, self.domain_type)
+        params = libvirt_migration.parameters(spec, destination_files, peer, options, self.domain_type, nics)
 
         def run(conn):
             dom = self._get(conn, spec.instance_id)
@@ -377,10 +377,10 @@ class LibvirtDriver(Driver):
         with _hypervisor_errors("live migration"):
             run(self.connection.get())
 
-    def finish_incoming(self, instance_id, files):
+    def finish_incoming(self, instance_id, files, nics=()):
         def run(conn):
             dom = self._get(conn, instance_id)
-            foreign = domain_xml.foreign_parts(dom.XMLDesc(0), files)
+            foreign = domain_xml.foreign_parts(dom.XMLDesc(0), files, nics)
             if foreign:
                 # The source sent the domain's XML: what is not the instance's own never runs here.
                 self._power_off(dom, 0)

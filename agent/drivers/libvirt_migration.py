@@ -61,9 +61,9 @@ def disks_to_migrate(spec):
     return ["vda", "vdb"] if spec.ephemeral_disk_mb else ["vda"]
 
 
-def parameters(spec, destination_files, peer, options, domain_type):
+def parameters(spec, destination_files, peer, options, domain_type, nics=()):
     """The typed parameters of migrateToURI3."""
-    xml = domain_xml.build_domain_xml(spec, destination_files, domain_type)
+    xml = domain_xml.build_domain_xml(spec, destination_files, domain_type, nics)
     params = {
         libvirt.VIR_MIGRATE_PARAM_URI: f"tcp://{_host_part(peer.address)}",
         libvirt.VIR_MIGRATE_PARAM_DEST_XML: xml,

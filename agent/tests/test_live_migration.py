@@ -15,6 +15,7 @@ import pytest
 
 from agent import pki, protocol
 from agent.drivers import domain_xml
+from agent.drivers.base import PluggedNic
 from agent.drivers.fake import FakeDriver
 from agent.drivers.libvirt_driver import LibvirtDriver
 from agent.errors import AgentError
@@ -384,6 +385,43 @@ def test_a_migrated_guest_of_its_own_files_is_accepted(certified, image):
     dom = ArrivedDomain(spec, domain_xml.build_domain_xml(spec, files, "qemu"))
 
     status = recording_driver(certified, dom).finish_incoming(spec.instance_id, files)
+
+    assert status.power_state == "running"
+    assert dom.calls == []
+
+
+OWN_NIC = PluggedNic(
+    "9c5e6a8e-0b1f-4b47-9f5f-0d7a3c2b1a01", "tap9c5e6a8e0b1", "fa:16:3e:00:00:01", "cmb-5f1", 1500
+)
+
+
+@pytest.mark.parametrize(
+    "nic",
+    [
+        PluggedNic(OWN_NIC.port_id, OWN_NIC.device_name, "fa:16:3e:00:00:99", OWN_NIC.bridge, 1500),
+        PluggedNic(OWN_NIC.port_id, OWN_NIC.device_name, OWN_NIC.mac, "br-host", 1500),
+        PluggedNic(OWN_NIC.port_id, "tapsomeoneelse", OWN_NIC.mac, OWN_NIC.bridge, 1500),
+    ],
+    ids=["another port's MAC", "a bridge that is not its network's", "another port's tap"],
+)
+def test_a_migrated_guest_with_a_nic_that_is_not_one_of_its_ports_here_is_destroyed(certified, image, nic):
+    spec = make_spec(image)
+    files = InstanceFiles("/srv/agent", spec.instance_id)
+    dom = ArrivedDomain(spec, domain_xml.build_domain_xml(spec, files, "qemu", [OWN_NIC, nic]))
+
+    with pytest.raises(AgentError) as refused:
+        recording_driver(certified, dom).finish_incoming(spec.instance_id, files, [OWN_NIC])
+
+    assert refused.value.code == protocol.ERR_SPEC_CONFLICT
+    assert ("undefine",) in dom.calls
+
+
+def test_a_migrated_guest_with_its_own_nics_and_config_drive_is_accepted(certified, image):
+    spec = make_spec(image, config_drive=True)
+    files = InstanceFiles("/srv/agent", spec.instance_id)
+    dom = ArrivedDomain(spec, domain_xml.build_domain_xml(spec, files, "qemu", [OWN_NIC]))
+
+    status = recording_driver(certified, dom).finish_incoming(spec.instance_id, files, [OWN_NIC])
 
     assert status.power_state == "running"
     assert dom.calls == []

@@ -1,8 +1,10 @@
 """An instance's metadata for its own host: the source of the metadata service and of the config drive.
 
 Served at the agent endpoint, `GET instances/<id>/metadata`, signed by a host,
-and answered only when the instance is placed on that host: another host's
-instance, a deleted one and one that does not exist are the same 404. User data
+and answered only when the instance is placed on that host, or is moving to it
+(the destination of a move in flight writes its config drive before the guest
+is there): another host's instance, a deleted one and one that does not exist
+are the same 404. User data
 and SSH keys travel only this way, to the host that runs the guest, never in a
 task message (other hosts read the broker). The agent renders the EC2 and
 OpenStack documents from it (agent/instance_metadata.py), adding the network
@@ -11,18 +13,21 @@ part from its desired network state.
 
 import base64
 
+from django.db.models import Q
+
 from agent.network_protocol import InstanceMetadata, PublicKey
 from apps.core.errors import NotFound
 from apps.networks.addressing import dns_label
 
 from . import states
-from .models import Instance
+from .models import Instance, Migration
 
 
 def metadata_for_host(host, instance_id):
+    arriving = Migration.objects.filter(destination_id=host.pk, status=states.MOVING).values("instance_id")
     instance = (
         Instance.objects.select_related("zone", "offering", "keypair")
-        .filter(pk=instance_id, host_id=host.pk)
+        .filter(Q(host_id=host.pk) | Q(pk__in=arriving), pk=instance_id)
         .exclude(vm_state=states.DELETED)
         .first()
     )

@@ -3,10 +3,11 @@
 When the host-work layer sends network state to hosts, a change is sent to
 these hosts, and only these:
 
-- a port (made, deleted, its addresses or groups changed): its own host, its
-  network's DHCP server, and, when it is plugged in somewhere, every host
-  filtering on its groups (remote-group rules follow membership; a port on no
-  host is no group's member address);
+- a port (made, deleted, its addresses or groups changed): its own host (and
+  the one its moving instance is arriving on), its network's DHCP server,
+  and, when it is plugged in somewhere, every host filtering on its groups
+  (remote-group rules follow membership; a port on no host is no group's
+  member address);
 - a security group's rules: every host with a port in the group;
 - a network or subnet: every host that has the network;
 - a router or floating IP: the router's network node.
@@ -18,7 +19,12 @@ from .models import Network, Port, SecurityGroupRule
 
 
 def hosts_of_ports(ports):
-    return set(ports.exclude(host__isnull=True).values_list("host_id", flat=True))
+    """Where the ports are plugged in, and where those of moving instances are arriving."""
+    hosts = set()
+    placed = ports.filter(Q(host__isnull=False) | Q(arriving_host__isnull=False))
+    for host_id, arriving_host_id in placed.values_list("host_id", "arriving_host_id"):
+        hosts |= {host_id, arriving_host_id}
+    return hosts - {None}
 
 
 def hosts_for_network(network_id):
@@ -44,7 +50,7 @@ def hosts_for_groups(group_ids):
 
 
 def hosts_for_port(port):
-    hosts = {port.host_id} if port.host_id else set()
+    hosts = {port.host_id, port.arriving_host_id} - {None}
     hosts |= set(
         Network.objects.filter(pk=port.network_id, dhcp_host__isnull=False).values_list(
             "dhcp_host_id", flat=True

@@ -1,9 +1,10 @@
 """One host's desired network state, read from the database as the agent's NetworkState.
 
 A host needs a network when a port plugged in there uses it: its instances'
-NICs, and, on a network node, the ports of the routers and DHCP servers it
-runs. For each it gets the network's segment and subnets, and the DHCP
-entries when its DHCP server runs here; then the NICs with their addresses,
+NICs (and those of instances moving to it: a port's `arriving_host`, so the
+NIC is filtered there before the guest arrives), and, on a network node, the
+ports of the routers and DHCP servers it runs. For each it gets the network's
+segment and subnets, and the DHCP entries when its DHCP server runs here; then the NICs with their addresses,
 security groups and floating IPs; every group those NICs are in or whose
 rules name as a remote, with its rules and the addresses of all its members
 plugged in somewhere (a port on no host sends nothing); and its routers with their interfaces, gateway and
@@ -27,7 +28,7 @@ _GENERATION_SQL = "SELECT nextval('networks_state_generation')"
 _STATE_SQL = """
 WITH plugged AS MATERIALIZED (
     SELECT p.id, p.network_id, p.device_owner, p.instance_id, p.mac_address, p.router_id
-      FROM networks_port p WHERE p.host_id = %(host)s
+      FROM networks_port p WHERE p.host_id = %(host)s OR p.arriving_host_id = %(host)s
 ), nets AS MATERIALIZED (
     SELECT n.* FROM networks_network n
      WHERE n.id IN (SELECT network_id FROM plugged) OR n.dhcp_host_id = %(host)s

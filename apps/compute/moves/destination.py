@@ -5,7 +5,8 @@ says `force`, which skips the filters (zone, tags, affinity, image properties…
 but never the capacity check: the claim on the host is the same conditional
 UPDATE. Either way the host must be able to take part: an agent speaking
 protocol 2 with a TLS certificate (and, for a live migration, a hypervisor
-that migrates running guests and a migration gateway).
+that migrates running guests and a migration gateway), and every physical
+network of the instance's NICs mapped, since its ports follow it there.
 """
 
 from django.db.models import Q
@@ -14,10 +15,12 @@ from apps.core.errors import ValidationFailed
 from apps.infrastructure import capacity
 from apps.infrastructure.models import Host
 from apps.infrastructure.selectors import sees_hosts
+from apps.networks.services.instance_ports import physical_networks_of
 
 from .. import states
 from ..launch_images import traits
 from ..models import Instance
+from ..scheduler.filters import PhysicalNetworksFilter
 from ..scheduler.placement import NO_CAPACITY, NoValidHost, place
 from ..scheduler.request import ImageTraits, PlacementRequest
 
@@ -64,6 +67,7 @@ def request_for(instance, offering, *, consumer, kind, leave=None, host=None):
         different_host=_hosts_of_instances(hints.get("different_host", []), instance.pk),
         group_policy=group.policy if group else None,
         group_hosts=_hosts_of_instances(group.instances.values("pk"), instance.pk) if group else frozenset(),
+        physical_networks=physical_networks_of(instance.pk),
         conditions=tuple(conditions),
     )
 
@@ -80,16 +84,18 @@ def choose(actor, instance, offering, *, consumer, kind, leave=None, host_id=Non
             raise ValidationFailed("The instance is on that host already.", code="same_host")
     elif force:
         raise ValidationFailed("Forcing a move needs a host to force it to.", code="force_needs_host")
-    if force:
-        return _forced(consumer, offering, host, kind)
     request = request_for(instance, offering, consumer=consumer, kind=kind, leave=leave, host=host)
+    if force:
+        return _forced(request, offering, host, kind)
     return place(request, explain=sees_hosts(actor.principal))
 
 
-def _forced(consumer, offering, host, kind):
-    """The named host, filters skipped: it must still be able to receive, and have room."""
+def _forced(request, offering, host, kind):
+    """The named host, filters skipped: it must still be able to receive (its ports too), and have room."""
+    consumer = request.consumer_id
     amounts = capacity.Amounts(offering.vcpus, offering.ram_mb, offering.disk_gb)
-    able = Host.objects.filter(CAN_RECEIVE[kind], pk=host.pk).exists()
+    carries = PhysicalNetworksFilter().condition(request)
+    able = Host.objects.filter(CAN_RECEIVE[kind], carries, pk=host.pk).exists()
     if not able or not capacity.claim(host.pk, consumer, amounts):
         raise NoValidHost(NO_CAPACITY, details={"host": host.name, "forced": True})
     return host

@@ -24,7 +24,6 @@ from .. import move_hooks, states, usage
 from ..models import Instance, Migration
 from ..specs import instance_spec
 from . import claims, destination
-from .networked import refuse_if_networked
 from .steps import (
     TRANSITION,
     MoveWork,
@@ -76,7 +75,6 @@ class Evacuation(MoveWork):
 
 def begin(actor, current, *, action="", host_id=None, force=False, reason="requested"):
     """Start evacuating `current` (loaded and locked by the caller, its host fenced); returns the job."""
-    refuse_if_networked(current)
     fenced_host = current.host
     states.begin(current, "evacuate")
     migration = Migration(
@@ -104,6 +102,9 @@ def begin(actor, current, *, action="", host_id=None, force=False, reason="reque
     migration.destination, migration.destination_name = host, host.name
     migration.save(force_insert=True)
     claims.place_on(current.pk, host, power_state="nostate")
+    # Its ports are bound there at once: the spawn plugs its NICs, same MACs and addresses, into that
+    # host's state.
+    move_hooks.instance_moved(current, fenced_host, host)
     return start_move(EVACUATE, host, migration, actor=actor, action=action)
 
 

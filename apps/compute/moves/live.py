@@ -17,7 +17,7 @@ from django.conf import settings
 
 from agent import protocol
 
-from .. import states
+from .. import move_hooks, states
 from ..models import Migration
 from . import claims, outcomes
 from .steps import MoveWork, Step, failed, migration_of, new_spec, on_destination, on_source
@@ -76,8 +76,10 @@ class LiveMigration(MoveWork):
             handover = {**migration.handover, "data_dir": result.data_dir}
             Migration.objects.filter(pk=migration.pk).update(handover=handover)
         else:
-            # libvirt persisted the guest there and undefined it here: the instance is there now.
+            # libvirt persisted the guest there and undefined it here: the instance is there now, and so
+            # are its ports (filtered there since the first step).
             claims.place_on(migration.instance_id, migration.destination)
+            move_hooks.instance_moved(migration.instance, migration.source, migration.destination)
 
     def succeeded(self, job, host, result):
         outcomes.arrived(migration_of(job), host, result.instance.power_state)

@@ -59,10 +59,14 @@ def discarded(migration, *, purpose):
     """The destination holds nothing of the move: its place goes, the source takes its copy back
     (returns the job that does, if any)."""
     claims.give_back_destination(migration)
+    move_hooks.ports_not_arriving(migration.instance, migration.destination)
     if migration.kind == Migration.LIVE:
         # The guest never left its source.
         states.migration_event(migration.pk, "undone")
     elif not claims.fenced(migration.source):
+        # The source defines its copy with its NICs: its state must hold them (a revert's ports are bound
+        # to the destination until the copy runs on the source again).
+        move_hooks.ports_arriving(migration.instance, migration.source)
         return start(RESTORE_SOURCE, migration.source, migration, purpose=purpose)
     else:
         # The source is off for good: the instance is back there, and treated as its other instances were.
@@ -101,13 +105,14 @@ def on_source(migration, purpose, *, power_state, fault=None):
     states.finish(instance.pk, transition, succeeded=purpose == "revert" and fault is None, **changes)
     if migration.kind == Migration.RESIZE:
         claims.hold_size(instance, old)
+    if purpose == "revert" and migration.destination_id != migration.source_id:
+        # Back on its source, started or not: its ports are bound there again.
+        move_hooks.instance_moved(instance, migration.destination, migration.source)
     if fault is not None:
         states.migration_event(migration.pk, "stranded")
         return
     states.migration_event(migration.pk, "reverted" if purpose == "revert" else "undone")
     if purpose == "revert":
-        if migration.destination_id != migration.source_id:
-            move_hooks.instance_moved(instance, migration.destination, migration.source)
         move_hooks.instance_usage_changed(instance, "resize reverted")
 
 

@@ -19,13 +19,12 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.identity.services.common import require
 from apps.jobs.services import create_finished_job
 
-from .. import states
+from .. import move_hooks, states
 from ..launch_images import check_fits
 from ..models import Migration
 from ..moves import claims, destination, evacuation, outcomes
 from ..moves.cold import COLD, RESIZE
 from ..moves.live import LIVE
-from ..moves.networked import refuse_if_networked
 from ..moves.steps import FINISH_SOURCE_KIND, load_migration, locked_instance, start_move
 from ..moves.undo import confirmed
 from . import launch
@@ -41,7 +40,6 @@ def _movable(current, kind):
         raise Conflict(
             f"The host of instance {current} was fenced: evacuate it instead.", code="instance_host_fenced"
         )
-    refuse_if_networked(current)
     if current.image is None:
         raise Conflict(
             f"The image of instance {current} is gone: its disk cannot be rebuilt elsewhere.",
@@ -102,6 +100,7 @@ def _start_move(
     migration.destination, migration.destination_name = host, host.name
     migration.save(force_insert=True)
     op.platform_details = {"source": source.name, "destination": host.name, "migration": str(migration.pk)}
+    move_hooks.ports_arriving(current, host)
     first = host if kind == Migration.LIVE else source
     work = {Migration.COLD: COLD, Migration.RESIZE: RESIZE, Migration.LIVE: LIVE}[kind]
     return start_move(work, first, migration, actor=actor, action=action)

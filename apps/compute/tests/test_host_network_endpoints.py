@@ -12,10 +12,13 @@ import pytest
 
 from agent import protocol, signing
 from agent.network_protocol import DriftItem, NetworkReport, ObservedNetworkState
+from apps.compute import states
+from apps.compute.models import Migration
 from apps.compute.services.keypairs import create_keypair
 from apps.infrastructure.models import Host, HostAuditFinding
 from apps.infrastructure.tests.agents import SignedAgent
 from apps.networks.models import HostNetworkConfig
+from apps.networks.services.instance_ports import expect_ports, forget_arrival
 from apps.networks.tests.factories import SYSTEM, flat_network, network_node, nics_for
 
 from .factories import InstanceFactory
@@ -123,3 +126,43 @@ def test_a_hosts_network_report_is_kept_and_its_drift_joins_the_findings_of_that
     assert findings.filter(resolved_at=None).count() == 1, "a partial report resolves nothing"
     first.post(protocol.NETWORK_REPORT_PATH, report(first.name, []))
     assert findings.filter(resolved_at=None).count() == 0
+
+
+def test_only_the_destination_the_controller_chose_learns_a_moving_instances_port_and_metadata(
+    hosts, project, zone
+):
+    """A host cannot claim another host's port: it is in a host's state, and its metadata answered there,
+    only when the controller recorded the move to that host, and only while the move is in flight."""
+    first, second = hosts
+    bystander = SignedAgent.enrolled("host-3", zone)
+    network_node(zone, name="node-1")
+    network = flat_network(zone, shared_with=[project], network_type="flat_dhcp")
+    instance = instance_on(first, project, user_data=b"only where it runs")
+    source, destination = Host.objects.get(name=first.name), Host.objects.get(name=second.name)
+    [port] = nics_for(project, [{"network_id": network.pk}], instance, source)
+
+    def ports_seen(agent):
+        return [p["port_id"] for p in agent.get(protocol.NETWORK_STATE_PATH).json()["ports"]]
+
+    assert ports_seen(second) == []
+    assert second.get(metadata_path(instance)).status_code == 404
+    migration = Migration.objects.create(
+        instance=instance,
+        kind=Migration.COLD,
+        source=source,
+        destination=destination,
+        old_offering=instance.offering,
+        new_offering=instance.offering,
+        vm_state_before=states.ACTIVE,
+    )
+    expect_ports(instance.pk, destination)
+
+    assert ports_seen(first) == ports_seen(second) == [str(port.pk)]
+    assert ports_seen(bystander) == []
+    assert second.get(metadata_path(instance)).status_code == 200
+    assert bystander.get(metadata_path(instance)).status_code == 404
+    Migration.objects.filter(pk=migration.pk).update(status=states.FAILED)
+    forget_arrival(instance.pk, destination)
+    assert ports_seen(second) == []
+    assert second.get(metadata_path(instance)).status_code == 404
+    assert ports_seen(first) == [str(port.pk)]

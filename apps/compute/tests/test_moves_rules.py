@@ -13,7 +13,9 @@ from apps.compute.models import Migration
 from apps.core.actor import Actor
 from apps.infrastructure.models import Allocation, Host
 from apps.jobs.models import Job
-from apps.networks.tests.factories import network_node, nics_for, project_network, vlan_pool
+from apps.networks.host_state import desired_state
+from apps.networks.services import host_networks
+from apps.networks.tests.factories import PHYSNET, SYSTEM, network_node, nics_for, project_network, vlan_pool
 from apps.quotas import services as quotas
 
 from .factories import InstanceFactory, OfferingFactory, movable_host
@@ -186,21 +188,32 @@ def test_the_host_audit_expects_an_unfinished_moves_copies_and_nothing_else(api,
     assert [(d.kind, d.subject) for d in drift] == [("extra_domain", str(stray.pk))]
 
 
-def test_an_instance_with_network_interfaces_is_not_moved_yet_and_nothing_changes(
-    api, admin_api, project, launched
+def test_an_instance_with_network_interfaces_moves_to_a_host_carrying_its_network_whose_state_gets_its_ports(
+    admin_api, project, launched, hosts
 ):
     zone = launched.host.zone
+    source = launched.host
     network_node(zone)
     vlan_pool(zone)
-    nics_for(project, [{"network_id": project_network(project, zone).pk}], launched, launched.host)
-    larger = OfferingFactory(name="m1.large", vcpus=2, ram_mb=2048, root_disk_gb=10)
+    [port] = nics_for(project, [{"network_id": project_network(project, zone).pk}], launched, source)
+    host_networks.set_host_network(SYSTEM, source, physical_networks={PHYSNET: "eth1"})
+    carrying = movable_host(name="kvm-3", zone=zone)
+    host_networks.set_host_network(SYSTEM, carrying, physical_networks={PHYSNET: "eth1"})
     before = snapshot(launched)
 
-    for client, action, body in (
-        (api, "resize", {"offering_id": str(larger.pk)}),
-        (admin_api, "migrate", {}),
-        (admin_api, "live-migrate", {}),
-    ):
-        response = post(client, launched, action, body)
-        assert (response.status_code, response.data["error"]["code"]) == (409, "instance_has_interfaces")
+    # A host that does not carry the network's physical network is no destination, even forced.
+    lacking = next(host for host in hosts if host.pk != source.pk)
+    forced = post(admin_api, launched, "migrate", {"host_id": str(lacking.pk), "force": True})
+    assert (forced.status_code, forced.data["error"]["code"]) == (409, "no_valid_host")
     assert unchanged(launched, before)
+
+    response = post(admin_api, launched, "migrate", {})
+
+    assert response.status_code == 202, response.content
+    migration = Migration.objects.get(instance=launched)
+    assert migration.destination_id == carrying.pk
+    port.refresh_from_db()
+    # Bound to its source until the guest runs on the destination, and in the destination's state already.
+    assert (port.host_id, port.arriving_host_id) == (source.pk, carrying.pk)
+    assert [p.port_id for p in desired_state(carrying).ports] == [str(port.pk)]
+    assert [p.port_id for p in desired_state(source).ports] == [str(port.pk)]

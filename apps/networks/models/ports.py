@@ -57,6 +57,11 @@ class Port(models.Model):
     host = models.ForeignKey(
         "infrastructure.Host", null=True, blank=True, on_delete=models.SET_NULL, related_name="ports"
     )
+    # While its instance moves (a migration, a resize or its revert), the host it is moving to: that
+    # host's desired state holds the port too, so its NIC is filtered there before the guest arrives.
+    arriving_host = models.ForeignKey(
+        "infrastructure.Host", null=True, blank=True, on_delete=models.SET_NULL, related_name="arriving_ports"
+    )
     # The name the DHCP server gives the guest: a DNS label, or empty (then one made of its address).
     hostname = models.CharField(max_length=63, blank=True, default="")
     # Made for an instance at its launch: deleted with it, where a port attached by id is only let go.
@@ -89,6 +94,10 @@ class Port(models.Model):
                 name="port_one_nic_per_device_index",
             ),
             models.CheckConstraint(
+                condition=Q(arriving_host__isnull=True) | Q(instance_id__isnull=False),
+                name="port_arriving_only_with_instance",
+            ),
+            models.CheckConstraint(
                 condition=Q(router__isnull=True)
                 | Q(device_owner__in=["network:router_interface", "network:router_gateway"]),
                 name="port_router_only_on_router_ports",
@@ -99,6 +108,9 @@ class Port(models.Model):
                 fields=["instance_id"], name="port_instance", condition=Q(instance_id__isnull=False)
             ),
             models.Index(fields=["host"], name="port_host", condition=Q(host__isnull=False)),
+            models.Index(
+                fields=["arriving_host"], name="port_arriving_host", condition=Q(arriving_host__isnull=False)
+            ),
             models.Index(fields=["project"], name="port_project"),
         ]
 

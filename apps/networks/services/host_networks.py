@@ -7,6 +7,8 @@ there needs its physical network mapped.
 
 import re
 
+from django.db.models import Q
+
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.tree import PLATFORM
@@ -27,8 +29,10 @@ def _checked_mappings(mappings):
 
 
 def physical_networks_in_use(host):
-    """Physical networks that ports plugged in on the host (instances', routers', DHCP servers') are on."""
-    return set(Network.objects.filter(ports__host=host).values_list("physical_network", flat=True))
+    """Physical networks that ports plugged in on the host (instances', routers', DHCP servers', and those of
+    instances moving there) are on."""
+    used = Network.objects.filter(Q(ports__host=host) | Q(ports__arriving_host=host))
+    return set(used.values_list("physical_network", flat=True))
 
 
 def set_host_network(actor, host, *, network_node=None, physical_networks=None):

@@ -230,17 +230,47 @@ def nics_of(instance_id):
     return [nic_of(port) for port in ports.only("id", "network_id", "mac_address")]
 
 
+def physical_networks_of(instance_id):
+    """What a host must carry to plug the instance's NICs in (a move's destination)."""
+    networks = Network.objects.filter(ports__instance_id=instance_id)
+    return frozenset(networks.values_list("physical_network", flat=True))
+
+
+def expect_ports(instance_id, host):
+    """The instance is moving to `host`: its ports are in that host's desired state too (filtered there before
+    its guest arrives) until the move ends there (rebind_ports) or is undone (forget_arrival).
+
+    Returns the hosts to sync: `host`, when anything changed (no other host's state does: a group's member
+    addresses are the same wherever the port is plugged in).
+    """
+    ports = Port.objects.filter(instance_id=instance_id).exclude(host=host).exclude(arriving_host=host)
+    return {host.pk} if ports.update(arriving_host=host) else set()
+
+
+def forget_arrival(instance_id, host):
+    """The instance's move to `host` was undone (its copy there is gone): its ports leave that host's state.
+
+    Returns the hosts to sync.
+    """
+    forgotten = Port.objects.filter(instance_id=instance_id, arriving_host=host).update(arriving_host=None)
+    return {host.pk} if forgotten else set()
+
+
 def rebind_ports(instance_id, host):
-    """The instance now runs on `host` (a migration): its ports plug in there; returns the hosts to sync.
+    """The instance now runs on `host` (a migration, an evacuation, a reverted resize): its ports are bound
+    there, arriving nowhere; returns the hosts to sync (none when they were bound there already).
 
     Call in the transaction that moves the instance, then `host_work.sync_hosts(...)` on the answer:
     the host it left (its taps and filters go), the new one and every host filtering on its groups.
     """
-    ports = list(Port.objects.select_for_update(no_key=True).filter(instance_id=instance_id))
+    ports = Port.objects.select_for_update(no_key=True).filter(instance_id=instance_id)
+    moving = [p for p in ports if p.host_id != host.pk or p.arriving_host_id is not None]
+    if not moving:
+        return set()
     reached = {host.pk}
-    for port in ports:
+    for port in moving:
         reached |= fanout.hosts_for_port(port)
-    Port.objects.filter(pk__in=[p.pk for p in ports]).update(host=host)
+    Port.objects.filter(pk__in=[p.pk for p in moving]).update(host=host, arriving_host=None)
     return reached
 
 
