@@ -1,4 +1,5 @@
-"""Ports follow their instance: cold and live migration, a failed move, and evacuation, with real networking.
+"""Ports follow their instance: cold and live migration, a resize and its revert, a failed move and
+evacuation, with real networking.
 
 Two agent processes on the fake hypervisor driver (each NIC a veth into a guest
 namespace under its tap's name), their network drivers in two lab host
@@ -69,12 +70,16 @@ class Placed:
     def plugged_only_on(self, here, gone):
         """The port is bound to `here`, its NIC plugged there with its MAC and address, nothing left on
         `gone`; once the network syncs and the move's jobs are done."""
+        self.bound_to(here, gone)
+        assert not gone.guest(self.mover.pk).exists()
+
+    def bound_to(self, here, gone):
+        """plugged_only_on, but `gone` may keep the guest's old copy, stopped (a resize not yet confirmed)."""
         self.port.refresh_from_db()
         assert (self.port.host_id, self.port.arriving_host_id) == (here.host.pk, None)
         assert (self.port.mac_address, address_of(self.port)) == (self.mac, self.address)
         network_work_done()
         assert nic_of(here.guest(self.mover.pk)) == self.mac
-        assert not gone.guest(self.mover.pk).exists()
         assert self.port.device_name in here.filters()
         assert self.port.device_name not in gone.filters()
         assert str(self.port.pk) in here.applied_ports()
@@ -168,6 +173,28 @@ def test_a_live_migration_gets_the_port_into_the_destinations_state_before_the_g
     placed.plugged_only_on(second, first)
     assert lab_ping(first.guest(placed.staying.pk), placed.address)
     assert no_network_drift() == "0 difference(s) on 2 host(s)."
+
+
+def test_a_resize_onto_the_other_host_takes_the_nic_along_and_a_revert_brings_it_back(placed, api):
+    first, second = placed.first, placed.second
+    # Too large to sit beside its old size on the first host, which holds both instances already.
+    large = OfferingFactory(name="m1.net-large", vcpus=1, ram_mb=3000, root_disk_gb=1)
+
+    mover, job = moved(api, placed.mover, "resize", {"offering_id": str(large.pk)})
+
+    assert job.state == "succeeded", (job.error_code, job.error_message)
+    assert (mover.vm_state, mover.host_id) == ("resized", second.host.pk)
+    placed.bound_to(second, first)
+    assert lab_ping(first.guest(placed.staying.pk), placed.address)
+
+    mover, job = moved(api, mover, "revert-resize")
+
+    assert job.state == "succeeded", (job.error_code, job.error_message)
+    assert (mover.vm_state, mover.power_state, mover.host_id) == ("active", "running", first.host.pk)
+    placed.plugged_only_on(first, second)
+    assert lab_ping(first.guest(placed.staying.pk), placed.address)
+    assert no_network_drift() == "0 difference(s) on 2 host(s)."
+    assert no_instance_on_two_hosts([first.process, second.process])[str(mover.pk)] == first.name
 
 
 def test_an_ha_instance_of_a_fenced_host_is_rebuilt_elsewhere_with_its_nic_mac_and_address(
