@@ -19,13 +19,18 @@ _unexpected_skips = []
 def pytest_configure(config):
     """pytest-django reads the settings before this file runs, so the hasher default above came too late.
 
-    Apply it here, before any password is hashed (PBKDF2 costs a good part of a second per user).
+    Apply it here, before any password is hashed (PBKDF2 costs a good part of a second per user);
+    and empty the database after each transactional test with DELETEs (apps/core/tests/flushing.py).
     """
     from django.conf import settings
 
     fast = "django.contrib.auth.hashers.MD5PasswordHasher"
     if os.environ.get("CLOUDMGR_FAST_PASSWORD_HASHER") == "1" and settings.PASSWORD_HASHERS[0] != fast:
         settings.PASSWORD_HASHERS = [fast, *settings.PASSWORD_HASHERS]
+
+    from apps.core.tests import flushing
+
+    flushing.install()
 
 
 def pytest_collection_modifyitems(items):

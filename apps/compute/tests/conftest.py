@@ -16,6 +16,7 @@ from apps.infrastructure.tests.conftest import host_ca, signing_key  # noqa: F40
 from apps.infrastructure.tests.factories import ZoneFactory
 from apps.quotas.recalc import recalculate
 
+from .agent_processes import stop_all
 from .factories import OfferingFactory
 from .moving import start_agents
 
@@ -58,8 +59,7 @@ def cloud(live_server, tmp_path, signing_key, host_ca, root):  # noqa: F811 (fix
         return agents
 
     yield start
-    for agent in started:
-        agent.stop()
+    stop_all(started)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from apps.jobs.services import sweep_overdue
 from apps.quotas import services as quotas
 from cloudmgr.celery import app
 
-from .agent_processes import AgentProcess
+from .agent_processes import AgentProcess, stop_all
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -62,8 +62,7 @@ def start_agents(live_server, tmp_path, signing_key, root):
         return batch
 
     yield start
-    for agent in started:
-        agent.stop()
+    stop_all(started)
 
 
 @pytest.fixture

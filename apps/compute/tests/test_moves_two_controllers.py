@@ -18,6 +18,7 @@ from apps.identity.tests.factories import PASSWORD
 from apps.infrastructure.models import Allocation, Host
 from apps.infrastructure.tests.factories import ZoneFactory
 
+from .agent_processes import stop_all
 from .factories import OfferingFactory
 from .moving import WAIT_SECONDS, host_of, launched_on, no_instance_on_two_hosts, start_agents
 from .test_end_to_end import qcow2_image  # noqa: F401  (a fixture)
@@ -50,7 +51,7 @@ def controllers(start_controller, signing_key, host_ca, settings, cloud_admin, t
     yield started, agents, tokens
     for agent in agents:
         agent.process.send_signal(signal.SIGCONT)
-        agent.stop()
+    stop_all(agents)
 
 
 def test_a_drain_under_two_controllers_moves_every_instance_once(controllers, api, offering, qcow2_image):  # noqa: F811

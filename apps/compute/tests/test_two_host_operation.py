@@ -29,7 +29,7 @@ from apps.infrastructure.wire import send_task
 from apps.jobs.models import Job
 
 from . import two_host_work
-from .agent_processes import AgentProcess
+from .agent_processes import AgentProcess, stop_all
 from .test_end_to_end import WAIT_SECONDS, qcow2_image, settled  # noqa: F401  (qcow2_image: a fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
@@ -120,7 +120,7 @@ def two_hosts(start_controller, controller_environment, tmp_path, api, offering,
     yield start
     for agent in agents:
         agent.process.send_signal(signal.SIGCONT)
-        agent.stop()
+    stop_all(agents)
 
 
 def free_address():
