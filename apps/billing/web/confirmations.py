@@ -9,11 +9,11 @@ services check again when it is done.
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from apps.core.errors import PermissionDenied
 from apps.core.scoping import get_or_404
 from apps.core.tree import PLATFORM
 from apps.core.web.decorators import portal_view
 from apps.core.web.flow import asked, local_target
+from apps.identity.services.common import require
 
 from .. import selectors
 from ..models import Invoice
@@ -22,18 +22,13 @@ from ..services import budgets, invoices, rate_cards
 admin_view = portal_view(admin=True)
 
 
-def _require(request, action, target, refusal):
-    if not request.actor.can(action, target):
-        raise PermissionDenied(refusal)
-
-
 @require_http_methods(["GET", "POST"])
 @admin_view
 def invoice_finalize(request, invoice_id):
     found = selectors.invoices_for(request.actor.principal).filter(kind=Invoice.INVOICE, state=Invoice.DRAFT)
     invoice = get_or_404(found, "draft invoice", pk=invoice_id)
     target = invoices.invoice_target(invoice)
-    _require(request, "billing.invoice.finalize", target, "Only cloud administrators finalize invoices.")
+    require(request.actor, "billing.invoice.finalize", target, "Only cloud administrators finalize invoices.")
     return asked(
         request,
         lambda: invoices.finalize_invoice(request.actor, invoice),
@@ -52,7 +47,9 @@ def invoice_finalize(request, invoice_id):
 
 def _rate_card(request, card_id):
     card = get_or_404(selectors.rate_cards_for(request.actor.principal), "rate card", pk=card_id)
-    _require(request, "billing.rate_card.update", PLATFORM, "Only cloud administrators change rate cards.")
+    require(
+        request.actor, "billing.rate_card.update", PLATFORM, "Only cloud administrators change rate cards."
+    )
     return card, reverse("billing:admin-rate-card", args=[card.pk])
 
 
@@ -103,7 +100,7 @@ def rate_withdraw(request, card_id, rate_id):
 def budget_delete(request, budget_id):
     budget = get_or_404(selectors.budgets_for(request.actor.principal), "budget", pk=budget_id)
     target = budgets.budget_target(budget)
-    _require(request, "billing.budget.delete", target, "You may not delete this budget.")
+    require(request.actor, "billing.budget.delete", target, "You may not delete this budget.")
     return asked(
         request,
         lambda: budgets.delete_budget(request.actor, budget),

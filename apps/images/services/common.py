@@ -1,6 +1,6 @@
 """Small helpers the image services share: permission checks, locking, quota headroom."""
 
-from apps.core.errors import Conflict, PermissionDenied
+from apps.core.errors import Conflict
 from apps.identity.models import Domain
 from apps.quotas import services as quotas
 from apps.quotas.models import UNLIMITED
@@ -17,11 +17,6 @@ WITH_DATA = (Image.ACTIVE, Image.PENDING_DELETE)
 def quota_held(status, size_bytes):
     """What an image holds of its project's quota: one image from its creation, its data once complete."""
     return {COUNT: 1, STORAGE: gib_rounded_up(size_bytes) if status in WITH_DATA else 0}
-
-
-def require(actor, action, target, message):
-    if not actor.can(action, target):
-        raise PermissionDenied(message)
 
 
 def locked(image):

@@ -25,6 +25,7 @@ from apps.core.errors import Conflict, PermissionDenied, ServiceError
 from apps.core.policy import Principal
 from apps.core.tree import PLATFORM
 from apps.identity.models import User
+from apps.identity.services.common import require
 from apps.jobs.models import Job
 from apps.jobs.services import create_job
 from apps.quotas import services as quotas
@@ -35,7 +36,7 @@ from ..models import Image
 from ..stores import StoreError, default_store, get_store
 from ..stores.filesystem import FilesystemStore
 from . import records
-from .common import STORAGE, locked, require, storage_headroom
+from .common import STORAGE, locked, storage_headroom
 
 IMPORT_JOB = "images.import"
 

@@ -17,12 +17,13 @@ from django.utils import timezone
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.tree import PLATFORM
+from apps.identity.services.common import require
 from apps.quotas import services as quotas
 
 from .. import formats, states, usage
 from ..models import Image
 from ..stores import StoreError, get_store
-from .common import COUNT, WITH_DATA, locked, not_in, require
+from .common import COUNT, WITH_DATA, locked, not_in
 
 log = logging.getLogger(__name__)
 

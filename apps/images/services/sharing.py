@@ -6,9 +6,10 @@ answer is the same whether it exists, is another tenant's or was never created.
 
 from apps.audit.recorder import audited
 from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.identity.services.common import require
 
 from ..models import Image, ImageMember
-from .common import locked, not_in, require
+from .common import locked, not_in
 from .records import GONE
 
 
