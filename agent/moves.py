@@ -22,6 +22,7 @@ domain it sends.
 import logging
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -134,6 +135,7 @@ class MoveOperations:
         # Before anything is made: a port that is not ready leaves nothing to remove.
         nics = self.ops.plugged(spec.instance_id, spec.nics)
         self._claim_target(files, payload.migration_id)
+        prefetch = self._prefetch_base(spec.image)
         try:
             disks = [
                 self._receive_disk(payload, signed.ticket.file, files, signed, number, progress)
@@ -158,7 +160,23 @@ class MoveOperations:
         except BaseException:
             self.ops.discard(spec.instance_id, files)
             raise
+        finally:
+            prefetch.join()
         return protocol.MigrationReceived(instance=status, disks=disks)
+
+    def _prefetch_base(self, image):
+        """Fetch the instance's image into the cache while its disks arrive (a received overlay is rebased
+        onto it). A failure is only logged: checking the disk fetches again and reports it."""
+
+        def fetch():
+            try:
+                self.cache.ensure(image)
+            except (AgentError, OSError) as exc:
+                log.warning("prefetching image %s failed: %s", image.image_id, exc)
+
+        thread = threading.Thread(target=fetch, name="prefetch-base", daemon=True)
+        thread.start()
+        return thread
 
     def _claim_target(self, files, migration_id):
         if files.dir.exists() and _marker(files) != migration_id:
