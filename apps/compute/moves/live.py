@@ -82,7 +82,7 @@ class LiveMigration(MoveWork):
             move_hooks.instance_moved(migration.instance, migration.source, migration.destination)
 
     def succeeded(self, job, host, result):
-        outcomes.arrived(migration_of(job), host, result.instance.power_state)
+        outcomes.arrived(migration_of(job), host, result.instance.power_state, moved_already=True)
 
     def settle(self, job):
         migration = migration_of(job)

@@ -20,10 +20,12 @@ NOT_UNDONE = (
 )
 
 
-def arrived(migration, host, power_state):
+def arrived(migration, host, power_state, *, moved_already=False):
     """The guest runs on the destination: the instance is there (a resize rests there, awaiting confirm).
 
     Also the end of a move whose undo found the guest running on the destination after all.
+    `moved_already`: the move told the other apps when the guest changed hosts (a live migration does,
+    at its migrate step, since its ports must follow the running guest before the move finishes).
     """
     instance = migration.instance
     claims.place_on(instance.pk, host, power_state=power_state)
@@ -34,7 +36,7 @@ def arrived(migration, host, power_state):
         claims.keep_destination(migration)
         states.finish(instance.pk, TRANSITION[migration.kind], succeeded=True)
         states.migration_event(migration.pk, "moved")
-    if host.pk != migration.source_id:
+    if host.pk != migration.source_id and not moved_already:
         move_hooks.instance_moved(instance, migration.source, host)
     move_hooks.instance_usage_changed(
         instance, "resized" if migration.kind == Migration.RESIZE else "migrated"

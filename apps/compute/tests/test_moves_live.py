@@ -8,6 +8,8 @@ processes, their gateways and certificates. What the libvirt driver passes to
 libvirt is tested with a recording connection (agent/tests/test_live_migration.py).
 """
 
+import logging
+
 import pytest
 
 from apps.compute.models import Instance, Migration
@@ -33,7 +35,10 @@ def ended(migration_id):
     return Migration.objects.filter(pk=migration_id, status__in=("done", "failed", "error")).first()
 
 
-def test_a_running_guest_migrates_live_reporting_progress_and_runs_on_the_destination(pair, admin_api):
+def test_a_running_guest_migrates_live_reporting_progress_and_runs_on_the_destination(
+    pair, admin_api, caplog
+):
+    caplog.set_level(logging.INFO, logger="apps.compute.move_hooks")
     source, destination, instance = pair
     source.set_faults(live_migrate="stall")
     job = request(admin_api, instance, "live-migrate", {"host_id": str(host_of(destination).pk)})
@@ -60,6 +65,10 @@ def test_a_running_guest_migrates_live_reporting_progress_and_runs_on_the_destin
         host_of(destination).pk
     ]
     assert no_instance_on_two_hosts([source, destination]) == {str(instance.pk): destination.name}
+    # The other apps hear of the move once, when the guest changed hosts, not again when the job ends.
+    assert [r.getMessage() for r in caplog.records if "moved from" in r.getMessage()] == [
+        f"instance {instance.pk} moved from {source.name} to {destination.name}"
+    ]
 
 
 @pytest.mark.parametrize(
