@@ -16,20 +16,22 @@ import shutil
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from apps.compute.models import Instance
-from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
-from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import ZoneFactory
 
-from .agent_processes import AgentProcess
-from .factories import OfferingFactory
-from .test_real_guest import SKIP_VARIABLE, agent_home, console_text, upload_guest  # noqa: F401 (a fixture)
+from .test_real_guest import (  # noqa: F401 (a fixture)
+    SKIP_VARIABLE,
+    agent_home,
+    console_text,
+    launch_real_guest,
+    qemu_agent,
+    upload_guest,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -122,24 +124,17 @@ def test_after_a_power_cut_the_agent_asks_first_and_the_guest_boots_again_to_its
     tmp_path,
 ):
     guest = upload_guest(live_server.url, member, project, tmp_path / "guest")
-    offering = OfferingFactory(name="real.tiny", vcpus=1, ram_mb=256, root_disk_gb=1)
-    agent = AgentProcess(
-        Actor.system("test"),
-        f"cut-{uuid.uuid4().hex[:8]}",
-        ZoneFactory(name="zone-real"),
+    zone = ZoneFactory(name="zone-real")
+    with qemu_agent(
         live_server.url,
         agent_home,
-        libvirt_uri=private_libvirt.uri,
-        domain_type="qemu",
+        "cut",
+        zone,
+        private_libvirt.uri,
         transfer_listen="127.0.0.1:0",
         migration_gateway_listen="127.0.0.1:0",
-    )
-    try:
-        wait_until(lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), 90, "the heartbeat")
-        body = {"name": "survivor", "offering_id": str(offering.id), "image_id": guest["image_id"]}
-        response = api.post("/api/v1/instances/", body, format="json")
-        assert response.status_code == 202, response.content
-        instance_id = response.data["id"]
+    ) as agent:
+        instance_id = launch_real_guest(api, guest, "survivor")["id"]
         domain = f"cloudmgr-{instance_id}"
         private_libvirt.domains.append(domain)
         wait_until(
@@ -172,5 +167,3 @@ def test_after_a_power_cut_the_agent_asks_first_and_the_guest_boots_again_to_its
         print(
             f"\nPOWER CUT: the guest booted again to {READY} {time.monotonic() - cut_at:.1f} s after the cut"
         )
-    finally:
-        agent.stop()

@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,36 @@ def upload_guest(live_server_url, member, project, directory):
     return json.loads(done.stdout.splitlines()[-1])
 
 
+@contextmanager
+def qemu_agent(live_server_url, agent_home, name, zone, libvirt_uri, **settings):
+    """An agent process whose guests are real QEMU (TCG) machines of `libvirt_uri`, once it heartbeats;
+    stopped on the way out."""
+    agent = AgentProcess(
+        Actor.system("test"),
+        f"{name}-{uuid.uuid4().hex[:10]}",
+        zone,
+        live_server_url,
+        agent_home,
+        libvirt_uri=libvirt_uri,
+        domain_type="qemu",
+        **settings,
+    )
+    try:
+        wait_until(lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), 90, "the heartbeat")
+        yield agent
+    finally:
+        agent.stop()
+
+
+def launch_real_guest(api, guest, name):
+    """Ask for an instance of the uploaded guest on a 256 MB offering; the API's answer."""
+    offering = OfferingFactory(name="real.tiny", vcpus=1, ram_mb=256, root_disk_gb=1)
+    body = {"name": name, "offering_id": str(offering.pk), "image_id": guest["image_id"]}
+    response = api.post("/api/v1/instances/", body, format="json")
+    assert response.status_code == 202, response.content
+    return response.data
+
+
 def console_text(api, instance_id):
     response = api.post(f"/api/v1/instances/{instance_id}/console-log/", {}, format="json")
     assert response.status_code in (200, 202), response.content
@@ -130,22 +161,9 @@ def test_a_guest_booted_from_uploaded_images_prints_its_disk_token_through_the_c
     capsys,
 ):
     guest = upload_guest(live_server.url, member, project, tmp_path / "guest")
-    offering = OfferingFactory(name="real.tiny", vcpus=1, ram_mb=256, root_disk_gb=1)
-    agent = AgentProcess(
-        Actor.system("test"),
-        f"real-{uuid.uuid4().hex[:10]}",
-        ZoneFactory(name="zone-real"),
-        live_server.url,
-        agent_home,
-        libvirt_uri=SYSTEM_URI,
-        domain_type="qemu",
-    )
-    try:
-        wait_until(lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), 90, "the heartbeat")
-        body = {"name": "real-guest", "offering_id": str(offering.id), "image_id": guest["image_id"]}
-        response = api.post("/api/v1/instances/", body, format="json")
-        assert response.status_code == 202, response.content
-        instance_id = response.data["id"]
+    zone = ZoneFactory(name="zone-real")
+    with qemu_agent(live_server.url, agent_home, "real", zone, SYSTEM_URI) as agent:
+        instance_id = launch_real_guest(api, guest, "real-guest")["id"]
         domain_name = f"cloudmgr-{instance_id}"
         domains_removed.append(domain_name)
         wait_until(
@@ -188,5 +206,3 @@ def test_a_guest_booted_from_uploaded_images_prints_its_disk_token_through_the_c
             "the delete",
         )
         assert virsh("dominfo", domain_name, check=False).returncode != 0
-    finally:
-        agent.stop()

@@ -18,7 +18,6 @@ import os
 import re
 import signal
 import time
-import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -27,7 +26,6 @@ from agent.network import names
 from agent.network.commands import Netns
 from agent.tests.netlab import pids_mentioning
 from apps.compute.models import Instance
-from apps.core.actor import Actor
 from apps.core.tests.controllers import wait_until
 from apps.infrastructure.models import Host
 from apps.infrastructure.tests.factories import ZoneFactory
@@ -35,8 +33,6 @@ from apps.jobs.models import Job
 from apps.networks.services import host_networks, networks
 from apps.networks.tests.factories import SYSTEM, flat_network
 
-from .agent_processes import AgentProcess
-from .factories import OfferingFactory
 from .test_real_guest import (  # noqa: F401  (fixtures)
     CONSOLE_SECONDS,
     SPAWN_SECONDS,
@@ -44,6 +40,8 @@ from .test_real_guest import (  # noqa: F401  (fixtures)
     agent_home,
     console_text,
     domains_removed,
+    launch_real_guest,
+    qemu_agent,
     system_libvirt,
     upload_guest,
     virsh,
@@ -114,69 +112,60 @@ def test_a_real_guest_leases_its_address_reads_its_own_instance_id_and_gets_a_ni
     capsys,
 ):
     guest = upload_guest(live_server.url, member, project, tmp_path / "guest")
-    offering = OfferingFactory(name="real.tiny", vcpus=1, ram_mb=256, root_disk_gb=1)
     zone = ZoneFactory(name="zone-real")
-    agent = AgentProcess(
-        Actor.system("test"),
-        f"real-{uuid.uuid4().hex[:10]}",
-        zone,
-        live_server.url,
-        agent_home,
-        libvirt_uri=SYSTEM_URI,
-        domain_type="qemu",
-        network_driver="linux",
-    )
     network = None
     try:
-        wait_until(lambda: Host.objects.filter(name=agent.name, state=Host.UP).exists(), 90, "the heartbeat")
-        host = Host.objects.get(name=agent.name)
-        host_networks.set_host_network(
-            SYSTEM, host, network_node=True, physical_networks={"physnet1": "eth1"}
-        )
-        network = flat_network(zone, cidr="10.93.0.0/24", shared_with=[project], network_type="flat_dhcp")
-        body = {"name": "real-guest", "offering_id": str(offering.pk), "image_id": guest["image_id"]}
-        response = api.post("/api/v1/instances/", body, format="json")
-        assert response.status_code == 202, response.content
-        instance_id = response.data["id"]
-        assigned = response.data["addresses"][0]["fixed_ips"][0]["ip_address"]
-        domain = f"cloudmgr-{instance_id}"
-        domains_removed.append(domain)
-        wait_until(
-            lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(),
-            SPAWN_SECONDS,
-            "the spawn",
-        )
-        instance = Instance.objects.get(pk=instance_id)
-        assert instance.vm_state == "active", (instance.fault_message, agent.log()[-3000:])
-
-        (lease, metadata), text = console_lines(api, instance_id, LEASE, METADATA)
-
-        assert lease is not None, text[-3000:]
-        assert (lease.group(1), lease.group(2)) == (assigned, "10.93.0.1")
-        assert metadata is not None, text[-3000:]
-        assert metadata.group(1) == instance_id
-        with capsys.disabled():
-            print(
-                f"\nREAL GUEST {instance_id}: DHCP {lease.group(1)}, metadata instance-id {metadata.group(1)}"
+        with qemu_agent(
+            live_server.url, agent_home, "real", zone, SYSTEM_URI, network_driver="linux"
+        ) as agent:
+            host = Host.objects.get(name=agent.name)
+            host_networks.set_host_network(
+                SYSTEM, host, network_node=True, physical_networks={"physnet1": "eth1"}
             )
+            network = flat_network(zone, cidr="10.93.0.0/24", shared_with=[project], network_type="flat_dhcp")
+            launched = launch_real_guest(api, guest, "real-guest")
+            instance_id = launched["id"]
+            assigned = launched["addresses"][0]["fixed_ips"][0]["ip_address"]
+            domain = f"cloudmgr-{instance_id}"
+            domains_removed.append(domain)
+            wait_until(
+                lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(),
+                SPAWN_SECONDS,
+                "the spawn",
+            )
+            instance = Instance.objects.get(pk=instance_id)
+            assert instance.vm_state == "active", (instance.fault_message, agent.log()[-3000:])
 
-        response = api.delete(f"/api/v1/instances/{instance_id}/")
-        assert response.status_code == 202, response.content
-        wait_until(
-            lambda: Instance.objects.filter(pk=instance_id, vm_state="deleted").exists(),
-            SPAWN_SECONDS,
-            "the delete",
-        )
-        networks.delete_network(SYSTEM, network)
-        wait_until(
-            lambda: (
-                not Job.objects.filter(kind="networks.host.sync", state__in=("pending", "running")).exists()
-            ),
-            SPAWN_SECONDS,
-            "the host to take the network away",
-        )
-        assert not Netns(names.Namespaces("").dhcp(str(network.pk))).exists()
+            (lease, metadata), text = console_lines(api, instance_id, LEASE, METADATA)
+
+            assert lease is not None, text[-3000:]
+            assert (lease.group(1), lease.group(2)) == (assigned, "10.93.0.1")
+            assert metadata is not None, text[-3000:]
+            assert metadata.group(1) == instance_id
+            with capsys.disabled():
+                print(
+                    f"\nREAL GUEST {instance_id}: DHCP {lease.group(1)},",
+                    f"metadata instance-id {metadata.group(1)}",
+                )
+
+            response = api.delete(f"/api/v1/instances/{instance_id}/")
+            assert response.status_code == 202, response.content
+            wait_until(
+                lambda: Instance.objects.filter(pk=instance_id, vm_state="deleted").exists(),
+                SPAWN_SECONDS,
+                "the delete",
+            )
+            networks.delete_network(SYSTEM, network)
+            wait_until(
+                lambda: (
+                    not Job.objects.filter(
+                        kind="networks.host.sync", state__in=("pending", "running")
+                    ).exists()
+                ),
+                SPAWN_SECONDS,
+                "the host to take the network away",
+            )
+            assert not Netns(names.Namespaces("").dhcp(str(network.pk))).exists()
     finally:
-        agent.stop()
         if network is not None:
             remove_what_the_network_left(str(network.pk), agent.data_dir)
