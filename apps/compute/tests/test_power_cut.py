@@ -134,16 +134,9 @@ def test_after_a_power_cut_the_agent_asks_first_and_the_guest_boots_again_to_its
         transfer_listen="127.0.0.1:0",
         migration_gateway_listen="127.0.0.1:0",
     ) as agent:
-        instance_id = launch_real_guest(api, guest, "survivor")["id"]
+        instance_id = launch_real_guest(api, guest, "survivor", private_libvirt.domains)["id"]
         domain = f"cloudmgr-{instance_id}"
-        private_libvirt.domains.append(domain)
-        wait_until(
-            lambda: Instance.objects.filter(
-                pk=instance_id, vm_state="active", task_state__isnull=True
-            ).exists(),
-            BOOT_SECONDS,
-            "the spawn",
-        )
+        assert Instance.objects.get(pk=instance_id).vm_state == "active"
         wait_until(lambda: ready_markers(api, instance_id) == 1, BOOT_SECONDS, "the guest's first boot")
         assert "<domain type='qemu'" in private_libvirt.virsh("dumpxml", "--inactive", domain).stdout
 

@@ -116,12 +116,19 @@ def qemu_agent(live_server_url, agent_home, name, zone, libvirt_uri, **settings)
         agent.stop()
 
 
-def launch_real_guest(api, guest, name):
-    """Ask for an instance of the uploaded guest on a 256 MB offering; the API's answer."""
+def launch_real_guest(api, guest, name, domains):
+    """Launch an instance of the uploaded guest on a 256 MB offering and wait for the end of its spawn;
+    the name of its domain is added to `domains` (removed after the test). The API's answer."""
     offering = OfferingFactory(name="real.tiny", vcpus=1, ram_mb=256, root_disk_gb=1)
     body = {"name": name, "offering_id": str(offering.pk), "image_id": guest["image_id"]}
     response = api.post("/api/v1/instances/", body, format="json")
     assert response.status_code == 202, response.content
+    domains.append(f"cloudmgr-{response.data['id']}")
+    wait_until(
+        lambda: Instance.objects.filter(pk=response.data["id"], task_state__isnull=True).exists(),
+        SPAWN_SECONDS,
+        "the spawn",
+    )
     return response.data
 
 
@@ -163,14 +170,8 @@ def test_a_guest_booted_from_uploaded_images_prints_its_disk_token_through_the_c
     guest = upload_guest(live_server.url, member, project, tmp_path / "guest")
     zone = ZoneFactory(name="zone-real")
     with qemu_agent(live_server.url, agent_home, "real", zone, SYSTEM_URI) as agent:
-        instance_id = launch_real_guest(api, guest, "real-guest")["id"]
+        instance_id = launch_real_guest(api, guest, "real-guest", domains_removed)["id"]
         domain_name = f"cloudmgr-{instance_id}"
-        domains_removed.append(domain_name)
-        wait_until(
-            lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(),
-            SPAWN_SECONDS,
-            "the spawn",
-        )
         instance = Instance.objects.get(pk=instance_id)
         assert (instance.vm_state, instance.power_state) == ("active", "running"), (
             instance.fault_code,

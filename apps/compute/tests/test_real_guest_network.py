@@ -123,16 +123,9 @@ def test_a_real_guest_leases_its_address_reads_its_own_instance_id_and_gets_a_ni
                 SYSTEM, host, network_node=True, physical_networks={"physnet1": "eth1"}
             )
             network = flat_network(zone, cidr="10.93.0.0/24", shared_with=[project], network_type="flat_dhcp")
-            launched = launch_real_guest(api, guest, "real-guest")
+            launched = launch_real_guest(api, guest, "real-guest", domains_removed)
             instance_id = launched["id"]
             assigned = launched["addresses"][0]["fixed_ips"][0]["ip_address"]
-            domain = f"cloudmgr-{instance_id}"
-            domains_removed.append(domain)
-            wait_until(
-                lambda: Instance.objects.filter(pk=instance_id, task_state__isnull=True).exists(),
-                SPAWN_SECONDS,
-                "the spawn",
-            )
             instance = Instance.objects.get(pk=instance_id)
             assert instance.vm_state == "active", (instance.fault_message, agent.log()[-3000:])
 
