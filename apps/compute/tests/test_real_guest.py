@@ -132,6 +132,17 @@ def launch_real_guest(api, guest, name, domains):
     return response.data
 
 
+def delete_real_guest(api, instance_id):
+    """Delete the instance through the API and wait until it is gone."""
+    response = api.delete(f"/api/v1/instances/{instance_id}/")
+    assert response.status_code == 202, response.content
+    wait_until(
+        lambda: Instance.objects.filter(pk=instance_id, vm_state="deleted").exists(),
+        SPAWN_SECONDS,
+        "the delete",
+    )
+
+
 def console_text(api, instance_id):
     response = api.post(f"/api/v1/instances/{instance_id}/console-log/", {}, format="json")
     assert response.status_code in (200, 202), response.content
@@ -199,11 +210,5 @@ def test_a_guest_booted_from_uploaded_images_prints_its_disk_token_through_the_c
         assert Path(info["full-backing-filename"]).parent == agent.data_dir / "images"
         assert info["virtual-size"] == 1024**3
 
-        response = api.delete(f"/api/v1/instances/{instance_id}/")
-        assert response.status_code == 202, response.content
-        wait_until(
-            lambda: Instance.objects.filter(pk=instance_id, vm_state="deleted").exists(),
-            SPAWN_SECONDS,
-            "the delete",
-        )
+        delete_real_guest(api, instance_id)
         assert virsh("dominfo", domain_name, check=False).returncode != 0

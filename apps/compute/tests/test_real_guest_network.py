@@ -39,6 +39,7 @@ from .test_real_guest import (  # noqa: F401  (fixtures)
     SYSTEM_URI,
     agent_home,
     console_text,
+    delete_real_guest,
     domains_removed,
     launch_real_guest,
     qemu_agent,
@@ -141,13 +142,7 @@ def test_a_real_guest_leases_its_address_reads_its_own_instance_id_and_gets_a_ni
                     f"metadata instance-id {metadata.group(1)}",
                 )
 
-            response = api.delete(f"/api/v1/instances/{instance_id}/")
-            assert response.status_code == 202, response.content
-            wait_until(
-                lambda: Instance.objects.filter(pk=instance_id, vm_state="deleted").exists(),
-                SPAWN_SECONDS,
-                "the delete",
-            )
+            delete_real_guest(api, instance_id)
             networks.delete_network(SYSTEM, network)
             wait_until(
                 lambda: (
