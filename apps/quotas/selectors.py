@@ -7,7 +7,7 @@ from apps.core.scoping import visible
 
 from . import resources
 from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
-from .services import default_limit
+from .services import default_limits
 
 
 def current_usage():
@@ -44,8 +44,7 @@ def quotas_for(principal):
 
 def default_quotas():
     """Every registered resource with its effective default, stored or from the catalogue."""
-    stored = dict(DefaultQuota.objects.values_list("resource", "limit"))
     return [
-        DefaultQuota(resource=name, limit=stored.get(name, default_limit(name)))
-        for name in resources.resource_types()
+        DefaultQuota(resource=name, limit=limit)
+        for name, limit in default_limits(resources.resource_types()).items()
     ]

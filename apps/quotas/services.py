@@ -14,9 +14,9 @@ selectors.quotas_for), and is counted into `used` the moment a limit is set on
 it: setting a limit takes the row `FOR UPDATE`, which conflicts with both modes
 and so waits for every claim and release under way there, then sums the claims
 under it. A claim that found the row unlimited but reaches it after the limit
-was set finds it no longer in the set it locked, and runs again. (That first
-run may keep its key-share lock: the two claim modes do not conflict with each
-other, so two claims in that spot never wait for each other in a circle.)
+was set finds it no longer in the set it locked, and runs again, after a
+rollback to the savepoint the first run began with: it gives back what that run
+locked, which it would otherwise hold out of the order below.
 So a cloud whose domains have no limits (the default) serializes no claims of
 different projects on ROOT's rows, and a project without a limit serializes
 nothing at all; a limited row is held only from the claim, which services make
@@ -44,6 +44,7 @@ from .models import UNLIMITED, DefaultQuota, QuotaClaim, QuotaUsage
 
 # A claim or release runs again when rows were missing or a limit changed under it; this often, at most.
 ATTEMPTS = 5
+_CHAIN_SAVEPOINT = "quotas_chain"
 
 # The usage rows of a project and of every domain above it for some resources: those with a limit
 # locked FOR NO KEY UPDATE in id order, the others FOR KEY SHARE, after a share lock on the project that
@@ -151,15 +152,20 @@ def _in_transaction():
     return nullcontext() if connection.in_atomic_block else transaction.atomic()
 
 
-def default_limit(resource):
-    stored = DefaultQuota.objects.filter(resource=resource).values_list("limit", flat=True).first()
-    return stored if stored is not None else resources.get(resource).default_project_limit
+def default_limits(names):
+    """{resource: a new project's limit} for the resources `names`: the stored default, or the catalogue's."""
+    stored = (
+        dict(DefaultQuota.objects.filter(resource__in=names).values_list("resource", "limit"))
+        if names
+        else {}
+    )
+    return {name: stored.get(name, resources.get(name).default_project_limit) for name in names}
 
 
 def ensure_rows(*, domain_ids=(), project_ids=(), resource_names=None):
     """Create the usage rows that do not exist yet (new scopes, newly registered resources)."""
     names = list(resource_names or resources.resource_types())
-    defaults = {name: default_limit(name) for name in names}
+    defaults = default_limits(names) if project_ids else {}
     rows = [QuotaUsage(domain_id=d, resource=n) for d in domain_ids for n in names]
     rows += [QuotaUsage(project_id=p, resource=n, limit=defaults[n]) for p in project_ids for n in names]
     QuotaUsage.objects.bulk_create(rows, ignore_conflicts=True)
@@ -194,21 +200,25 @@ def _busy():
     return Conflict("Quota limits changed under this request; try again.", code="quota_busy")
 
 
-def _run(statement, params):
-    with connection.cursor() as cursor:
-        cursor.execute(*statement.query(params))
-        return cursor.fetchone()
-
-
 def _run_on_complete_chain(statement, params, resource_names):
     """Run `statement` until it found the whole chain: missing rows are made, a limit changed meanwhile is
-    seen on the next run. Returns its answer's other columns."""
+    seen on the next run. Returns its answer's other columns.
+
+    Each run starts a savepoint (in the same round trip), and a run that found the chain incomplete is
+    rolled back to it, giving back the locks it took. Kept, they would be held out of order on the next
+    run (the project's row before a domain's row that got a limit meanwhile), and two claims could wait
+    for each other in a circle. A complete run's savepoint stays until the caller's transaction ends.
+    """
+    sql, values = statement.query(params)
     for _ in range(ATTEMPTS):
-        path, complete, *answer = _run(statement, params)
-        if path is None:
-            raise NotFound("The project does not exist.")
-        if complete:
-            return answer
+        with connection.cursor() as cursor:
+            cursor.execute(f"SAVEPOINT {_CHAIN_SAVEPOINT}; {sql}", values)
+            path, complete, *answer = cursor.fetchone()
+            if path is None:
+                raise NotFound("The project does not exist.")
+            if complete:
+                return answer
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_CHAIN_SAVEPOINT}")
         ensure_rows(
             domain_ids=ancestor_ids(path), project_ids=[params["project"]], resource_names=resource_names
         )
@@ -457,9 +467,10 @@ def usage_of(scope):
     """
     key = {"project": scope} if isinstance(scope, Project) else {"domain": scope}
     stored = {q.resource: (q.limit, q.used) for q in QuotaUsage.objects.filter(**key)}
-    missing = default_limit if isinstance(scope, Project) else (lambda name: UNLIMITED)
+    absent = [name for name in resources.resource_types() if name not in stored]
+    fallback = default_limits(absent) if isinstance(scope, Project) else dict.fromkeys(absent, UNLIMITED)
     limits = {
-        name: stored[name][0] if name in stored else missing(name) for name in resources.resource_types()
+        name: stored[name][0] if name in stored else fallback[name] for name in resources.resource_types()
     }
     held = held_under(scope) if UNLIMITED in limits.values() else {}
     return {
