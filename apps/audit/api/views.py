@@ -4,13 +4,14 @@ import django_filters
 from rest_framework import mixins, serializers
 
 from apps.core.api.filters import FilterSet, IsoDateTimeFilter
+from apps.core.api.serializers import ModelSerializer
 from apps.core.api.views import ServiceViewSet
 
 from ..models import AuditEvent
 from ..selectors import details_for, events_for
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     details = serializers.SerializerMethodField()
 
     class Meta:

@@ -8,6 +8,7 @@ import uuid
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
 from apps.metering.events import RESOURCE_TYPES
 
 from ..models import MONEY, PRICE, Budget, Invoice, InvoiceLine, Rate, RateCard, UsageRecord
@@ -20,7 +21,7 @@ def domain_id_of(path):
     return str(uuid.UUID(path.rstrip("/").rsplit("/", 1)[-1]))
 
 
-class UsageRecordSerializer(serializers.ModelSerializer):
+class UsageRecordSerializer(ModelSerializer):
     resource_type = serializers.CharField(source="subject.resource_type")
     resource_id = serializers.UUIDField(source="subject.resource_id")
     resource_name = serializers.CharField(source="subject.resource_name")
@@ -49,7 +50,7 @@ class UsageRecordSerializer(serializers.ModelSerializer):
         return str(unit_hours(record.unit_seconds))
 
 
-class RateSerializer(serializers.ModelSerializer):
+class RateSerializer(ModelSerializer):
     price = serializers.DecimalField(**PRICE)
 
     class Meta:
@@ -72,7 +73,7 @@ class RateCreateSerializer(serializers.Serializer):
     effective_from = serializers.DateTimeField()
 
 
-class RateCardSerializer(serializers.ModelSerializer):
+class RateCardSerializer(ModelSerializer):
     domain_id = serializers.UUIDField(read_only=True, allow_null=True)
     rates = RateSerializer(many=True, read_only=True)
 
@@ -91,7 +92,7 @@ class RateCardUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(ModelSerializer):
     unit_price = serializers.DecimalField(**PRICE, allow_null=True)
     amount = serializers.DecimalField(**MONEY)
     unit_hours = serializers.SerializerMethodField()
@@ -117,7 +118,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         return str(unit_hours(line.unit_seconds))
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     total = serializers.DecimalField(**MONEY)
     period = serializers.SerializerMethodField()
     domain_id = serializers.SerializerMethodField()
@@ -172,7 +173,7 @@ class DomainTotalSerializer(serializers.Serializer):
     projects = serializers.IntegerField()
 
 
-class BudgetSerializer(serializers.ModelSerializer):
+class BudgetSerializer(ModelSerializer):
     amount = serializers.DecimalField(**MONEY)
     spend = serializers.SerializerMethodField()
     notices = serializers.SerializerMethodField()

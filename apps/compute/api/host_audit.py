@@ -5,6 +5,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.serializers import ModelSerializer
 from apps.core.api.views import ServiceViewSet
 from apps.core.scoping import get_or_404
 from apps.infrastructure.models import HostAuditFinding
@@ -13,7 +14,7 @@ from apps.infrastructure.selectors import hosts_for
 from ..host_audit import findings_for, run_audit
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(ModelSerializer):
     host_name = serializers.CharField(source="host.name", read_only=True)
 
     class Meta:

@@ -7,6 +7,7 @@ import hashlib
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
 from apps.infrastructure.selectors import sees_hosts
 from apps.networks.api.serializers import FixedIPSerializer as FixedIpRequestSerializer
 from apps.networks.selectors import addresses_of
@@ -15,7 +16,7 @@ from ..models import AffinityGroup, Instance, Keypair, Migration, ServiceOfferin
 from ..services.keypairs import ED25519, RSA
 
 
-class OfferingSerializer(serializers.ModelSerializer):
+class OfferingSerializer(ModelSerializer):
     domain_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
 
     class Meta:
@@ -49,7 +50,7 @@ class OfferingSerializer(serializers.ModelSerializer):
         return data
 
 
-class OfferingUpdateSerializer(serializers.ModelSerializer):
+class OfferingUpdateSerializer(ModelSerializer):
     domain_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
 
     class Meta:
@@ -60,7 +61,7 @@ class OfferingUpdateSerializer(serializers.ModelSerializer):
         }
 
 
-class KeypairSerializer(serializers.ModelSerializer):
+class KeypairSerializer(ModelSerializer):
     project_id = serializers.UUIDField(read_only=True)
 
     class Meta:
@@ -82,7 +83,7 @@ class KeypairCreatedSerializer(KeypairSerializer):
         fields = [*KeypairSerializer.Meta.fields, "private_key"]
 
 
-class AffinityGroupSerializer(serializers.ModelSerializer):
+class AffinityGroupSerializer(ModelSerializer):
     project_id = serializers.UUIDField(required=False)
     instance_ids = serializers.SerializerMethodField()
 
@@ -121,7 +122,7 @@ class InstanceListSerializer(serializers.ListSerializer):
         return super().to_representation(instances)
 
 
-class InstanceSerializer(serializers.ModelSerializer):
+class InstanceSerializer(ModelSerializer):
     project_id = serializers.UUIDField(read_only=True)
     offering_id = serializers.UUIDField(read_only=True)
     offering_name = serializers.CharField(source="offering.name", read_only=True)
@@ -320,7 +321,7 @@ class MoveSerializer(serializers.Serializer):
     force = serializers.BooleanField(default=False)
 
 
-class MigrationSerializer(serializers.ModelSerializer):
+class MigrationSerializer(ModelSerializer):
     """A move as cloud administrators see it (host names included)."""
 
     instance_id = serializers.UUIDField(read_only=True)

@@ -2,10 +2,12 @@
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
+
 from ..models import ApiKey
 
 
-class ApiKeySerializer(serializers.ModelSerializer):
+class ApiKeySerializer(ModelSerializer):
     user_id = serializers.UUIDField(read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     project_id = serializers.UUIDField()
@@ -33,7 +35,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         fields = [*ApiKeySerializer.Meta.fields, "secret"]
 
 
-class ApiKeyUpdateSerializer(serializers.ModelSerializer):
+class ApiKeyUpdateSerializer(ModelSerializer):
     class Meta:
         model = ApiKey
         fields = ["name", "enabled"]

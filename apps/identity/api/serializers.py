@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
+
 from ..models import Domain, Project, Role, RoleAssignment, Rule, User
 
 
@@ -26,7 +28,7 @@ class TokenSerializer(serializers.Serializer):
     domain_id = serializers.UUIDField(source="scope_domain_id", allow_null=True)
 
 
-class DomainSerializer(serializers.ModelSerializer):
+class DomainSerializer(ModelSerializer):
     parent_id = serializers.UUIDField(allow_null=True, required=False)
 
     class Meta:
@@ -35,14 +37,14 @@ class DomainSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "depth", "created_at"]
 
 
-class DomainUpdateSerializer(serializers.ModelSerializer):
+class DomainUpdateSerializer(ModelSerializer):
     class Meta:
         model = Domain
         fields = ["name", "description", "enabled"]
         extra_kwargs = {f: {"required": False} for f in fields}
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     domain_id = serializers.UUIDField()
 
     class Meta:
@@ -51,7 +53,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class ProjectUpdateSerializer(serializers.ModelSerializer):
+class ProjectUpdateSerializer(ModelSerializer):
     class Meta:
         model = Project
         fields = ["name", "description", "enabled"]
@@ -62,7 +64,7 @@ class ProjectMoveSerializer(serializers.Serializer):
     domain_id = serializers.UUIDField()
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     domain_id = serializers.UUIDField()
     password = serializers.CharField(write_only=True, required=False, trim_whitespace=False, max_length=4096)
 
@@ -83,7 +85,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "is_active", "source", "created_at", "last_login"]
 
 
-class UserUpdateSerializer(serializers.ModelSerializer):
+class UserUpdateSerializer(ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, trim_whitespace=False, max_length=4096)
 
     class Meta:
@@ -97,7 +99,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = serializers.CharField(trim_whitespace=False, max_length=4096)
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class RuleSerializer(ModelSerializer):
     role = serializers.SlugRelatedField(slug_field="name", queryset=Role.objects.all())
 
     class Meta:
@@ -106,7 +108,7 @@ class RuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class RoleSerializer(serializers.ModelSerializer):
+class RoleSerializer(ModelSerializer):
     rules = serializers.SlugRelatedField(slug_field="action", many=True, read_only=True)
 
     class Meta:
@@ -115,7 +117,7 @@ class RoleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "rules"]
 
 
-class RoleAssignmentSerializer(serializers.ModelSerializer):
+class RoleAssignmentSerializer(ModelSerializer):
     user_id = serializers.UUIDField()
     username = serializers.CharField(source="user.username", read_only=True)
     role = serializers.SlugRelatedField(slug_field="name", queryset=Role.objects.all())

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
 from apps.core.bounds import column_bounds
 
 from .. import formats
@@ -10,7 +11,7 @@ from ..models import Image, ImageMember
 PROPERTY_FIELDS = ["min_ram_mb", "min_disk_gb", "architecture", "hypervisor_type", "os_type", "isolated"]
 
 
-class ImageSerializer(serializers.ModelSerializer):
+class ImageSerializer(ModelSerializer):
     owner = serializers.UUIDField(source="owner_id")
     # Blank until the image has data (the model's blank=True, which a read-only field does not carry).
     source = serializers.ChoiceField(choices=Image.SOURCES, allow_blank=True, read_only=True)
@@ -108,7 +109,7 @@ class OptionalProjectRefSerializer(serializers.Serializer):
     project_id = serializers.UUIDField(required=False, help_text="Defaults to the token's project.")
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     image_id = serializers.UUIDField()
     project_id = serializers.UUIDField()
 

@@ -4,19 +4,21 @@ from dataclasses import asdict
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
+
 from ..capacity import MAX_ALLOCATION_RATIO, MAX_RESERVED_MB, limits_of
 from ..models import Host, Zone, host_name_validator
 from ..services.hosts import UPDATABLE
 
 
-class ZoneSerializer(serializers.ModelSerializer):
+class ZoneSerializer(ModelSerializer):
     class Meta:
         model = Zone
         fields = ["id", "name", "description", "enabled", "created_at"]
         read_only_fields = ["id", "created_at"]
 
 
-class ZoneUpdateSerializer(serializers.ModelSerializer):
+class ZoneUpdateSerializer(ModelSerializer):
     class Meta:
         model = Zone
         fields = ["name", "description", "enabled"]
@@ -36,7 +38,7 @@ _ADMIN_FIELD_KWARGS = {
 }
 
 
-class HostSerializer(serializers.ModelSerializer):
+class HostSerializer(ModelSerializer):
     zone_id = serializers.UUIDField()
     zone_name = serializers.CharField(source="zone.name", read_only=True)
     effective_ratios = serializers.SerializerMethodField()
@@ -106,7 +108,7 @@ class HostCreatedSerializer(HostSerializer):
         fields = [*HostSerializer.Meta.fields, "enrollment_token"]
 
 
-class HostUpdateSerializer(serializers.ModelSerializer):
+class HostUpdateSerializer(ModelSerializer):
     class Meta:
         model = Host
         fields = _ADMIN_FIELDS

@@ -2,13 +2,14 @@
 
 from rest_framework import mixins, serializers
 
+from apps.core.api.serializers import ModelSerializer
 from apps.core.api.views import ServiceViewSet
 
 from ..models import Job
 from ..selectors import jobs_for, result_visible
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(ModelSerializer):
     """A job; `result` is null for a caller who may not perform the job's action (context: principal)."""
 
     result = serializers.SerializerMethodField()

@@ -2,11 +2,13 @@
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
+
 from ..models import Alert
 from ..series import WINDOWS
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ModelSerializer):
     class Meta:
         model = Alert
         fields = [

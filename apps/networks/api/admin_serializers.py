@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
 from apps.infrastructure.models import Host
 
 from ..models import Network, SubnetAddress, VlanPool
@@ -9,7 +10,7 @@ from ..models.networks import NAME_LENGTH
 from .serializers import AllocationPoolSerializer, SharedWithSerializer
 
 
-class VlanPoolSerializer(serializers.ModelSerializer):
+class VlanPoolSerializer(ModelSerializer):
     zone_id = serializers.UUIDField()
     vlans_used = serializers.SerializerMethodField()
 
@@ -26,7 +27,7 @@ class VlanPoolSerializer(serializers.ModelSerializer):
         return pool.vlans_used()
 
 
-class PublicPoolSerializer(serializers.ModelSerializer):
+class PublicPoolSerializer(ModelSerializer):
     zone_id = serializers.UUIDField(read_only=True)
     subnets = serializers.SerializerMethodField()
     addresses_total = serializers.SerializerMethodField()
@@ -82,7 +83,7 @@ class PublicPoolCreateSerializer(serializers.Serializer):
     shared_with = SharedWithSerializer(required=False, help_text="Absent: every domain.")
 
 
-class HostNetworkSerializer(serializers.ModelSerializer):
+class HostNetworkSerializer(ModelSerializer):
     """A host's network role and mappings, and what its agent last reported of its network."""
 
     host_id = serializers.UUIDField(source="pk", read_only=True)

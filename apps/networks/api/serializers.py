@@ -8,6 +8,8 @@ puts `infrastructure` in the serializer context.
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
+
 from ..models import FloatingIP, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet
 from ..models.networks import MTU_MAX, MTU_MIN, NAME_LENGTH
 from ..models.security import MATCH_FIELDS
@@ -33,7 +35,7 @@ class SharedWithSerializer(serializers.Serializer):
     project_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=100)
 
 
-class NetworkSerializer(_HidesInfrastructure, serializers.ModelSerializer):
+class NetworkSerializer(_HidesInfrastructure, ModelSerializer):
     project_id = serializers.UUIDField(read_only=True, allow_null=True)
     zone_id = serializers.UUIDField(read_only=True)
     dhcp_host_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -97,7 +99,7 @@ class AllocationPoolSerializer(serializers.Serializer):
     end = serializers.IPAddressField()
 
 
-class SubnetSerializer(serializers.ModelSerializer):
+class SubnetSerializer(ModelSerializer):
     network_id = serializers.UUIDField(read_only=True)
     project_id = serializers.SerializerMethodField()
     cidr = serializers.CharField(read_only=True)
@@ -158,7 +160,7 @@ class FixedIPSerializer(serializers.Serializer):
     ip_address = serializers.IPAddressField(required=False)
 
 
-class PortSerializer(_HidesInfrastructure, serializers.ModelSerializer):
+class PortSerializer(_HidesInfrastructure, ModelSerializer):
     network_id = serializers.UUIDField(read_only=True)
     project_id = serializers.UUIDField(read_only=True, allow_null=True)
     router_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -215,7 +217,7 @@ class PortUpdateSerializer(serializers.Serializer):
     security_group_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=32)
 
 
-class FloatingIPSerializer(serializers.ModelSerializer):
+class FloatingIPSerializer(ModelSerializer):
     project_id = serializers.UUIDField(read_only=True)
     network_id = serializers.UUIDField(read_only=True)
     port_id = serializers.UUIDField(source="fixed_port_id", read_only=True, allow_null=True)
@@ -245,7 +247,7 @@ class AssociateSerializer(serializers.Serializer):
     fixed_ip_address = serializers.IPAddressField(required=False)
 
 
-class RouterSerializer(_HidesInfrastructure, serializers.ModelSerializer):
+class RouterSerializer(_HidesInfrastructure, ModelSerializer):
     project_id = serializers.UUIDField(read_only=True)
     zone_id = serializers.UUIDField(read_only=True)
     host_id = serializers.UUIDField(read_only=True)
@@ -302,7 +304,7 @@ class GatewaySerializer(serializers.Serializer):
     enable_snat = serializers.BooleanField(required=False)
 
 
-class SecurityGroupRuleSerializer(serializers.ModelSerializer):
+class SecurityGroupRuleSerializer(ModelSerializer):
     security_group_id = serializers.UUIDField()
     project_id = serializers.UUIDField(read_only=True)
     remote_group_id = serializers.UUIDField(required=False, allow_null=True)
@@ -330,7 +332,7 @@ class SecurityGroupRuleSerializer(serializers.ModelSerializer):
         extra_kwargs = {"ethertype": {"default": SecurityGroupRule.IPV4}, "description": {"required": False}}
 
 
-class SecurityGroupSerializer(serializers.ModelSerializer):
+class SecurityGroupSerializer(ModelSerializer):
     project_id = serializers.UUIDField(read_only=True)
     rules = SecurityGroupRuleSerializer(many=True, read_only=True)
 

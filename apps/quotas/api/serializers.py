@@ -2,12 +2,13 @@
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ModelSerializer
 from apps.core.bounds import column_bounds
 
 from ..models import UNLIMITED, DefaultQuota, QuotaUsage
 
 
-class QuotaSerializer(serializers.ModelSerializer):
+class QuotaSerializer(ModelSerializer):
     used = serializers.IntegerField(source="usage", read_only=True)
     scope = serializers.SerializerMethodField()
     scope_id = serializers.SerializerMethodField()
@@ -35,7 +36,7 @@ class LimitSerializer(serializers.Serializer):
     limit = serializers.IntegerField(**column_bounds(QuotaUsage, "limit", min_value=UNLIMITED))
 
 
-class DefaultQuotaSerializer(serializers.ModelSerializer):
+class DefaultQuotaSerializer(ModelSerializer):
     class Meta:
         model = DefaultQuota
         fields = ["resource", "limit"]
